@@ -1,0 +1,158 @@
+/**
+ * Every environment variable the service reads, validated once at boot.
+ * A bad value stops the process with the variable's name and the reason.
+ */
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type ProcessRole = 'api' | 'worker' | 'all';
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  role: ProcessRole;
+  host: string;
+  port: number;
+  /** Empty: the service runs an embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  embeddedPostgresPort: number;
+  /** Undefined outside production: a random secret is kept under `dataDir`. */
+  jwtSecret: string | undefined;
+  accessTokenTtlSeconds: number;
+  customerTokenTtlSeconds: number;
+  seedDemoData: boolean;
+  corsOrigins: string[] | '*';
+  logLevel: LogLevel;
+  logFormat: 'text' | 'json';
+  shutdownTimeoutMs: number;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+interface VariableSpec {
+  description: string;
+  default: string;
+  secret?: boolean;
+}
+
+/** The documentation of every variable; the README's configuration table mirrors it. */
+export const VARIABLES: Record<string, VariableSpec> = {
+  NODE_ENV: { description: 'development, production or test', default: 'development' },
+  ROLE: { description: 'api, worker or all (both in one process)', default: 'all' },
+  HOST: { description: 'interface the HTTP server binds to', default: '127.0.0.1' },
+  PORT: { description: 'HTTP port', default: '4000' },
+  DATABASE_URL: {
+    description: 'PostgreSQL connection string; empty runs an embedded PostgreSQL under DATA_DIR',
+    default: '',
+    secret: true,
+  },
+  DATABASE_POOL_SIZE: { description: 'connections in the database pool', default: '10' },
+  DATA_DIR: { description: 'where the embedded database and the development secret live', default: './.data' },
+  EMBEDDED_PG_PORT: { description: 'port of the embedded PostgreSQL', default: '5488' },
+  JWT_SECRET: {
+    description: 'HS256 signing secret (32+ characters); required in production',
+    default: 'random, kept in DATA_DIR',
+    secret: true,
+  },
+  ACCESS_TOKEN_TTL_SECONDS: { description: 'lifetime of a staff access token', default: '43200' },
+  CUSTOMER_TOKEN_TTL_SECONDS: { description: 'lifetime of a customer token', default: '86400' },
+  SEED_DEMO_DATA: {
+    description: 'create the demo tenant on an empty database',
+    default: 'true, false when NODE_ENV=production',
+  },
+  CORS_ORIGINS: { description: 'comma-separated allowed origins, or *', default: '*' },
+  LOG_LEVEL: { description: 'debug, info, warn or error', default: 'info' },
+  LOG_FORMAT: { description: 'text or json', default: 'text, json when NODE_ENV=production' },
+  SHUTDOWN_TIMEOUT_MS: { description: 'how long shutdown waits for requests to drain', default: '10000' },
+};
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = read(env, name) ?? fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
+  }
+  return value as T;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number (got "${raw}")`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max} (got ${value})`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const production = nodeEnv === 'production';
+
+  const databaseUrl = read(env, 'DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
+  }
+
+  const jwtSecret = read(env, 'JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 characters long');
+  }
+  if (production && jwtSecret === undefined) {
+    throw new ConfigError('JWT_SECRET', 'is required when NODE_ENV=production');
+  }
+
+  const corsRaw = read(env, 'CORS_ORIGINS') ?? '*';
+  const corsOrigins =
+    corsRaw === '*'
+      ? '*'
+      : corsRaw.split(',').map((origin) => {
+          const trimmed = origin.trim();
+          if (!/^https?:\/\/[^/]+$/.test(trimmed)) {
+            throw new ConfigError('CORS_ORIGINS', `has an invalid origin "${trimmed}" (expected scheme://host[:port])`);
+          }
+          return trimmed;
+        });
+
+  return {
+    nodeEnv,
+    role: oneOf(env, 'ROLE', ['api', 'worker', 'all'] as const, 'all'),
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    databaseUrl,
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
+    dataDir: read(env, 'DATA_DIR') ?? './.data',
+    embeddedPostgresPort: integer(env, 'EMBEDDED_PG_PORT', 5488, 1, 65535),
+    jwtSecret,
+    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 43200, 60, 31 * 24 * 3600),
+    customerTokenTtlSeconds: integer(env, 'CUSTOMER_TOKEN_TTL_SECONDS', 86400, 60, 31 * 24 * 3600),
+    seedDemoData: boolean(env, 'SEED_DEMO_DATA', !production),
+    corsOrigins,
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['text', 'json'] as const, production ? 'json' : 'text'),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+  };
+}

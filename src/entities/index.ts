@@ -1,0 +1,8 @@
+import { Contact } from './contact.entity';
+import { DomainEvent } from './domain-event.entity';
+import { Tenant } from './tenant.entity';
+import { TicketMessage } from './ticket-message.entity';
+import { Ticket } from './ticket.entity';
+import { User } from './user.entity';
+
+export const ENTITIES = [Tenant, User, Contact, Ticket, TicketMessage, DomainEvent];

@@ -1,0 +1,100 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Contact } from './contact.entity';
+import { Tenant } from './tenant.entity';
+import { Ticket } from './ticket.entity';
+import { User } from './user.entity';
+import { Column, Entity, Index, PrimaryGeneratedColumn, JoinColumn, ManyToOne } from 'typeorm';
+
+export enum MessageAuthorKind {
+  STAFF = 'staff',
+  CUSTOMER = 'customer',
+}
+
+registerEnumType(MessageAuthorKind, {
+  name: 'MessageAuthorKind',
+  description: 'Who wrote a ticket message.',
+  valuesConfig: {
+    STAFF: { description: 'A staff user of the tenant.' },
+    CUSTOMER: { description: 'The ticket requester (a contact).' },
+  },
+});
+
+@ObjectType({ description: 'A file attached to a ticket message (stored elsewhere; this is its metadata).' })
+export class Attachment {
+  @Field({ description: 'Where the file can be downloaded.' })
+  url!: string;
+
+  @Field({ description: 'Original file name.' })
+  filename!: string;
+
+  @Field({ description: 'MIME type, e.g. image/png.' })
+  contentType!: string;
+
+  @Field(() => Int, { description: 'Size in bytes.' })
+  size!: number;
+}
+
+@ObjectType({ description: 'One message in a ticket thread: a public reply or an internal staff note.' })
+@Entity('ticket_message')
+@Index('ticket_message_ticket_created_idx', ['ticketId', 'createdAt'])
+export class TicketMessage {
+  @Field(() => ID, { description: 'Unique identifier.' })
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'uuid' })
+  tenantId!: string;
+
+  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'tenantId' })
+  tenant?: Tenant;
+
+  @Field(() => ID, { description: 'Ticket the message belongs to.' })
+  @Column({ type: 'uuid' })
+  ticketId!: string;
+
+  @ManyToOne(() => Ticket, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'ticketId' })
+  ticket?: Ticket;
+
+  @Field(() => MessageAuthorKind, { description: 'Whether staff or the customer wrote it.' })
+  @Column({ type: 'enum', enum: MessageAuthorKind, enumName: 'message_author_kind' })
+  authorKind!: MessageAuthorKind;
+
+  @Field(() => ID, { nullable: true, description: 'Staff author, when staff wrote it.' })
+  @Column({ type: 'uuid', nullable: true })
+  authorUserId!: string | null;
+
+  @ManyToOne(() => User, { nullable: true, onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'authorUserId' })
+  authorUser?: User | null;
+
+  @Field(() => ID, { nullable: true, description: 'Contact author, when the customer wrote it.' })
+  @Column({ type: 'uuid', nullable: true })
+  authorContactId!: string | null;
+
+  @ManyToOne(() => Contact, { nullable: true, onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'authorContactId' })
+  authorContact?: Contact | null;
+
+  /** Kept with the message so live fan-out needs no lookups. */
+  @Field({ description: "Author's name at the time of writing." })
+  @Column({ type: 'varchar', length: 200 })
+  authorName!: string;
+
+  @Field({ description: 'Text of the message.' })
+  @Column({ type: 'text' })
+  body!: string;
+
+  @Field({ description: 'True for staff-only notes; customers never see these.' })
+  @Column({ type: 'boolean', default: false })
+  internal!: boolean;
+
+  @Field(() => [Attachment], { description: 'Files attached to the message.' })
+  @Column({ type: 'jsonb', default: [] })
+  attachments!: Attachment[];
+
+  @Field({ description: 'When the message was written.' })
+  @Column({ type: 'timestamptz' })
+  createdAt!: Date;
+}

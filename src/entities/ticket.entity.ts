@@ -1,0 +1,180 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Contact } from './contact.entity';
+import { Tenant } from './tenant.entity';
+import { User } from './user.entity';
+import { Column, Entity, Index, PrimaryGeneratedColumn, JoinColumn, ManyToOne } from 'typeorm';
+
+export enum TicketStatus {
+  OPEN = 'open',
+  ASSIGNED = 'assigned',
+  IN_PROGRESS = 'in_progress',
+  WAITING_ON_CUSTOMER = 'waiting_on_customer',
+  RESOLVED = 'resolved',
+  CLOSED = 'closed',
+}
+
+registerEnumType(TicketStatus, {
+  name: 'TicketStatus',
+  description: 'Where a ticket is in its workflow.',
+  valuesConfig: {
+    OPEN: { description: 'New and not yet assigned.' },
+    ASSIGNED: { description: 'Has an assignee who has not started.' },
+    IN_PROGRESS: { description: 'Being worked on.' },
+    WAITING_ON_CUSTOMER: { description: 'Paused until the customer answers.' },
+    RESOLVED: { description: 'Solved; the customer may rate it or it may be reopened.' },
+    CLOSED: { description: 'Finished for good.' },
+  },
+});
+
+/** Declared lowest to highest: the PostgreSQL enum sorts in this order. */
+export enum TicketPriority {
+  LOW = 'low',
+  MEDIUM = 'medium',
+  HIGH = 'high',
+  URGENT = 'urgent',
+}
+
+registerEnumType(TicketPriority, {
+  name: 'TicketPriority',
+  description: 'How soon a ticket must be handled; sets its SLA targets.',
+  valuesConfig: {
+    LOW: { description: 'First response within 8 h, resolution within 48 h.' },
+    MEDIUM: { description: 'First response within 4 h, resolution within 24 h.' },
+    HIGH: { description: 'First response within 1 h, resolution within 8 h.' },
+    URGENT: { description: 'First response within 15 min, resolution within 4 h.' },
+  },
+});
+
+export enum TicketCategory {
+  ACCOUNT = 'account',
+  BOOKING = 'booking',
+  PAYMENT = 'payment',
+  TECHNICAL = 'technical',
+  BILLING = 'billing',
+  COMPLAINT = 'complaint',
+  OTHER = 'other',
+}
+
+registerEnumType(TicketCategory, {
+  name: 'TicketCategory',
+  description: 'What a ticket is about.',
+  valuesConfig: {
+    ACCOUNT: { description: 'Sign-in, profile and account questions.' },
+    BOOKING: { description: 'Reservations and appointments.' },
+    PAYMENT: { description: 'Payments that failed or are missing.' },
+    TECHNICAL: { description: 'Something does not work.' },
+    BILLING: { description: 'Invoices and charges.' },
+    COMPLAINT: { description: 'Dissatisfaction with the service.' },
+    OTHER: { description: 'Anything else.' },
+  },
+});
+
+@ObjectType({ description: 'A support request from a contact, worked by staff.' })
+@Entity('ticket')
+@Index('ticket_tenant_number_key', ['tenantId', 'number'], { unique: true })
+@Index('ticket_tenant_status_idx', ['tenantId', 'status'])
+@Index('ticket_tenant_assignee_status_idx', ['tenantId', 'assigneeId', 'status'])
+@Index('ticket_tenant_requester_idx', ['tenantId', 'requesterId'])
+@Index('ticket_tenant_created_idx', ['tenantId', 'createdAt'])
+export class Ticket {
+  @Field(() => ID, { description: 'Unique identifier.' })
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'uuid' })
+  tenantId!: string;
+
+  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'tenantId' })
+  tenant?: Tenant;
+
+  @Field(() => Int, { description: 'Sequential number within the tenant.' })
+  @Column({ type: 'integer' })
+  number!: number;
+
+  @Field({ description: 'Short summary.' })
+  @Column({ type: 'varchar', length: 200 })
+  subject!: string;
+
+  @Field({ description: 'Full description of the request.' })
+  @Column({ type: 'text', default: '' })
+  description!: string;
+
+  @Field(() => TicketCategory, { description: 'What the ticket is about.' })
+  @Column({ type: 'enum', enum: TicketCategory, enumName: 'ticket_category' })
+  category!: TicketCategory;
+
+  @Field(() => TicketPriority, { description: 'How urgent the ticket is.' })
+  @Column({ type: 'enum', enum: TicketPriority, enumName: 'ticket_priority' })
+  priority!: TicketPriority;
+
+  @Field(() => TicketStatus, { description: 'Workflow state.' })
+  @Column({ type: 'enum', enum: TicketStatus, enumName: 'ticket_status', default: TicketStatus.OPEN })
+  status!: TicketStatus;
+
+  @Field(() => ID, { description: 'Id of the contact who asked for help.' })
+  @Column({ type: 'uuid' })
+  requesterId!: string;
+
+  @ManyToOne(() => Contact, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'requesterId' })
+  requester?: Contact;
+
+  @Field(() => ID, { nullable: true, description: 'Id of the staff user working the ticket.' })
+  @Column({ type: 'uuid', nullable: true })
+  assigneeId!: string | null;
+
+  @ManyToOne(() => User, { nullable: true, onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'assigneeId' })
+  assignee?: User | null;
+
+  @Field({ description: 'When the first public staff reply is due.' })
+  @Column({ type: 'timestamptz' })
+  firstResponseDueAt!: Date;
+
+  @Field({ description: 'When the ticket must be resolved.' })
+  @Column({ type: 'timestamptz' })
+  resolutionDueAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'When staff first replied publicly.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  firstRespondedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the ticket was last resolved.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  resolvedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the ticket was closed.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  closedAt!: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Satisfaction rating from 1 (poor) to 5 (excellent).' })
+  @Column({ type: 'smallint', nullable: true })
+  rating!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Comment given with the rating.' })
+  @Column({ type: 'text', nullable: true })
+  ratingComment!: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the requester rated the ticket.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  ratedAt!: Date | null;
+
+  @Field({ description: 'When the ticket was created.' })
+  @Column({ type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Field({ description: 'When the ticket last changed.' })
+  @Column({ type: 'timestamptz' })
+  updatedAt!: Date;
+
+  /** Number as shown to people: T-000123. */
+  @Field({ description: 'Number as shown to people, e.g. T-000123.' })
+  get reference(): string {
+    return formatTicketReference(this.number);
+  }
+}
+
+export function formatTicketReference(number: number): string {
+  return `T-${String(number).padStart(6, '0')}`;
+}

@@ -1,0 +1,101 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Contact } from '../entities/contact.entity';
+import { Availability, Role, STAFF_ROLES, User } from '../entities/user.entity';
+import type { AuthedContext } from '../schema/context';
+import { ContactInput, CreateUserInput, CreatedUser, UpdateUserInput } from '../schema/directory.types';
+import { requireStaff } from '../services/principal';
+
+const TICKET_STAFF = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR, Role.AGENT];
+
+@Resolver(() => User)
+export class UserResolver {
+  @Authorized(...STAFF_ROLES)
+  @Query(() => [User], { description: 'Staff users of the tenant, by name.' })
+  users(@Ctx() { principal, services }: AuthedContext): Promise<User[]> {
+    return services.directory.users(principal);
+  }
+
+  @Authorized(...STAFF_ROLES)
+  @Query(() => User, { description: 'One staff user.' })
+  user(
+    @Arg('id', () => ID, { description: 'User id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<User> {
+    return services.directory.user(principal, id);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => CreatedUser, { description: 'Adds a staff user with a one-time password (admin).' })
+  async createUser(
+    @Arg('input', () => CreateUserInput, { description: 'The new user.' }) input: CreateUserInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<CreatedUser> {
+    const { user, password } = await services.directory.createUser(requireStaff(principal), input);
+    return { user, oneTimePassword: password };
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User, { description: 'Changes a staff user: role, manager, limits, deactivation (admin).' })
+  updateUser(
+    @Arg('id', () => ID, { description: 'User id.' }) id: string,
+    @Arg('input', () => UpdateUserInput, { description: 'The changes.' }) input: UpdateUserInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<User> {
+    return services.directory.updateUser(requireStaff(principal), id, input);
+  }
+
+  @Authorized(...STAFF_ROLES)
+  @Mutation(() => User, { description: "Sets the caller's availability for auto-assignment." })
+  setMyAvailability(
+    @Arg('availability', () => Availability, { description: 'New availability.' }) availability: Availability,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<User> {
+    return services.directory.setAvailability(requireStaff(principal), availability);
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: 'The user this one reports to.' })
+  manager(@Root() user: User, @Ctx() { principal, services }: AuthedContext): Promise<User> | null {
+    return user.managerId ? services.directory.user(principal, user.managerId) : null;
+  }
+}
+
+@Resolver(() => Contact)
+export class ContactResolver {
+  @Authorized(...STAFF_ROLES)
+  @Query(() => [Contact], { description: 'Contacts of the tenant, by name.' })
+  contacts(
+    @Arg('search', () => String, { nullable: true, description: 'Part of a name, e-mail address or phone number.' })
+    search: string | null,
+    @Arg('first', () => Int, { defaultValue: 50, description: 'How many (at most 200).' }) first: number,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Contact[]> {
+    return services.directory.contacts(principal, search, Math.max(1, Math.min(first, 200)));
+  }
+
+  @Query(() => Contact, { description: 'One contact; customers may read only their own.' })
+  contact(
+    @Arg('id', () => ID, { description: 'Contact id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Contact> {
+    return services.directory.contact(principal, id);
+  }
+
+  @Authorized(...TICKET_STAFF)
+  @Mutation(() => Contact, { description: 'Adds a customer contact.' })
+  createContact(
+    @Arg('input', () => ContactInput, { description: 'The contact.' }) input: ContactInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Contact> {
+    return services.directory.createContact(requireStaff(principal), input);
+  }
+
+  @Authorized(...TICKET_STAFF)
+  @Mutation(() => Contact, { description: 'Changes a customer contact.' })
+  updateContact(
+    @Arg('id', () => ID, { description: 'Contact id.' }) id: string,
+    @Arg('input', () => ContactInput, { description: 'The new values.' }) input: ContactInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Contact> {
+    return services.directory.updateContact(requireStaff(principal), id, input);
+  }
+}

@@ -1,0 +1,6 @@
+import { AuthResolver } from './auth.resolver';
+import { DashboardResolver } from './dashboard.resolver';
+import { ContactResolver, UserResolver } from './directory.resolver';
+import { TicketResolver } from './ticket.resolver';
+
+export const RESOLVERS = [AuthResolver, UserResolver, ContactResolver, TicketResolver, DashboardResolver] as const;

@@ -1,0 +1,221 @@
+import { filter, pipe } from '@graphql-yoga/subscription';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Contact } from '../entities/contact.entity';
+import { TicketMessage } from '../entities/ticket-message.entity';
+import { Ticket, TicketPriority, TicketStatus } from '../entities/ticket.entity';
+import { Role, User } from '../entities/user.entity';
+import { pageInfo } from '../schema/connection';
+import type { AuthedContext, Context } from '../schema/context';
+import {
+  AddTicketMessageInput,
+  CreateTicketInput,
+  RateTicketArgs,
+  SupportConversation,
+  TicketChangedEvent,
+  TicketChangedFilter,
+  TicketConnection,
+  TicketsArgs,
+  UpdateTicketInput,
+  MAX_MESSAGE_LENGTH,
+} from '../schema/ticket.types';
+import { DomainError, ErrorCode, badInput } from '../services/errors';
+import type { TicketChanged } from '../services/live-events';
+import { requireStaff, type Principal } from '../services/principal';
+import { SortDirection, TicketOrderField } from '../services/ticket.service';
+
+/** What TypeGraphQL hands a subscription's `subscribe`. */
+interface SubscribeData {
+  args: Record<string, unknown>;
+  context: Context;
+}
+
+const TICKET_STAFF = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR, Role.AGENT];
+
+@Resolver(() => Ticket)
+export class TicketResolver {
+  @Query(() => Ticket, { description: 'One ticket. Customers see only their own; anything else is NOT_FOUND.' })
+  ticket(
+    @Arg('id', () => ID, { description: 'Ticket id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Ticket> {
+    return services.tickets.get(principal, id);
+  }
+
+  @Query(() => TicketConnection, { description: 'Tickets visible to the caller, filtered, sorted and paginated.' })
+  async tickets(@Args() args: TicketsArgs, @Ctx() { principal, services }: AuthedContext): Promise<TicketConnection> {
+    const order = args.orderBy ?? { field: TicketOrderField.CREATED_AT, direction: SortDirection.DESC };
+    const page = await services.tickets.list(principal, args.filter ?? {}, order, { first: args.first, after: args.after });
+    return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+  }
+
+  @Authorized(...TICKET_STAFF)
+  @Mutation(() => Ticket, { description: 'Opens a ticket for a contact; SLA due times follow from the priority.' })
+  createTicket(
+    @Arg('input', () => CreateTicketInput, { description: 'The ticket.' }) input: CreateTicketInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Ticket> {
+    return services.tickets.create(requireStaff(principal), input);
+  }
+
+  @Authorized(...TICKET_STAFF)
+  @Mutation(() => Ticket, { description: 'Changes the subject, description or category.' })
+  updateTicket(
+    @Arg('id', () => ID, { description: 'Ticket id.' }) id: string,
+    @Arg('input', () => UpdateTicketInput, { description: 'The changes.' }) input: UpdateTicketInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Ticket> {
+    return services.tickets.update(requireStaff(principal), id, input);
+  }
+
+  @Authorized(...TICKET_STAFF)
+  @Mutation(() => Ticket, {
+    description:
+      'Assigns a ticket. Without userId it goes to the least-loaded available agent (fewest active tickets under their limit; ties to the one idle longest).',
+  })
+  assignTicket(
+    @Arg('ticketId', () => ID, { description: 'Ticket id.' }) ticketId: string,
+    @Arg('userId', () => ID, { nullable: true, description: 'Assignee; omit for automatic assignment.' }) userId: string | null,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Ticket> {
+    return services.tickets.assign(requireStaff(principal), ticketId, userId);
+  }
+
+  @Authorized(...TICKET_STAFF)
+  @Mutation(() => Ticket, {
+    description:
+      'Moves a ticket along its workflow: OPEN → ASSIGNED → IN_PROGRESS ⇄ WAITING_ON_CUSTOMER → RESOLVED → CLOSED, and RESOLVED → IN_PROGRESS to reopen. Other moves fail with INVALID_TRANSITION naming the allowed next states.',
+  })
+  changeTicketStatus(
+    @Arg('ticketId', () => ID, { description: 'Ticket id.' }) ticketId: string,
+    @Arg('status', () => TicketStatus, { description: 'The next status.' }) status: TicketStatus,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Ticket> {
+    return services.tickets.changeStatus(requireStaff(principal), ticketId, status);
+  }
+
+  @Authorized(...TICKET_STAFF)
+  @Mutation(() => Ticket, { description: 'Changes the priority; due times are recomputed from when the ticket was opened.' })
+  changeTicketPriority(
+    @Arg('ticketId', () => ID, { description: 'Ticket id.' }) ticketId: string,
+    @Arg('priority', () => TicketPriority, { description: 'The new priority.' }) priority: TicketPriority,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Ticket> {
+    return services.tickets.changePriority(requireStaff(principal), ticketId, priority);
+  }
+
+  @Authorized(...TICKET_STAFF, Role.TECHNICIAN, Role.CUSTOMER)
+  @Mutation(() => TicketMessage, {
+    description:
+      'Adds a reply or (staff only) an internal note. A customer reply puts a waiting or resolved ticket back in progress.',
+  })
+  addTicketMessage(
+    @Arg('input', () => AddTicketMessageInput, { description: 'The message.' }) input: AddTicketMessageInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<TicketMessage> {
+    return services.tickets.addMessage(principal, input.ticketId, input);
+  }
+
+  @Authorized(Role.CUSTOMER)
+  @Mutation(() => Ticket, { description: 'The requester rates a resolved or closed ticket, once.' })
+  rateTicket(
+    @Args() { ticketId, rating, comment }: RateTicketArgs,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Ticket> {
+    return services.tickets.rate(principal, ticketId, rating, comment);
+  }
+
+  @Authorized(Role.CUSTOMER)
+  @Mutation(() => SupportConversation, {
+    description: 'A customer writes to support: continues ticketId, or opens a new ticket that is assigned automatically.',
+  })
+  startSupportConversation(
+    @Arg('message', { description: `What the customer writes (1-${MAX_MESSAGE_LENGTH} characters).` }) message: string,
+    @Arg('ticketId', () => ID, { nullable: true, description: 'Conversation to continue.' }) ticketId: string | null,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<SupportConversation> {
+    const body = message.trim();
+    if (body.length === 0 || body.length > MAX_MESSAGE_LENGTH) {
+      throw badInput(`message must be 1-${MAX_MESSAGE_LENGTH} characters`, 'message');
+    }
+    return services.tickets.startSupportConversation(principal, body, ticketId);
+  }
+
+  @FieldResolver(() => [TicketMessage], { description: 'The thread, oldest first; customers never see internal notes.' })
+  messages(@Root() ticket: Ticket, @Ctx() { principal, services }: AuthedContext): Promise<TicketMessage[]> {
+    return services.tickets.messages(principal, ticket.id);
+  }
+
+  @FieldResolver(() => Int, { description: 'Messages in the thread the caller can see.' })
+  messageCount(@Root() ticket: Ticket, @Ctx() { principal, services }: AuthedContext): Promise<number> {
+    return services.tickets.messageCount(principal, ticket.id);
+  }
+
+  @FieldResolver(() => Contact, { description: 'The contact who asked for help.' })
+  requester(@Root() ticket: Ticket, @Ctx() { principal, services }: AuthedContext): Promise<Contact> {
+    return services.directory.contact(principal, ticket.requesterId);
+  }
+
+  @FieldResolver(() => User, {
+    nullable: true,
+    description: 'The staff user working the ticket (staff only; null for customers).',
+  })
+  async assignee(@Root() ticket: Ticket, @Ctx() { principal, services }: AuthedContext): Promise<User | null> {
+    if (!ticket.assigneeId || principal.kind !== 'staff') return null;
+    return services.directory.user(principal, ticket.assigneeId);
+  }
+
+  @Subscription(() => TicketMessage, {
+    description:
+      "New messages of one ticket, live. Staff of the tenant and the ticket's requester may subscribe; customers never receive internal notes.",
+    subscribe: ({ args, context }: SubscribeData) => subscribeToMessages(context, args.ticketId as string),
+  })
+  ticketMessageAdded(
+    @Root() message: TicketMessage,
+    @Arg('ticketId', () => ID, { description: 'Ticket to follow.' }) _ticketId: string,
+  ): TicketMessage {
+    return message;
+  }
+
+  @Subscription(() => TicketChangedEvent, {
+    description: 'Ticket changes of the tenant, live, for staff queues (e.g. assigned to me, or by status).',
+    subscribe: ({ args, context }: SubscribeData) => subscribeToChanges(context, (args.filter ?? {}) as TicketChangedFilter),
+  })
+  ticketChanged(
+    @Root() change: TicketChanged,
+    @Arg('filter', () => TicketChangedFilter, { nullable: true, description: 'Which changes; all of the tenant when omitted.' })
+    _filter: TicketChangedFilter | null,
+  ): TicketChangedEvent {
+    return change as TicketChangedEvent;
+  }
+}
+
+function signedIn(context: Context): Principal {
+  if (!context.principal) throw new DomainError(ErrorCode.Unauthenticated, 'Sign in first');
+  return context.principal;
+}
+
+async function subscribeToMessages(context: Context, ticketId: string): Promise<AsyncIterable<TicketMessage>> {
+  const principal = signedIn(context);
+  // Refuses (NOT_FOUND) a ticket of another tenant or, for a customer, someone else's ticket.
+  await context.services.tickets.get(principal, ticketId);
+  const messages = context.services.live.subscribe('ticketMessageAdded', ticketId);
+  if (principal.kind === 'staff') return messages;
+  return pipe(
+    messages,
+    filter((message: TicketMessage) => !message.internal),
+  );
+}
+
+function subscribeToChanges(context: Context, wanted: TicketChangedFilter): AsyncIterable<TicketChanged> {
+  const staff = requireStaff(signedIn(context));
+  return pipe(
+    context.services.live.subscribe('ticketChanged', staff.tenantId),
+    filter(({ ticket, previousAssigneeId }: TicketChanged) => {
+      if (wanted.assignedToMe && ticket.assigneeId !== staff.userId && previousAssigneeId !== staff.userId) return false;
+      if (wanted.unassigned && ticket.assigneeId !== null) return false;
+      if (wanted.statuses?.length && !wanted.statuses.includes(ticket.status)) return false;
+      if (wanted.priorities?.length && !wanted.priorities.includes(ticket.priority)) return false;
+      return true;
+    }),
+  );
+}

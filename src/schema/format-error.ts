@@ -1,0 +1,72 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ArgumentValidationError, AuthorizationError } from 'type-graphql';
+import { QueryFailedError } from 'typeorm';
+import type { ValidationError } from 'class-validator';
+import { DomainError } from '../services/errors';
+import type { Logger } from '../logger';
+
+/**
+ * The one place where errors become GraphQL errors: domain errors keep their code and
+ * message, validation errors list each field, and anything unexpected is logged and
+ * answered with a generic message (no stack traces or SQL in production).
+ */
+export function createErrorFormatter(logger: Logger, production: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof DomainError) {
+      return { ...formatted, message: original.message, extensions: { ...original.details, code: original.code } };
+    }
+    if (original instanceof ArgumentValidationError) {
+      const fields = flatten(original.extensions.validationErrors as ValidationError[]);
+      return {
+        ...formatted,
+        message: `Invalid input: ${fields.map((f) => `${f.field} ${f.problems.join(', ')}`).join('; ')}`,
+        extensions: { code: 'BAD_USER_INPUT', fields },
+      };
+    }
+    if (original instanceof AuthorizationError) {
+      return { ...formatted, message: 'Your role does not allow this operation', extensions: { code: 'FORBIDDEN' } };
+    }
+    if (original instanceof QueryFailedError && MALFORMED_VALUE.has(driverCode(original))) {
+      return {
+        ...formatted,
+        message: 'A value has the wrong format (for example an id that is not a UUID)',
+        extensions: { code: 'BAD_USER_INPUT' },
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (original instanceof GraphQLError || (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR')) {
+      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+      return production ? { ...formatted, extensions } : formatted;
+    }
+    logger.error('unexpected error in a resolver', { error: original, path: formatted.path?.join('.') });
+    if (!production) return formatted;
+    return {
+      message: 'Something went wrong on our side; it has been logged',
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  };
+}
+
+/** PostgreSQL errors caused by a malformed value from the client: invalid text, datetime format, datetime overflow. */
+const MALFORMED_VALUE = new Set(['22P02', '22007', '22008']);
+
+function driverCode(error: QueryFailedError): string {
+  return String((error.driverError as { code?: unknown } | undefined)?.code ?? '');
+}
+
+interface FieldProblem {
+  field: string;
+  problems: string[];
+}
+
+function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
+  return errors.flatMap((error) => {
+    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}

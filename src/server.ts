@@ -1,0 +1,162 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express, { type Request, type Response } from 'express';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ruruHTML, type RuruServerConfig } from 'ruru/server';
+import { serveStatic } from 'ruru/static';
+import type { DataSource } from 'typeorm';
+import { WebSocketServer } from 'ws';
+import type { Config } from './config';
+import { databaseReady } from './database';
+import type { Logger } from './logger';
+import type { Context } from './schema/context';
+import { createErrorFormatter } from './schema/format-error';
+import { bearerToken } from './services/auth.service';
+import { DomainError } from './services/errors';
+import type { Principal } from './services/principal';
+import type { Services } from './services';
+
+export interface ApiServer {
+  httpServer: Server;
+  url: string;
+  /** Stops accepting, drains requests, closes sockets. */
+  stop(): Promise<void>;
+}
+
+interface ApiOptions {
+  config: Pick<Config, 'host' | 'port' | 'nodeEnv' | 'corsOrigins' | 'shutdownTimeoutMs'>;
+  schema: GraphQLSchema;
+  services: Services;
+  dataSource: DataSource;
+  logger: Logger;
+}
+
+const IDE_STATIC_PATH = '/ruru-static/';
+
+const IDE_DEFAULT_QUERY = `# Welcome to the Notify Desk API.
+# 1. Run the Login mutation (demo admin: admin@demo.test / demo-password).
+# 2. Copy its token into the Headers tab: {"Authorization": "Bearer <token>"}.
+# 3. Run MyQueue, or subscribe to a ticket with TicketMessages (same header).
+
+mutation Login {
+  login(email: "admin@demo.test", password: "demo-password") { token expiresAt user { name role } }
+}
+
+query MyQueue {
+  tickets(first: 10, filter: { statuses: [OPEN, ASSIGNED, IN_PROGRESS] }) {
+    totalCount
+    edges { node { reference subject priority status resolutionDueAt assignee { name } } }
+  }
+}
+
+subscription TicketMessages($ticketId: ID!) {
+  ticketMessageAdded(ticketId: $ticketId) { authorName body internal createdAt }
+}
+`;
+
+export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
+  const { config, schema, services, dataSource, logger } = options;
+  const production = config.nodeEnv === 'production';
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
+    {
+      schema,
+      context: (ctx): Context => ({ services, principal: ctx.extra.principal ?? null }),
+      // A bad or missing token is refused at connect: graphql-ws closes with 4403.
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const token = bearerToken(params.authorization ?? params.Authorization);
+        if (!token) return false;
+        try {
+          ctx.extra.principal = await services.auth.authenticate(token);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    formatError: createErrorFormatter(logger, production),
+    includeStacktraceInErrorResponses: !production,
+    introspection: true,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
+      ApolloServerPluginLandingPageDisabled(),
+      { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
+    ],
+  });
+  await apollo.start();
+
+  const ide = ruruHTML({
+    endpoint: '/graphql',
+    subscriptionEndpoint: '/graphql',
+    staticPath: IDE_STATIC_PATH,
+    clientConfig: {
+      defaultQuery: IDE_DEFAULT_QUERY,
+      initialHeaders: JSON.stringify({ Authorization: 'Bearer <token from the login mutation>' }, null, 2),
+    } as RuruServerConfig['clientConfig'],
+  });
+  const wantsHtml = (req: Request) => req.method === 'GET' && req.accepts(['application/json', 'text/html']) === 'text/html';
+
+  app.use(serveStatic(IDE_STATIC_PATH));
+  app.get('/', (_req, res) => void res.type('html').send(ide));
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res: Response) => {
+    const checks = await databaseReady(dataSource);
+    const ready = checks.database && checks.migrations;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  app.use(
+    '/graphql',
+    (req, res, next) => (wantsHtml(req) ? void res.type('html').send(ide) : next()),
+    cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins }),
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }): Promise<Context> => ({ services, principal: await principalOf(req, services) }),
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const address = httpServer.address() as AddressInfo;
+  const shownHost = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(config.host) ? 'localhost' : config.host;
+  const url = `http://${shownHost}:${address.port}`;
+
+  return {
+    httpServer,
+    url,
+    stop: async () => {
+      await apollo.stop();
+    },
+  };
+}
+
+/** The principal of an HTTP request: none without a header, an error for a bad token. */
+async function principalOf(req: Request, services: Services): Promise<Principal | null> {
+  const header = req.headers.authorization;
+  if (header === undefined) return null;
+  const token = bearerToken(header);
+  try {
+    if (!token) throw new Error('malformed');
+    return await services.auth.authenticate(token);
+  } catch (error) {
+    const message = error instanceof DomainError ? error.message : 'The Authorization header must be "Bearer <token>"';
+    throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  }
+}

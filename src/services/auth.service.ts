@@ -1,0 +1,110 @@
+import jwt from 'jsonwebtoken';
+import type { DataSource } from 'typeorm';
+import { Contact } from '../entities/contact.entity';
+import { Tenant } from '../entities/tenant.entity';
+import { Role, User } from '../entities/user.entity';
+import type { Clock } from './clock';
+import { DomainError, ErrorCode, badInput, notFound } from './errors';
+import { hashPassword, verifyPassword } from './password';
+import type { Principal, StaffPrincipal } from './principal';
+
+export interface AuthSettings {
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  customerTokenTtlSeconds: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+}
+
+interface TokenClaims {
+  sub: string;
+  tid: string;
+  typ: 'staff' | 'customer';
+}
+
+const ISSUER = 'notify-desk';
+const INVALID_CREDENTIALS = 'The e-mail address or password is wrong';
+
+export class AuthService {
+  /** Verified against when no user matches, so a wrong e-mail costs as long as a wrong password. */
+  private readonly decoyHash: Promise<string>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly settings: AuthSettings,
+    private readonly clock: Clock,
+  ) {
+    this.decoyHash = hashPassword('decoy-password-for-timing');
+  }
+
+  async login(email: string, password: string, tenantSlug?: string): Promise<IssuedToken & { user: User }> {
+    const query = this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .where('u.email = :email', { email: email.trim().toLowerCase() })
+      .andWhere('u.active');
+    if (tenantSlug) {
+      query.innerJoin(Tenant, 't', 't.id = u."tenantId"').andWhere('t.slug = :slug', { slug: tenantSlug });
+    }
+    const candidates = await query.getMany();
+    const matching: User[] = [];
+    for (const user of candidates) {
+      if (await verifyPassword(user.passwordHash, password)) matching.push(user);
+    }
+    if (candidates.length === 0) await verifyPassword(await this.decoyHash, password);
+    if (matching.length === 0) throw new DomainError(ErrorCode.Unauthenticated, INVALID_CREDENTIALS);
+    if (matching.length > 1) {
+      throw badInput('This e-mail address signs in to several organisations: say which one with `tenant`', 'tenant');
+    }
+    const user = matching[0];
+    return { ...this.sign({ sub: user.id, tid: user.tenantId, typ: 'staff' }, this.settings.accessTokenTtlSeconds), user };
+  }
+
+  async issueCustomerToken(actor: StaffPrincipal, contactId: string): Promise<IssuedToken> {
+    const contact = await this.dataSource.getRepository(Contact).findOneBy({ id: contactId, tenantId: actor.tenantId });
+    if (!contact) throw notFound('Contact', contactId);
+    return this.sign({ sub: contact.id, tid: contact.tenantId, typ: 'customer' }, this.settings.customerTokenTtlSeconds);
+  }
+
+  /** Resolves a bearer token to who is acting, or fails with UNAUTHENTICATED. */
+  async authenticate(token: string): Promise<Principal> {
+    let claims: TokenClaims;
+    try {
+      claims = jwt.verify(token, this.settings.jwtSecret, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
+      }) as TokenClaims;
+    } catch (error) {
+      const expired = error instanceof jwt.TokenExpiredError;
+      throw new DomainError(ErrorCode.Unauthenticated, expired ? 'The access token has expired' : 'The access token is invalid');
+    }
+    if (claims.typ === 'customer') {
+      const contact = await this.dataSource.getRepository(Contact).findOneBy({ id: claims.sub, tenantId: claims.tid });
+      if (!contact) throw new DomainError(ErrorCode.Unauthenticated, 'The access token is invalid');
+      return { kind: 'customer', tenantId: contact.tenantId, contactId: contact.id, role: Role.CUSTOMER, name: contact.name };
+    }
+    const user = await this.dataSource.getRepository(User).findOneBy({ id: claims.sub, tenantId: claims.tid });
+    if (!user || !user.active) throw new DomainError(ErrorCode.Unauthenticated, 'The access token is invalid');
+    return { kind: 'staff', tenantId: user.tenantId, userId: user.id, role: user.role, name: user.name };
+  }
+
+  private sign(claims: TokenClaims, ttlSeconds: number): IssuedToken {
+    const issuedAt = Math.floor(this.clock.now().getTime() / 1000);
+    const token = jwt.sign({ ...claims, iat: issuedAt, exp: issuedAt + ttlSeconds }, this.settings.jwtSecret, {
+      algorithm: 'HS256',
+      issuer: ISSUER,
+    });
+    return { token, expiresAt: new Date((issuedAt + ttlSeconds) * 1000) };
+  }
+}
+
+/** Reads a bearer token from an Authorization header value (case-insensitive scheme). */
+export function bearerToken(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  return match?.[1];
+}

@@ -1,0 +1,166 @@
+import type { DataSource } from 'typeorm';
+import { Contact } from '../entities/contact.entity';
+import { Availability, type StaffRole, User } from '../entities/user.entity';
+import { badInput, conflict, notFound } from './errors';
+import { generatePassword, hashPassword } from './password';
+import type { Principal, StaffPrincipal } from './principal';
+
+export interface CreateUserInput {
+  name: string;
+  email: string;
+  role: StaffRole;
+  phone?: string | null;
+  managerId?: string | null;
+  maxOpenTickets?: number | null;
+}
+
+export interface UpdateUserInput {
+  name?: string | null;
+  role?: StaffRole | null;
+  phone?: string | null;
+  managerId?: string | null;
+  maxOpenTickets?: number | null;
+  active?: boolean | null;
+}
+
+export interface ContactInput {
+  name: string;
+  phone?: string | null;
+  email?: string | null;
+  attributes?: Record<string, unknown> | null;
+  tags?: string[] | null;
+}
+
+/** The people of a tenant: staff users and customer contacts. */
+export class DirectoryService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  users(actor: Principal): Promise<User[]> {
+    return this.dataSource.getRepository(User).find({ where: { tenantId: actor.tenantId }, order: { name: 'ASC' } });
+  }
+
+  async user(actor: Principal, id: string): Promise<User> {
+    const user = await this.dataSource.getRepository(User).findOneBy({ id, tenantId: actor.tenantId });
+    if (!user) throw notFound('User', id);
+    return user;
+  }
+
+  /** Creates a staff user with a one-time password, returned once and never stored in clear. */
+  async createUser(actor: StaffPrincipal, input: CreateUserInput): Promise<{ user: User; password: string }> {
+    const email = input.email.trim().toLowerCase();
+    const repository = this.dataSource.getRepository(User);
+    if (await repository.existsBy({ tenantId: actor.tenantId, email })) {
+      throw conflict(`A user with e-mail ${email} already exists`);
+    }
+    if (input.managerId) await this.user(actor, input.managerId);
+    const password = generatePassword();
+    const user = repository.create({
+      tenantId: actor.tenantId,
+      name: input.name.trim(),
+      email,
+      role: input.role,
+      phone: input.phone ?? null,
+      managerId: input.managerId ?? null,
+      maxOpenTickets: input.maxOpenTickets ?? 10,
+      availability: Availability.AVAILABLE,
+      passwordHash: await hashPassword(password),
+    });
+    await repository.save(user);
+    return { user, password };
+  }
+
+  async updateUser(actor: StaffPrincipal, id: string, input: UpdateUserInput): Promise<User> {
+    return this.dataSource.transaction(async (manager) => {
+      const user = await manager.findOne(User, { where: { id, tenantId: actor.tenantId }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw notFound('User', id);
+      if (input.managerId !== undefined && input.managerId !== user.managerId) {
+        if (input.managerId !== null) await this.assertValidManager(actor.tenantId, user.id, input.managerId);
+        user.managerId = input.managerId;
+      }
+      if (input.name) user.name = input.name.trim();
+      if (input.role) user.role = input.role;
+      if (input.phone !== undefined) user.phone = input.phone;
+      if (input.maxOpenTickets !== undefined && input.maxOpenTickets !== null) user.maxOpenTickets = input.maxOpenTickets;
+      if (input.active !== undefined && input.active !== null) {
+        if (user.id === actor.userId && !input.active) throw badInput('You cannot deactivate yourself', 'active');
+        user.active = input.active;
+      }
+      return manager.save(user);
+    });
+  }
+
+  async setAvailability(actor: StaffPrincipal, availability: Availability): Promise<User> {
+    const user = await this.user(actor, actor.userId);
+    user.availability = availability;
+    return this.dataSource.getRepository(User).save(user);
+  }
+
+  /** The manager must exist in the tenant and must not report (directly or not) to the user. */
+  private async assertValidManager(tenantId: string, userId: string, managerId: string): Promise<void> {
+    if (managerId === userId) throw badInput('A user cannot be their own manager', 'managerId');
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `WITH RECURSIVE chain AS (
+         SELECT id, "managerId", 1 AS depth FROM "user" WHERE id = $1 AND "tenantId" = $2
+         UNION ALL
+         SELECT u.id, u."managerId", chain.depth + 1 FROM "user" u JOIN chain ON u.id = chain."managerId"
+          WHERE chain.depth < 100
+       )
+       SELECT id FROM chain`,
+      [managerId, tenantId],
+    );
+    if (rows.length === 0) throw notFound('User', managerId);
+    if (rows.some((row) => row.id === userId)) {
+      throw badInput('That manager reports to this user; the hierarchy cannot loop', 'managerId');
+    }
+  }
+
+  async contacts(actor: Principal, search?: string | null, limit = 50): Promise<Contact[]> {
+    const query = this.dataSource
+      .getRepository(Contact)
+      .createQueryBuilder('c')
+      .where('c."tenantId" = :tenantId', { tenantId: actor.tenantId })
+      .orderBy('c.name', 'ASC')
+      .limit(limit);
+    const text = search?.trim();
+    if (text) {
+      const pattern = `%${text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      query.andWhere('(c.name ILIKE :pattern OR c.email ILIKE :pattern OR c.phone ILIKE :pattern)', { pattern });
+    }
+    return query.getMany();
+  }
+
+  async contact(actor: Principal, id: string): Promise<Contact> {
+    if (actor.kind === 'customer' && actor.contactId !== id) throw notFound('Contact', id);
+    const contact = await this.dataSource.getRepository(Contact).findOneBy({ id, tenantId: actor.tenantId });
+    if (!contact) throw notFound('Contact', id);
+    return contact;
+  }
+
+  async createContact(actor: StaffPrincipal, input: ContactInput): Promise<Contact> {
+    const repository = this.dataSource.getRepository(Contact);
+    return repository.save(
+      repository.create({
+        tenantId: actor.tenantId,
+        name: input.name.trim(),
+        phone: input.phone ?? null,
+        email: input.email?.trim().toLowerCase() ?? null,
+        attributes: input.attributes ?? {},
+        tags: normalizeTags(input.tags ?? []),
+      }),
+    );
+  }
+
+  async updateContact(actor: StaffPrincipal, id: string, input: Partial<ContactInput>): Promise<Contact> {
+    const contact = await this.contact(actor, id);
+    if (input.name) contact.name = input.name.trim();
+    if (input.phone !== undefined) contact.phone = input.phone ?? null;
+    if (input.email !== undefined) contact.email = input.email?.trim().toLowerCase() ?? null;
+    if (input.attributes) contact.attributes = input.attributes;
+    if (input.tags) contact.tags = normalizeTags(input.tags);
+    return this.dataSource.getRepository(Contact).save(contact);
+  }
+}
+
+function normalizeTags(tags: string[]): string[] {
+  return [...new Set(tags.map((tag) => tag.trim().toLowerCase()).filter(Boolean))];
+}

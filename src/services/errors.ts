@@ -1,0 +1,34 @@
+/**
+ * Domain errors: services throw these and never import GraphQL. The GraphQL edge
+ * (src/schema/format-error.ts) maps `code` to `extensions.code` in one place.
+ */
+export enum ErrorCode {
+  BadUserInput = 'BAD_USER_INPUT',
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  NotFound = 'NOT_FOUND',
+  Conflict = 'CONFLICT',
+  InvalidTransition = 'INVALID_TRANSITION',
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (what: string, id: string): DomainError =>
+  new DomainError(ErrorCode.NotFound, `${what} ${id} was not found`, { id });
+
+export const badInput = (message: string, field?: string): DomainError =>
+  new DomainError(ErrorCode.BadUserInput, message, field ? { field } : {});
+
+export const forbidden = (message = 'You are not allowed to do this'): DomainError =>
+  new DomainError(ErrorCode.Forbidden, message);
+
+export const conflict = (message: string): DomainError => new DomainError(ErrorCode.Conflict, message);

@@ -1,0 +1,36 @@
+import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import type { TicketMessage } from '../entities/ticket-message.entity';
+import type { Ticket } from '../entities/ticket.entity';
+
+export enum TicketChangeKind {
+  CREATED = 'created',
+  UPDATED = 'updated',
+  ASSIGNED = 'assigned',
+  STATUS_CHANGED = 'status_changed',
+  PRIORITY_CHANGED = 'priority_changed',
+  RATED = 'rated',
+}
+
+export interface TicketChanged {
+  kind: TicketChangeKind;
+  ticket: Ticket;
+  previousStatus: string | null;
+  previousAssigneeId: string | null;
+}
+
+/**
+ * Topics of the live (subscription) channel. Each is scoped by an id so a
+ * subscriber only ever receives events of its own tenant or ticket.
+ */
+export type LiveTopics = {
+  /** id: ticket id */
+  ticketMessageAdded: [ticketId: string, message: TicketMessage];
+  /** id: tenant id */
+  ticketChanged: [tenantId: string, change: TicketChanged];
+};
+
+export type LiveEvents = PubSub<LiveTopics>;
+
+export function createLiveEvents(): LiveEvents {
+  return createPubSub<LiveTopics>();
+}

@@ -1,0 +1,556 @@
+import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { Contact } from '../entities/contact.entity';
+import { type Attachment, MessageAuthorKind, TicketMessage } from '../entities/ticket-message.entity';
+import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
+import { Availability, Role, User } from '../entities/user.entity';
+import type { Clock } from './clock';
+import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from './errors';
+import { TicketChangeKind, type LiveEvents } from './live-events';
+import { type Page, type PageRequest, decodeCursor, encodeCursor } from './pagination';
+import { type Principal, type StaffPrincipal, requireCustomer } from './principal';
+import { ACTIVE_STATUSES, assertTransition, dueTimes } from './ticket-workflow';
+import type { Transactor, UnitOfWork } from './unit-of-work';
+
+export interface CreateTicketInput {
+  subject: string;
+  description?: string | null;
+  category: TicketCategory;
+  priority: TicketPriority;
+  requesterId: string;
+  assigneeId?: string | null;
+}
+
+export interface UpdateTicketInput {
+  subject?: string | null;
+  description?: string | null;
+  category?: TicketCategory | null;
+}
+
+export interface AddMessageInput {
+  body: string;
+  internal?: boolean | null;
+  attachments?: Attachment[] | null;
+}
+
+export interface TicketFilter {
+  statuses?: TicketStatus[] | null;
+  priorities?: TicketPriority[] | null;
+  categories?: TicketCategory[] | null;
+  assigneeId?: string | null;
+  unassigned?: boolean | null;
+  requesterId?: string | null;
+  text?: string | null;
+}
+
+export enum TicketOrderField {
+  CREATED_AT = 'createdAt',
+  UPDATED_AT = 'updatedAt',
+  PRIORITY = 'priority',
+  RESOLUTION_DUE_AT = 'resolutionDueAt',
+  NUMBER = 'number',
+}
+
+export enum SortDirection {
+  ASC = 'ASC',
+  DESC = 'DESC',
+}
+
+export interface TicketOrder {
+  field: TicketOrderField;
+  direction: SortDirection;
+}
+
+/** SQL cast of each sortable column, so keyset cursors compare with the right type. */
+const ORDER_CAST: Record<TicketOrderField, string> = {
+  [TicketOrderField.CREATED_AT]: 'timestamptz',
+  [TicketOrderField.UPDATED_AT]: 'timestamptz',
+  [TicketOrderField.PRIORITY]: 'ticket_priority',
+  [TicketOrderField.RESOLUTION_DUE_AT]: 'timestamptz',
+  [TicketOrderField.NUMBER]: 'integer',
+};
+
+export class TicketService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactor: Transactor,
+    private readonly live: LiveEvents,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A ticket the actor may see: same tenant, and for customers only their own. */
+  async get(actor: Principal, id: string): Promise<Ticket> {
+    return this.findVisible(this.dataSource.manager, actor, id);
+  }
+
+  async list(actor: Principal, filter: TicketFilter, order: TicketOrder, page: PageRequest): Promise<Page<Ticket>> {
+    const query = this.visibleTickets(actor);
+    applyFilter(query, filter);
+    const totalCount = await query.clone().getCount();
+
+    const column = `t."${order.field}"`;
+    const after = page.after ? decodeCursor(page.after) : undefined;
+    if (after) {
+      const comparator = order.direction === SortDirection.ASC ? '>' : '<';
+      query.andWhere(
+        `(${column}, t.id) ${comparator} (CAST(:afterValue AS ${ORDER_CAST[order.field]}), CAST(:afterId AS uuid))`,
+        {
+          afterValue: after.value,
+          afterId: after.id,
+        },
+      );
+    }
+    const rows = await query
+      .orderBy(column, order.direction)
+      .addOrderBy('t.id', order.direction)
+      .limit(page.first + 1)
+      .getMany();
+    const hasNextPage = rows.length > page.first;
+    const nodes = rows.slice(0, page.first);
+    return {
+      totalCount,
+      hasNextPage,
+      edges: nodes.map((node) => ({ node, cursor: encodeCursor(sortValue(node, order.field), node.id) })),
+    };
+  }
+
+  /** The thread of a ticket; customers never see internal notes. */
+  messages(actor: Principal, ticketId: string): Promise<TicketMessage[]> {
+    return this.visibleMessages(actor, ticketId).getMany();
+  }
+
+  /** How many messages of the thread the actor can see. */
+  messageCount(actor: Principal, ticketId: string): Promise<number> {
+    return this.visibleMessages(actor, ticketId).getCount();
+  }
+
+  private visibleMessages(actor: Principal, ticketId: string): SelectQueryBuilder<TicketMessage> {
+    const query = this.dataSource
+      .getRepository(TicketMessage)
+      .createQueryBuilder('m')
+      .where('m."tenantId" = :tenantId AND m."ticketId" = :ticketId', { tenantId: actor.tenantId, ticketId })
+      .orderBy('m."createdAt"', 'ASC')
+      .addOrderBy('m.id', 'ASC');
+    if (actor.kind === 'customer') query.andWhere('NOT m.internal');
+    return query;
+  }
+
+  async create(actor: StaffPrincipal, input: CreateTicketInput): Promise<Ticket> {
+    return this.transactor.run(async (uow) => {
+      const requester = await uow.manager.findOneBy(Contact, { id: input.requesterId, tenantId: actor.tenantId });
+      if (!requester) throw notFound('Contact', input.requesterId);
+      const ticket = await this.insertTicket(
+        uow,
+        actor.tenantId,
+        {
+          subject: input.subject,
+          description: input.description ?? '',
+          category: input.category,
+          priority: input.priority,
+          requesterId: requester.id,
+        },
+        actor.userId,
+      );
+      if (input.assigneeId) await this.assignWithin(uow, actor, ticket, input.assigneeId);
+      return ticket;
+    });
+  }
+
+  async update(actor: StaffPrincipal, id: string, input: UpdateTicketInput): Promise<Ticket> {
+    return this.transactor.run(async (uow) => {
+      const ticket = await this.lockVisible(uow.manager, actor, id);
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      for (const field of ['subject', 'description', 'category'] as const) {
+        const value = input[field];
+        if (value !== undefined && value !== null && value !== ticket[field]) {
+          changes[field] = { from: ticket[field], to: value };
+          Object.assign(ticket, { [field]: value });
+        }
+      }
+      if (Object.keys(changes).length === 0) return ticket;
+      this.assertOpenForChanges(ticket);
+      ticket.updatedAt = this.clock.now();
+      await uow.manager.save(ticket);
+      await this.recordChange(uow, actor, ticket, 'ticket.updated', TicketChangeKind.UPDATED, { changes });
+      return ticket;
+    });
+  }
+
+  /** Assigns to `userId`, or without one to the least-loaded available agent. */
+  async assign(actor: StaffPrincipal, ticketId: string, userId?: string | null): Promise<Ticket> {
+    return this.transactor.run(async (uow) => {
+      const ticket = await this.lockVisible(uow.manager, actor, ticketId);
+      await this.assignWithin(uow, actor, ticket, userId ?? undefined);
+      return ticket;
+    });
+  }
+
+  async changeStatus(actor: StaffPrincipal, ticketId: string, status: TicketStatus): Promise<Ticket> {
+    return this.transactor.run(async (uow) => {
+      const ticket = await this.lockVisible(uow.manager, actor, ticketId);
+      if (status === TicketStatus.ASSIGNED && !ticket.assigneeId) {
+        throw badInput('Assign the ticket to someone (assignTicket) to move it to assigned', 'status');
+      }
+      await this.moveTo(uow, actor, ticket, status);
+      return ticket;
+    });
+  }
+
+  async changePriority(actor: StaffPrincipal, ticketId: string, priority: TicketPriority): Promise<Ticket> {
+    return this.transactor.run(async (uow) => {
+      const ticket = await this.lockVisible(uow.manager, actor, ticketId);
+      if (ticket.priority === priority) return ticket;
+      this.assertOpenForChanges(ticket);
+      const previous = ticket.priority;
+      // Targets are measured from when the ticket was opened, as if it had had this priority from the start.
+      Object.assign(ticket, { priority, ...dueTimes(priority, ticket.createdAt), updatedAt: this.clock.now() });
+      await uow.manager.save(ticket);
+      await this.recordChange(uow, actor, ticket, 'ticket.priority_changed', TicketChangeKind.PRIORITY_CHANGED, {
+        from: previous,
+        to: priority,
+      });
+      return ticket;
+    });
+  }
+
+  async addMessage(actor: Principal, ticketId: string, input: AddMessageInput): Promise<TicketMessage> {
+    return this.transactor.run(async (uow) => {
+      const ticket = await this.lockVisible(uow.manager, actor, ticketId);
+      return this.addMessageWithin(uow, actor, ticket, input);
+    });
+  }
+
+  async rate(actor: Principal, ticketId: string, rating: number, comment?: string | null): Promise<Ticket> {
+    const customer = requireCustomer(actor);
+    return this.transactor.run(async (uow) => {
+      const ticket = await this.lockVisible(uow.manager, customer, ticketId);
+      if (ticket.status !== TicketStatus.RESOLVED && ticket.status !== TicketStatus.CLOSED) {
+        throw new DomainError(ErrorCode.InvalidTransition, 'A ticket can be rated once it is resolved or closed', {
+          status: ticket.status,
+        });
+      }
+      if (ticket.rating !== null) throw conflict('This ticket has already been rated');
+      Object.assign(ticket, { rating, ratingComment: comment ?? null, ratedAt: this.clock.now(), updatedAt: this.clock.now() });
+      await uow.manager.save(ticket);
+      await this.recordChange(uow, customer, ticket, 'ticket.rated', TicketChangeKind.RATED, { rating });
+      return ticket;
+    });
+  }
+
+  /**
+   * A customer writes to support: continues `ticketId` when given, otherwise opens a
+   * new ticket that is auto-assigned to the least-loaded available agent.
+   */
+  async startSupportConversation(
+    actor: Principal,
+    message: string,
+    ticketId?: string | null,
+  ): Promise<{ ticket: Ticket; message: TicketMessage }> {
+    const customer = requireCustomer(actor);
+    return this.transactor.run(async (uow) => {
+      if (ticketId) {
+        const ticket = await this.lockVisible(uow.manager, customer, ticketId);
+        if (ticket.status === TicketStatus.CLOSED) {
+          throw conflict('This conversation is closed; start a new one without ticketId');
+        }
+        return { ticket, message: await this.addMessageWithin(uow, customer, ticket, { body: message }) };
+      }
+      const ticket = await this.insertTicket(
+        uow,
+        customer.tenantId,
+        {
+          subject: summarize(message),
+          description: message,
+          category: TicketCategory.OTHER,
+          priority: TicketPriority.MEDIUM,
+          requesterId: customer.contactId,
+        },
+        null,
+      );
+      const posted = await this.addMessageWithin(uow, customer, ticket, { body: message });
+      const agentId = await this.leastLoadedAgent(uow.manager, customer.tenantId);
+      if (agentId) await this.assignWithin(uow, customer, ticket, agentId);
+      return { ticket, message: posted };
+    });
+  }
+
+  // ---- inside a transaction ----
+
+  private async insertTicket(
+    uow: UnitOfWork,
+    tenantId: string,
+    fields: Pick<Ticket, 'subject' | 'description' | 'category' | 'priority' | 'requesterId'>,
+    actorId: string | null,
+  ): Promise<Ticket> {
+    const now = this.clock.now();
+    const number = await this.nextTicketNumber(uow.manager, tenantId);
+    const ticket = uow.manager.create(Ticket, {
+      ...fields,
+      tenantId,
+      number,
+      status: TicketStatus.OPEN,
+      assigneeId: null,
+      ...dueTimes(fields.priority, now),
+      firstRespondedAt: null,
+      resolvedAt: null,
+      closedAt: null,
+      rating: null,
+      ratingComment: null,
+      ratedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await uow.manager.save(ticket);
+    await uow.record({
+      tenantId,
+      type: 'ticket.created',
+      subjectType: 'ticket',
+      subjectId: ticket.id,
+      actorId,
+      payload: { number, priority: ticket.priority, category: ticket.category, requesterId: ticket.requesterId },
+    });
+    const snapshot = { ...ticket };
+    uow.afterCommit(() =>
+      this.live.publish('ticketChanged', tenantId, {
+        kind: TicketChangeKind.CREATED,
+        ticket: Object.assign(new Ticket(), snapshot),
+        previousStatus: null,
+        previousAssigneeId: null,
+      }),
+    );
+    return ticket;
+  }
+
+  /** Row lock on the tenant serialises numbering, so concurrent creations never share a number. */
+  private async nextTicketNumber(manager: EntityManager, tenantId: string): Promise<number> {
+    const rows: Array<{ ticketSequence: number }> = await manager.query(
+      'UPDATE tenant SET "ticketSequence" = "ticketSequence" + 1 WHERE id = $1 RETURNING "ticketSequence"',
+      [tenantId],
+    );
+    // TypeORM returns [rows, affected] for UPDATE ... RETURNING on postgres.
+    const row = Array.isArray(rows[0]) ? (rows[0] as Array<{ ticketSequence: number }>)[0] : rows[0];
+    if (!row) throw notFound('Tenant', tenantId);
+    return row.ticketSequence;
+  }
+
+  private async assignWithin(uow: UnitOfWork, actor: Principal, ticket: Ticket, userId?: string): Promise<void> {
+    this.assertOpenForChanges(ticket);
+    const assigneeId = userId ?? (await this.leastLoadedAgent(uow.manager, ticket.tenantId));
+    if (!assigneeId) {
+      throw new DomainError(ErrorCode.Conflict, 'No agent is available with room for another ticket; assign someone by id');
+    }
+    if (userId) {
+      const user = await uow.manager.findOneBy(User, { id: userId, tenantId: ticket.tenantId });
+      if (!user) throw notFound('User', userId);
+      if (!user.active) throw badInput(`${user.name} is deactivated and cannot take tickets`, 'userId');
+    }
+    if (ticket.assigneeId === assigneeId) return;
+    const previousAssigneeId = ticket.assigneeId;
+    const previousStatus = ticket.status;
+    const now = this.clock.now();
+    ticket.assigneeId = assigneeId;
+    if (ticket.status === TicketStatus.OPEN) ticket.status = TicketStatus.ASSIGNED;
+    ticket.updatedAt = now;
+    await uow.manager.save(ticket);
+    await uow.manager.update(User, { id: assigneeId }, { lastAssignedAt: now });
+    await uow.record({
+      tenantId: ticket.tenantId,
+      type: 'ticket.assigned',
+      subjectType: 'ticket',
+      subjectId: ticket.id,
+      actorId: actorId(actor),
+      payload: { assigneeId, previousAssigneeId, automatic: !userId },
+    });
+    this.publishChange(uow, ticket, TicketChangeKind.ASSIGNED, previousStatus, previousAssigneeId);
+  }
+
+  /**
+   * The available agent with the fewest active tickets and room under their limit;
+   * ties go to whoever has waited longest since their last assignment. An advisory
+   * lock per tenant keeps two concurrent picks from overfilling the same agent.
+   */
+  private async leastLoadedAgent(manager: EntityManager, tenantId: string): Promise<string | undefined> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ticket-assignment:' || $1))`, [tenantId]);
+    const rows: Array<{ id: string }> = await manager.query(
+      `SELECT u.id
+         FROM "user" u
+         LEFT JOIN ticket t ON t."assigneeId" = u.id AND t.status = ANY($3::ticket_status[])
+        WHERE u."tenantId" = $1 AND u.role = $2 AND u.active AND u.availability = $4
+        GROUP BY u.id
+       HAVING count(t.id) < u."maxOpenTickets"
+        ORDER BY count(t.id) ASC, u."lastAssignedAt" ASC NULLS FIRST, u."createdAt" ASC, u.id ASC
+        LIMIT 1`,
+      [tenantId, Role.AGENT, ACTIVE_STATUSES, Availability.AVAILABLE],
+    );
+    return rows[0]?.id;
+  }
+
+  private async moveTo(uow: UnitOfWork, actor: Principal, ticket: Ticket, status: TicketStatus): Promise<void> {
+    assertTransition(ticket.status, status);
+    const previousStatus = ticket.status;
+    const now = this.clock.now();
+    ticket.status = status;
+    ticket.updatedAt = now;
+    if (status === TicketStatus.RESOLVED) ticket.resolvedAt = now;
+    if (status === TicketStatus.CLOSED) ticket.closedAt = now;
+    if (previousStatus === TicketStatus.RESOLVED && status === TicketStatus.IN_PROGRESS) ticket.resolvedAt = null;
+    await uow.manager.save(ticket);
+    await uow.record({
+      tenantId: ticket.tenantId,
+      type: 'ticket.status_changed',
+      subjectType: 'ticket',
+      subjectId: ticket.id,
+      actorId: actorId(actor),
+      payload: { from: previousStatus, to: status, reopened: previousStatus === TicketStatus.RESOLVED },
+    });
+    this.publishChange(uow, ticket, TicketChangeKind.STATUS_CHANGED, previousStatus, ticket.assigneeId);
+  }
+
+  private async addMessageWithin(
+    uow: UnitOfWork,
+    actor: Principal,
+    ticket: Ticket,
+    input: AddMessageInput,
+  ): Promise<TicketMessage> {
+    const internal = input.internal ?? false;
+    if (actor.kind === 'customer' && internal) throw forbidden('Customers cannot write internal notes');
+    if (ticket.status === TicketStatus.CLOSED) {
+      throw new DomainError(ErrorCode.InvalidTransition, 'A closed ticket takes no new messages', { status: ticket.status });
+    }
+    const now = this.clock.now();
+    const message = uow.manager.create(TicketMessage, {
+      tenantId: ticket.tenantId,
+      ticketId: ticket.id,
+      authorKind: actor.kind === 'staff' ? MessageAuthorKind.STAFF : MessageAuthorKind.CUSTOMER,
+      authorUserId: actor.kind === 'staff' ? actor.userId : null,
+      authorContactId: actor.kind === 'customer' ? actor.contactId : null,
+      authorName: actor.name,
+      body: input.body,
+      internal,
+      attachments: (input.attachments ?? []).map((a) => ({
+        url: a.url,
+        filename: a.filename,
+        contentType: a.contentType,
+        size: a.size,
+      })),
+      createdAt: now,
+    });
+    await uow.manager.save(message);
+    await uow.record({
+      tenantId: ticket.tenantId,
+      type: 'ticket.message_added',
+      subjectType: 'ticket',
+      subjectId: ticket.id,
+      actorId: actorId(actor),
+      payload: { messageId: message.id, internal, authorKind: message.authorKind },
+    });
+    const published = Object.assign(new TicketMessage(), message);
+    uow.afterCommit(() => this.live.publish('ticketMessageAdded', ticket.id, published));
+
+    if (actor.kind === 'staff' && !internal && ticket.firstRespondedAt === null) {
+      ticket.firstRespondedAt = now;
+      ticket.updatedAt = now;
+      await uow.manager.save(ticket);
+    }
+    // A customer's answer puts a waiting or resolved ticket back in front of the agent.
+    if (
+      actor.kind === 'customer' &&
+      (ticket.status === TicketStatus.WAITING_ON_CUSTOMER || ticket.status === TicketStatus.RESOLVED)
+    ) {
+      await this.moveTo(uow, actor, ticket, TicketStatus.IN_PROGRESS);
+    }
+    return message;
+  }
+
+  private publishChange(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    kind: TicketChangeKind,
+    previousStatus: TicketStatus | null,
+    previousAssigneeId: string | null,
+  ): void {
+    const snapshot = Object.assign(new Ticket(), ticket);
+    uow.afterCommit(() =>
+      this.live.publish('ticketChanged', ticket.tenantId, { kind, ticket: snapshot, previousStatus, previousAssigneeId }),
+    );
+  }
+
+  private async recordChange(
+    uow: UnitOfWork,
+    actor: Principal,
+    ticket: Ticket,
+    type: string,
+    kind: TicketChangeKind,
+    payload: Record<string, unknown>,
+  ): Promise<void> {
+    await uow.record({
+      tenantId: ticket.tenantId,
+      type,
+      subjectType: 'ticket',
+      subjectId: ticket.id,
+      actorId: actorId(actor),
+      payload,
+    });
+    this.publishChange(uow, ticket, kind, ticket.status, ticket.assigneeId);
+  }
+
+  private assertOpenForChanges(ticket: Ticket): void {
+    if (ticket.status === TicketStatus.CLOSED) {
+      throw new DomainError(ErrorCode.InvalidTransition, 'A closed ticket cannot be changed', { status: ticket.status });
+    }
+  }
+
+  private visibleTickets(actor: Principal, manager: EntityManager = this.dataSource.manager): SelectQueryBuilder<Ticket> {
+    const query = manager
+      .getRepository(Ticket)
+      .createQueryBuilder('t')
+      .where('t."tenantId" = :tenantId', { tenantId: actor.tenantId });
+    if (actor.kind === 'customer') query.andWhere('t."requesterId" = :contactId', { contactId: actor.contactId });
+    return query;
+  }
+
+  private async findVisible(manager: EntityManager, actor: Principal, id: string): Promise<Ticket> {
+    const ticket = await this.visibleTickets(actor, manager).andWhere('t.id = :id', { id }).getOne();
+    if (!ticket) throw notFound('Ticket', id);
+    return ticket;
+  }
+
+  private async lockVisible(manager: EntityManager, actor: Principal, id: string): Promise<Ticket> {
+    const ticket = await this.visibleTickets(actor, manager).andWhere('t.id = :id', { id }).setLock('pessimistic_write').getOne();
+    if (!ticket) throw notFound('Ticket', id);
+    return ticket;
+  }
+}
+
+function applyFilter(query: SelectQueryBuilder<Ticket>, filter: TicketFilter): void {
+  if (filter.statuses?.length) query.andWhere('t.status IN (:...statuses)', { statuses: filter.statuses });
+  if (filter.priorities?.length) query.andWhere('t.priority IN (:...priorities)', { priorities: filter.priorities });
+  if (filter.categories?.length) query.andWhere('t.category IN (:...categories)', { categories: filter.categories });
+  if (filter.assigneeId) query.andWhere('t."assigneeId" = :assigneeId', { assigneeId: filter.assigneeId });
+  if (filter.unassigned) query.andWhere('t."assigneeId" IS NULL');
+  if (filter.requesterId) query.andWhere('t."requesterId" = :requesterId', { requesterId: filter.requesterId });
+  const text = filter.text?.trim();
+  if (text) {
+    const pattern = `%${text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+    const number = /^(?:T-)?0*(\d{1,9})$/i.exec(text)?.[1];
+    query.andWhere(
+      new Brackets((where) => {
+        where.where('t.subject ILIKE :pattern', { pattern }).orWhere('t.description ILIKE :pattern', { pattern });
+        if (number) where.orWhere('t.number = :number', { number: Number(number) });
+      }),
+    );
+  }
+}
+
+function sortValue(ticket: Ticket, field: TicketOrderField): string {
+  const value = ticket[field];
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+function actorId(actor: Principal): string {
+  return actor.kind === 'staff' ? actor.userId : actor.contactId;
+}
+
+function summarize(message: string): string {
+  const firstLine = message.trim().split('\n')[0] ?? '';
+  return firstLine.length > 80 ? firstLine.slice(0, 77) + '...' : firstLine || 'Support conversation';
+}

@@ -1,0 +1,119 @@
+import { Tenant } from '../src/entities/tenant.entity';
+import { Role, User } from '../src/entities/user.entity';
+import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { type TestApp, Subscription, errorCode, gql, gqlOk, settle, startTestApp, wsClient } from './helpers/test-app';
+
+const LOGIN = `mutation ($email: String!, $password: String!, $tenant: String) {
+  login(email: $email, password: $password, tenant: $tenant) { token expiresAt user { id role } }
+}`;
+
+describe('authentication', () => {
+  let t: TestApp;
+  let tenant: Tenant;
+  let admin: User;
+  let agent: User;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const ds = t.app.dataSource;
+    tenant = await makeTenant(ds);
+    admin = await makeUser(ds, tenant, { role: Role.ADMIN });
+    agent = await makeUser(ds, tenant, { role: Role.AGENT });
+  });
+  afterAll(() => t.stop());
+
+  it('signs a user in and answers `me` with the token', async () => {
+    const { login } = await gqlOk(t.url, LOGIN, { email: admin.email.toUpperCase(), password: PASSWORD });
+    expect(login.user).toEqual({ id: admin.id, role: 'ADMIN' });
+    const { me } = await gqlOk(t.url, '{ me { kind role name tenantId user { email } } }', {}, login.token);
+    expect(me).toEqual({ kind: 'staff', role: 'ADMIN', name: admin.name, tenantId: tenant.id, user: { email: admin.email } });
+  });
+
+  it('says only that the credentials are wrong, for a wrong password and for an unknown e-mail alike', async () => {
+    const wrongPassword = await gql(t.url, LOGIN, { email: admin.email, password: 'nope' });
+    const unknownEmail = await gql(t.url, LOGIN, { email: 'nobody@example.test', password: PASSWORD });
+    expect(errorCode(wrongPassword)).toBe('UNAUTHENTICATED');
+    expect(errorCode(unknownEmail)).toBe('UNAUTHENTICATED');
+    expect(wrongPassword.errors?.[0].message).toBe(unknownEmail.errors?.[0].message);
+    expect(wrongPassword.data).toBeNull();
+  });
+
+  it('refuses a deactivated user', async () => {
+    const ds = t.app.dataSource;
+    const gone = await makeUser(ds, tenant, { active: false });
+    expect(errorCode(await gql(t.url, LOGIN, { email: gone.email, password: PASSWORD }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses every operation but login without a token', async () => {
+    const result = await gql(t.url, '{ tickets { totalCount } }');
+    expect(errorCode(result)).toBe('UNAUTHENTICATED');
+    expect(errorCode(await gql(t.url, '{ me { name } }'))).toBe('UNAUTHENTICATED');
+  });
+
+  it('answers 401 to a forged, malformed or expired token', async () => {
+    const { login } = await gqlOk(t.url, LOGIN, { email: agent.email, password: PASSWORD });
+    const forged = login.token.slice(0, -4) + (login.token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    for (const token of [forged, 'not-a-jwt']) {
+      const result = await gql(t.url, '{ me { name } }', {}, token);
+      expect(result.status).toBe(401);
+      expect(errorCode(result)).toBe('UNAUTHENTICATED');
+    }
+    t.clock.advance(13 * 3600 * 1000);
+    try {
+      const expired = await gql(t.url, '{ me { name } }', {}, login.token);
+      expect(expired.status).toBe(401);
+      expect(expired.errors?.[0].message).toMatch(/expired/);
+    } finally {
+      t.clock.advance(-13 * 3600 * 1000);
+    }
+  });
+
+  it('checks roles on mutations: an agent cannot create users', async () => {
+    const { login } = await gqlOk(t.url, LOGIN, { email: agent.email, password: PASSWORD });
+    const result = await gql(
+      t.url,
+      'mutation { createUser(input: { name: "X", email: "x@example.test", role: AGENT }) { oneTimePassword } }',
+      {},
+      login.token,
+    );
+    expect(errorCode(result)).toBe('FORBIDDEN');
+    expect(await t.app.dataSource.getRepository(User).countBy({ email: 'x@example.test' })).toBe(0);
+  });
+
+  it('lets an admin create a user who can then sign in with the one-time password', async () => {
+    const { login } = await gqlOk(t.url, LOGIN, { email: admin.email, password: PASSWORD });
+    const { createUser } = await gqlOk(
+      t.url,
+      'mutation { createUser(input: { name: "Nia New", email: "nia@example.test", role: SUPERVISOR, phone: "+6281234567890" }) { oneTimePassword user { id role } } }',
+      {},
+      login.token,
+    );
+    const second = await gqlOk(t.url, LOGIN, { email: 'nia@example.test', password: createUser.oneTimePassword });
+    expect(second.login.user).toEqual(createUser.user);
+  });
+
+  it('issues customer tokens only to staff, for contacts of their own tenant', async () => {
+    const ds = t.app.dataSource;
+    const contact = await makeContact(ds, tenant);
+    const otherContact = await makeContact(ds, await makeTenant(ds));
+    const { login } = await gqlOk(t.url, LOGIN, { email: agent.email, password: PASSWORD });
+    const issue = 'mutation ($id: ID!) { issueCustomerToken(contactId: $id) { token } }';
+    const { issueCustomerToken } = await gqlOk(t.url, issue, { id: contact.id }, login.token);
+    const { me } = await gqlOk(t.url, '{ me { kind role contactId } }', {}, issueCustomerToken.token);
+    expect(me).toEqual({ kind: 'customer', role: 'CUSTOMER', contactId: contact.id });
+    expect(errorCode(await gql(t.url, issue, { id: otherContact.id }, login.token))).toBe('NOT_FOUND');
+    expect(errorCode(await gql(t.url, issue, { id: contact.id }, issueCustomerToken.token))).toBe('FORBIDDEN');
+  });
+
+  it('closes a graphql-ws connection with 4403 when the token is missing or bad, and starts no subscription', async () => {
+    for (const token of [undefined, 'bad-token']) {
+      let closeCode: number | undefined;
+      const client = wsClient(t.url, token, (code) => (closeCode = code));
+      const subscription = new Subscription(client, 'subscription { ticketChanged { kind } }');
+      await settle(500);
+      expect(closeCode).toBe(4403);
+      expect(subscription.items).toHaveLength(0);
+      await client.dispose();
+    }
+  });
+});
