@@ -67,12 +67,29 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   app.disable('x-powered-by');
   const httpServer = createServer(app);
 
+  const formatError = createErrorFormatter(logger, production);
+  // graphql-ws bypasses Apollo, so its errors get the same formatting here.
+  const formatErrors = (errors: readonly GraphQLError[]) =>
+    errors.map((error) => {
+      const formatted = formatError(error.toJSON(), error);
+      return new GraphQLError(formatted.message, {
+        nodes: error.nodes,
+        source: error.source,
+        positions: error.positions,
+        path: error.path,
+        extensions: formatted.extensions,
+      });
+    });
+
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
       context: (ctx): Context => ({ services, principal: ctx.extra.principal ?? null }),
       // A bad or missing token is refused at connect: graphql-ws closes with 4403.
+      onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: formatErrors(result.errors) } : result,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const token = bearerToken(params.authorization ?? params.Authorization);
@@ -90,9 +107,11 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
 
   const apollo = new ApolloServer<Context>({
     schema,
-    formatError: createErrorFormatter(logger, production),
+    formatError,
     includeStacktraceInErrorResponses: !production,
     introspection: true,
+    // The process owns shutdown (src/main.ts): Apollo must not race it with its own signal handlers.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),

@@ -13,7 +13,12 @@ const USAGE = 'Usage: npm run create-admin -- --tenant <slug> --email <address> 
 /** Creates a tenant (when new) and an admin in it, and prints the admin's one-time password once. */
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { tenant: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, 'tenant-name': { type: 'string' } },
+    options: {
+      tenant: { type: 'string' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      'tenant-name': { type: 'string' },
+    },
   });
   if (!values.tenant || !values.email) {
     process.stderr.write(`${USAGE}\n`);
@@ -49,4 +54,3 @@ main().catch((error: unknown) => {
   process.stderr.write(`create-admin failed: ${known || error instanceof Error ? (error as Error).message : String(error)}\n`);
   process.exit(1);
 });
-

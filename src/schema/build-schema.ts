@@ -21,7 +21,9 @@ export function buildAppSchema(live: LiveEvents): GraphQLSchema {
   });
   // TypeGraphQL has no option for the root types' descriptions.
   Object.assign(schema.getQueryType() ?? {}, { description: 'Reads. Every field needs a signed-in principal.' });
-  Object.assign(schema.getMutationType() ?? {}, { description: 'Changes. Every field but login needs a signed-in principal; roles are checked per field.' });
+  Object.assign(schema.getMutationType() ?? {}, {
+    description: 'Changes. Every field but login needs a signed-in principal; roles are checked per field.',
+  });
   Object.assign(schema.getSubscriptionType() ?? {}, {
     description: 'Live events over graphql-ws on /graphql; send the token as connectionParams.authorization.',
   });

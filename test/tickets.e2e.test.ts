@@ -1,0 +1,460 @@
+import { Contact } from '../src/entities/contact.entity';
+import { DomainEvent } from '../src/entities/domain-event.entity';
+import { Tenant } from '../src/entities/tenant.entity';
+import { Ticket } from '../src/entities/ticket.entity';
+import { Availability, Role, User } from '../src/entities/user.entity';
+import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { type TestApp, Subscription, errorCode, gql, gqlOk, settle, startTestApp, wsClient } from './helpers/test-app';
+
+const CREATE = `mutation ($input: CreateTicketInput!) {
+  createTicket(input: $input) { id number reference status priority assigneeId firstResponseDueAt resolutionDueAt createdAt }
+}`;
+const STATUS = `mutation ($id: ID!, $status: TicketStatus!) { changeTicketStatus(ticketId: $id, status: $status) { status resolvedAt closedAt } }`;
+const ASSIGN = `mutation ($id: ID!, $userId: ID) { assignTicket(ticketId: $id, userId: $userId) { status assigneeId } }`;
+const MESSAGE = `mutation ($input: AddTicketMessageInput!) { addTicketMessage(input: $input) { id body internal authorKind authorName } }`;
+const THREAD = `query ($id: ID!) { ticket(id: $id) { messageCount messages { body internal } } }`;
+
+interface World {
+  tenant: Tenant;
+  admin: User;
+  agent: User;
+  contact: Contact;
+  adminToken: string;
+  agentToken: string;
+  customerToken: string;
+}
+
+describe('tickets', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.stop());
+
+  async function login(user: User): Promise<string> {
+    const { token } = await t.app.services.auth.login(user.email, PASSWORD);
+    return token;
+  }
+
+  /** A fresh tenant per test, so tests never see each other's rows. */
+  async function world(): Promise<World> {
+    const ds = t.app.dataSource;
+    const tenant = await makeTenant(ds);
+    const admin = await makeUser(ds, tenant, { role: Role.ADMIN, availability: Availability.OFFLINE });
+    const agent = await makeUser(ds, tenant, { role: Role.AGENT });
+    const contact = await makeContact(ds, tenant);
+    const adminToken = await login(admin);
+    const customerToken = (
+      await t.app.services.auth.issueCustomerToken(
+        { kind: 'staff', tenantId: tenant.id, userId: admin.id, role: Role.ADMIN, name: admin.name },
+        contact.id,
+      )
+    ).token;
+    return { tenant, admin, agent, contact, adminToken, agentToken: await login(agent), customerToken };
+  }
+
+  async function createTicket(w: World, input: Record<string, unknown> = {}) {
+    const { createTicket } = await gqlOk(
+      t.url,
+      CREATE,
+      { input: { subject: 'Printer on fire', category: 'TECHNICAL', priority: 'HIGH', requesterId: w.contact.id, ...input } },
+      w.adminToken,
+    );
+    return createTicket;
+  }
+
+  describe('creation', () => {
+    it('numbers tickets per tenant as T-000001 and sets due times from the priority', async () => {
+      const w = await world();
+      const first = await createTicket(w, { priority: 'URGENT' });
+      const second = await createTicket(w, { priority: 'LOW' });
+      expect([first.reference, second.reference]).toEqual(['T-000001', 'T-000002']);
+      const minutes = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 60_000;
+      expect(minutes(first.createdAt, first.firstResponseDueAt)).toBe(15);
+      expect(minutes(first.createdAt, first.resolutionDueAt)).toBe(240);
+      expect(minutes(second.createdAt, second.firstResponseDueAt)).toBe(480);
+      expect(minutes(second.createdAt, second.resolutionDueAt)).toBe(2880);
+      expect(first.status).toBe('OPEN');
+    });
+
+    it('gives 50 concurrent createTicket calls 50 distinct numbers', async () => {
+      const w = await world();
+      const created = await Promise.all(Array.from({ length: 50 }, (_, i) => createTicket(w, { subject: `Concurrent ${i}` })));
+      const numbers = new Set(created.map((ticket) => ticket.number));
+      expect(numbers.size).toBe(50);
+      expect(Math.max(...numbers)).toBe(50);
+    });
+
+    it('writes a ticket.created DomainEvent in the same transaction', async () => {
+      const w = await world();
+      const ticket = await createTicket(w);
+      const events = await t.app.dataSource.getRepository(DomainEvent).findBy({ tenantId: w.tenant.id, subjectId: ticket.id });
+      expect(events.map((e) => e.type)).toEqual(['ticket.created']);
+      expect(events[0].payload).toMatchObject({ number: ticket.number, priority: 'high', requesterId: w.contact.id });
+    });
+
+    it('refuses bad input with BAD_USER_INPUT naming the fields, and creates nothing', async () => {
+      const w = await world();
+      const result = await gql(
+        t.url,
+        CREATE,
+        { input: { subject: '', category: 'TECHNICAL', requesterId: 'not-a-uuid' } },
+        w.adminToken,
+      );
+      expect(errorCode(result)).toBe('BAD_USER_INPUT');
+      const fields = (result.errors?.[0].extensions?.fields as Array<{ field: string }>).map((f) => f.field);
+      expect(fields).toEqual(expect.arrayContaining(['subject', 'requesterId']));
+      const unknownEnum = await gql(
+        t.url,
+        CREATE,
+        { input: { subject: 'x', category: 'ROCKETS', requesterId: w.contact.id } },
+        w.adminToken,
+      );
+      expect(errorCode(unknownEnum)).toBe('BAD_USER_INPUT');
+      expect(await t.app.dataSource.getRepository(Ticket).countBy({ tenantId: w.tenant.id })).toBe(0);
+      expect(await t.app.dataSource.getRepository(DomainEvent).countBy({ tenantId: w.tenant.id })).toBe(0);
+    });
+  });
+
+  describe('workflow', () => {
+    it('walks open → assigned → in progress → waiting → in progress → resolved → closed', async () => {
+      const w = await world();
+      const ticket = await createTicket(w);
+      expect((await gqlOk(t.url, ASSIGN, { id: ticket.id, userId: w.agent.id }, w.agentToken)).assignTicket).toEqual({
+        status: 'ASSIGNED',
+        assigneeId: w.agent.id,
+      });
+      for (const status of ['IN_PROGRESS', 'WAITING_ON_CUSTOMER', 'IN_PROGRESS', 'RESOLVED']) {
+        const { changeTicketStatus } = await gqlOk(t.url, STATUS, { id: ticket.id, status }, w.agentToken);
+        expect(changeTicketStatus.status).toBe(status);
+      }
+      t.clock.advance(60_000);
+      const { changeTicketStatus } = await gqlOk(t.url, STATUS, { id: ticket.id, status: 'CLOSED' }, w.agentToken);
+      expect(changeTicketStatus.closedAt).not.toBeNull();
+      const events = await t.app.dataSource
+        .getRepository(DomainEvent)
+        .find({ where: { subjectId: ticket.id }, order: { id: 'ASC' } });
+      expect(events.map((e) => e.type)).toEqual(['ticket.created', 'ticket.assigned', ...Array(5).fill('ticket.status_changed')]);
+    });
+
+    it('refuses a move outside the workflow with INVALID_TRANSITION naming the allowed next states, and changes nothing', async () => {
+      const w = await world();
+      const ticket = await createTicket(w);
+      const result = await gql(t.url, STATUS, { id: ticket.id, status: 'RESOLVED' }, w.agentToken);
+      expect(errorCode(result)).toBe('INVALID_TRANSITION');
+      expect(result.errors?.[0].message).toBe('A ticket cannot move from OPEN to RESOLVED; allowed next states: ASSIGNED');
+      expect(result.errors?.[0].extensions?.allowed).toEqual(['ASSIGNED']);
+      const stored = await t.app.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticket.id });
+      expect(stored.status).toBe('open');
+    });
+
+    it('reopens a resolved ticket to in progress and clears resolvedAt; a closed ticket cannot move', async () => {
+      const w = await world();
+      const ticket = await createTicket(w, { assigneeId: w.agent.id });
+      await gqlOk(t.url, STATUS, { id: ticket.id, status: 'IN_PROGRESS' }, w.agentToken);
+      await gqlOk(t.url, STATUS, { id: ticket.id, status: 'RESOLVED' }, w.agentToken);
+      const reopened = await gqlOk(t.url, STATUS, { id: ticket.id, status: 'IN_PROGRESS' }, w.agentToken);
+      expect(reopened.changeTicketStatus).toMatchObject({ status: 'IN_PROGRESS', resolvedAt: null });
+      await gqlOk(t.url, STATUS, { id: ticket.id, status: 'RESOLVED' }, w.agentToken);
+      await gqlOk(t.url, STATUS, { id: ticket.id, status: 'CLOSED' }, w.agentToken);
+      const closed = await gql(t.url, STATUS, { id: ticket.id, status: 'IN_PROGRESS' }, w.agentToken);
+      expect(errorCode(closed)).toBe('INVALID_TRANSITION');
+      expect(closed.errors?.[0].message).toMatch(/allowed next states: none/);
+    });
+
+    it('recomputes due times when the priority changes', async () => {
+      const w = await world();
+      const ticket = await createTicket(w, { priority: 'LOW' });
+      const { changeTicketPriority } = await gqlOk(
+        t.url,
+        'mutation ($id: ID!) { changeTicketPriority(ticketId: $id, priority: URGENT) { priority resolutionDueAt } }',
+        { id: ticket.id },
+        w.agentToken,
+      );
+      expect(changeTicketPriority.priority).toBe('URGENT');
+      expect(Date.parse(changeTicketPriority.resolutionDueAt) - Date.parse(ticket.createdAt)).toBe(4 * 3600_000);
+    });
+
+    it('records the first public staff reply as the first response, not an internal note', async () => {
+      const w = await world();
+      const ticket = await createTicket(w, { assigneeId: w.agent.id });
+      t.clock.advance(5 * 60_000);
+      await gqlOk(t.url, MESSAGE, { input: { ticketId: ticket.id, body: 'looking', internal: true } }, w.agentToken);
+      const afterNote = await t.app.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticket.id });
+      expect(afterNote.firstRespondedAt).toBeNull();
+      t.clock.advance(5 * 60_000);
+      await gqlOk(t.url, MESSAGE, { input: { ticketId: ticket.id, body: 'Hello, we are on it' } }, w.agentToken);
+      const afterReply = await t.app.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticket.id });
+      expect(afterReply.firstRespondedAt!.getTime() - afterReply.createdAt.getTime()).toBe(10 * 60_000);
+    });
+  });
+
+  describe('least-loaded assignment', () => {
+    it('picks the available agent with the fewest active tickets under their limit, ties to the one idle longest', async () => {
+      const w = await world();
+      const ds = t.app.dataSource;
+      // w.agent: available, no tickets, but gets two now.
+      const busy = w.agent;
+      const idleLong = await makeUser(ds, w.tenant, { role: Role.AGENT, lastAssignedAt: new Date('2026-01-01T08:00:00Z') });
+      const idleShort = await makeUser(ds, w.tenant, { role: Role.AGENT, lastAssignedAt: new Date('2026-01-01T09:00:00Z') });
+      await makeUser(ds, w.tenant, { role: Role.AGENT, availability: Availability.AWAY });
+      await makeUser(ds, w.tenant, { role: Role.AGENT, maxOpenTickets: 0 });
+      await makeUser(ds, w.tenant, { role: Role.SUPERVISOR });
+      await createTicket(w, { assigneeId: busy.id });
+      await createTicket(w, { assigneeId: busy.id });
+
+      const picks: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const ticket = await createTicket(w);
+        picks.push((await gqlOk(t.url, ASSIGN, { id: ticket.id }, w.agentToken)).assignTicket.assigneeId);
+        t.clock.advance(1000);
+      }
+      // idleLong and idleShort have 0 tickets: idleLong waited longest; then idleShort; then the three are even
+      // (1, 1, 2), so idleLong again (its last assignment is older than idleShort's).
+      expect(picks).toEqual([idleLong.id, idleShort.id, idleLong.id]);
+    });
+
+    it('fails with CONFLICT when no agent has room, leaving the ticket unassigned', async () => {
+      const w = await world();
+      await t.app.dataSource.getRepository(User).update({ id: w.agent.id }, { availability: Availability.OFFLINE });
+      const ticket = await createTicket(w);
+      const result = await gql(t.url, ASSIGN, { id: ticket.id }, w.adminToken);
+      expect(errorCode(result)).toBe('CONFLICT');
+      expect((await t.app.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticket.id })).assigneeId).toBeNull();
+    });
+
+    it('auto-assigns a conversation a customer starts', async () => {
+      const w = await world();
+      const { startSupportConversation } = await gqlOk(
+        t.url,
+        'mutation { startSupportConversation(message: "My booking vanished\\nPlease help") { ticket { id subject status assigneeId } message { authorKind body } } }',
+        {},
+        w.customerToken,
+      );
+      expect(startSupportConversation.ticket).toMatchObject({
+        subject: 'My booking vanished',
+        status: 'ASSIGNED',
+        assigneeId: w.agent.id,
+      });
+      expect(startSupportConversation.message.authorKind).toBe('CUSTOMER');
+    });
+  });
+
+  describe('internal notes', () => {
+    it('are hidden from the customer in the thread and in the count, but shown to staff', async () => {
+      const w = await world();
+      const ticket = await createTicket(w, { assigneeId: w.agent.id });
+      await gqlOk(t.url, MESSAGE, { input: { ticketId: ticket.id, body: 'Public answer' } }, w.agentToken);
+      await gqlOk(
+        t.url,
+        MESSAGE,
+        { input: { ticketId: ticket.id, body: 'Customer is difficult', internal: true } },
+        w.agentToken,
+      );
+
+      const staffView = await gqlOk(t.url, THREAD, { id: ticket.id }, w.agentToken);
+      expect(staffView.ticket.messageCount).toBe(2);
+      const customerView = await gqlOk(t.url, THREAD, { id: ticket.id }, w.customerToken);
+      expect(customerView.ticket).toEqual({ messageCount: 1, messages: [{ body: 'Public answer', internal: false }] });
+    });
+
+    it('cannot be written by a customer', async () => {
+      const w = await world();
+      const ticket = await createTicket(w);
+      const result = await gql(
+        t.url,
+        MESSAGE,
+        { input: { ticketId: ticket.id, body: 'sneaky', internal: true } },
+        w.customerToken,
+      );
+      expect(errorCode(result)).toBe('FORBIDDEN');
+    });
+
+    it('never reach a customer subscription, while staff receive both', async () => {
+      const w = await world();
+      const ticket = await createTicket(w, { assigneeId: w.agent.id });
+      const query = 'subscription ($id: ID!) { ticketMessageAdded(ticketId: $id) { body internal authorName } }';
+      const staffClient = wsClient(t.url, w.adminToken);
+      const customerClient = wsClient(t.url, w.customerToken);
+      const staff = new Subscription<any>(staffClient, query, { id: ticket.id });
+      const customer = new Subscription<any>(customerClient, query, { id: ticket.id });
+      await settle();
+
+      await gqlOk(t.url, MESSAGE, { input: { ticketId: ticket.id, body: 'note', internal: true } }, w.agentToken);
+      await gqlOk(t.url, MESSAGE, { input: { ticketId: ticket.id, body: 'reply' } }, w.agentToken);
+      await gqlOk(
+        t.url,
+        'mutation ($id: ID!) { startSupportConversation(message: "thanks", ticketId: $id) { message { id } } }',
+        { id: ticket.id },
+        w.customerToken,
+      );
+
+      const staffItems = await staff.waitFor(3);
+      expect(staffItems.map((i) => i.ticketMessageAdded.body)).toEqual(['note', 'reply', 'thanks']);
+      const customerItems = await customer.waitFor(2);
+      await settle();
+      expect(customerItems.map((i) => i.ticketMessageAdded.body)).toEqual(['reply', 'thanks']);
+      await Promise.all([staffClient.dispose(), customerClient.dispose()]);
+    });
+  });
+
+  describe('tenant isolation', () => {
+    it('treats another tenant’s ticket as unknown in a query, a mutation and a subscription', async () => {
+      const mine = await world();
+      const theirs = await world();
+      const foreign = await createTicket(theirs);
+
+      const read = await gql(t.url, 'query ($id: ID!) { ticket(id: $id) { id } }', { id: foreign.id }, mine.adminToken);
+      const unknown = await gql(
+        t.url,
+        'query ($id: ID!) { ticket(id: $id) { id } }',
+        { id: '00000000-0000-4000-8000-000000000000' },
+        mine.adminToken,
+      );
+      expect(errorCode(read)).toBe('NOT_FOUND');
+      expect(read.errors?.[0].message.replace(foreign.id, 'ID')).toBe(
+        unknown.errors?.[0].message.replace('00000000-0000-4000-8000-000000000000', 'ID'),
+      );
+
+      const write = await gql(t.url, MESSAGE, { input: { ticketId: foreign.id, body: 'hi' } }, mine.adminToken);
+      expect(errorCode(write)).toBe('NOT_FOUND');
+      expect((await gqlOk(t.url, THREAD, { id: foreign.id }, theirs.adminToken)).ticket.messageCount).toBe(0);
+
+      const listed = await gqlOk(t.url, '{ tickets { totalCount } }', {}, mine.adminToken);
+      expect(listed.tickets.totalCount).toBe(0);
+
+      const client = wsClient(t.url, mine.adminToken);
+      const spy = new Subscription<any>(client, 'subscription ($id: ID!) { ticketMessageAdded(ticketId: $id) { body } }', {
+        id: foreign.id,
+      });
+      const changes = new Subscription<any>(client, 'subscription { ticketChanged { ticket { id } } }');
+      await settle();
+      expect(spy.errors).toEqual([expect.objectContaining({ extensions: { code: 'NOT_FOUND', id: foreign.id } })]);
+      await gqlOk(t.url, MESSAGE, { input: { ticketId: foreign.id, body: 'secret' } }, theirs.adminToken);
+      await createTicket(theirs);
+      await settle();
+      expect(spy.items).toEqual([]);
+      expect(changes.items).toEqual([]);
+      await client.dispose();
+    });
+
+    it('lets a customer see only their own tickets', async () => {
+      const w = await world();
+      const other = await makeContact(t.app.dataSource, w.tenant);
+      const own = await createTicket(w);
+      const notOwn = await createTicket(w, { requesterId: other.id });
+      const { tickets } = await gqlOk(t.url, '{ tickets { totalCount edges { node { id } } } }', {}, w.customerToken);
+      expect(tickets.edges.map((e: any) => e.node.id)).toEqual([own.id]);
+      expect(errorCode(await gql(t.url, 'query ($id: ID!) { ticket(id: $id) { id } }', { id: notOwn.id }, w.customerToken))).toBe(
+        'NOT_FOUND',
+      );
+    });
+  });
+
+  describe('ticketChanged subscription', () => {
+    it('feeds an agent queue: only tickets assigned to me', async () => {
+      const w = await world();
+      const colleague = await makeUser(t.app.dataSource, w.tenant, { role: Role.AGENT });
+      const client = wsClient(t.url, w.agentToken);
+      const queue = new Subscription<any>(
+        client,
+        'subscription { ticketChanged(filter: { assignedToMe: true }) { kind ticket { reference assigneeId } } }',
+      );
+      await settle();
+      await createTicket(w, { assigneeId: colleague.id });
+      const mine = await createTicket(w, { assigneeId: w.agent.id });
+      const items = await queue.waitFor(1);
+      await settle();
+      expect(items).toEqual([
+        { ticketChanged: { kind: 'ASSIGNED', ticket: { reference: mine.reference, assigneeId: w.agent.id } } },
+      ]);
+      await client.dispose();
+    });
+  });
+
+  describe('listing', () => {
+    it('filters, sorts and pages with cursors and a total count', async () => {
+      const w = await world();
+      for (const [i, priority] of ['LOW', 'URGENT', 'MEDIUM', 'HIGH', 'URGENT'].entries()) {
+        await createTicket(w, { priority, subject: `Ticket ${i}` });
+        t.clock.advance(1000);
+      }
+      const query = `query ($after: String) {
+        tickets(first: 2, after: $after, orderBy: { field: PRIORITY, direction: DESC }, filter: { priorities: [URGENT, HIGH, MEDIUM] }) {
+          totalCount pageInfo { hasNextPage endCursor } edges { node { subject priority } }
+        }
+      }`;
+      const page1 = (await gqlOk(t.url, query, {}, w.agentToken)).tickets;
+      const page2 = (await gqlOk(t.url, query, { after: page1.pageInfo.endCursor }, w.agentToken)).tickets;
+      expect(page1.totalCount).toBe(4);
+      expect(page1.pageInfo.hasNextPage).toBe(true);
+      expect(page2.pageInfo.hasNextPage).toBe(false);
+      const priorities = [...page1.edges, ...page2.edges].map((e: any) => e.node.priority);
+      expect(priorities).toEqual(['URGENT', 'URGENT', 'HIGH', 'MEDIUM']);
+
+      const text = await gqlOk(
+        t.url,
+        '{ tickets(filter: { text: "T-000004" }) { edges { node { subject } } } }',
+        {},
+        w.agentToken,
+      );
+      expect(text.tickets.edges).toEqual([{ node: { subject: 'Ticket 3' } }]);
+      const bad = await gql(t.url, '{ tickets(after: "garbage") { totalCount } }', {}, w.agentToken);
+      expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+    });
+  });
+
+  describe('rating and dashboard', () => {
+    it('lets the requester rate once after resolution and reports it on the dashboard', async () => {
+      const w = await world();
+      const start = t.clock.now();
+      const ticket = await createTicket(w, { assigneeId: w.agent.id, priority: 'HIGH' });
+      const rate =
+        'mutation ($id: ID!, $r: Int!) { rateTicket(ticketId: $id, rating: $r, comment: "quick") { rating ratingComment } }';
+      expect(errorCode(await gql(t.url, rate, { id: ticket.id, r: 5 }, w.customerToken))).toBe('INVALID_TRANSITION');
+
+      t.clock.advance(30 * 60_000);
+      await gqlOk(t.url, MESSAGE, { input: { ticketId: ticket.id, body: 'Fixed it' } }, w.agentToken);
+      await gqlOk(t.url, STATUS, { id: ticket.id, status: 'IN_PROGRESS' }, w.agentToken);
+      t.clock.advance(30 * 60_000);
+      await gqlOk(t.url, STATUS, { id: ticket.id, status: 'RESOLVED' }, w.agentToken);
+
+      expect(errorCode(await gql(t.url, rate, { id: ticket.id, r: 6 }, w.customerToken))).toBe('BAD_USER_INPUT');
+      expect(errorCode(await gql(t.url, rate, { id: ticket.id, r: 4 }, w.agentToken))).toBe('FORBIDDEN');
+      expect((await gqlOk(t.url, rate, { id: ticket.id, r: 4 }, w.customerToken)).rateTicket).toEqual({
+        rating: 4,
+        ratingComment: 'quick',
+      });
+      expect(errorCode(await gql(t.url, rate, { id: ticket.id, r: 1 }, w.customerToken))).toBe('CONFLICT');
+
+      await createTicket(w, { priority: 'URGENT' }); // unassigned, urgent, breaches first response below
+      t.clock.advance(60 * 60_000);
+      const { supportDashboard } = await gqlOk(
+        t.url,
+        `query ($from: DateTimeISO!, $to: DateTimeISO!) { supportDashboard(from: $from, to: $to) {
+          total unassigned urgent mine averageFirstResponseMinutes averageResolutionMinutes slaCompliancePercent averageRating ratedCount
+          byStatus { status count } } }`,
+        { from: start.toISOString(), to: t.clock.now().toISOString() },
+        w.agentToken,
+      );
+      expect(supportDashboard).toMatchObject({
+        total: 2,
+        unassigned: 1,
+        urgent: 1,
+        mine: 0,
+        averageFirstResponseMinutes: 30,
+        averageResolutionMinutes: 60,
+        slaCompliancePercent: 50,
+        averageRating: 4,
+        ratedCount: 1,
+      });
+      expect(supportDashboard.byStatus).toEqual(
+        expect.arrayContaining([
+          { status: 'RESOLVED', count: 1 },
+          { status: 'OPEN', count: 1 },
+        ]),
+      );
+    });
+  });
+});
