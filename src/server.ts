@@ -15,7 +15,8 @@ import { WebSocketServer } from 'ws';
 import type { Config } from './config';
 import { databaseReady } from './database';
 import type { Logger } from './logger';
-import type { Context } from './schema/context';
+import { type Context, createContext } from './schema/context';
+import { requireAuthentication } from './schema/auth';
 import { createErrorFormatter } from './schema/format-error';
 import { bearerToken } from './services/auth.service';
 import { DomainError } from './services/errors';
@@ -85,7 +86,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
-      context: (ctx): Context => ({ services, principal: ctx.extra.principal ?? null }),
+      context: (ctx): Context => createContext(services, ctx.extra.principal ?? null),
       // A bad or missing token is refused at connect: graphql-ws closes with 4403.
       onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
       onNext: (_ctx, _id, _payload, _args, result) =>
@@ -115,6 +116,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
+      requireAuthentication,
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
     ],
   });
@@ -145,7 +147,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<Context> => ({ services, principal: await principalOf(req, services) }),
+      context: async ({ req }): Promise<Context> => createContext(services, await principalOf(req, services)),
     }),
   );
 

@@ -344,8 +344,18 @@ describe('tickets', () => {
       const other = await makeContact(t.app.dataSource, w.tenant);
       const own = await createTicket(w);
       const notOwn = await createTicket(w, { requesterId: other.id });
-      const { tickets } = await gqlOk(t.url, '{ tickets { totalCount edges { node { id } } } }', {}, w.customerToken);
-      expect(tickets.edges.map((e: any) => e.node.id)).toEqual([own.id]);
+      await gqlOk(t.url, MESSAGE, { input: { ticketId: own.id, body: 'internal', internal: true } }, w.agentToken);
+      const { tickets } = await gqlOk(
+        t.url,
+        '{ tickets { totalCount edges { node { id messageCount requester { id } assignee { id } } } } }',
+        {},
+        w.customerToken,
+      );
+      expect(tickets.edges.map((e: any) => e.node)).toEqual([
+        { id: own.id, messageCount: 0, requester: { id: w.contact.id }, assignee: null },
+      ]);
+      const staffList = await gqlOk(t.url, '{ tickets { edges { node { id requester { id } } } } }', {}, w.agentToken);
+      expect(staffList.tickets.edges.map((e: any) => e.node.requester.id).sort()).toEqual([w.contact.id, other.id].sort());
       expect(errorCode(await gql(t.url, 'query ($id: ID!) { ticket(id: $id) { id } }', { id: notOwn.id }, w.customerToken))).toBe(
         'NOT_FOUND',
       );

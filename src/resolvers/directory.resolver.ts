@@ -54,8 +54,8 @@ export class UserResolver {
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'The user this one reports to.' })
-  manager(@Root() user: User, @Ctx() { principal, services }: AuthedContext): Promise<User> | null {
-    return user.managerId ? services.directory.user(principal, user.managerId) : null;
+  async manager(@Root() user: User, @Ctx() { loaders }: AuthedContext): Promise<User | null> {
+    return user.managerId ? ((await loaders.user.load(user.managerId)) ?? null) : null;
   }
 }
 

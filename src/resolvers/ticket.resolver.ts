@@ -18,7 +18,7 @@ import {
   UpdateTicketInput,
   MAX_MESSAGE_LENGTH,
 } from '../schema/ticket.types';
-import { DomainError, ErrorCode, badInput } from '../services/errors';
+import { DomainError, ErrorCode, badInput, notFound } from '../services/errors';
 import type { TicketChanged } from '../services/live-events';
 import { requireStaff, type Principal } from '../services/principal';
 import { SortDirection, TicketOrderField } from '../services/ticket.service';
@@ -141,27 +141,29 @@ export class TicketResolver {
   }
 
   @FieldResolver(() => [TicketMessage], { description: 'The thread, oldest first; customers never see internal notes.' })
-  messages(@Root() ticket: Ticket, @Ctx() { principal, services }: AuthedContext): Promise<TicketMessage[]> {
-    return services.tickets.messages(principal, ticket.id);
+  messages(@Root() ticket: Ticket, @Ctx() { loaders }: AuthedContext): Promise<TicketMessage[]> {
+    return loaders.messages.load(ticket.id);
   }
 
   @FieldResolver(() => Int, { description: 'Messages in the thread the caller can see.' })
-  messageCount(@Root() ticket: Ticket, @Ctx() { principal, services }: AuthedContext): Promise<number> {
-    return services.tickets.messageCount(principal, ticket.id);
+  messageCount(@Root() ticket: Ticket, @Ctx() { loaders }: AuthedContext): Promise<number> {
+    return loaders.messageCount.load(ticket.id);
   }
 
   @FieldResolver(() => Contact, { description: 'The contact who asked for help.' })
-  requester(@Root() ticket: Ticket, @Ctx() { principal, services }: AuthedContext): Promise<Contact> {
-    return services.directory.contact(principal, ticket.requesterId);
+  async requester(@Root() ticket: Ticket, @Ctx() { loaders }: AuthedContext): Promise<Contact> {
+    const contact = await loaders.contact.load(ticket.requesterId);
+    if (!contact) throw notFound('Contact', ticket.requesterId);
+    return contact;
   }
 
   @FieldResolver(() => User, {
     nullable: true,
     description: 'The staff user working the ticket (staff only; null for customers).',
   })
-  async assignee(@Root() ticket: Ticket, @Ctx() { principal, services }: AuthedContext): Promise<User | null> {
+  async assignee(@Root() ticket: Ticket, @Ctx() { principal, loaders }: AuthedContext): Promise<User | null> {
     if (!ticket.assigneeId || principal.kind !== 'staff') return null;
-    return services.directory.user(principal, ticket.assigneeId);
+    return (await loaders.user.load(ticket.assigneeId)) ?? null;
   }
 
   @Subscription(() => TicketMessage, {

@@ -1,5 +1,6 @@
-import { GraphQLObjectType } from 'graphql';
-import { type AuthChecker, AuthenticationError, type MiddlewareFn } from 'type-graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { type FragmentDefinitionNode, GraphQLError, Kind, type SelectionSetNode } from 'graphql';
+import type { AuthChecker } from 'type-graphql';
 import type { Context } from './context';
 
 /**
@@ -15,16 +16,40 @@ export const authChecker: AuthChecker<Context> = ({ context }, roles) => {
 export const PUBLIC = { public: true } as const;
 
 /**
- * Security by default: every root Query, Mutation and Subscription field requires a
- * signed-in principal unless it carries `@Extensions(PUBLIC)`, so a new operation
- * is never accidentally open.
+ * Security by default: an operation whose root fields are not all marked
+ * `@Extensions(PUBLIC)` needs a signed-in principal, so a new operation is never
+ * accidentally open. Checked once per operation (a per-field middleware would also
+ * run on every field of every subscription event). graphql-ws connections are
+ * authenticated at connect, so only HTTP requests reach this check unauthenticated.
  */
-export const requireAuthentication: MiddlewareFn<Context> = async ({ context, info }, next) => {
-  const isRoot = ['Query', 'Mutation', 'Subscription'].includes(info.parentType.name);
-  if (isRoot && !context.principal) {
-    const field = (info.parentType as GraphQLObjectType).getFields()[info.fieldName];
-    if (!field?.extensions?.public)
-      throw new AuthenticationError('Sign in first: send `Authorization: Bearer <token>` from the login mutation');
-  }
-  return next();
+export const requireAuthentication: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue, operation, document, schema }) {
+        if (contextValue.principal || !operation) return;
+        const root = schema.getRootType(operation.operation);
+        const fragments = new Map(
+          document.definitions
+            .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+            .map((d) => [d.name.value, d]),
+        );
+        const fields = rootFieldNames(operation.selectionSet, fragments);
+        const allPublic = fields.every((name) => name === '__typename' || root?.getFields()[name]?.extensions?.public);
+        if (!allPublic) {
+          throw new GraphQLError('Sign in first: send `Authorization: Bearer <token>` from the login mutation', {
+            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+          });
+        }
+      },
+    };
+  },
 };
+
+function rootFieldNames(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>): string[] {
+  return selectionSet.selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return [selection.name.value];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(selection.selectionSet, fragments);
+    const fragment = fragments.get(selection.name.value);
+    return fragment ? rootFieldNames(fragment.selectionSet, fragments) : [];
+  });
+}

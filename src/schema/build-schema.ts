@@ -3,7 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { RESOLVERS } from '../resolvers';
 import type { LiveEvents } from '../services/live-events';
-import { authChecker, requireAuthentication } from './auth';
+import { authChecker } from './auth';
 
 /**
  * The whole GraphQL schema, built in one place. Every subscription has its own
@@ -16,7 +16,6 @@ export function buildAppSchema(live: LiveEvents): GraphQLSchema {
     resolvers: RESOLVERS,
     authChecker,
     authMode: 'error',
-    globalMiddlewares: [requireAuthentication],
     validate: { forbidUnknownValues: false },
   });
   // TypeGraphQL has no option for the root types' descriptions.

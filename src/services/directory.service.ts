@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import { type DataSource, In } from 'typeorm';
 import { Contact } from '../entities/contact.entity';
 import { Availability, type StaffRole, User } from '../entities/user.entity';
 import { badInput, conflict, notFound } from './errors';
@@ -43,6 +43,16 @@ export class DirectoryService {
     const user = await this.dataSource.getRepository(User).findOneBy({ id, tenantId: actor.tenantId });
     if (!user) throw notFound('User', id);
     return user;
+  }
+
+  usersByIds(actor: Principal, ids: readonly string[]): Promise<User[]> {
+    return this.dataSource.getRepository(User).findBy({ tenantId: actor.tenantId, id: In([...ids]) });
+  }
+
+  /** Contacts by id; a customer only ever gets their own. */
+  contactsByIds(actor: Principal, ids: readonly string[]): Promise<Contact[]> {
+    const wanted = actor.kind === 'customer' ? ids.filter((id) => id === actor.contactId) : [...ids];
+    return this.dataSource.getRepository(Contact).findBy({ tenantId: actor.tenantId, id: In(wanted) });
   }
 
   /** Creates a staff user with a one-time password, returned once and never stored in clear. */

@@ -113,24 +113,33 @@ export class TicketService {
     };
   }
 
-  /** The thread of a ticket; customers never see internal notes. */
-  messages(actor: Principal, ticketId: string): Promise<TicketMessage[]> {
-    return this.visibleMessages(actor, ticketId).getMany();
+  /** The threads of visible tickets, oldest message first; customers never see internal notes. */
+  messagesOf(actor: Principal, ticketIds: readonly string[]): Promise<TicketMessage[]> {
+    return this.visibleMessages(actor, ticketIds).orderBy('m."createdAt"', 'ASC').addOrderBy('m.id', 'ASC').getMany();
   }
 
-  /** How many messages of the thread the actor can see. */
-  messageCount(actor: Principal, ticketId: string): Promise<number> {
-    return this.visibleMessages(actor, ticketId).getCount();
+  /** How many messages of each thread the actor can see. */
+  async messageCounts(actor: Principal, ticketIds: readonly string[]): Promise<Map<string, number>> {
+    const rows: Array<{ ticketId: string; count: string }> = await this.visibleMessages(actor, ticketIds)
+      .select('m."ticketId"', 'ticketId')
+      .addSelect('count(*)', 'count')
+      .groupBy('m."ticketId"')
+      .getRawMany();
+    return new Map(rows.map((row) => [row.ticketId, Number(row.count)]));
   }
 
-  private visibleMessages(actor: Principal, ticketId: string): SelectQueryBuilder<TicketMessage> {
+  private visibleMessages(actor: Principal, ticketIds: readonly string[]): SelectQueryBuilder<TicketMessage> {
     const query = this.dataSource
       .getRepository(TicketMessage)
       .createQueryBuilder('m')
-      .where('m."tenantId" = :tenantId AND m."ticketId" = :ticketId', { tenantId: actor.tenantId, ticketId })
-      .orderBy('m."createdAt"', 'ASC')
-      .addOrderBy('m.id', 'ASC');
-    if (actor.kind === 'customer') query.andWhere('NOT m.internal');
+      .where('m."tenantId" = :tenantId AND m."ticketId" IN (:...ticketIds)', { tenantId: actor.tenantId, ticketIds });
+    if (actor.kind === 'customer') {
+      query
+        .andWhere('NOT m.internal')
+        .andWhere('EXISTS (SELECT 1 FROM ticket t WHERE t.id = m."ticketId" AND t."requesterId" = :contactId)', {
+          contactId: actor.contactId,
+        });
+    }
     return query;
   }
 

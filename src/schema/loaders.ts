@@ -1,0 +1,42 @@
+import DataLoader from 'dataloader';
+import type { Contact } from '../entities/contact.entity';
+import type { TicketMessage } from '../entities/ticket-message.entity';
+import type { User } from '../entities/user.entity';
+import type { Principal } from '../services/principal';
+import type { Services } from '../services';
+
+/**
+ * Batches the lookups of a list's field resolvers (requester, assignee, thread,
+ * counts) into one query per field instead of one per row. No caching: a
+ * subscription keeps its context for hours, and every event must see fresh rows.
+ */
+export interface Loaders {
+  user: DataLoader<string, User | undefined>;
+  contact: DataLoader<string, Contact | undefined>;
+  messages: DataLoader<string, TicketMessage[]>;
+  messageCount: DataLoader<string, number>;
+}
+
+export function createLoaders(services: Services, principal: Principal): Loaders {
+  const options = { cache: false };
+  return {
+    user: new DataLoader(async (ids) => {
+      const users = new Map((await services.directory.usersByIds(principal, ids)).map((user) => [user.id, user]));
+      return ids.map((id) => users.get(id));
+    }, options),
+    contact: new DataLoader(async (ids) => {
+      const contacts = new Map((await services.directory.contactsByIds(principal, ids)).map((contact) => [contact.id, contact]));
+      return ids.map((id) => contacts.get(id));
+    }, options),
+    messages: new DataLoader(async (ticketIds) => {
+      const byTicket = new Map<string, TicketMessage[]>(ticketIds.map((id) => [id, []]));
+      for (const message of await services.tickets.messagesOf(principal, ticketIds))
+        byTicket.get(message.ticketId)?.push(message);
+      return ticketIds.map((id) => byTicket.get(id) ?? []);
+    }, options),
+    messageCount: new DataLoader(async (ticketIds) => {
+      const counts = await services.tickets.messageCounts(principal, ticketIds);
+      return ticketIds.map((id) => counts.get(id) ?? 0);
+    }, options),
+  };
+}

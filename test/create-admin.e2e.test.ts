@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { type TestApp, gqlOk, startTestApp } from './helpers/test-app';
+
+const CLI = path.join(__dirname, '..', 'dist', 'src', 'cli', 'create-admin.js');
+
+function createAdmin(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: process.env.TEST_DATABASE_URL, JWT_SECRET: 'x'.repeat(40) },
+    encoding: 'utf8',
+  });
+  return { code: result.status, out: result.stdout + result.stderr };
+}
+
+describe('npm run create-admin', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.stop());
+
+  it('creates the tenant and an admin whose one-time password signs in', async () => {
+    const { code, out } = createAdmin('--tenant', 'acme-prod', '--email', 'Ops@Acme.example', '--name', 'Ops Admin');
+    expect(code).toBe(0);
+    const password = /One-time password \(shown only now\): (\S+)/.exec(out)?.[1];
+    expect(password).toHaveLength(20);
+    const { login } = await gqlOk(
+      t.url,
+      'mutation ($p: String!) { login(email: "ops@acme.example", password: $p, tenant: "acme-prod") { user { name role } } }',
+      { p: password },
+    );
+    expect(login.user).toEqual({ name: 'Ops Admin', role: 'ADMIN' });
+  });
+
+  it('refuses a second account with the same e-mail, and explains its usage', () => {
+    createAdmin('--tenant', 'acme-twice', '--email', 'twice@acme.example');
+    const again = createAdmin('--tenant', 'acme-twice', '--email', 'twice@acme.example');
+    expect(again.code).toBe(1);
+    expect(again.out).toContain('twice@acme.example already has an account in acme-twice');
+    const usage = createAdmin('--tenant', 'acme');
+    expect(usage.code).toBe(2);
+    expect(usage.out).toContain('Usage: npm run create-admin');
+  });
+});
