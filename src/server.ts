@@ -39,6 +39,10 @@ interface ApiOptions {
 }
 
 const IDE_STATIC_PATH = '/ruru-static/';
+/** graphql-ws close code when a socket's token expires (same as a refused connect: sign in again). */
+export const CLOSE_TOKEN_EXPIRED = 4403;
+/** setTimeout's limit (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const IDE_DEFAULT_QUERY = `# Welcome to the Notify Desk API.
 # 1. Run the Login mutation (demo admin: admin@demo.test / demo-password).
@@ -96,7 +100,14 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
         const token = bearerToken(params.authorization ?? params.Authorization);
         if (!token) return false;
         try {
-          ctx.extra.principal = await services.auth.authenticate(token);
+          const { expiresAt, ...principal } = await services.auth.authenticate(token);
+          ctx.extra.principal = principal;
+          // Sockets stay open for hours: close this one when its token expires, so the
+          // client reconnects with a fresh token instead of listening on an expired one.
+          const remaining = Math.min(expiresAt.getTime() - services.clock.now().getTime(), MAX_TIMER_MS);
+          const timer = setTimeout(() => ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'), Math.max(remaining, 0));
+          timer.unref();
+          ctx.extra.socket.once('close', () => clearTimeout(timer));
           return true;
         } catch {
           return false;

@@ -116,4 +116,23 @@ describe('authentication', () => {
       await client.dispose();
     }
   });
+
+  it('closes a live socket with 4403 when its token expires', async () => {
+    const { login } = await gqlOk(t.url, LOGIN, { email: agent.email, password: PASSWORD });
+    const lifetime = Date.parse(login.expiresAt) - t.clock.now().getTime();
+    t.clock.advance(lifetime - 1000);
+    try {
+      let closeCode: number | undefined;
+      const client = wsClient(t.url, login.token, (code) => (closeCode = code));
+      const subscription = new Subscription(client, 'subscription { ticketChanged { kind } }');
+      await settle(300);
+      expect(closeCode).toBeUndefined();
+      await settle(1200);
+      expect(closeCode).toBe(4403);
+      expect(subscription.errors).toHaveLength(1);
+      await client.dispose();
+    } finally {
+      t.clock.advance(1000 - lifetime);
+    }
+  });
 });

@@ -20,6 +20,7 @@ export interface IssuedToken {
 }
 
 interface TokenClaims {
+  exp: number;
   sub: string;
   tid: string;
   typ: 'staff' | 'customer';
@@ -69,8 +70,8 @@ export class AuthService {
     return this.sign({ sub: contact.id, tid: contact.tenantId, typ: 'customer' }, this.settings.customerTokenTtlSeconds);
   }
 
-  /** Resolves a bearer token to who is acting, or fails with UNAUTHENTICATED. */
-  async authenticate(token: string): Promise<Principal> {
+  /** Resolves a bearer token to who is acting and until when, or fails with UNAUTHENTICATED. */
+  async authenticate(token: string): Promise<Principal & { expiresAt: Date }> {
     let claims: TokenClaims;
     try {
       claims = jwt.verify(token, this.settings.jwtSecret, {
@@ -85,14 +86,14 @@ export class AuthService {
     if (claims.typ === 'customer') {
       const contact = await this.dataSource.getRepository(Contact).findOneBy({ id: claims.sub, tenantId: claims.tid });
       if (!contact) throw new DomainError(ErrorCode.Unauthenticated, 'The access token is invalid');
-      return { kind: 'customer', tenantId: contact.tenantId, contactId: contact.id, role: Role.CUSTOMER, name: contact.name };
+      return { kind: 'customer', tenantId: contact.tenantId, contactId: contact.id, role: Role.CUSTOMER, name: contact.name, expiresAt: new Date(claims.exp * 1000) };
     }
     const user = await this.dataSource.getRepository(User).findOneBy({ id: claims.sub, tenantId: claims.tid });
     if (!user || !user.active) throw new DomainError(ErrorCode.Unauthenticated, 'The access token is invalid');
-    return { kind: 'staff', tenantId: user.tenantId, userId: user.id, role: user.role, name: user.name };
+    return { kind: 'staff', tenantId: user.tenantId, userId: user.id, role: user.role, name: user.name, expiresAt: new Date(claims.exp * 1000) };
   }
 
-  private sign(claims: TokenClaims, ttlSeconds: number): IssuedToken {
+  private sign(claims: Omit<TokenClaims, 'exp'>, ttlSeconds: number): IssuedToken {
     const issuedAt = Math.floor(this.clock.now().getTime() / 1000);
     const token = jwt.sign({ ...claims, iat: issuedAt, exp: issuedAt + ttlSeconds }, this.settings.jwtSecret, {
       algorithm: 'HS256',
