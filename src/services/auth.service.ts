@@ -86,11 +86,25 @@ export class AuthService {
     if (claims.typ === 'customer') {
       const contact = await this.dataSource.getRepository(Contact).findOneBy({ id: claims.sub, tenantId: claims.tid });
       if (!contact) throw new DomainError(ErrorCode.Unauthenticated, 'The access token is invalid');
-      return { kind: 'customer', tenantId: contact.tenantId, contactId: contact.id, role: Role.CUSTOMER, name: contact.name, expiresAt: new Date(claims.exp * 1000) };
+      return {
+        kind: 'customer',
+        tenantId: contact.tenantId,
+        contactId: contact.id,
+        role: Role.CUSTOMER,
+        name: contact.name,
+        expiresAt: new Date(claims.exp * 1000),
+      };
     }
     const user = await this.dataSource.getRepository(User).findOneBy({ id: claims.sub, tenantId: claims.tid });
     if (!user || !user.active) throw new DomainError(ErrorCode.Unauthenticated, 'The access token is invalid');
-    return { kind: 'staff', tenantId: user.tenantId, userId: user.id, role: user.role, name: user.name, expiresAt: new Date(claims.exp * 1000) };
+    return {
+      kind: 'staff',
+      tenantId: user.tenantId,
+      userId: user.id,
+      role: user.role,
+      name: user.name,
+      expiresAt: new Date(claims.exp * 1000),
+    };
   }
 
   private sign(claims: Omit<TokenClaims, 'exp'>, ttlSeconds: number): IssuedToken {
