@@ -1,6 +1,6 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Tenant } from './tenant.entity';
+import { TenantOwned } from './tenant-owned';
 import {
   Column,
   CreateDateColumn,
@@ -16,18 +16,7 @@ import {
 @Entity('contact')
 @Index('contact_tenant_phone_idx', ['tenantId', 'phone'])
 @Index('contact_tenant_email_idx', ['tenantId', 'email'])
-export class Contact {
-  @Field(() => ID, { description: 'Unique identifier.' })
-  @PrimaryGeneratedColumn('uuid')
-  id!: string;
-
-  @Column({ type: 'uuid' })
-  tenantId!: string;
-
-  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'tenantId' })
-  tenant?: Tenant;
-
+export class Contact extends TenantOwned {
   @Field({ description: 'Full name.' })
   @Column({ type: 'varchar', length: 200 })
   name!: string;

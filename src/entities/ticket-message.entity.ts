@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Contact } from './contact.entity';
-import { Tenant } from './tenant.entity';
+import { TenantOwned } from './tenant-owned';
 import { Ticket } from './ticket.entity';
 import { User } from './user.entity';
 import { Column, Entity, Index, PrimaryGeneratedColumn, JoinColumn, ManyToOne } from 'typeorm';
@@ -37,18 +37,7 @@ export class Attachment {
 @ObjectType({ description: 'One message in a ticket thread: a public reply or an internal staff note.' })
 @Entity('ticket_message')
 @Index('ticket_message_ticket_created_idx', ['ticketId', 'createdAt'])
-export class TicketMessage {
-  @Field(() => ID, { description: 'Unique identifier.' })
-  @PrimaryGeneratedColumn('uuid')
-  id!: string;
-
-  @Column({ type: 'uuid' })
-  tenantId!: string;
-
-  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'tenantId' })
-  tenant?: Tenant;
-
+export class TicketMessage extends TenantOwned {
   @Field(() => ID, { description: 'Ticket the message belongs to.' })
   @Column({ type: 'uuid' })
   ticketId!: string;

@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Contact } from './contact.entity';
-import { Tenant } from './tenant.entity';
+import { TenantOwned } from './tenant-owned';
 import { User } from './user.entity';
 import { Column, Entity, Index, PrimaryGeneratedColumn, JoinColumn, ManyToOne } from 'typeorm';
 
@@ -76,18 +76,7 @@ registerEnumType(TicketCategory, {
 @Index('ticket_tenant_assignee_status_idx', ['tenantId', 'assigneeId', 'status'])
 @Index('ticket_tenant_requester_idx', ['tenantId', 'requesterId'])
 @Index('ticket_tenant_created_idx', ['tenantId', 'createdAt'])
-export class Ticket {
-  @Field(() => ID, { description: 'Unique identifier.' })
-  @PrimaryGeneratedColumn('uuid')
-  id!: string;
-
-  @Column({ type: 'uuid' })
-  tenantId!: string;
-
-  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'tenantId' })
-  tenant?: Tenant;
-
+export class Ticket extends TenantOwned {
   @Field(() => Int, { description: 'Sequential number within the tenant.' })
   @Column({ type: 'integer' })
   number!: number;

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Tenant } from './tenant.entity';
+import { TenantOwned } from './tenant-owned';
 import {
   Column,
   CreateDateColumn,
@@ -57,18 +57,7 @@ registerEnumType(Availability, {
 @ObjectType({ description: 'A staff member of the tenant.' })
 @Entity('user')
 @Index('user_tenant_email_key', ['tenantId', 'email'], { unique: true })
-export class User {
-  @Field(() => ID, { description: 'Unique identifier.' })
-  @PrimaryGeneratedColumn('uuid')
-  id!: string;
-
-  @Column({ type: 'uuid' })
-  tenantId!: string;
-
-  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'tenantId' })
-  tenant?: Tenant;
-
+export class User extends TenantOwned {
   @Field({ description: 'Full name.' })
   @Column({ type: 'varchar', length: 200 })
   name!: string;
