@@ -26,9 +26,8 @@ import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import { createDatabaseIfMissing, openDataSource, startEmbeddedPostgres } from '../src/database';
 import { silentLogger } from '../src/logger';
-import { createServices } from '../src/services';
-import { systemClock } from '../src/services/clock';
-import { createLiveEvents } from '../src/services/live-events';
+import { servicesFor } from '../src/app';
+import { loadConfig } from '../src/config';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 100);
@@ -36,6 +35,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE_ONE = Number(process.env.BENCH_RATE_ONE ?? 10);
 const RATE_SPREAD = Number(process.env.BENCH_RATE_SPREAD ?? 100);
 const ROOT = path.join(__dirname, '..', '..');
+const BENCH_JWT_SECRET = 'bench-secret-bench-secret-bench-secret';
+const BENCH_CREDENTIALS_KEY = Buffer.alloc(32, 1).toString('base64');
 
 interface Target {
   name: string;
@@ -222,11 +223,10 @@ async function main(): Promise<void> {
   try {
     // Seed a tenant through the services, then drive the service only over HTTP and WebSocket.
     const dataSource = await openDataSource(database.url, 2, silentLogger);
-    const services = createServices(dataSource, createLiveEvents(), systemClock, {
-      jwtSecret: 'bench-secret-bench-secret-bench-secret',
-      accessTokenTtlSeconds: 3600,
-      customerTokenTtlSeconds: 3600,
-    });
+    const services = await servicesFor(
+      loadConfig({ JWT_SECRET: BENCH_JWT_SECRET, CREDENTIALS_KEY: BENCH_CREDENTIALS_KEY }),
+      dataSource,
+    );
     const { user, password } = await services.tenantSetup.createAdmin({ tenantSlug: 'bench', email: 'bench@example.test' });
     await dataSource.destroy();
 
@@ -236,10 +236,11 @@ async function main(): Promise<void> {
       {
         DATABASE_URL: database.url,
         PORT: String(port),
-        JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
+        JWT_SECRET: BENCH_JWT_SECRET,
         SEED_DEMO_DATA: 'false',
         LOG_LEVEL: 'info',
         NODE_ENV: 'production',
+        CREDENTIALS_KEY: BENCH_CREDENTIALS_KEY,
         DATABASE_POOL_SIZE: '20',
       },
       /ready at/,

@@ -5,10 +5,11 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { openDataSource, provideDatabase, type DatabaseServer } from './database';
+import { DeliveryDispatcher } from './jobs/delivery-dispatcher';
 import type { Logger } from './logger';
 import { buildAppSchema } from './schema/build-schema';
 import { startApiServer, type ApiServer } from './server';
-import { createServices, type Services } from './services';
+import { createServices, type ServiceSettings, type Services } from './services';
 import { type Clock, systemClock } from './services/clock';
 import { createLiveEvents } from './services/live-events';
 
@@ -16,6 +17,7 @@ export interface App {
   services: Services;
   dataSource: DataSource;
   api: ApiServer | undefined;
+  dispatcher: DeliveryDispatcher | undefined;
   stop(): Promise<void>;
 }
 
@@ -25,11 +27,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   let dataSource: DataSource | undefined;
   try {
     dataSource = await openDataSource(database.url, config.databasePoolSize, logger);
-    const services = createServices(dataSource, createLiveEvents(), clock, {
-      jwtSecret: await resolveJwtSecret(config),
-      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-      customerTokenTtlSeconds: config.customerTokenTtlSeconds,
-    });
+    const services = await servicesFor(config, dataSource, clock);
     if (config.seedDemoData) {
       const demo = await services.tenantSetup.seedDemoIfEmpty();
       if (demo) {
@@ -40,13 +38,20 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       config.role === 'worker'
         ? undefined
         : await startApiServer({ config, schema: buildAppSchema(services.live), services, dataSource, logger });
+    const dispatcher =
+      config.role === 'api'
+        ? undefined
+        : new DeliveryDispatcher(services.dispatch, database.url, config.delivery.sweepMs, logger);
+    await dispatcher?.start();
     const openedDataSource = dataSource;
     return {
       services,
       dataSource,
       api,
+      dispatcher,
       stop: async () => {
         await api?.stop();
+        await dispatcher?.stop();
         await openedDataSource.destroy();
         await database.stop();
       },
@@ -58,13 +63,33 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   }
 }
 
-/** JWT_SECRET, or outside production a random secret kept under DATA_DIR so tokens survive restarts. */
-async function resolveJwtSecret(config: Config): Promise<string> {
-  if (config.jwtSecret) return config.jwtSecret;
-  const file = path.resolve(config.dataDir, 'jwt-secret');
+/** The services as configured: secrets from the environment, or outside production kept under DATA_DIR. */
+export async function servicesFor(
+  config: Config,
+  dataSource: DataSource,
+  clock: Clock = systemClock,
+  overrides: Pick<ServiceSettings, 'adapters'> = {},
+): Promise<Services> {
+  return createServices(dataSource, createLiveEvents(), clock, {
+    auth: {
+      jwtSecret:
+        config.jwtSecret ?? (await localSecret(config.dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'))),
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      customerTokenTtlSeconds: config.customerTokenTtlSeconds,
+    },
+    credentialsKey:
+      config.credentialsKey ?? (await localSecret(config.dataDir, 'credentials-key', () => randomBytes(32).toString('base64'))),
+    delivery: config.delivery,
+    ...overrides,
+  });
+}
+
+/** A development secret generated once and kept (mode 0600) under DATA_DIR, so it survives restarts. */
+async function localSecret(dataDir: string, name: string, generate: () => string): Promise<string> {
+  const file = path.resolve(dataDir, name);
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   await mkdir(path.dirname(file), { recursive: true });
-  const secret = randomBytes(48).toString('base64url');
+  const secret = generate();
   await writeFile(file, secret + '\n', { mode: 0o600 });
   return secret;
 }

@@ -25,6 +25,26 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
   shutdownTimeoutMs: number;
+  /** Undefined outside production: a random key is kept under `dataDir`. */
+  credentialsKey: string | undefined;
+  metaAppSecret: string | undefined;
+  metaVerifyToken: string | undefined;
+  delivery: DeliverySettings;
+  platformAdmins: string[];
+}
+
+export interface DeliverySettings {
+  /** Retries after the first attempt before a delivery is dead. */
+  retries: number;
+  /** First retry delay; each next one doubles (5 s, 10 s, 20 s), with ±10% jitter. */
+  backoffBaseMs: number;
+  /** How long a claimed delivery may stay `sending` before another worker reclaims it. */
+  leaseMs: number;
+  batchSize: number;
+  /** Periodic sweep besides the immediate wake-up on enqueue. */
+  sweepMs: number;
+  circuitFailureThreshold: number;
+  circuitCooldownMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -74,6 +94,31 @@ export const VARIABLES: Record<string, VariableSpec> = {
   LOG_LEVEL: { description: 'debug, info, warn or error', default: 'info' },
   LOG_FORMAT: { description: 'text or json', default: 'text, json when NODE_ENV=production' },
   SHUTDOWN_TIMEOUT_MS: { description: 'how long shutdown waits for requests to drain', default: '10000' },
+  CREDENTIALS_KEY: {
+    description: 'base64 of 32 random bytes: encrypts provider credentials at rest; required in production',
+    default: 'random, kept in DATA_DIR',
+    secret: true,
+  },
+  META_APP_SECRET: {
+    description: 'Meta app secret: verifies X-Hub-Signature-256 of WhatsApp webhooks',
+    default: '',
+    secret: true,
+  },
+  META_VERIFY_TOKEN: { description: 'token Meta echoes in the webhook verification handshake', default: '', secret: true },
+  DELIVERY_RETRIES: { description: 'retries after the first attempt before a delivery is dead', default: '3' },
+  DELIVERY_BACKOFF_BASE_MS: { description: 'first retry delay, doubling each time (5 s, 10 s, 20 s)', default: '5000' },
+  DELIVERY_LEASE_MS: { description: 'how long a claimed delivery may stay sending before it is reclaimed', default: '60000' },
+  DISPATCHER_BATCH_SIZE: { description: 'deliveries claimed per batch', default: '100' },
+  DISPATCHER_SWEEP_MS: {
+    description: 'periodic sweep for due deliveries (enqueues wake the dispatcher at once)',
+    default: '1000',
+  },
+  CIRCUIT_FAILURE_THRESHOLD: { description: 'failures in a row that open a provider circuit', default: '3' },
+  CIRCUIT_COOLDOWN_MS: { description: 'how long an open circuit skips its provider before one probe', default: '30000' },
+  PLATFORM_ADMINS: {
+    description: 'comma-separated e-mail addresses of platform super-admins (cross-tenant delivery reads)',
+    default: '',
+  },
 };
 
 type Env = Record<string, string | undefined>;
@@ -125,6 +170,14 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('JWT_SECRET', 'is required when NODE_ENV=production');
   }
 
+  const credentialsKey = read(env, 'CREDENTIALS_KEY');
+  if (credentialsKey !== undefined && Buffer.from(credentialsKey, 'base64').length !== 32) {
+    throw new ConfigError('CREDENTIALS_KEY', 'must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)');
+  }
+  if (production && credentialsKey === undefined) {
+    throw new ConfigError('CREDENTIALS_KEY', 'is required when NODE_ENV=production');
+  }
+
   const corsRaw = read(env, 'CORS_ORIGINS') ?? '*';
   const corsOrigins =
     corsRaw === '*'
@@ -154,5 +207,21 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['text', 'json'] as const, production ? 'json' : 'text'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    credentialsKey,
+    metaAppSecret: read(env, 'META_APP_SECRET'),
+    metaVerifyToken: read(env, 'META_VERIFY_TOKEN'),
+    delivery: {
+      retries: integer(env, 'DELIVERY_RETRIES', 3, 0, 20),
+      backoffBaseMs: integer(env, 'DELIVERY_BACKOFF_BASE_MS', 5000, 0, 3_600_000),
+      leaseMs: integer(env, 'DELIVERY_LEASE_MS', 60000, 1000, 3_600_000),
+      batchSize: integer(env, 'DISPATCHER_BATCH_SIZE', 100, 1, 5000),
+      sweepMs: integer(env, 'DISPATCHER_SWEEP_MS', 1000, 10, 600_000),
+      circuitFailureThreshold: integer(env, 'CIRCUIT_FAILURE_THRESHOLD', 3, 1, 100),
+      circuitCooldownMs: integer(env, 'CIRCUIT_COOLDOWN_MS', 30000, 0, 3_600_000),
+    },
+    platformAdmins: (read(env, 'PLATFORM_ADMINS') ?? '')
+      .split(',')
+      .map((email) => email.trim().toLowerCase())
+      .filter(Boolean),
   };
 }

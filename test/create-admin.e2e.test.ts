@@ -6,7 +6,13 @@ const CLI = path.join(__dirname, '..', 'dist', 'src', 'cli', 'create-admin.js');
 
 function createAdmin(...args: string[]) {
   const result = spawnSync(process.execPath, [CLI, ...args], {
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: process.env.TEST_DATABASE_URL, JWT_SECRET: 'x'.repeat(40) },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: process.env.TEST_DATABASE_URL,
+      JWT_SECRET: 'x'.repeat(40),
+      CREDENTIALS_KEY: Buffer.alloc(32, 7).toString('base64'),
+    },
     encoding: 'utf8',
   });
   return { code: result.status, out: result.stdout + result.stderr };

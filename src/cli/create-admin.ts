@@ -3,10 +3,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config';
 import { openDataSource, provideDatabase } from '../database';
 import { createLogger } from '../logger';
-import { systemClock } from '../services/clock';
 import { DomainError } from '../services/errors';
-import { createLiveEvents } from '../services/live-events';
-import { createServices } from '../services';
+import { servicesFor } from '../app';
 
 const USAGE = 'Usage: npm run create-admin -- --tenant <slug> --email <address> [--name "Full Name"] [--tenant-name "Company"]';
 
@@ -29,11 +27,7 @@ async function main(): Promise<void> {
   const database = await provideDatabase(config, logger);
   const dataSource = await openDataSource(database.url, 2, logger);
   try {
-    const services = createServices(dataSource, createLiveEvents(), systemClock, {
-      jwtSecret: 'unused-by-this-command-unused-by-this-command',
-      accessTokenTtlSeconds: 60,
-      customerTokenTtlSeconds: 60,
-    });
+    const services = await servicesFor(config, dataSource);
     const { user, password } = await services.tenantSetup.createAdmin({
       tenantSlug: values.tenant,
       tenantName: values['tenant-name'],

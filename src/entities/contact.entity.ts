@@ -1,16 +1,8 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
+import { Channel } from './channel';
 import { TenantOwned } from './tenant-owned';
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  PrimaryGeneratedColumn,
-  UpdateDateColumn,
-  JoinColumn,
-  ManyToOne,
-} from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, UpdateDateColumn } from 'typeorm';
 
 @ObjectType({ description: 'A customer of the tenant.' })
 @Entity('contact')
@@ -36,6 +28,10 @@ export class Contact extends TenantOwned {
   @Field(() => [String], { description: 'Labels used for audiences and filters.' })
   @Column({ type: 'text', array: true, default: '{}' })
   tags!: string[];
+
+  @Field(() => [Channel], { description: 'Channels the contact opted out of; nothing is ever sent to them there.' })
+  @Column({ type: 'text', array: true, default: '{}' })
+  optedOutChannels!: Channel[];
 
   @Field({ description: 'When the contact was created.' })
   @CreateDateColumn({ type: 'timestamptz' })

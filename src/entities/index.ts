@@ -1,8 +1,23 @@
+import { ChannelProvider } from './channel-provider.entity';
 import { Contact } from './contact.entity';
+import { DeliveryEvent } from './delivery-event.entity';
+import { Delivery } from './delivery.entity';
+import { MessageTemplate } from './message-template.entity';
 import { DomainEvent } from './domain-event.entity';
 import { Tenant } from './tenant.entity';
 import { TicketMessage } from './ticket-message.entity';
 import { Ticket } from './ticket.entity';
 import { User } from './user.entity';
 
-export const ENTITIES = [Tenant, User, Contact, Ticket, TicketMessage, DomainEvent];
+export const ENTITIES = [
+  Tenant,
+  User,
+  Contact,
+  Ticket,
+  TicketMessage,
+  DomainEvent,
+  ChannelProvider,
+  MessageTemplate,
+  Delivery,
+  DeliveryEvent,
+];

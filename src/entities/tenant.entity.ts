@@ -20,6 +20,14 @@ export class Tenant {
   @Column({ type: 'integer', default: 0 })
   ticketSequence!: number;
 
+  @Field({ description: 'Test mode: every outbound message goes to the test recipient of its channel instead.' })
+  @Column({ type: 'boolean', default: false })
+  testMode!: boolean;
+
+  /** Test recipients per channel (whatsapp, sms, email, webhook); exposed through the delivery settings API. */
+  @Column({ type: 'jsonb', default: {} })
+  testRecipients!: Partial<Record<string, string>>;
+
   @Field({ description: 'When the tenant was created.' })
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;

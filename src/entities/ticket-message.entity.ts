@@ -3,7 +3,7 @@ import { Contact } from './contact.entity';
 import { TenantOwned } from './tenant-owned';
 import { Ticket } from './ticket.entity';
 import { User } from './user.entity';
-import { Column, Entity, Index, PrimaryGeneratedColumn, JoinColumn, ManyToOne } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 
 export enum MessageAuthorKind {
   STAFF = 'staff',

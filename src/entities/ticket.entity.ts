@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Contact } from './contact.entity';
 import { TenantOwned } from './tenant-owned';
 import { User } from './user.entity';
-import { Column, Entity, Index, PrimaryGeneratedColumn, JoinColumn, ManyToOne } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 
 export enum TicketStatus {
   OPEN = 'open',

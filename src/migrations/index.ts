@@ -1,4 +1,5 @@
 import { Initial1795319419695 } from './1795319419695-Initial';
+import { Deliveries1795321121250 } from './1795321121250-Deliveries';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
-export const MIGRATIONS = [Initial1795319419695];
+export const MIGRATIONS = [Initial1795319419695, Deliveries1795321121250];

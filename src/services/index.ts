@@ -1,9 +1,16 @@
 import type { DataSource } from 'typeorm';
+import { createAdapters, type AdapterRegistry } from '../channels';
+import { RateLimiter } from '../channels/rate-limiter';
+import type { DeliverySettings } from '../config';
 import { AuthService, type AuthSettings } from './auth.service';
+import { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from './clock';
 import { DashboardService } from './dashboard.service';
+import { DeliveryService } from './delivery.service';
 import { DirectoryService } from './directory.service';
+import { DispatchService } from './dispatch.service';
 import type { LiveEvents } from './live-events';
+import { SecretBox } from './secret-box';
 import { TenantSetupService } from './tenant-setup.service';
 import { TicketService } from './ticket.service';
 import { Transactor } from './unit-of-work';
@@ -17,18 +24,52 @@ export interface Services {
   tickets: TicketService;
   dashboard: DashboardService;
   tenantSetup: TenantSetupService;
+  providers: ChannelProviderService;
+  deliveries: DeliveryService;
+  dispatch: DispatchService;
 }
 
-export function createServices(dataSource: DataSource, live: LiveEvents, clock: Clock, auth: AuthSettings): Services {
+export interface ServiceSettings {
+  auth: AuthSettings;
+  credentialsKey: string;
+  delivery: DeliverySettings;
+  /** Provider adapters; tests and benchmarks use the real ones pointed at local fakes. */
+  adapters?: AdapterRegistry;
+}
+
+export function createServices(dataSource: DataSource, live: LiveEvents, clock: Clock, settings: ServiceSettings): Services {
   const transactor = new Transactor(dataSource, clock);
   const tickets = new TicketService(dataSource, transactor, live, clock);
+  const delivery = settings.delivery;
+  const providers = new ChannelProviderService(dataSource, new SecretBox(settings.credentialsKey), clock, {
+    failureThreshold: delivery.circuitFailureThreshold,
+    cooldownMs: delivery.circuitCooldownMs,
+  });
+  const deliveries = new DeliveryService(dataSource, transactor, live, clock, delivery.retries + 1);
   return {
     clock,
     live,
-    auth: new AuthService(dataSource, auth, clock),
+    auth: new AuthService(dataSource, settings.auth, clock),
     directory: new DirectoryService(dataSource),
     tickets,
     dashboard: new DashboardService(dataSource),
     tenantSetup: new TenantSetupService(dataSource, tickets),
+    providers,
+    deliveries,
+    dispatch: new DispatchService(
+      dataSource,
+      transactor,
+      deliveries,
+      providers,
+      settings.adapters ?? createAdapters(),
+      new RateLimiter(),
+      clock,
+      {
+        batchSize: delivery.batchSize,
+        leaseMs: delivery.leaseMs,
+        backoffBaseMs: delivery.backoffBaseMs,
+        concurrency: 32,
+      },
+    ),
   };
 }

@@ -1,4 +1,5 @@
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import type { Delivery } from '../entities/delivery.entity';
 import type { TicketMessage } from '../entities/ticket-message.entity';
 import type { Ticket } from '../entities/ticket.entity';
 
@@ -27,6 +28,8 @@ export type LiveTopics = {
   ticketMessageAdded: [ticketId: string, message: TicketMessage];
   /** id: tenant id */
   ticketChanged: [tenantId: string, change: TicketChanged];
+  /** id: tenant id */
+  deliveryStatusChanged: [tenantId: string, delivery: Delivery];
 };
 
 export type LiveEvents = PubSub<LiveTopics>;

@@ -9,6 +9,7 @@ import { TicketChangeKind, type LiveEvents } from './live-events';
 import { type Page, type PageRequest, decodeCursor, encodeCursor } from './pagination';
 import { type Principal, type StaffPrincipal, requireCustomer } from './principal';
 import { ACTIVE_STATUSES, assertTransition, dueTimes } from './ticket-workflow';
+import { returningRows } from './sql';
 import type { Transactor, UnitOfWork } from './unit-of-work';
 
 export interface CreateTicketInput {
@@ -331,12 +332,11 @@ export class TicketService {
 
   /** Row lock on the tenant serialises numbering, so concurrent creations never share a number. */
   private async nextTicketNumber(manager: EntityManager, tenantId: string): Promise<number> {
-    const rows: Array<{ ticketSequence: number }> = await manager.query(
-      'UPDATE tenant SET "ticketSequence" = "ticketSequence" + 1 WHERE id = $1 RETURNING "ticketSequence"',
-      [tenantId],
+    const [row] = returningRows<{ ticketSequence: number }>(
+      await manager.query('UPDATE tenant SET "ticketSequence" = "ticketSequence" + 1 WHERE id = $1 RETURNING "ticketSequence"', [
+        tenantId,
+      ]),
     );
-    // TypeORM returns [rows, affected] for UPDATE ... RETURNING on postgres.
-    const row = Array.isArray(rows[0]) ? (rows[0] as Array<{ ticketSequence: number }>)[0] : rows[0];
     if (!row) throw notFound('Tenant', tenantId);
     return row.ticketSequence;
   }

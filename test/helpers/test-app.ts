@@ -13,7 +13,7 @@ export interface TestApp {
 }
 
 /** The real service (HTTP, graphql-ws, services, PostgreSQL) on a free port with a hand-moved clock. */
-export async function startTestApp(clock = new ManualClock(new Date())): Promise<TestApp> {
+export async function startTestApp(clock = new ManualClock(new Date()), env: Record<string, string> = {}): Promise<TestApp> {
   const databaseUrl = process.env.TEST_DATABASE_URL;
   if (!databaseUrl) throw new Error('TEST_DATABASE_URL is set by test/global-setup.mjs');
   const config = loadConfig({
@@ -23,6 +23,10 @@ export async function startTestApp(clock = new ManualClock(new Date())): Promise
     PORT: '0',
     JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-signing',
     SEED_DEMO_DATA: 'false',
+    CREDENTIALS_KEY: Buffer.alloc(32, 9).toString('base64'),
+    // Tests drive the dispatcher batch by batch unless they ask for the running worker (ROLE=all).
+    ROLE: 'api',
+    ...env,
   });
   const app = await startApp(config, silentLogger, clock);
   const url = app.api!.url;

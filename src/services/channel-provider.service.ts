@@ -1,0 +1,163 @@
+import type { DataSource } from 'typeorm';
+import type { ProviderAccount } from '../channels/types';
+import { CHANNEL_OF, type Channel, type ProviderKind } from '../entities/channel';
+import { ChannelProvider } from '../entities/channel-provider.entity';
+import type { Clock } from './clock';
+import { badInput, notFound } from './errors';
+import type { Principal } from './principal';
+import type { SecretBox } from './secret-box';
+import { returningRows } from './sql';
+
+export interface ProviderInput {
+  kind: ProviderKind;
+  name: string;
+  priority?: number | null;
+  enabled?: boolean | null;
+  rateLimitPerSecond?: number | null;
+  minIntervalMs?: number | null;
+  baseUrl?: string | null;
+  settings?: Record<string, unknown> | null;
+  credentials?: Record<string, string> | null;
+}
+
+/** Meta's documented default throughput per phone number; other kinds are unlimited unless configured. */
+const DEFAULT_RATE: Partial<Record<ProviderKind, number>> = { meta_whatsapp: 80 };
+
+export interface CircuitSettings {
+  failureThreshold: number;
+  cooldownMs: number;
+}
+
+/** Provider accounts per tenant: configuration, write-only credentials and circuit state. */
+export class ChannelProviderService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly secrets: SecretBox,
+    private readonly clock: Clock,
+    private readonly circuit: CircuitSettings,
+  ) {}
+
+  list(actor: Principal, channel?: Channel | null): Promise<ChannelProvider[]> {
+    return this.dataSource.getRepository(ChannelProvider).find({
+      where: { tenantId: actor.tenantId, ...(channel ? { channel } : {}) },
+      order: { channel: 'ASC', priority: 'ASC', name: 'ASC' },
+    });
+  }
+
+  async get(actor: Principal, id: string): Promise<ChannelProvider> {
+    const provider = await this.dataSource.getRepository(ChannelProvider).findOneBy({ id, tenantId: actor.tenantId });
+    if (!provider) throw notFound('Channel provider', id);
+    return provider;
+  }
+
+  async create(actor: Principal, input: ProviderInput): Promise<ChannelProvider> {
+    const repository = this.dataSource.getRepository(ChannelProvider);
+    return repository.save(
+      repository.create({
+        tenantId: actor.tenantId,
+        kind: input.kind,
+        channel: CHANNEL_OF[input.kind],
+        name: input.name.trim(),
+        priority: input.priority ?? 100,
+        enabled: input.enabled ?? true,
+        rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+        minIntervalMs: input.minIntervalMs ?? 0,
+        baseUrl: normalizeBaseUrl(input.baseUrl),
+        settings: input.settings ?? {},
+        credentials: input.credentials ? this.secrets.seal(input.credentials) : '',
+      }),
+    );
+  }
+
+  async update(actor: Principal, id: string, input: Partial<ProviderInput>): Promise<ChannelProvider> {
+    const provider = await this.get(actor, id);
+    if (input.kind && input.kind !== provider.kind)
+      throw badInput('The kind of a provider cannot change; add a new provider', 'kind');
+    if (input.name) provider.name = input.name.trim();
+    if (input.priority != null) provider.priority = input.priority;
+    if (input.enabled != null) provider.enabled = input.enabled;
+    if (input.rateLimitPerSecond !== undefined) provider.rateLimitPerSecond = input.rateLimitPerSecond;
+    if (input.minIntervalMs != null) provider.minIntervalMs = input.minIntervalMs;
+    if (input.baseUrl !== undefined) provider.baseUrl = normalizeBaseUrl(input.baseUrl);
+    if (input.settings) provider.settings = input.settings;
+    // Credentials are replaced whole or left alone; they are never read back.
+    if (input.credentials) provider.credentials = this.secrets.seal(input.credentials);
+    return this.dataSource.getRepository(ChannelProvider).save(provider);
+  }
+
+  async remove(actor: Principal, id: string): Promise<boolean> {
+    const provider = await this.get(actor, id);
+    await this.dataSource.getRepository(ChannelProvider).remove(provider);
+    return true;
+  }
+
+  /** Enabled providers of a channel in failover order. */
+  enabledFor(tenantId: string, channel: Channel): Promise<ChannelProvider[]> {
+    return this.dataSource.getRepository(ChannelProvider).find({
+      where: { tenantId, channel, enabled: true },
+      order: { priority: 'ASC', createdAt: 'ASC' },
+    });
+  }
+
+  account(provider: ChannelProvider): ProviderAccount {
+    return {
+      id: provider.id,
+      kind: provider.kind,
+      baseUrl: provider.baseUrl,
+      settings: provider.settings,
+      credentials: this.secrets.open(provider.credentials),
+    };
+  }
+
+  rateOf(provider: ChannelProvider): number | null {
+    return provider.rateLimitPerSecond ?? DEFAULT_RATE[provider.kind] ?? null;
+  }
+
+  /**
+   * Whether this worker may use the provider now. A closed circuit admits everyone;
+   * an open one no one; once its cool-down has passed, exactly one caller wins the
+   * probe (the cool-down is pushed forward atomically) and the rest keep skipping.
+   */
+  async admits(provider: ChannelProvider): Promise<boolean> {
+    if (!provider.circuitOpenUntil) return true;
+    const now = this.clock.now();
+    if (provider.circuitOpenUntil > now) return false;
+    const result = await this.dataSource.query(
+      `UPDATE channel_provider SET "circuitOpenUntil" = $2 WHERE id = $1 AND "circuitOpenUntil" <= $3 RETURNING id`,
+      [provider.id, new Date(now.getTime() + this.circuit.cooldownMs), now],
+    );
+    return returningRows(result).length === 1;
+  }
+
+  async recordSuccess(provider: ChannelProvider): Promise<void> {
+    if (provider.consecutiveFailures === 0 && !provider.circuitOpenUntil) return;
+    await this.dataSource.query(
+      `UPDATE channel_provider SET "consecutiveFailures" = 0, "circuitOpenUntil" = NULL WHERE id = $1`,
+      [provider.id],
+    );
+    provider.consecutiveFailures = 0;
+    provider.circuitOpenUntil = null;
+  }
+
+  /** Counts a provider failure; at the threshold the circuit opens for the cool-down. */
+  async recordFailure(provider: ChannelProvider): Promise<void> {
+    const now = this.clock.now();
+    const rows = returningRows<{ consecutiveFailures: number; circuitOpenUntil: Date | null }>(
+      await this.dataSource.query(
+        `UPDATE channel_provider
+            SET "consecutiveFailures" = "consecutiveFailures" + 1,
+                "circuitOpenUntil" = CASE WHEN "consecutiveFailures" + 1 >= $2 THEN $3::timestamptz ELSE "circuitOpenUntil" END
+          WHERE id = $1
+      RETURNING "consecutiveFailures", "circuitOpenUntil"`,
+        [provider.id, this.circuit.failureThreshold, new Date(now.getTime() + this.circuit.cooldownMs)],
+      ),
+    );
+    if (rows[0]) Object.assign(provider, rows[0]);
+  }
+}
+
+function normalizeBaseUrl(url: string | null | undefined): string | null {
+  if (!url) return null;
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw badInput('baseUrl must be an http(s) URL', 'baseUrl');
+  return url.replace(/\/+$/, '');
+}

@@ -1,0 +1,448 @@
+import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { Channel, DeliveryStatus } from '../entities/channel';
+import { Contact } from '../entities/contact.entity';
+import { DeliveryEvent } from '../entities/delivery-event.entity';
+import { Delivery, type MetaTemplateMessage } from '../entities/delivery.entity';
+import { MessageTemplate } from '../entities/message-template.entity';
+import { User } from '../entities/user.entity';
+import type { Clock } from './clock';
+import { DomainError, ErrorCode, badInput, notFound } from './errors';
+import type { LiveEvents } from './live-events';
+import { type Page, type PageRequest, decodeCursor, encodeCursor } from './pagination';
+import type { Principal } from './principal';
+import { renderTemplate } from './template-rendering';
+import type { Transactor, UnitOfWork } from './unit-of-work';
+
+export const DELIVERY_WAKE_CHANNEL = 'delivery_queued';
+
+export interface EnqueueInput {
+  channel: Channel;
+  /** Raw address; otherwise the contact's or user's address for the channel. */
+  to?: string | null;
+  contactId?: string | null;
+  userId?: string | null;
+  templateName?: string | null;
+  variables?: Record<string, unknown> | null;
+  text?: string | null;
+  subject?: string | null;
+  notificationType?: string;
+  idempotencyKey: string;
+  ticketId?: string | null;
+  escalationId?: string | null;
+  ruleExecutionId?: string | null;
+  campaignId?: string | null;
+  completionRequestId?: string | null;
+  parentDeliveryId?: string | null;
+}
+
+export interface DeliveryFilter {
+  statuses?: DeliveryStatus[] | null;
+  channels?: Channel[] | null;
+  providerId?: string | null;
+  ticketId?: string | null;
+  campaignId?: string | null;
+  escalationId?: string | null;
+  contactId?: string | null;
+  recipient?: string | null;
+  notificationType?: string | null;
+  minAttempts?: number | null;
+  from?: Date | null;
+  to?: Date | null;
+}
+
+/** Status precedence: a provider status never moves a delivery backwards. */
+const RANK: Record<DeliveryStatus, number> = {
+  queued: 0,
+  sending: 1,
+  sent: 2,
+  delivered: 3,
+  read: 4,
+  failed: 5,
+  dead: 5,
+  cancelled: 5,
+};
+
+const ADDRESS: Record<Channel, { pattern: RegExp; example: string }> = {
+  whatsapp: { pattern: /^\+[1-9]\d{6,14}$/, example: 'a phone number in E.164 form, e.g. +6281234567890' },
+  sms: { pattern: /^\+[1-9]\d{6,14}$/, example: 'a phone number in E.164 form, e.g. +6281234567890' },
+  email: { pattern: /^[^@\s]+@[^@\s]+\.[^@\s]+$/, example: 'an e-mail address' },
+  webhook: { pattern: /^https?:\/\/\S+$/, example: 'an http(s) URL' },
+};
+
+export function assertAddress(channel: Channel, address: string): void {
+  if (!ADDRESS[channel].pattern.test(address)) throw badInput(`A ${channel} recipient must be ${ADDRESS[channel].example}`, 'to');
+}
+
+/**
+ * Outbound messages as rows: every message is first a queued Delivery (idempotent
+ * by key), its history an append-only DeliveryEvent log, its current status derived
+ * by precedence. The dispatcher (DispatchService) does the sending.
+ */
+export class DeliveryService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactor: Transactor,
+    private readonly live: LiveEvents,
+    private readonly clock: Clock,
+    private readonly maxAttempts: number,
+  ) {}
+
+  /**
+   * Queues one message, or returns the existing delivery for the same idempotency key.
+   * Rendering, addressing and opt-out are settled here, before anything is queued: a
+   * missing variable or a bad address is an error and queues nothing; an opted-out
+   * contact gets a cancelled delivery that records why.
+   */
+  async enqueue(tenantId: string, input: EnqueueInput, uow?: UnitOfWork): Promise<Delivery> {
+    if (!uow) return this.transactor.run((own) => this.enqueue(tenantId, input, own));
+    const { manager } = uow;
+    const existing = await manager.findOneBy(Delivery, { tenantId, idempotencyKey: input.idempotencyKey });
+    if (existing) return existing;
+
+    const { recipient, contact, user } = await this.resolveRecipient(manager, tenantId, input);
+    const content = await this.render(manager, tenantId, input, { contact, user });
+    const now = this.clock.now();
+    const optedOut = contact?.optedOutChannels.includes(input.channel) ?? false;
+    const values = {
+      tenantId,
+      channel: input.channel,
+      recipient,
+      originalRecipient: null,
+      contactId: contact?.id ?? null,
+      userId: user?.id ?? null,
+      templateId: content.templateId,
+      subject: content.subject,
+      body: content.body,
+      metaTemplate: content.metaTemplate,
+      notificationType: input.notificationType ?? 'ad_hoc',
+      ticketId: input.ticketId ?? null,
+      escalationId: input.escalationId ?? null,
+      ruleExecutionId: input.ruleExecutionId ?? null,
+      campaignId: input.campaignId ?? null,
+      completionRequestId: input.completionRequestId ?? null,
+      parentDeliveryId: input.parentDeliveryId ?? null,
+      status: optedOut ? DeliveryStatus.CANCELLED : DeliveryStatus.QUEUED,
+      lastErrorCode: optedOut ? 'OPTED_OUT' : null,
+      lastErrorMessage: optedOut ? `The contact opted out of ${input.channel}` : null,
+      maxAttempts: this.maxAttempts,
+      nextAttemptAt: now,
+      idempotencyKey: input.idempotencyKey,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // ON CONFLICT DO NOTHING: of two concurrent enqueues with one key, exactly one inserts.
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(Delivery)
+      .values(values)
+      .orIgnore()
+      .returning('*')
+      .execute();
+    const row = inserted.raw[0] as Record<string, unknown> | undefined;
+    if (!row) return manager.findOneByOrFail(Delivery, { tenantId, idempotencyKey: input.idempotencyKey });
+    const delivery = manager.create(Delivery, row as Partial<Delivery>);
+    await this.appendEvent(manager, delivery, optedOut ? 'cancelled' : 'queued', {
+      message: optedOut ? `Not sent: the contact opted out of ${input.channel}` : null,
+    });
+    // NOTIFY is delivered on commit: the dispatcher wakes as soon as the row is visible.
+    if (!optedOut) await manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
+    this.publish(uow, delivery);
+    return delivery;
+  }
+
+  async get(actor: Principal, id: string, crossTenant = false): Promise<Delivery> {
+    const delivery = await this.dataSource
+      .getRepository(Delivery)
+      .findOneBy(crossTenant ? { id } : { id, tenantId: actor.tenantId });
+    if (!delivery) throw notFound('Delivery', id);
+    return delivery;
+  }
+
+  events(deliveryId: string): Promise<DeliveryEvent[]> {
+    return this.dataSource.getRepository(DeliveryEvent).find({ where: { deliveryId }, order: { id: 'ASC' } });
+  }
+
+  async list(actor: Principal, filter: DeliveryFilter, page: PageRequest, crossTenant = false): Promise<Page<Delivery>> {
+    const query = this.filtered(actor, filter, crossTenant);
+    const totalCount = await query.clone().getCount();
+    if (page.after) {
+      const after = decodeCursor(page.after);
+      query.andWhere('(d."createdAt", d.id) < (CAST(:afterValue AS timestamptz), CAST(:afterId AS uuid))', {
+        afterValue: after.value,
+        afterId: after.id,
+      });
+    }
+    const rows = await query
+      .orderBy('d."createdAt"', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(page.first + 1)
+      .getMany();
+    const nodes = rows.slice(0, page.first);
+    return {
+      totalCount,
+      hasNextPage: rows.length > page.first,
+      edges: nodes.map((node) => ({ node, cursor: encodeCursor(node.createdAt.toISOString(), node.id) })),
+    };
+  }
+
+  /** Operator resend: a new delivery with the same content, linked to the original. */
+  async retry(actor: Principal, id: string): Promise<Delivery> {
+    return this.transactor.run(async (uow) => {
+      const original = await uow.manager.findOne(Delivery, {
+        where: { id, tenantId: actor.tenantId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!original) throw notFound('Delivery', id);
+      return this.resend(uow, original);
+    });
+  }
+
+  /** Resends every dead (or failed) delivery that matches; returns how many were queued again. */
+  async retryDead(actor: Principal, filter: DeliveryFilter): Promise<number> {
+    return this.transactor.run(async (uow) => {
+      const query = this.filtered(actor, { ...filter, statuses: deadLetterStatuses(filter) }, false, uow.manager)
+        .setLock('pessimistic_write')
+        .limit(10_000);
+      const dead = await query.getMany();
+      for (const delivery of dead) await this.resend(uow, delivery);
+      return dead.length;
+    });
+  }
+
+  /** Cancels dead (or failed) deliveries that match, recording who discarded them. */
+  async discardDead(actor: Principal, filter: DeliveryFilter): Promise<number> {
+    return this.transactor.run(async (uow) => {
+      const dead = await this.filtered(actor, { ...filter, statuses: deadLetterStatuses(filter) }, false, uow.manager)
+        .setLock('pessimistic_write')
+        .limit(10_000)
+        .getMany();
+      for (const delivery of dead) {
+        await this.transition(uow, delivery, { status: DeliveryStatus.CANCELLED, lastErrorCode: 'DISCARDED' }, 'cancelled', {
+          message: 'Discarded by an operator',
+        });
+      }
+      return dead.length;
+    });
+  }
+
+  /**
+   * A provider status webhook (delivered, read, failed) for a provider message id.
+   * The event is always appended; the status only moves forward.
+   */
+  async applyProviderStatus(
+    providerMessageId: string,
+    status: DeliveryStatus.DELIVERED | DeliveryStatus.READ | DeliveryStatus.FAILED | DeliveryStatus.SENT,
+    details: {
+      providerCode?: string | null;
+      message?: string | null;
+      payload?: Record<string, unknown> | null;
+      at?: Date | null;
+    },
+  ): Promise<Delivery | undefined> {
+    return this.transactor.run(async (uow) => {
+      const delivery = await uow.manager.findOne(Delivery, { where: { providerMessageId }, lock: { mode: 'pessimistic_write' } });
+      if (!delivery) return undefined;
+      const at = details.at ?? this.clock.now();
+      const changes: Partial<Delivery> = {};
+      if (status === DeliveryStatus.DELIVERED || status === DeliveryStatus.READ) {
+        if (!delivery.deliveredAt) changes.deliveredAt = at;
+        if (status === DeliveryStatus.READ && !delivery.readAt) changes.readAt = at;
+      }
+      const advances =
+        status === DeliveryStatus.FAILED
+          ? delivery.status === DeliveryStatus.SENT || delivery.status === DeliveryStatus.SENDING
+          : RANK[status] > RANK[delivery.status] && RANK[delivery.status] < RANK.failed;
+      if (advances) changes.status = status;
+      if (status === DeliveryStatus.FAILED && advances) {
+        changes.lastErrorCode = details.providerCode ?? 'PROVIDER_FAILED';
+        changes.lastErrorMessage = details.message ?? 'The provider reported the message as failed';
+      }
+      await this.transition(uow, delivery, changes, status, {
+        providerId: delivery.providerId,
+        providerCode: details.providerCode ?? null,
+        message: details.message ?? null,
+        payload: details.payload ?? null,
+        occurredAt: at,
+        publish: Object.keys(changes).length > 0,
+      });
+      return delivery;
+    });
+  }
+
+  /** Applies changes to a delivery, appends the event and publishes the new state after commit. */
+  async transition(
+    uow: UnitOfWork,
+    delivery: Delivery,
+    changes: Partial<Delivery>,
+    eventType: string,
+    event: Partial<Omit<DeliveryEvent, 'type'>> & { publish?: boolean } = {},
+  ): Promise<void> {
+    const { publish = true, ...eventFields } = event;
+    if (Object.keys(changes).length) {
+      Object.assign(delivery, changes, { updatedAt: this.clock.now() });
+      await uow.manager.update(Delivery, { id: delivery.id }, { ...changes, updatedAt: delivery.updatedAt } as never);
+    }
+    await this.appendEvent(uow.manager, delivery, eventType, eventFields);
+    if (publish) this.publish(uow, delivery);
+  }
+
+  async appendEvent(
+    manager: EntityManager,
+    delivery: Delivery,
+    type: string,
+    fields: Partial<DeliveryEvent> = {},
+  ): Promise<void> {
+    await manager.insert(DeliveryEvent, {
+      tenantId: delivery.tenantId,
+      deliveryId: delivery.id,
+      type,
+      providerId: fields.providerId ?? null,
+      providerCode: fields.providerCode ?? null,
+      message: fields.message ?? null,
+      payload: (fields.payload ?? null) as never,
+      occurredAt: fields.occurredAt ?? this.clock.now(),
+    });
+  }
+
+  /** The delivery's new state reaches deliveryStatusChanged subscribers once the transaction commits. */
+  publish(uow: UnitOfWork, delivery: Delivery): void {
+    const snapshot = Object.assign(new Delivery(), delivery);
+    uow.afterCommit(() => this.live.publish('deliveryStatusChanged', delivery.tenantId, snapshot));
+  }
+
+  private async resend(uow: UnitOfWork, original: Delivery): Promise<Delivery> {
+    const { manager } = uow;
+    if (![DeliveryStatus.DEAD, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED].includes(original.status)) {
+      throw new DomainError(
+        ErrorCode.InvalidTransition,
+        `Only dead, failed or cancelled deliveries can be resent (this one is ${original.status.toUpperCase()})`,
+        {
+          status: original.status.toUpperCase(),
+        },
+      );
+    }
+    const [{ count }] = await manager.query(`SELECT count(*)::int AS count FROM delivery WHERE "parentDeliveryId" = $1`, [
+      original.id,
+    ]);
+    const now = this.clock.now();
+    const copy = manager.create(Delivery, {
+      ...original,
+      id: undefined,
+      status: DeliveryStatus.QUEUED,
+      recipient: original.originalRecipient ?? original.recipient,
+      originalRecipient: null,
+      providerId: null,
+      providerMessageId: null,
+      failedOver: false,
+      attempts: 0,
+      maxAttempts: this.maxAttempts,
+      nextAttemptAt: now,
+      leaseUntil: null,
+      lastErrorCode: null,
+      lastErrorMessage: null,
+      parentDeliveryId: original.id,
+      idempotencyKey: `resend:${original.id}:${count + 1}`,
+      createdAt: now,
+      updatedAt: now,
+      sentAt: null,
+      deliveredAt: null,
+      readAt: null,
+    });
+    await manager.save(copy);
+    await this.appendEvent(manager, original, 'resent', { message: `Resent as delivery ${copy.id}` });
+    await this.appendEvent(manager, copy, 'queued', { message: `Resend of delivery ${original.id}` });
+    await manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
+    this.publish(uow, copy);
+    return copy;
+  }
+
+  private filtered(
+    actor: Principal,
+    filter: DeliveryFilter,
+    crossTenant: boolean,
+    manager: EntityManager = this.dataSource.manager,
+  ): SelectQueryBuilder<Delivery> {
+    const query = manager.getRepository(Delivery).createQueryBuilder('d');
+    query.where(crossTenant ? 'TRUE' : 'd."tenantId" = :tenantId', { tenantId: actor.tenantId });
+    if (filter.statuses?.length) query.andWhere('d.status IN (:...statuses)', { statuses: filter.statuses });
+    if (filter.channels?.length) query.andWhere('d.channel IN (:...channels)', { channels: filter.channels });
+    for (const field of [
+      'providerId',
+      'ticketId',
+      'campaignId',
+      'escalationId',
+      'contactId',
+      'recipient',
+      'notificationType',
+    ] as const) {
+      if (filter[field]) query.andWhere(`d."${field}" = :${field}`, { [field]: filter[field] });
+    }
+    if (filter.minAttempts) query.andWhere('d.attempts >= :minAttempts', { minAttempts: filter.minAttempts });
+    if (filter.from) query.andWhere('d."createdAt" >= :from', { from: filter.from });
+    if (filter.to) query.andWhere('d."createdAt" < :to', { to: filter.to });
+    return query;
+  }
+
+  private async resolveRecipient(
+    manager: EntityManager,
+    tenantId: string,
+    input: EnqueueInput,
+  ): Promise<{ recipient: string; contact: Contact | null; user: User | null }> {
+    const contact = input.contactId ? await manager.findOneBy(Contact, { id: input.contactId, tenantId }) : null;
+    if (input.contactId && !contact) throw notFound('Contact', input.contactId);
+    const user = input.userId ? await manager.findOneBy(User, { id: input.userId, tenantId }) : null;
+    if (input.userId && !user) throw notFound('User', input.userId);
+    const person = contact ?? user;
+    const recipient =
+      input.to?.trim() ||
+      (input.channel === Channel.EMAIL ? person?.email : input.channel === Channel.WEBHOOK ? null : person?.phone) ||
+      undefined;
+    if (!recipient) {
+      throw badInput(
+        person ? `${person.name} has no address for ${input.channel}` : 'Say who receives the message: to, contactId or userId',
+        'to',
+      );
+    }
+    assertAddress(input.channel, recipient);
+    return { recipient, contact, user };
+  }
+
+  private async render(
+    manager: EntityManager,
+    tenantId: string,
+    input: EnqueueInput,
+    people: { contact: Contact | null; user: User | null },
+  ): Promise<{ templateId: string | null; subject: string | null; body: string; metaTemplate: MetaTemplateMessage | null }> {
+    if (!input.templateName) {
+      if (!input.text?.trim()) throw badInput('Give the message text or a template name', 'text');
+      return { templateId: null, subject: input.subject ?? null, body: input.text, metaTemplate: null };
+    }
+    const template = await manager.findOneBy(MessageTemplate, { tenantId, channel: input.channel, name: input.templateName });
+    if (!template) throw notFound(`${input.channel} template`, input.templateName);
+    const variables = { contact: people.contact ?? undefined, user: people.user ?? undefined, ...(input.variables ?? {}) };
+    const body = renderTemplate(template.body, variables);
+    const metaTemplate =
+      template.metaTemplateName && input.channel === Channel.WHATSAPP
+        ? {
+            name: template.metaTemplateName,
+            language: template.metaLanguage ?? 'en_US',
+            parameters: [...template.body.matchAll(/\{\{\s*([a-zA-Z_][\w.]*)\s*\}\}/g)].map((match) =>
+              renderTemplate(match[0], variables),
+            ),
+          }
+        : null;
+    return {
+      templateId: template.id,
+      subject: template.subject ? renderTemplate(template.subject, variables) : (input.subject ?? null),
+      body,
+      metaTemplate,
+    };
+  }
+}
+
+function deadLetterStatuses(filter: DeliveryFilter): DeliveryStatus[] {
+  const allowed = [DeliveryStatus.DEAD, DeliveryStatus.FAILED];
+  const wanted = filter.statuses?.filter((status) => allowed.includes(status));
+  return wanted?.length ? wanted : [DeliveryStatus.DEAD];
+}

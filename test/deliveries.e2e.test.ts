@@ -1,0 +1,373 @@
+import { createHmac } from 'node:crypto';
+import { In } from 'typeorm';
+import { Channel, DeliveryStatus, ProviderKind } from '../src/entities/channel';
+import { ChannelProvider } from '../src/entities/channel-provider.entity';
+import { Contact } from '../src/entities/contact.entity';
+import { Delivery } from '../src/entities/delivery.entity';
+import { MessageTemplate } from '../src/entities/message-template.entity';
+import { Tenant } from '../src/entities/tenant.entity';
+import { Role } from '../src/entities/user.entity';
+import type { EnqueueInput } from '../src/services/delivery.service';
+import type { Principal } from '../src/services/principal';
+import { ProviderFake, down, fonnteRefusal, metaError, ok, twilioError } from './fakes/provider-fake';
+import { makeContact, makeTenant } from './helpers/factories';
+import { type TestApp, startTestApp } from './helpers/test-app';
+
+describe('delivery pipeline', () => {
+  let t: TestApp;
+  let fake: ProviderFake;
+
+  beforeAll(async () => {
+    fake = await new ProviderFake().start();
+    t = await startTestApp(undefined, { CIRCUIT_COOLDOWN_MS: '60000' });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await fake.stop();
+  });
+  beforeEach(() => fake.reset());
+  // Each test starts with an empty queue: what a test leaves due must not reach the next one's fake.
+  afterEach(() =>
+    t.app.dataSource
+      .getRepository(Delivery)
+      .update({ status: In([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]) }, { status: DeliveryStatus.CANCELLED }),
+  );
+
+  const services = () => t.app.services;
+  const admin = (tenant: Tenant): Principal => ({
+    kind: 'staff',
+    tenantId: tenant.id,
+    userId: tenant.id,
+    role: Role.ADMIN,
+    name: 'Admin',
+  });
+
+  async function tenantWith(
+    ...kinds: ProviderKind[]
+  ): Promise<{ tenant: Tenant; providers: ChannelProvider[]; contact: Contact }> {
+    const tenant = await makeTenant(t.app.dataSource);
+    const providers: ChannelProvider[] = [];
+    for (const [index, kind] of kinds.entries()) {
+      providers.push(
+        await services().providers.create(admin(tenant), {
+          kind,
+          name: `${kind} ${index + 1}`,
+          priority: (index + 1) * 10,
+          baseUrl: fake.url,
+          settings: { phoneNumberId: '1055', from: '+15550001111', url: `${fake.url}/hooks/in` },
+          credentials: {
+            [ProviderKind.META_WHATSAPP]: { accessToken: 'meta-token' },
+            [ProviderKind.FONNTE]: { token: 'fonnte-token' },
+            [ProviderKind.WABLAS]: { token: 'wablas-token', secretKey: 'wablas-secret' },
+            [ProviderKind.TWILIO_SMS]: { accountSid: 'AC123', authToken: 'twilio-secret' },
+            [ProviderKind.SMTP]: {},
+            [ProviderKind.WEBHOOK]: { signingSecret: 'hook-secret' },
+          }[kind],
+        }),
+      );
+    }
+    const contact = await makeContact(t.app.dataSource, tenant, { phone: '+6281234567890' });
+    return { tenant, providers, contact };
+  }
+
+  let keys = 0;
+  function enqueue(tenant: Tenant, input: Partial<EnqueueInput> = {}): Promise<Delivery> {
+    return services().deliveries.enqueue(tenant.id, {
+      channel: Channel.WHATSAPP,
+      to: '+6281234567890',
+      text: 'Your technician arrives at 10:00',
+      idempotencyKey: `test:${++keys}`,
+      ...input,
+    });
+  }
+
+  const reload = (delivery: Delivery) => t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id });
+  const eventTypes = async (delivery: Delivery) => (await services().deliveries.events(delivery.id)).map((event) => event.type);
+
+  /** Runs dispatcher batches until nothing is due. */
+  async function drain(): Promise<void> {
+    while ((await services().dispatch.dispatchBatch()).claimed > 0);
+  }
+
+  it('sends through the first provider and records the wamid', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP, ProviderKind.FONNTE);
+    const delivery = await enqueue(tenant);
+    await drain();
+    const sent = await reload(delivery);
+    expect(sent).toMatchObject({ status: DeliveryStatus.SENT, providerId: providers[0].id, failedOver: false, attempts: 1 });
+    expect(sent.providerMessageId).toMatch(/^wamid\./);
+    const [request] = fake.received('meta');
+    expect(request.path).toBe('/v21.0/1055/messages');
+    expect(request.body).toMatchObject({
+      messaging_product: 'whatsapp',
+      to: '6281234567890',
+      type: 'text',
+      text: { body: 'Your technician arrives at 10:00' },
+    });
+    expect(await eventTypes(delivery)).toEqual(['queued', 'sent']);
+  });
+
+  it('fails over from the primary to the backup on a retryable error, in the same attempt', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP, ProviderKind.FONNTE);
+    fake.script('meta', metaError(130429, 'Rate limit hit', 429));
+    const delivery = await enqueue(tenant);
+    await drain();
+    const sent = await reload(delivery);
+    expect(sent).toMatchObject({ status: DeliveryStatus.SENT, providerId: providers[1].id, failedOver: true, attempts: 1 });
+    expect(fake.received('fonnte')[0].body).toMatchObject({
+      target: '6281234567890',
+      message: 'Your technician arrives at 10:00',
+    });
+    const events = await services().deliveries.events(delivery.id);
+    expect(events.map((e) => [e.type, e.providerCode])).toEqual([
+      ['queued', null],
+      ['failover', '130429'],
+      ['sent', null],
+    ]);
+  });
+
+  it('does not fail over or retry a permanent error, keeping the provider code', async () => {
+    const { tenant } = await tenantWith(ProviderKind.META_WHATSAPP, ProviderKind.FONNTE);
+    fake.script('meta', metaError(131026, 'Message undeliverable'));
+    const delivery = await enqueue(tenant);
+    await drain();
+    expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.FAILED, lastErrorCode: '131026', attempts: 1 });
+    expect(fake.received('fonnte')).toHaveLength(0);
+  });
+
+  it('classifies Meta, Fonnte and Twilio errors as the providers document them', async () => {
+    const cases: Array<[ProviderKind, () => void, DeliveryStatus, string]> = [
+      [
+        ProviderKind.META_WHATSAPP,
+        () => fake.script('meta', metaError(131047, 'Re-engagement message')),
+        DeliveryStatus.FAILED,
+        '131047',
+      ],
+      [
+        ProviderKind.META_WHATSAPP,
+        () => fake.script('meta', metaError(131056, 'Pair rate limit hit')),
+        DeliveryStatus.QUEUED,
+        '131056',
+      ],
+      [
+        ProviderKind.META_WHATSAPP,
+        () => fake.script('meta', metaError(190, 'Access token expired', 401)),
+        DeliveryStatus.FAILED,
+        '190',
+      ],
+      [ProviderKind.FONNTE, () => fake.script('fonnte', fonnteRefusal('invalid token')), DeliveryStatus.FAILED, 'FONNTE_AUTH'],
+      [
+        ProviderKind.FONNTE,
+        () => fake.script('fonnte', fonnteRefusal('device disconnected')),
+        DeliveryStatus.QUEUED,
+        'FONNTE_REFUSED',
+      ],
+      [
+        ProviderKind.TWILIO_SMS,
+        () => fake.script('twilio', twilioError(21211, "The 'To' number is not a valid phone number.")),
+        DeliveryStatus.FAILED,
+        '21211',
+      ],
+      [
+        ProviderKind.TWILIO_SMS,
+        () => fake.script('twilio', twilioError(20429, 'Too Many Requests', 429)),
+        DeliveryStatus.QUEUED,
+        '20429',
+      ],
+      [
+        ProviderKind.TWILIO_SMS,
+        () => fake.script('twilio', { kind: 'error', status: 503, body: 'Service Unavailable' }),
+        DeliveryStatus.QUEUED,
+        'HTTP_503',
+      ],
+    ];
+    for (const [kind, arrange, status, code] of cases) {
+      const { tenant } = await tenantWith(kind);
+      arrange();
+      const delivery = await enqueue(tenant, { channel: kind === ProviderKind.TWILIO_SMS ? Channel.SMS : Channel.WHATSAPP });
+      await services().dispatch.dispatchBatch();
+      expect([kind, await reload(delivery)]).toEqual([kind, expect.objectContaining({ status, lastErrorCode: code })]);
+    }
+  });
+
+  it('retries with backoff (5 s, 10 s, 20 s), then dead-letters; an operator resend then goes out', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.TWILIO_SMS);
+    fake.always('twilio', { kind: 'error', status: 500, body: { code: 20500, message: 'Internal Server Error', status: 500 } });
+    // This test is about the retry schedule: keep the circuit breaker (tested below) from opening.
+    const closeCircuit = () =>
+      t.app.dataSource.getRepository(ChannelProvider).update({ id: providers[0].id }, { consecutiveFailures: 0 });
+    const delivery = await enqueue(tenant, { channel: Channel.SMS });
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      await drain();
+      await closeCircuit();
+      const current = await reload(delivery);
+      expect(current.attempts).toBe(attempt);
+      if (attempt < 4) {
+        expect(current.status).toBe(DeliveryStatus.QUEUED);
+        delays.push(current.nextAttemptAt.getTime() - t.clock.now().getTime());
+        // Not due yet: nothing is sent before the backoff has passed.
+        t.clock.advance(delays[delays.length - 1] - 100);
+        await drain();
+        expect((await reload(delivery)).attempts).toBe(attempt);
+        t.clock.advance(100);
+      }
+    }
+    delays.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual(5000 * 2 ** i * 0.9);
+      expect(ms).toBeLessThanOrEqual(5000 * 2 ** i * 1.1);
+    });
+    const dead = await reload(delivery);
+    expect(dead).toMatchObject({ status: DeliveryStatus.DEAD, lastErrorCode: '20500' });
+    expect(fake.received('twilio')).toHaveLength(4);
+
+    fake.reset();
+    const resent = await services().deliveries.retry(admin(tenant), delivery.id);
+    expect(resent).toMatchObject({ parentDeliveryId: delivery.id, status: DeliveryStatus.QUEUED, attempts: 0 });
+    await drain();
+    expect(await reload(resent)).toMatchObject({ status: DeliveryStatus.SENT });
+    expect(await eventTypes(delivery)).toEqual([
+      'queued',
+      ...Array(3).fill(['attempt_failed', 'retry_scheduled']).flat(),
+      'attempt_failed',
+      'dead',
+      'resent',
+    ]);
+  });
+
+  it('opens a circuit after 3 failures in a row, skips the provider while open, then lets one probe through', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP, ProviderKind.WABLAS);
+    fake.always('meta', down);
+    for (let i = 0; i < 3; i++) {
+      await enqueue(tenant);
+      await drain();
+    }
+    const meta = await t.app.dataSource.getRepository(ChannelProvider).findOneByOrFail({ id: providers[0].id });
+    expect(meta.consecutiveFailures).toBe(3);
+    expect(meta.circuitOpenUntil!.getTime()).toBe(t.clock.now().getTime() + 60_000);
+    expect(fake.received('wablas')).toHaveLength(3);
+
+    fake.reset();
+    const whileOpen = await enqueue(tenant);
+    await drain();
+    expect(fake.received('meta')).toHaveLength(0);
+    expect(await reload(whileOpen)).toMatchObject({ status: DeliveryStatus.SENT, providerId: providers[1].id, failedOver: true });
+    expect(await eventTypes(whileOpen)).toEqual(['queued', 'circuit_open', 'sent']);
+
+    t.clock.advance(60_000);
+    fake.always('meta', ok);
+    const probe = await enqueue(tenant);
+    await drain();
+    expect(await reload(probe)).toMatchObject({ status: DeliveryStatus.SENT, providerId: providers[0].id, failedOver: false });
+    const recovered = await t.app.dataSource.getRepository(ChannelProvider).findOneByOrFail({ id: providers[0].id });
+    expect(recovered).toMatchObject({ consecutiveFailures: 0, circuitOpenUntil: null });
+  });
+
+  it('holds a provider to its rate limit', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.FONNTE);
+    await services().providers.update(admin(tenant), providers[0].id, { rateLimitPerSecond: 20 });
+    for (let i = 0; i < 30; i++) await enqueue(tenant);
+    await drain();
+    const times = fake.received('fonnte').map((request) => request.at);
+    expect(times).toHaveLength(30);
+    // 20/s allows a burst of 100 ms (2 messages); the other 28 leave at least 50 ms apart.
+    const span = times[times.length - 1] - times[0];
+    expect(span).toBeGreaterThanOrEqual(27 * 50 * 0.95);
+  });
+
+  it('sends everything to the test recipient in test mode, keeping the intended one on record', async () => {
+    const { tenant } = await tenantWith(ProviderKind.META_WHATSAPP);
+    await t.app.dataSource
+      .getRepository(Tenant)
+      .update({ id: tenant.id }, { testMode: true, testRecipients: { whatsapp: '+15559990000' } });
+    const delivery = await enqueue(tenant, { to: '+6281111111111' });
+    await drain();
+    expect(fake.received('meta').map((r) => r.body.to)).toEqual(['15559990000']);
+    expect(await reload(delivery)).toMatchObject({
+      status: DeliveryStatus.SENT,
+      recipient: '+15559990000',
+      originalRecipient: '+6281111111111',
+    });
+
+    const sms = await enqueue(tenant, { channel: Channel.SMS, to: '+6281111111111' });
+    await drain();
+    expect(await reload(sms)).toMatchObject({ status: DeliveryStatus.CANCELLED, lastErrorCode: 'TEST_MODE_NO_RECIPIENT' });
+  });
+
+  it('never sends to a contact who opted out of the channel, recording why', async () => {
+    const { tenant, contact } = await tenantWith(ProviderKind.META_WHATSAPP);
+    await t.app.dataSource.getRepository(Contact).update({ id: contact.id }, { optedOutChannels: [Channel.WHATSAPP] });
+    const delivery = await enqueue(tenant, { to: null, contactId: contact.id });
+    await drain();
+    expect(delivery).toMatchObject({ status: DeliveryStatus.CANCELLED, lastErrorCode: 'OPTED_OUT' });
+    expect(fake.requests).toHaveLength(0);
+    expect(await eventTypes(delivery)).toEqual(['cancelled']);
+  });
+
+  it('returns the existing delivery when the same idempotency key is enqueued again, even concurrently', async () => {
+    const { tenant } = await tenantWith(ProviderKind.META_WHATSAPP);
+    const deliveries = await Promise.all(
+      Array.from({ length: 5 }, () => enqueue(tenant, { idempotencyKey: 'escalation:1:level:2:user:9' })),
+    );
+    expect(new Set(deliveries.map((d) => d.id)).size).toBe(1);
+    expect(await t.app.dataSource.getRepository(Delivery).countBy({ tenantId: tenant.id })).toBe(1);
+  });
+
+  it('renders templates and refuses a missing variable before anything is queued', async () => {
+    const { tenant, contact } = await tenantWith(ProviderKind.META_WHATSAPP);
+    await t.app.dataSource.getRepository(MessageTemplate).save({
+      tenantId: tenant.id,
+      channel: Channel.WHATSAPP,
+      name: 'visit',
+      body: 'Hi {{contact.name}}, {{technician}} comes at {{time}}.',
+    });
+    const delivery = await enqueue(tenant, {
+      to: null,
+      contactId: contact.id,
+      text: null,
+      templateName: 'visit',
+      variables: { technician: 'Tara', time: '10:00' },
+    });
+    expect(delivery.body).toBe(`Hi ${contact.name}, Tara comes at 10:00.`);
+    await expect(
+      enqueue(tenant, { to: null, contactId: contact.id, templateName: 'visit', text: null, variables: { technician: 'Tara' } }),
+    ).rejects.toThrow('The template needs values for: time');
+    expect(await t.app.dataSource.getRepository(Delivery).countBy({ tenantId: tenant.id })).toBe(1);
+  });
+
+  it('reclaims a delivery whose worker died mid-send once its lease runs out', async () => {
+    const { tenant } = await tenantWith(ProviderKind.META_WHATSAPP);
+    const delivery = await enqueue(tenant);
+    // A worker claimed it and died before recording anything.
+    await t.app.dataSource
+      .getRepository(Delivery)
+      .update(
+        { id: delivery.id },
+        { status: DeliveryStatus.SENDING, attempts: 1, leaseUntil: new Date(t.clock.now().getTime() + 60_000) },
+      );
+    await drain();
+    expect(fake.requests).toHaveLength(0);
+    t.clock.advance(60_001);
+    await drain();
+    expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, attempts: 2 });
+    expect(fake.received('meta')).toHaveLength(1);
+  });
+
+  it('signs outbound webhooks with HMAC-SHA256 over the timestamp and raw body', async () => {
+    const { tenant } = await tenantWith(ProviderKind.WEBHOOK);
+    await enqueue(tenant, { channel: Channel.WEBHOOK, to: `${fake.url}/hooks/crm`, text: 'ticket resolved' });
+    await drain();
+    const [request] = fake.received('webhook');
+    const timestamp = request.headers['x-notify-timestamp'] as string;
+    const expected = 'sha256=' + createHmac('sha256', 'hook-secret').update(`${timestamp}.${request.rawBody}`).digest('hex');
+    expect(request.headers['x-notify-signature']).toBe(expected);
+    expect(request.body).toMatchObject({ to: `${fake.url}/hooks/crm`, body: 'ticket resolved' });
+  });
+
+  it('keeps credentials encrypted at rest', async () => {
+    const { providers } = await tenantWith(ProviderKind.META_WHATSAPP);
+    const [row] = await t.app.dataSource.query('SELECT credentials FROM channel_provider WHERE id = $1', [providers[0].id]);
+    expect(row.credentials).toMatch(/^v1:/);
+    expect(row.credentials).not.toContain('meta-token');
+  });
+});

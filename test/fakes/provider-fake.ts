@@ -1,0 +1,243 @@
+import { randomBytes } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * One local HTTP server that speaks the request and response formats of the
+ * providers the adapters call (Meta Cloud API, Fonnte, Wablas, Twilio) and
+ * receives outbound webhooks. Each provider's behaviour is scripted per test:
+ * answer normally, answer with the provider's own error, go down, or delay.
+ */
+export type FakeProvider = 'meta' | 'fonnte' | 'wablas' | 'twilio' | 'webhook';
+
+export interface ReceivedRequest {
+  provider: FakeProvider;
+  path: string;
+  headers: IncomingMessage['headers'];
+  rawBody: string;
+  /** Parsed JSON or form body. */
+  body: Record<string, any>;
+  /** Recipient as the provider saw it. */
+  to: string;
+  at: number;
+}
+
+export type Behaviour =
+  | { kind: 'ok' }
+  | { kind: 'error'; status: number; body: unknown; headers?: Record<string, string> }
+  | { kind: 'down' }
+  | { kind: 'delay'; ms: number };
+
+export const ok: Behaviour = { kind: 'ok' };
+export const down: Behaviour = { kind: 'down' };
+
+/** Meta's error envelope, e.g. metaError(131026, 'Message undeliverable'). */
+export function metaError(code: number, message: string, status = 400): Behaviour {
+  return {
+    kind: 'error',
+    status,
+    body: {
+      error: {
+        message,
+        type: 'OAuthException',
+        code,
+        error_data: { messaging_product: 'whatsapp', details: message },
+        fbtrace_id: 'AbC123',
+      },
+    },
+  };
+}
+
+export function twilioError(code: number, message: string, status = 400): Behaviour {
+  return { kind: 'error', status, body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status } };
+}
+
+/** Fonnte answers HTTP 200 with status false and a reason. */
+export function fonnteRefusal(reason: string): Behaviour {
+  return { kind: 'error', status: 200, body: { status: false, reason } };
+}
+
+export class ProviderFake {
+  readonly requests: ReceivedRequest[] = [];
+  private readonly server: Server;
+  private readonly scripts = new Map<FakeProvider, Behaviour[]>();
+  private readonly defaults = new Map<FakeProvider, Behaviour>();
+  private readonly sockets = new Set<Socket>();
+  private waiters: Array<() => void> = [];
+  url = '';
+
+  constructor(
+    private readonly tokens = {
+      meta: 'meta-token',
+      fonnte: 'fonnte-token',
+      wablas: 'wablas-token.wablas-secret',
+      twilio: ['AC123', 'twilio-secret'],
+    },
+  ) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The next responses of a provider, in order; after them it answers with its default. */
+  script(provider: FakeProvider, ...behaviours: Behaviour[]): void {
+    this.scripts.set(provider, [...(this.scripts.get(provider) ?? []), ...behaviours]);
+  }
+
+  /** What a provider answers once its script is used up. */
+  always(provider: FakeProvider, behaviour: Behaviour): void {
+    this.defaults.set(provider, behaviour);
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.scripts.clear();
+    this.defaults.clear();
+  }
+
+  received(provider: FakeProvider): ReceivedRequest[] {
+    return this.requests.filter((request) => request.provider === provider);
+  }
+
+  async waitForRequests(count: number, timeoutMs = 5000): Promise<ReceivedRequest[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.requests.length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`expected ${count} provider requests, got ${this.requests.length}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.requests;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawBody = await new Promise<string>((resolve) => {
+      let data = '';
+      req.on('data', (chunk) => (data += chunk));
+      req.on('end', () => resolve(data));
+    });
+    const route = this.route(req);
+    if (!route) return this.json(res, 404, { error: 'unknown route' });
+    const { provider, authorized } = route;
+    const body = parseBody(req.headers['content-type'], rawBody);
+    const to = String(body.to ?? body.target ?? body.phone ?? body.To ?? req.url);
+    const behaviour = this.scripts.get(provider)?.shift() ?? this.defaults.get(provider) ?? ok;
+    if (behaviour.kind === 'down') {
+      req.socket.destroy();
+      return;
+    }
+    this.requests.push({ provider, path: req.url ?? '', headers: req.headers, rawBody, body, to, at: performance.now() });
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+    if (behaviour.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, behaviour.ms));
+    if (behaviour.kind === 'error') return this.json(res, behaviour.status, behaviour.body, behaviour.headers);
+    if (!authorized) return this.unauthorized(provider, res);
+    return this.success(provider, res, body);
+  }
+
+  private route(req: IncomingMessage): { provider: FakeProvider; authorized: boolean } | undefined {
+    const url = req.url ?? '';
+    const auth = req.headers.authorization ?? '';
+    if (/^\/v\d+\.\d+\/[^/]+\/messages$/.test(url))
+      return { provider: 'meta', authorized: auth === `Bearer ${this.tokens.meta}` };
+    if (url === '/send') return { provider: 'fonnte', authorized: auth === this.tokens.fonnte };
+    if (url === '/api/send-message') return { provider: 'wablas', authorized: auth === this.tokens.wablas };
+    const twilio = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url);
+    if (twilio) {
+      const expected = 'Basic ' + Buffer.from(this.tokens.twilio.join(':')).toString('base64');
+      return { provider: 'twilio', authorized: auth === expected && twilio[1] === this.tokens.twilio[0] };
+    }
+    if (url.startsWith('/hooks/')) return { provider: 'webhook', authorized: true };
+    return undefined;
+  }
+
+  private success(provider: FakeProvider, res: ServerResponse, body: Record<string, any>): void {
+    const id = randomBytes(8).toString('hex');
+    switch (provider) {
+      case 'meta':
+        return this.json(res, 200, {
+          messaging_product: 'whatsapp',
+          contacts: [{ input: body.to, wa_id: body.to }],
+          messages: [{ id: `wamid.${id}` }],
+        });
+      case 'fonnte':
+        return this.json(res, 200, {
+          detail: 'success! message in queue',
+          id: [String(parseInt(id.slice(0, 8), 16))],
+          process: 'pending',
+          status: true,
+          target: [body.target],
+        });
+      case 'wablas':
+        return this.json(res, 200, {
+          status: true,
+          message: 'Message is pending and waiting to be processed',
+          data: {
+            device_id: 'DEV1',
+            quota: 100,
+            messages: [{ id: `wablas-${id}`, phone: body.phone, message: body.message, status: 'pending' }],
+          },
+        });
+      case 'twilio':
+        return this.json(res, 201, { sid: `SM${id}${id}`, status: 'queued', to: body.To, from: body.From, body: body.Body });
+      case 'webhook':
+        return this.json(res, 200, { received: true });
+    }
+  }
+
+  private unauthorized(provider: FakeProvider, res: ServerResponse): void {
+    switch (provider) {
+      case 'meta':
+        return this.json(res, 401, {
+          error: { message: 'Error validating access token', type: 'OAuthException', code: 190, fbtrace_id: 'x' },
+        });
+      case 'fonnte':
+        return this.json(res, 200, { status: false, reason: 'invalid token' });
+      case 'wablas':
+        return this.json(res, 401, { status: false, message: 'token invalid' });
+      case 'twilio':
+        return this.json(res, 401, {
+          code: 20003,
+          message: 'Authenticate',
+          more_info: 'https://www.twilio.com/docs/errors/20003',
+          status: 401,
+        });
+      case 'webhook':
+        return this.json(res, 401, {});
+    }
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  }
+}
+
+function parseBody(contentType: string | undefined, raw: string): Record<string, any> {
+  if (!raw) return {};
+  if (contentType?.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+  try {
+    return JSON.parse(raw) as Record<string, any>;
+  } catch {
+    return { raw };
+  }
+}

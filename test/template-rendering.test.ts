@@ -1,0 +1,23 @@
+import { renderTemplate, templateVariables } from '../src/services/template-rendering';
+import { DomainError } from '../src/services/errors';
+
+describe('renderTemplate', () => {
+  it('fills placeholders, including dotted paths', () => {
+    expect(
+      renderTemplate('Hi {{ contact.name }}, ticket {{ticket}} is {{status}}.', {
+        contact: { name: 'Ana' },
+        ticket: 'T-000042',
+        status: 'resolved',
+      }),
+    ).toBe('Hi Ana, ticket T-000042 is resolved.');
+  });
+
+  it('refuses a missing variable, naming each one', () => {
+    expect(() => renderTemplate('{{a}} {{b.c}} {{d}}', { d: 0 })).toThrow(DomainError);
+    expect(() => renderTemplate('{{a}} {{b.c}} {{d}}', { d: 0 })).toThrow('The template needs values for: a, b.c');
+  });
+
+  it('lists the variables a template uses once each', () => {
+    expect(templateVariables('{{a}} {{ a }} {{b.c}}')).toEqual(['a', 'b.c']);
+  });
+});
