@@ -76,6 +76,7 @@ export async function servicesFor(
         config.jwtSecret ?? (await localSecret(config.dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'))),
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       customerTokenTtlSeconds: config.customerTokenTtlSeconds,
+      platformAdmins: config.platformAdmins,
     },
     credentialsKey:
       config.credentialsKey ?? (await localSecret(config.dataDir, 'credentials-key', () => randomBytes(32).toString('base64'))),

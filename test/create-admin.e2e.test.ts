@@ -9,7 +9,7 @@ function createAdmin(...args: string[]) {
     env: {
       ...process.env,
       NODE_ENV: 'production',
-      DATABASE_URL: process.env.TEST_DATABASE_URL,
+      DATABASE_URL: t.databaseUrl,
       JWT_SECRET: 'x'.repeat(40),
       CREDENTIALS_KEY: Buffer.alloc(32, 7).toString('base64'),
     },
@@ -18,8 +18,9 @@ function createAdmin(...args: string[]) {
   return { code: result.status, out: result.stdout + result.stderr };
 }
 
+let t: TestApp;
+
 describe('npm run create-admin', () => {
-  let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();
   });

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { In } from 'typeorm';
 import { Channel, DeliveryStatus, ProviderKind } from '../src/entities/channel';
 import { ChannelProvider } from '../src/entities/channel-provider.entity';
 import { Contact } from '../src/entities/contact.entity';
@@ -11,7 +10,7 @@ import type { EnqueueInput } from '../src/services/delivery.service';
 import type { Principal } from '../src/services/principal';
 import { ProviderFake, down, fonnteRefusal, metaError, ok, twilioError } from './fakes/provider-fake';
 import { makeContact, makeTenant } from './helpers/factories';
-import { type TestApp, startTestApp } from './helpers/test-app';
+import { type TestApp, cancelOutstandingDeliveries, startTestApp } from './helpers/test-app';
 
 describe('delivery pipeline', () => {
   let t: TestApp;
@@ -26,12 +25,7 @@ describe('delivery pipeline', () => {
     await fake.stop();
   });
   beforeEach(() => fake.reset());
-  // Each test starts with an empty queue: what a test leaves due must not reach the next one's fake.
-  afterEach(() =>
-    t.app.dataSource
-      .getRepository(Delivery)
-      .update({ status: In([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]) }, { status: DeliveryStatus.CANCELLED }),
-  );
+  afterEach(() => cancelOutstandingDeliveries(t));
 
   const services = () => t.app.services;
   const admin = (tenant: Tenant): Principal => ({

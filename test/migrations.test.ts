@@ -1,9 +1,11 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../ormconfig';
+import { createTestDatabase } from './helpers/test-app';
 
 describe('migrations', () => {
   it('leave the database exactly as the entities describe it (no schema change without a migration)', async () => {
-    const dataSource = new DataSource(dataSourceOptions(process.env.TEST_DATABASE_URL!, 1));
+    const database = await createTestDatabase();
+    const dataSource = new DataSource(dataSourceOptions(database.url, 1));
     await dataSource.initialize();
     try {
       expect(await dataSource.showMigrations()).toBe(false);
@@ -11,6 +13,7 @@ describe('migrations', () => {
       expect(pending.upQueries.map((query) => query.query)).toEqual([]);
     } finally {
       await dataSource.destroy();
+      await database.drop();
     }
   });
 });

@@ -28,6 +28,10 @@ export class Tenant {
   @Column({ type: 'jsonb', default: {} })
   testRecipients!: Partial<Record<string, string>>;
 
+  /** WhatsApp group ids (e.g. 120363025246125486@g.us) that also receive emergency alerts. */
+  @Column({ type: 'text', array: true, default: '{}' })
+  emergencyWhatsAppGroups!: string[];
+
   @Field({ description: 'When the tenant was created.' })
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;

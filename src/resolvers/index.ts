@@ -1,6 +1,16 @@
 import { AuthResolver } from './auth.resolver';
 import { DashboardResolver } from './dashboard.resolver';
+import { ChannelProviderResolver, DeliveryResolver, MessagingResolver } from './delivery.resolver';
 import { ContactResolver, UserResolver } from './directory.resolver';
 import { TicketResolver } from './ticket.resolver';
 
-export const RESOLVERS = [AuthResolver, UserResolver, ContactResolver, TicketResolver, DashboardResolver] as const;
+export const RESOLVERS = [
+  AuthResolver,
+  UserResolver,
+  ContactResolver,
+  TicketResolver,
+  DashboardResolver,
+  DeliveryResolver,
+  ChannelProviderResolver,
+  MessagingResolver,
+] as const;

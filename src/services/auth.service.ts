@@ -10,6 +10,8 @@ import type { Principal, StaffPrincipal } from './principal';
 
 export interface AuthSettings {
   jwtSecret: string;
+  /** Lower-case e-mail addresses of platform super-admins. */
+  platformAdmins?: string[];
   accessTokenTtlSeconds: number;
   customerTokenTtlSeconds: number;
 }
@@ -103,6 +105,7 @@ export class AuthService {
       userId: user.id,
       role: user.role,
       name: user.name,
+      platformAdmin: this.settings.platformAdmins?.includes(user.email) ?? false,
       expiresAt: new Date(claims.exp * 1000),
     };
   }

@@ -63,7 +63,10 @@ const RANK: Record<DeliveryStatus, number> = {
 };
 
 const ADDRESS: Record<Channel, { pattern: RegExp; example: string }> = {
-  whatsapp: { pattern: /^\+[1-9]\d{6,14}$/, example: 'a phone number in E.164 form, e.g. +6281234567890' },
+  whatsapp: {
+    pattern: /^(\+[1-9]\d{6,14}|\d{10,30}(-\d+)?@g\.us)$/,
+    example: 'a phone number in E.164 form (e.g. +6281234567890) or a group id',
+  },
   sms: { pattern: /^\+[1-9]\d{6,14}$/, example: 'a phone number in E.164 form, e.g. +6281234567890' },
   email: { pattern: /^[^@\s]+@[^@\s]+\.[^@\s]+$/, example: 'an e-mail address' },
   webhook: { pattern: /^https?:\/\/\S+$/, example: 'an http(s) URL' },
@@ -149,6 +152,11 @@ export class DeliveryService {
     if (!optedOut) await manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
     this.publish(uow, delivery);
     return delivery;
+  }
+
+  /** Figures over [from, to) for one tenant, or all tenants when tenantId is null. */
+  stats(tenantId: string | null, from: Date, to: Date): Promise<DeliveryStats> {
+    return deliveryStats(this.dataSource, tenantId, from, to);
   }
 
   async get(actor: Principal, id: string, crossTenant = false): Promise<Delivery> {
@@ -445,4 +453,58 @@ function deadLetterStatuses(filter: DeliveryFilter): DeliveryStatus[] {
   const allowed = [DeliveryStatus.DEAD, DeliveryStatus.FAILED];
   const wanted = filter.statuses?.filter((status) => allowed.includes(status));
   return wanted?.length ? wanted : [DeliveryStatus.DEAD];
+}
+
+export interface DeliveryStats {
+  total: number;
+  byStatus: Array<{ key: string; count: number }>;
+  byChannel: Array<{ key: string; count: number }>;
+  byProvider: Array<{ key: string; count: number }>;
+  byNotificationType: Array<{ key: string; count: number }>;
+  successRate: number | null;
+  failoverRate: number | null;
+  failureRate: number | null;
+}
+
+/** Totals and rates over deliveries created in [from, to); rates are over finished deliveries. */
+async function deliveryStats(dataSource: DataSource, tenantId: string | null, from: Date, to: Date): Promise<DeliveryStats> {
+  const where = `"createdAt" >= $1 AND "createdAt" < $2 AND ($3::uuid IS NULL OR "tenantId" = $3)`;
+  const params = [from, to, tenantId];
+  const grouped = async (column: string) =>
+    (
+      (await dataSource.query(
+        `SELECT coalesce(${column}::text, 'none') AS key, count(*)::int AS count FROM delivery WHERE ${where} GROUP BY 1 ORDER BY 2 DESC`,
+        params,
+      )) as Array<{
+        key: string;
+        count: number;
+      }>
+    ).map((row) => ({ key: row.key, count: row.count }));
+  const [totals] = (await dataSource.query(
+    `SELECT count(*)::int AS total,
+            count(*) FILTER (WHERE status IN ('sent', 'delivered', 'read'))::int AS succeeded,
+            count(*) FILTER (WHERE status IN ('failed', 'dead'))::int AS failed,
+            count(*) FILTER (WHERE "failedOver" AND status IN ('sent', 'delivered', 'read'))::int AS failed_over
+       FROM delivery WHERE ${where}`,
+    params,
+  )) as Array<{ total: number; succeeded: number; failed: number; failed_over: number }>;
+  const finished = totals.succeeded + totals.failed;
+  const rate = (part: number, whole: number) => (whole ? Math.round((part / whole) * 1000) / 10 : null);
+  const byProvider = (
+    (await dataSource.query(
+      `SELECT coalesce(p.name, 'none') AS key, count(*)::int AS count FROM delivery d LEFT JOIN channel_provider p ON p.id = d."providerId"
+        WHERE d."createdAt" >= $1 AND d."createdAt" < $2 AND ($3::uuid IS NULL OR d."tenantId" = $3) GROUP BY 1 ORDER BY 2 DESC`,
+      params,
+    )) as Array<{ key: string; count: number }>
+  ).map((row) => ({ key: row.key, count: row.count }));
+  return {
+    total: totals.total,
+    byStatus: await grouped('status'),
+    byChannel: await grouped('channel'),
+    byProvider,
+    byNotificationType: await grouped('"notificationType"'),
+    successRate: rate(totals.succeeded, finished),
+    failoverRate: rate(totals.failed_over, totals.succeeded),
+    failureRate: rate(totals.failed, finished),
+  };
 }

@@ -245,6 +245,7 @@ export class DispatchService {
   }
 }
 
+/** The error to record, with the provider that gave it (the last one tried). */
 function errorOf(outcome: Extract<SendOutcome, { ok: false }>, provider: ChannelProvider): Partial<Delivery> {
-  return { lastErrorCode: outcome.code, lastErrorMessage: `${provider.name}: ${outcome.message}` };
+  return { providerId: provider.id, lastErrorCode: outcome.code, lastErrorMessage: `${provider.name}: ${outcome.message}` };
 }

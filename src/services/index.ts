@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { createAdapters, type AdapterRegistry } from '../channels';
+import { type AdapterRegistry, createAdapters } from '../channels';
 import { RateLimiter } from '../channels/rate-limiter';
 import type { DeliverySettings } from '../config';
 import { AuthService, type AuthSettings } from './auth.service';
@@ -10,6 +10,7 @@ import { DeliveryService } from './delivery.service';
 import { DirectoryService } from './directory.service';
 import { DispatchService } from './dispatch.service';
 import type { LiveEvents } from './live-events';
+import { MessagingService } from './messaging.service';
 import { SecretBox } from './secret-box';
 import { TenantSetupService } from './tenant-setup.service';
 import { TicketService } from './ticket.service';
@@ -27,6 +28,7 @@ export interface Services {
   providers: ChannelProviderService;
   deliveries: DeliveryService;
   dispatch: DispatchService;
+  messaging: MessagingService;
 }
 
 export interface ServiceSettings {
@@ -46,6 +48,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     cooldownMs: delivery.circuitCooldownMs,
   });
   const deliveries = new DeliveryService(dataSource, transactor, live, clock, delivery.retries + 1);
+  const adapters = settings.adapters ?? createAdapters();
   return {
     clock,
     live,
@@ -56,20 +59,12 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     tenantSetup: new TenantSetupService(dataSource, tickets),
     providers,
     deliveries,
-    dispatch: new DispatchService(
-      dataSource,
-      transactor,
-      deliveries,
-      providers,
-      settings.adapters ?? createAdapters(),
-      new RateLimiter(),
-      clock,
-      {
-        batchSize: delivery.batchSize,
-        leaseMs: delivery.leaseMs,
-        backoffBaseMs: delivery.backoffBaseMs,
-        concurrency: 32,
-      },
-    ),
+    dispatch: new DispatchService(dataSource, transactor, deliveries, providers, adapters, new RateLimiter(), clock, {
+      batchSize: delivery.batchSize,
+      leaseMs: delivery.leaseMs,
+      backoffBaseMs: delivery.backoffBaseMs,
+      concurrency: 32,
+    }),
+    messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
   };
 }

@@ -10,6 +10,8 @@ export interface StaffPrincipal {
   userId: string;
   role: StaffRole;
   name: string;
+  /** A platform super-admin (PLATFORM_ADMINS) may read deliveries across tenants. */
+  platformAdmin?: boolean;
 }
 
 export interface CustomerPrincipal {

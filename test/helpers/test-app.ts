@@ -1,12 +1,18 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { randomBytes } from 'node:crypto';
+import { Client as PgClient } from 'pg';
+import { In } from 'typeorm';
 import { startApp, type App } from '../../src/app';
+import { DeliveryStatus } from '../../src/entities/channel';
+import { Delivery } from '../../src/entities/delivery.entity';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { ManualClock } from '../../src/services/clock';
 
 export interface TestApp {
   app: App;
+  databaseUrl: string;
   url: string;
   clock: ManualClock;
   stop(): Promise<void>;
@@ -14,8 +20,8 @@ export interface TestApp {
 
 /** The real service (HTTP, graphql-ws, services, PostgreSQL) on a free port with a hand-moved clock. */
 export async function startTestApp(clock = new ManualClock(new Date()), env: Record<string, string> = {}): Promise<TestApp> {
-  const databaseUrl = process.env.TEST_DATABASE_URL;
-  if (!databaseUrl) throw new Error('TEST_DATABASE_URL is set by test/global-setup.mjs');
+  const database = await createTestDatabase();
+  const databaseUrl = database.url;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
@@ -30,7 +36,43 @@ export async function startTestApp(clock = new ManualClock(new Date()), env: Rec
   });
   const app = await startApp(config, silentLogger, clock);
   const url = app.api!.url;
-  return { app, url, clock, stop: () => app.stop() };
+  return {
+    app,
+    databaseUrl,
+    url,
+    clock,
+    stop: async () => {
+      await app.stop();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * A database of this test file's own, copied from the migrated template that
+ * test/global-setup.mjs prepared: test files run in parallel, and the dispatcher
+ * claims every due delivery of its database, so files must not share one.
+ */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const template = process.env.TEST_DATABASE_URL;
+  if (!template) throw new Error('TEST_DATABASE_URL is set by test/global-setup.mjs');
+  const templateName = new URL(template).pathname.slice(1);
+  const name = `${templateName}_${randomBytes(4).toString('hex')}`;
+  const admin = new URL(template);
+  admin.pathname = '/postgres';
+  const run = async (sql: string) => {
+    const client = new PgClient({ connectionString: admin.toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE "${name}" TEMPLATE "${templateName}"`);
+  const url = new URL(template);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -138,3 +180,13 @@ export class Subscription<T> {
 
 /** Lets in-flight events reach subscribers before asserting that nothing (more) arrived. */
 export const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The dispatcher is shared by every tenant of a test file: cancelling what a test left
+ * queued keeps it from reaching the next test's provider fake.
+ */
+export async function cancelOutstandingDeliveries(t: TestApp): Promise<void> {
+  await t.app.dataSource
+    .getRepository(Delivery)
+    .update({ status: In([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]) }, { status: DeliveryStatus.CANCELLED });
+}

@@ -1,0 +1,378 @@
+import { ArrayMaxSize, IsInt, IsOptional, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Channel, DeliveryStatus, ProviderKind } from '../entities/channel';
+import { Delivery } from '../entities/delivery.entity';
+import { MAX_PAGE_SIZE } from '../services/pagination';
+import { PageInfo } from './connection';
+
+export enum CircuitState {
+  CLOSED = 'closed',
+  OPEN = 'open',
+  HALF_OPEN = 'half_open',
+}
+
+registerEnumType(CircuitState, {
+  name: 'CircuitState',
+  description: "A provider's circuit breaker.",
+  valuesConfig: {
+    CLOSED: { description: 'Healthy: messages go through.' },
+    OPEN: { description: 'Failing: skipped until the cool-down ends.' },
+    HALF_OPEN: { description: 'Cool-down over: the next message probes it.' },
+  },
+});
+
+@InputType({ description: 'Which deliveries.' })
+export class DeliveryFilter {
+  @Field(() => [DeliveryStatus], { nullable: true, description: 'Only these statuses.' })
+  statuses?: DeliveryStatus[] | null;
+
+  @Field(() => [Channel], { nullable: true, description: 'Only these channels.' })
+  channels?: Channel[] | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only those carried by this provider.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a provider id' })
+  providerId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only those of this ticket.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a ticket id' })
+  ticketId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only those of this campaign.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a campaign id' })
+  campaignId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only those of this escalation.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be an escalation id' })
+  escalationId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only those for this contact.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a contact id' })
+  contactId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Only those sent to this address.' })
+  @IsOptional()
+  @MaxLength(500)
+  recipient?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Only this notification type, e.g. emergency.' })
+  @IsOptional()
+  @MaxLength(50)
+  notificationType?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Only those with at least this many attempts.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  minAttempts?: number | null;
+
+  @Field(() => Date, { nullable: true, description: 'Queued at or after.' })
+  from?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Queued before.' })
+  to?: Date | null;
+}
+
+@ArgsType()
+export class DeliveriesArgs {
+  @Field(() => DeliveryFilter, { nullable: true, description: 'Which deliveries; all when omitted.' })
+  filter?: DeliveryFilter | null;
+
+  @Field(() => Int, { defaultValue: 20, description: `Page size (1-${MAX_PAGE_SIZE}).` })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  @IsOptional()
+  @MaxLength(500)
+  after?: string | null;
+
+  @Field({ defaultValue: false, description: 'All tenants (platform super-admins only).' })
+  allTenants!: boolean;
+}
+
+@ObjectType({ description: 'A delivery in a list, with its cursor.' })
+export class DeliveryEdge {
+  @Field(() => Delivery, { description: 'The delivery.' })
+  node!: Delivery;
+
+  @Field({ description: 'Cursor of this position.' })
+  cursor!: string;
+}
+
+@ObjectType({ description: 'A page of deliveries, newest first.' })
+export class DeliveryConnection {
+  @Field(() => [DeliveryEdge], { description: 'Deliveries of this page.' })
+  edges!: DeliveryEdge[];
+
+  @Field(() => PageInfo, { description: 'Where this page is.' })
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'How many match in all.' })
+  totalCount!: number;
+}
+
+@ObjectType({ description: 'A count under a key.' })
+export class KeyCount {
+  @Field({ description: 'The key (status, channel, provider name or notification type).' })
+  key!: string;
+
+  @Field(() => Int, { description: 'How many.' })
+  count!: number;
+}
+
+@ObjectType({ description: 'Delivery figures for a period.' })
+export class DeliveryStats {
+  @Field(() => Int, { description: 'Deliveries queued in the period.' })
+  total!: number;
+
+  @Field(() => [KeyCount], { description: 'By current status.' })
+  byStatus!: KeyCount[];
+
+  @Field(() => [KeyCount], { description: 'By channel.' })
+  byChannel!: KeyCount[];
+
+  @Field(() => [KeyCount], { description: 'By provider that carried them ("none" when none did).' })
+  byProvider!: KeyCount[];
+
+  @Field(() => [KeyCount], { description: 'By notification type.' })
+  byNotificationType!: KeyCount[];
+
+  @Field(() => Float, { nullable: true, description: 'Sent, delivered or read, in percent of finished deliveries.' })
+  successRate!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Carried by a backup provider, in percent of successful deliveries.' })
+  failoverRate!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Failed or dead, in percent of finished deliveries.' })
+  failureRate!: number | null;
+}
+
+@InputType({ description: 'An ad-hoc message.' })
+export class SendMessageInput {
+  @Field(() => Channel, { description: 'How to send it.' })
+  channel!: Channel;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Raw address (E.164 phone, e-mail or URL); otherwise the contact or user address.',
+  })
+  @IsOptional()
+  @MaxLength(500)
+  to?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Contact to send to.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a contact id' })
+  contactId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Staff user to send to.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a user id' })
+  userId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Template to render (by name, for the channel).' })
+  @IsOptional()
+  @MaxLength(100)
+  templateName?: string | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Template variables; contact and user are filled in.' })
+  variables?: Record<string, unknown> | null;
+
+  @Field(() => String, { nullable: true, description: 'Text, when no template is used (at most 4096 characters).' })
+  @IsOptional()
+  @Length(1, 4096)
+  text?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Subject (e-mail).' })
+  @IsOptional()
+  @MaxLength(300)
+  subject?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Ticket the message belongs to.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a ticket id' })
+  ticketId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Your key: sending again with the same key returns the first delivery.' })
+  @IsOptional()
+  @Length(1, 200)
+  idempotencyKey?: string | null;
+}
+
+@ObjectType({ description: 'The result of an emergency alert.' })
+export class EmergencyAlert {
+  @Field(() => ID, { description: 'Id shared by the alert’s deliveries (in their idempotency keys).' })
+  alertId!: string;
+
+  @Field(() => [Delivery], { description: 'One delivery per recipient and channel.' })
+  deliveries!: Delivery[];
+}
+
+@InputType({ description: 'A message template.' })
+export class TemplateInput {
+  @Field(() => Channel, { description: 'Channel it is for.' })
+  channel!: Channel;
+
+  @Field({ description: 'Unique name within the channel.' })
+  @Length(1, 100)
+  name!: string;
+
+  @Field(() => String, { nullable: true, description: 'Subject (e-mail), may use placeholders.' })
+  @IsOptional()
+  @MaxLength(300)
+  subject?: string | null;
+
+  @Field({ description: 'Body with {{variable}} placeholders.' })
+  @Length(1, 4096)
+  body!: string;
+
+  @Field(() => String, { nullable: true, description: 'Approved Meta template name (WhatsApp through Meta).' })
+  @IsOptional()
+  @MaxLength(200)
+  metaTemplateName?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Meta template language, e.g. en_US.' })
+  @IsOptional()
+  @MaxLength(20)
+  metaLanguage?: string | null;
+}
+
+@InputType({ description: 'A provider account. Credentials are write-only: they are never returned.' })
+export class ProviderInput {
+  @Field(() => ProviderKind, { description: 'Which provider API it speaks (cannot change later).' })
+  kind!: ProviderKind;
+
+  @Field({ description: 'Name shown to operators.' })
+  @Length(1, 100)
+  name!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Failover order: lower first (default 100).' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  priority?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Whether it is used (default true).' })
+  enabled?: boolean | null;
+
+  @Field(() => Float, { nullable: true, description: 'Most messages per second (default: Meta 80, others unlimited).' })
+  @IsOptional()
+  @Min(0.01)
+  @Max(10000)
+  rateLimitPerSecond?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Fixed gap between messages in milliseconds.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  minIntervalMs?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'API base URL override.' })
+  @IsOptional()
+  @MaxLength(500)
+  baseUrl?: string | null;
+
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'Non-secret settings: phoneNumberId, from, host, port, serverUrl.',
+  })
+  settings?: Record<string, unknown> | null;
+
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description:
+      'Secrets, replaced whole: accessToken (Meta), token (Fonnte), token and secretKey (Wablas), accountSid and authToken (Twilio), username and password (SMTP), signingSecret (webhook).',
+  })
+  credentials?: Record<string, string> | null;
+}
+
+@ObjectType({ description: 'What a provider answered to a test message.' })
+export class ProviderTestResult {
+  @Field({ description: 'True when the provider accepted the message.' })
+  ok!: boolean;
+
+  @Field(() => String, { nullable: true, description: "The provider's message id." })
+  providerMessageId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Error code (the provider’s own where it gave one).' })
+  code!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Error text.' })
+  message!: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Whether the error may clear up by itself.' })
+  retryable!: boolean | null;
+}
+
+@ObjectType({ description: 'A test recipient of one channel.' })
+export class TestRecipient {
+  @Field(() => Channel, { description: 'The channel.' })
+  channel!: Channel;
+
+  @Field({ description: 'Where test mode sends that channel’s messages.' })
+  address!: string;
+}
+
+@ObjectType({ description: "The tenant's delivery settings." })
+export class DeliverySettingsView {
+  @Field({ description: 'Test mode: every message goes to the test recipient of its channel.' })
+  testMode!: boolean;
+
+  @Field(() => [TestRecipient], { description: 'Test recipients per channel; a channel without one sends nothing in test mode.' })
+  testRecipients!: TestRecipient[];
+
+  @Field(() => [String], { description: 'WhatsApp groups that also receive emergency alerts.' })
+  emergencyWhatsAppGroups!: string[];
+}
+
+@InputType({ description: 'A test recipient to set (an empty address removes it).' })
+export class TestRecipientInput {
+  @Field(() => Channel, { description: 'The channel.' })
+  channel!: Channel;
+
+  @Field(() => String, { nullable: true, description: 'Address; empty removes the channel’s test recipient.' })
+  @IsOptional()
+  @MaxLength(500)
+  address?: string | null;
+}
+
+@InputType({ description: 'Changes to the delivery settings; omitted fields stay.' })
+export class DeliverySettingsInput {
+  @Field(() => Boolean, { nullable: true, description: 'Turn test mode on or off.' })
+  testMode?: boolean | null;
+
+  @Field(() => [TestRecipientInput], { nullable: true, description: 'Test recipients to set or remove.' })
+  @IsOptional()
+  @ArrayMaxSize(4)
+  testRecipients?: TestRecipientInput[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'WhatsApp group ids for emergency alerts (replaces the list).' })
+  @IsOptional()
+  @ArrayMaxSize(50)
+  emergencyWhatsAppGroups?: string[] | null;
+}
+
+@InputType({ description: 'Which delivery status changes to receive.' })
+export class DeliveryStatusFilter {
+  @Field(() => ID, { nullable: true, description: 'Only deliveries of this ticket.' })
+  ticketId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only deliveries of this campaign.' })
+  campaignId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Only deliveries to this address.' })
+  recipient?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only deliveries for this contact.' })
+  contactId?: string | null;
+}
