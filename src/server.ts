@@ -22,6 +22,7 @@ import { bearerToken } from './services/auth.service';
 import { DomainError } from './services/errors';
 import type { Principal } from './services/principal';
 import type { Services } from './services';
+import { createWebhookRouter } from './webhooks';
 
 export interface ApiServer {
   httpServer: Server;
@@ -31,7 +32,7 @@ export interface ApiServer {
 }
 
 interface ApiOptions {
-  config: Pick<Config, 'host' | 'port' | 'nodeEnv' | 'corsOrigins' | 'shutdownTimeoutMs'>;
+  config: Pick<Config, 'host' | 'port' | 'nodeEnv' | 'corsOrigins' | 'shutdownTimeoutMs' | 'metaAppSecret' | 'metaVerifyToken'>;
   schema: GraphQLSchema;
   services: Services;
   dataSource: DataSource;
@@ -146,6 +147,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
 
   app.use(serveStatic(IDE_STATIC_PATH));
   app.get('/', (_req, res) => void res.type('html').send(ide));
+  app.use('/webhooks', createWebhookRouter(services, config, logger));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res: Response) => {
     const checks = await databaseReady(dataSource);

@@ -37,6 +37,7 @@ export class Attachment {
 @ObjectType({ description: 'One message in a ticket thread: a public reply or an internal staff note.' })
 @Entity('ticket_message')
 @Index('ticket_message_ticket_created_idx', ['ticketId', 'createdAt'])
+@Index('ticket_message_tenant_external_key', ['tenantId', 'externalId'], { unique: true, where: '"externalId" IS NOT NULL' })
 export class TicketMessage extends TenantOwned {
   @Field(() => ID, { description: 'Ticket the message belongs to.' })
   @Column({ type: 'uuid' })
@@ -82,6 +83,10 @@ export class TicketMessage extends TenantOwned {
   @Field(() => [Attachment], { description: 'Files attached to the message.' })
   @Column({ type: 'jsonb', default: [] })
   attachments!: Attachment[];
+
+  /** The provider's id of an inbound message (a wamid), so a redelivered webhook adds nothing. */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  externalId!: string | null;
 
   @Field({ description: 'When the message was written.' })
   @Column({ type: 'timestamptz' })

@@ -1,6 +1,12 @@
 import { Initial1795319419695 } from './1795319419695-Initial';
 import { Deliveries1795321121250 } from './1795321121250-Deliveries';
 import { EmergencyGroups1795321861016 } from './1795321861016-EmergencyGroups';
+import { InboundMessages1795322150149 } from './1795322150149-InboundMessages';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
-export const MIGRATIONS = [Initial1795319419695, Deliveries1795321121250, EmergencyGroups1795321861016];
+export const MIGRATIONS = [
+  Initial1795319419695,
+  Deliveries1795321121250,
+  EmergencyGroups1795321861016,
+  InboundMessages1795322150149,
+];

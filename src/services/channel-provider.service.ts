@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { verifyCallbackToken } from '../channels/gateway-webhooks';
 import type { ProviderAccount } from '../channels/types';
 import { CHANNEL_OF, type Channel, type ProviderKind } from '../entities/channel';
 import { ChannelProvider } from '../entities/channel-provider.entity';
@@ -107,6 +108,11 @@ export class ChannelProviderService {
       settings: provider.settings,
       credentials: this.secrets.open(provider.credentials),
     };
+  }
+
+  /** Whether a status callback carries the provider's `webhookToken` credential. */
+  acceptsCallbackToken(provider: ChannelProvider, token: unknown): boolean {
+    return verifyCallbackToken(this.secrets.open(provider.credentials).webhookToken, token);
   }
 
   rateOf(provider: ChannelProvider): number | null {

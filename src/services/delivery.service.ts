@@ -239,7 +239,7 @@ export class DeliveryService {
    * The event is always appended; the status only moves forward.
    */
   async applyProviderStatus(
-    providerMessageId: string,
+    match: { providerMessageId: string; providerId?: string },
     status: DeliveryStatus.DELIVERED | DeliveryStatus.READ | DeliveryStatus.FAILED | DeliveryStatus.SENT,
     details: {
       providerCode?: string | null;
@@ -249,7 +249,7 @@ export class DeliveryService {
     },
   ): Promise<Delivery | undefined> {
     return this.transactor.run(async (uow) => {
-      const delivery = await uow.manager.findOne(Delivery, { where: { providerMessageId }, lock: { mode: 'pessimistic_write' } });
+      const delivery = await uow.manager.findOne(Delivery, { where: match, lock: { mode: 'pessimistic_write' } });
       if (!delivery) return undefined;
       const at = details.at ?? this.clock.now();
       const changes: Partial<Delivery> = {};

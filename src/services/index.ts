@@ -9,6 +9,7 @@ import { DashboardService } from './dashboard.service';
 import { DeliveryService } from './delivery.service';
 import { DirectoryService } from './directory.service';
 import { DispatchService } from './dispatch.service';
+import { InboundService } from './inbound.service';
 import type { LiveEvents } from './live-events';
 import { MessagingService } from './messaging.service';
 import { SecretBox } from './secret-box';
@@ -29,6 +30,7 @@ export interface Services {
   deliveries: DeliveryService;
   dispatch: DispatchService;
   messaging: MessagingService;
+  inbound: InboundService;
 }
 
 export interface ServiceSettings {
@@ -66,5 +68,6 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
       concurrency: 32,
     }),
     messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
+    inbound: new InboundService(dataSource, deliveries, providers, tickets),
   };
 }

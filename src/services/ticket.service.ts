@@ -29,6 +29,8 @@ export interface UpdateTicketInput {
 
 export interface AddMessageInput {
   body: string;
+  /** Provider id of an inbound message; a second message with the same id is not added. */
+  externalId?: string | null;
   internal?: boolean | null;
   attachments?: Attachment[] | null;
 }
@@ -254,6 +256,7 @@ export class TicketService {
     actor: Principal,
     message: string,
     ticketId?: string | null,
+    externalId?: string,
   ): Promise<{ ticket: Ticket; message: TicketMessage }> {
     const customer = requireCustomer(actor);
     return this.transactor.run(async (uow) => {
@@ -262,7 +265,7 @@ export class TicketService {
         if (ticket.status === TicketStatus.CLOSED) {
           throw conflict('This conversation is closed; start a new one without ticketId');
         }
-        return { ticket, message: await this.addMessageWithin(uow, customer, ticket, { body: message }) };
+        return { ticket, message: await this.addMessageWithin(uow, customer, ticket, { body: message, externalId }) };
       }
       const ticket = await this.insertTicket(
         uow,
@@ -276,11 +279,33 @@ export class TicketService {
         },
         null,
       );
-      const posted = await this.addMessageWithin(uow, customer, ticket, { body: message });
+      const posted = await this.addMessageWithin(uow, customer, ticket, { body: message, externalId });
       const agentId = await this.leastLoadedAgent(uow.manager, customer.tenantId);
       if (agentId) await this.assignWithin(uow, customer, ticket, agentId);
       return { ticket, message: posted };
     });
+  }
+
+  /**
+   * A message a contact sent through a channel (e.g. WhatsApp): it continues the
+   * contact's latest ticket that is not closed, or opens a new, auto-assigned one.
+   * Redelivered with the same external id, it changes nothing.
+   */
+  async receiveInbound(contact: Contact, text: string, externalId: string): Promise<TicketMessage> {
+    const existing = await this.dataSource.getRepository(TicketMessage).findOneBy({ tenantId: contact.tenantId, externalId });
+    if (existing) return existing;
+    const customer: Principal = {
+      kind: 'customer',
+      tenantId: contact.tenantId,
+      contactId: contact.id,
+      role: Role.CUSTOMER,
+      name: contact.name,
+    };
+    const open = await this.visibleTickets(customer)
+      .andWhere('t.status <> :closed', { closed: TicketStatus.CLOSED })
+      .orderBy('t."createdAt"', 'DESC')
+      .getOne();
+    return (await this.startSupportConversation(customer, text, open?.id, externalId)).message;
   }
 
   // ---- inside a transaction ----
@@ -434,6 +459,7 @@ export class TicketService {
       authorContactId: actor.kind === 'customer' ? actor.contactId : null,
       authorName: actor.name,
       body: input.body,
+      externalId: input.externalId ?? null,
       internal,
       attachments: (input.attachments ?? []).map((a) => ({
         url: a.url,

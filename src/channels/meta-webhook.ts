@@ -1,0 +1,100 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DeliveryStatus } from '../entities/channel';
+
+/** X-Hub-Signature-256 is `sha256=` + HMAC-SHA256 of the raw body with the app secret; compared in constant time. */
+export function verifyMetaSignature(appSecret: string | undefined, rawBody: Buffer, header: unknown): boolean {
+  if (!appSecret || typeof header !== 'string' || !header.startsWith('sha256=')) return false;
+  const expected = Buffer.from(createHmac('sha256', appSecret).update(rawBody).digest('hex'), 'utf8');
+  const given = Buffer.from(header.slice('sha256='.length), 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export interface MetaStatusUpdate {
+  wamid: string;
+  status: DeliveryStatus.SENT | DeliveryStatus.DELIVERED | DeliveryStatus.READ | DeliveryStatus.FAILED;
+  at: Date | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  raw: Record<string, unknown>;
+}
+
+export interface MetaInboundMessage {
+  phoneNumberId: string;
+  messageId: string;
+  /** Sender in E.164 form. */
+  from: string;
+  senderName: string | null;
+  text: string;
+  at: Date | null;
+}
+
+const STATUS: Record<string, MetaStatusUpdate['status']> = {
+  sent: DeliveryStatus.SENT,
+  delivered: DeliveryStatus.DELIVERED,
+  read: DeliveryStatus.READ,
+  failed: DeliveryStatus.FAILED,
+};
+
+interface MetaChangeValue {
+  metadata?: { phone_number_id?: string };
+  contacts?: Array<{ wa_id?: string; profile?: { name?: string } }>;
+  statuses?: Array<{
+    id?: string;
+    status?: string;
+    timestamp?: string;
+    errors?: Array<{ code?: number; title?: string; message?: string; error_data?: { details?: string } }>;
+  }>;
+  messages?: Array<{
+    id?: string;
+    from?: string;
+    timestamp?: string;
+    type?: string;
+    text?: { body?: string };
+    button?: { text?: string };
+    interactive?: { button_reply?: { title?: string }; list_reply?: { title?: string } };
+  }>;
+}
+
+const time = (seconds: string | undefined) => (seconds && /^\d+$/.test(seconds) ? new Date(Number(seconds) * 1000) : null);
+
+/** Reads the statuses and customer messages out of a WhatsApp Business Account webhook payload. */
+export function parseMetaWebhook(payload: unknown): { statuses: MetaStatusUpdate[]; messages: MetaInboundMessage[] } {
+  const statuses: MetaStatusUpdate[] = [];
+  const messages: MetaInboundMessage[] = [];
+  const entries = (payload as { entry?: Array<{ changes?: Array<{ field?: string; value?: MetaChangeValue }> }> })?.entry ?? [];
+  for (const change of entries.flatMap((entry) => entry.changes ?? [])) {
+    const value = change.value;
+    if (change.field !== 'messages' || !value) continue;
+    for (const status of value.statuses ?? []) {
+      const mapped = status.status ? STATUS[status.status] : undefined;
+      if (!status.id || !mapped) continue;
+      const error = status.errors?.[0];
+      statuses.push({
+        wamid: status.id,
+        status: mapped,
+        at: time(status.timestamp),
+        errorCode: error?.code !== undefined ? String(error.code) : null,
+        errorMessage: error ? [error.title ?? error.message, error.error_data?.details].filter(Boolean).join(': ') : null,
+        raw: status as Record<string, unknown>,
+      });
+    }
+    for (const message of value.messages ?? []) {
+      const text =
+        message.text?.body ??
+        message.button?.text ??
+        message.interactive?.button_reply?.title ??
+        message.interactive?.list_reply?.title;
+      if (!message.id || !message.from || !value.metadata?.phone_number_id) continue;
+      const sender = value.contacts?.find((contact) => contact.wa_id === message.from) ?? value.contacts?.[0];
+      messages.push({
+        phoneNumberId: value.metadata.phone_number_id,
+        messageId: message.id,
+        from: `+${message.from.replace(/^\+/, '')}`,
+        senderName: sender?.profile?.name ?? null,
+        text: text ?? `[${message.type ?? 'unsupported'} message]`,
+        at: time(message.timestamp),
+      });
+    }
+  }
+  return { statuses, messages };
+}

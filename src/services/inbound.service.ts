@@ -1,0 +1,76 @@
+import type { DataSource } from 'typeorm';
+import type { GatewayStatusUpdate } from '../channels/gateway-webhooks';
+import type { MetaInboundMessage, MetaStatusUpdate } from '../channels/meta-webhook';
+import { ProviderKind } from '../entities/channel';
+import { ChannelProvider } from '../entities/channel-provider.entity';
+import { Contact } from '../entities/contact.entity';
+import type { ChannelProviderService } from './channel-provider.service';
+import type { DeliveryService } from './delivery.service';
+import type { TicketService } from './ticket.service';
+
+/** What providers tell us: status updates of our messages, and messages customers send. */
+export class InboundService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly deliveries: DeliveryService,
+    private readonly providers: ChannelProviderService,
+    private readonly tickets: TicketService,
+  ) {}
+
+  async metaStatus(update: MetaStatusUpdate): Promise<void> {
+    await this.deliveries.applyProviderStatus({ providerMessageId: update.wamid }, update.status, {
+      providerCode: update.errorCode,
+      message: update.errorMessage,
+      payload: update.raw,
+      at: update.at,
+    });
+  }
+
+  /**
+   * A customer's WhatsApp message: matched to the tenant by the receiving phone
+   * number id, to a contact by phone (created when new), then added to their
+   * conversation so agents see it live.
+   */
+  async metaMessage(message: MetaInboundMessage): Promise<boolean> {
+    const provider = await this.dataSource
+      .getRepository(ChannelProvider)
+      .createQueryBuilder('p')
+      .where('p.kind = :kind', { kind: ProviderKind.META_WHATSAPP })
+      .andWhere(`p.settings ->> 'phoneNumberId' = :id`, { id: message.phoneNumberId })
+      .orderBy('p."createdAt"', 'ASC')
+      .getOne();
+    if (!provider) return false;
+    const contacts = this.dataSource.getRepository(Contact);
+    const contact =
+      (await contacts.findOne({ where: { tenantId: provider.tenantId, phone: message.from }, order: { createdAt: 'ASC' } })) ??
+      (await contacts.save(
+        contacts.create({
+          tenantId: provider.tenantId,
+          name: message.senderName ?? message.from,
+          phone: message.from,
+          attributes: { source: 'whatsapp' },
+          tags: [],
+        }),
+      ));
+    await this.tickets.receiveInbound(contact, message.text, message.messageId);
+    return true;
+  }
+
+  /** Fonnte or Wablas status callback, authenticated by the provider's callback token. */
+  async gatewayStatus(
+    providerId: string,
+    token: unknown,
+    update: GatewayStatusUpdate | undefined,
+  ): Promise<'ok' | 'unauthorized' | 'ignored'> {
+    const provider = await this.dataSource.getRepository(ChannelProvider).findOneBy({ id: providerId });
+    if (!provider || (provider.kind !== ProviderKind.FONNTE && provider.kind !== ProviderKind.WABLAS)) return 'unauthorized';
+    if (!this.providers.acceptsCallbackToken(provider, token)) return 'unauthorized';
+    if (!update) return 'ignored';
+    await this.deliveries.applyProviderStatus(
+      { providerMessageId: update.providerMessageId, providerId: provider.id },
+      update.status,
+      { payload: update.raw },
+    );
+    return 'ok';
+  }
+}

@@ -1,0 +1,69 @@
+import express, { type Request, type Response, Router } from 'express';
+import { parseFonnteStatus, parseWablasStatus } from './channels/gateway-webhooks';
+import { parseMetaWebhook, verifyMetaSignature } from './channels/meta-webhook';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import type { Services } from './services';
+
+/**
+ * Provider webhooks: the only unauthenticated routes besides login, each verified
+ * as its provider allows (Meta: HMAC signature; Fonnte and Wablas: a secret token
+ * in the callback URL). A request that fails verification changes nothing.
+ */
+export function createWebhookRouter(
+  services: Services,
+  config: Pick<Config, 'metaAppSecret' | 'metaVerifyToken'>,
+  logger: Logger,
+): Router {
+  const router = Router();
+
+  // Meta's subscription handshake: echo hub.challenge when hub.verify_token is ours.
+  router.get('/whatsapp/meta', (req: Request, res: Response) => {
+    const token = req.query['hub.verify_token'];
+    if (req.query['hub.mode'] === 'subscribe' && config.metaVerifyToken && token === config.metaVerifyToken) {
+      res.type('text/plain').send(String(req.query['hub.challenge'] ?? ''));
+      return;
+    }
+    res.sendStatus(403);
+  });
+
+  // The raw body is what Meta signed, so it is read before any JSON parsing.
+  router.post('/whatsapp/meta', express.raw({ type: '*/*', limit: '1mb' }), async (req: Request, res: Response) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (!verifyMetaSignature(config.metaAppSecret, raw, req.headers['x-hub-signature-256'])) {
+      res.sendStatus(401);
+      return;
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(raw.toString('utf8'));
+    } catch {
+      res.sendStatus(400);
+      return;
+    }
+    const { statuses, messages } = parseMetaWebhook(payload);
+    try {
+      for (const status of statuses) await services.inbound.metaStatus(status);
+      for (const message of messages) {
+        if (!(await services.inbound.metaMessage(message)))
+          logger.warn('WhatsApp message for an unknown phone number id', { phoneNumberId: message.phoneNumberId });
+      }
+      res.sendStatus(200);
+    } catch (error) {
+      // Not 200: Meta delivers the webhook again, and applying it twice is harmless.
+      logger.error('processing a Meta webhook failed', { error });
+      res.sendStatus(500);
+    }
+  });
+
+  const gateway =
+    (parse: (body: Record<string, unknown>) => ReturnType<typeof parseFonnteStatus>) => async (req: Request, res: Response) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const outcome = await services.inbound.gatewayStatus(String(req.params.providerId), req.query.token, parse(body));
+      res.status(outcome === 'unauthorized' ? 401 : 200).json({ status: outcome });
+    };
+  const bodies = [express.json({ limit: '256kb' }), express.urlencoded({ extended: false, limit: '256kb' })];
+  router.post('/whatsapp/fonnte/:providerId', ...bodies, gateway(parseFonnteStatus));
+  router.post('/whatsapp/wablas/:providerId', ...bodies, gateway(parseWablasStatus));
+  return router;
+}

@@ -1,0 +1,254 @@
+import { createHmac } from 'node:crypto';
+import { Channel, DeliveryStatus, ProviderKind } from '../src/entities/channel';
+import type { ChannelProvider } from '../src/entities/channel-provider.entity';
+import { Contact } from '../src/entities/contact.entity';
+import { Delivery } from '../src/entities/delivery.entity';
+import { TicketMessage } from '../src/entities/ticket-message.entity';
+import { Ticket } from '../src/entities/ticket.entity';
+import { Role, type User } from '../src/entities/user.entity';
+import type { Principal } from '../src/services/principal';
+import { ProviderFake } from './fakes/provider-fake';
+import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { type TestApp, Subscription, cancelOutstandingDeliveries, settle, startTestApp, wsClient } from './helpers/test-app';
+
+const APP_SECRET = 'meta-app-secret';
+const VERIFY_TOKEN = 'verify-me';
+
+/** A WhatsApp Business Account webhook as Meta sends it. */
+function metaPayload(value: Record<string, unknown>, phoneNumberId = '1055') {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: 'WABA_ID',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550001111', phone_number_id: phoneNumberId },
+              ...value,
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function statusPayload(wamid: string, status: string, timestamp: number, errors?: unknown[]) {
+  return metaPayload({
+    statuses: [{ id: wamid, status, timestamp: String(timestamp), recipient_id: '6281234567890', ...(errors ? { errors } : {}) }],
+  });
+}
+
+function messagePayload(phoneNumberId: string, id: string, from: string, text: string, name = 'Rina') {
+  return metaPayload(
+    {
+      contacts: [{ profile: { name }, wa_id: from }],
+      messages: [{ from, id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } }],
+    },
+    phoneNumberId,
+  );
+}
+
+describe('provider webhooks', () => {
+  let t: TestApp;
+  let fake: ProviderFake;
+
+  beforeAll(async () => {
+    fake = await new ProviderFake().start();
+    t = await startTestApp(undefined, { META_APP_SECRET: APP_SECRET, META_VERIFY_TOKEN: VERIFY_TOKEN });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await fake.stop();
+  });
+  afterEach(() => cancelOutstandingDeliveries(t));
+
+  async function post(path: string, body: unknown, signature?: string) {
+    const raw = JSON.stringify(body);
+    const response = await fetch(`${t.url}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(signature !== undefined
+          ? { 'x-hub-signature-256': signature }
+          : { 'x-hub-signature-256': 'sha256=' + createHmac('sha256', APP_SECRET).update(raw).digest('hex') }),
+      },
+      body: raw,
+    });
+    return response.status;
+  }
+
+  let phoneNumbers = 1055;
+  async function world(kind = ProviderKind.META_WHATSAPP) {
+    const tenant = await makeTenant(t.app.dataSource);
+    const admin: Principal = { kind: 'staff', tenantId: tenant.id, userId: tenant.id, role: Role.ADMIN, name: 'Admin' };
+    const provider: ChannelProvider = await t.app.services.providers.create(admin, {
+      kind,
+      name: kind,
+      baseUrl: fake.url,
+      // Meta phone number ids are unique: each tenant gets its own.
+      settings: { phoneNumberId: String(++phoneNumbers) },
+      credentials:
+        kind === ProviderKind.META_WHATSAPP
+          ? { accessToken: 'meta-token' }
+          : { token: 'fonnte-token', webhookToken: 'callback-secret' },
+    });
+    return { tenant, provider };
+  }
+
+  async function sentDelivery(tenantId: string): Promise<Delivery> {
+    const delivery = await t.app.services.deliveries.enqueue(tenantId, {
+      channel: Channel.WHATSAPP,
+      to: '+6281234567890',
+      text: 'hello',
+      idempotencyKey: `wh:${Math.random()}`,
+    });
+    while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
+    return t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id });
+  }
+
+  it('answers the verification handshake only with the right verify token', async () => {
+    const ok = await fetch(
+      `${t.url}/webhooks/whatsapp/meta?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1158201444`,
+    );
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('1158201444');
+    expect((await fetch(`${t.url}/webhooks/whatsapp/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`)).status).toBe(
+      403,
+    );
+  });
+
+  it('rejects a missing or wrong signature with 401 and changes nothing', async () => {
+    const { tenant } = await world();
+    const delivery = await sentDelivery(tenant.id);
+    const body = statusPayload(delivery.providerMessageId!, 'delivered', 1_800_000_000);
+    expect(await post('/webhooks/whatsapp/meta', body, '')).toBe(401);
+    expect(
+      await post(
+        '/webhooks/whatsapp/meta',
+        body,
+        'sha256=' + createHmac('sha256', 'wrong').update(JSON.stringify(body)).digest('hex'),
+      ),
+    ).toBe(401);
+    expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id })).status).toBe(
+      DeliveryStatus.SENT,
+    );
+  });
+
+  it('applies statuses by precedence: out-of-order and duplicate webhooks never move a delivery backwards', async () => {
+    const { tenant } = await world();
+    const delivery = await sentDelivery(tenant.id);
+    const wamid = delivery.providerMessageId!;
+    expect(await post('/webhooks/whatsapp/meta', statusPayload(wamid, 'read', 1_800_000_020))).toBe(200);
+    expect(await post('/webhooks/whatsapp/meta', statusPayload(wamid, 'delivered', 1_800_000_010))).toBe(200);
+    expect(await post('/webhooks/whatsapp/meta', statusPayload(wamid, 'read', 1_800_000_020))).toBe(200);
+    expect(await post('/webhooks/whatsapp/meta', statusPayload(wamid, 'sent', 1_800_000_000))).toBe(200);
+    const current = await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id });
+    expect(current.status).toBe(DeliveryStatus.READ);
+    expect(current.readAt).toEqual(new Date(1_800_000_020_000));
+    expect(current.deliveredAt).toEqual(new Date(1_800_000_020_000));
+    const events = (await t.app.services.deliveries.events(delivery.id)).map((e) => e.type);
+    expect(events).toEqual(['queued', 'sent', 'read', 'delivered', 'read', 'sent']);
+  });
+
+  it('records a failed status with Meta’s error code', async () => {
+    const { tenant } = await world();
+    const delivery = await sentDelivery(tenant.id);
+    const errors = [
+      {
+        code: 131026,
+        title: 'Message undeliverable',
+        error_data: { details: 'Receiver is incapable of receiving this message' },
+      },
+    ];
+    expect(
+      await post('/webhooks/whatsapp/meta', statusPayload(delivery.providerMessageId!, 'failed', 1_800_000_005, errors)),
+    ).toBe(200);
+    expect(await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id })).toMatchObject({
+      status: DeliveryStatus.FAILED,
+      lastErrorCode: '131026',
+      lastErrorMessage: 'Message undeliverable: Receiver is incapable of receiving this message',
+    });
+  });
+
+  it('puts an inbound WhatsApp message on the subscribed agent’s socket, once, and opens tickets for new senders', async () => {
+    const { tenant, provider } = await world();
+    const phoneNumberId = String(provider.settings.phoneNumberId);
+    const agent: User = await makeUser(t.app.dataSource, tenant, { role: Role.AGENT });
+    const contact = await makeContact(t.app.dataSource, tenant, { phone: '+6281234567890' });
+    const ticket = await t.app.services.tickets.create(
+      { kind: 'staff', tenantId: tenant.id, userId: agent.id, role: Role.AGENT, name: agent.name },
+      {
+        subject: 'Router',
+        category: 'technical' as never,
+        priority: 'high' as never,
+        requesterId: contact.id,
+        assigneeId: agent.id,
+      },
+    );
+    const { token } = await t.app.services.auth.login(agent.email, PASSWORD);
+    const client = wsClient(t.url, token);
+    const thread = new Subscription<any>(
+      client,
+      'subscription ($id: ID!) { ticketMessageAdded(ticketId: $id) { body authorKind authorName } }',
+      { id: ticket.id },
+    );
+    await settle();
+
+    const inbound = messagePayload(phoneNumberId, 'wamid.INBOUND1', '6281234567890', 'The router is blinking red');
+    expect(await post('/webhooks/whatsapp/meta', inbound)).toBe(200);
+    expect(await post('/webhooks/whatsapp/meta', inbound)).toBe(200);
+    const [item] = await thread.waitFor(1);
+    expect(item.ticketMessageAdded).toEqual({
+      body: 'The router is blinking red',
+      authorKind: 'CUSTOMER',
+      authorName: contact.name,
+    });
+    await settle();
+    expect(thread.items).toHaveLength(1);
+    expect(await t.app.dataSource.getRepository(TicketMessage).countBy({ ticketId: ticket.id })).toBe(1);
+
+    expect(
+      await post(
+        '/webhooks/whatsapp/meta',
+        messagePayload(phoneNumberId, 'wamid.INBOUND2', '6289876543210', 'Hello, new here', 'Budi'),
+      ),
+    ).toBe(200);
+    const stranger = await t.app.dataSource
+      .getRepository(Contact)
+      .findOneByOrFail({ tenantId: tenant.id, phone: '+6289876543210' });
+    expect(stranger.name).toBe('Budi');
+    const opened = await t.app.dataSource
+      .getRepository(Ticket)
+      .findOneByOrFail({ tenantId: tenant.id, requesterId: stranger.id });
+    expect(opened).toMatchObject({ subject: 'Hello, new here', assigneeId: agent.id });
+    await client.dispose();
+  });
+
+  it('accepts Fonnte status callbacks only with the provider’s callback token', async () => {
+    const { tenant, provider } = await world(ProviderKind.FONNTE);
+    const delivery = await sentDelivery(tenant.id);
+    const callback = (token: string) =>
+      fetch(`${t.url}/webhooks/whatsapp/fonnte/${provider.id}?token=${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          device: '6281200000000',
+          id: delivery.providerMessageId!,
+          stateid: 'abc',
+          state: 'delivered',
+        }),
+      });
+    expect((await callback('wrong')).status).toBe(401);
+    expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id })).status).toBe(
+      DeliveryStatus.SENT,
+    );
+    expect((await callback('callback-secret')).status).toBe(200);
+    expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id })).status).toBe(
+      DeliveryStatus.DELIVERED,
+    );
+  });
+});
