@@ -14,17 +14,14 @@
  * otherwise an embedded PostgreSQL in a temporary directory.
  */
 import 'reflect-metadata';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Client, createClient } from 'graphql-ws';
-import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
-import { createDatabaseIfMissing, openDataSource, startEmbeddedPostgres } from '../src/database';
+import { openDataSource } from '../src/database';
+import { freePort, prepareDatabase, startProcess } from './support';
 import { silentLogger } from '../src/logger';
 import { servicesFor } from '../src/app';
 import { loadConfig } from '../src/config';
@@ -34,7 +31,6 @@ const TICKETS = Number(process.env.BENCH_TICKETS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE_ONE = Number(process.env.BENCH_RATE_ONE ?? 10);
 const RATE_SPREAD = Number(process.env.BENCH_RATE_SPREAD ?? 100);
-const ROOT = path.join(__dirname, '..', '..');
 const BENCH_JWT_SECRET = 'bench-secret-bench-secret-bench-secret';
 const BENCH_CREDENTIALS_KEY = Buffer.alloc(32, 1).toString('base64');
 
@@ -53,34 +49,6 @@ interface Result {
   expected: number;
   seconds: number;
   sent: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startProcess(
-  args: string[],
-  env: Record<string, string>,
-  ready: RegExp,
-): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'pipe' });
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      const match = output.match(ready);
-      if (match) resolve({ child, match });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`process exited (${code}) before it was ready:\n${output}`)));
-  });
 }
 
 async function post(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
@@ -182,35 +150,6 @@ function summarize(result: Result) {
     eventsPerSecond: result.delivered / result.seconds,
     delivered: result.delivered,
     expected: result.expected,
-  };
-}
-
-async function prepareDatabase(): Promise<{ url: string; cleanup: () => Promise<void> }> {
-  const name = `notify_bench_${randomBytes(4).toString('hex')}`;
-  if (process.env.DATABASE_URL) {
-    const admin = process.env.DATABASE_URL;
-    await createDatabaseIfMissing(admin, name);
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      cleanup: async () => {
-        const client = new PgClient({ connectionString: admin });
-        await client.connect();
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-        await client.end();
-      },
-    };
-  }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'notify-bench-'));
-  chmodSync(dir, 0o755);
-  const server = await startEmbeddedPostgres(path.join(dir, 'pg'), await freePort(), silentLogger);
-  return {
-    url: server.url,
-    cleanup: async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
   };
 }
 

@@ -31,6 +31,8 @@ export interface CircuitSettings {
 
 /** Provider accounts per tenant: configuration, write-only credentials and circuit state. */
 export class ChannelProviderService {
+  private readonly accounts = new WeakMap<ChannelProvider, ProviderAccount>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
@@ -100,14 +102,20 @@ export class ChannelProviderService {
     });
   }
 
+  /** The provider with its credentials decrypted, once per loaded row (the dispatcher loads providers per batch). */
   account(provider: ChannelProvider): ProviderAccount {
-    return {
-      id: provider.id,
-      kind: provider.kind,
-      baseUrl: provider.baseUrl,
-      settings: provider.settings,
-      credentials: this.secrets.open(provider.credentials),
-    };
+    let account = this.accounts.get(provider);
+    if (!account) {
+      account = {
+        id: provider.id,
+        kind: provider.kind,
+        baseUrl: provider.baseUrl,
+        settings: provider.settings,
+        credentials: this.secrets.open(provider.credentials),
+      };
+      this.accounts.set(provider, account);
+    }
+    return account;
   }
 
   /** Whether a status callback carries the provider's `webhookToken` credential. */

@@ -8,9 +8,8 @@ import { Delivery } from '../entities/delivery.entity';
 import { Tenant } from '../entities/tenant.entity';
 import type { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from './clock';
-import type { DeliveryService } from './delivery.service';
+import type { LiveEvents } from './live-events';
 import { returningRows } from './sql';
-import type { Transactor } from './unit-of-work';
 
 export interface DispatchSettings {
   batchSize: number;
@@ -42,8 +41,7 @@ type Outcome = 'sent' | 'retried' | 'failed' | 'dead' | 'cancelled';
 export class DispatchService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly transactor: Transactor,
-    private readonly deliveries: DeliveryService,
+    private readonly live: LiveEvents,
     private readonly providers: ChannelProviderService,
     private readonly adapters: AdapterRegistry,
     private readonly limiter: RateLimiter,
@@ -215,32 +213,70 @@ export class DispatchService {
       dead: 'dead',
       cancelled: 'cancelled',
     };
-    await this.transactor.run(async (uow) => {
-      // Only the holder of the claim may record an outcome: a reclaimed row belongs to someone else now.
-      const held = await uow.manager.query(
-        `SELECT 1 FROM delivery WHERE id = $1 AND status = 'sending' AND attempts = $2 FOR UPDATE`,
-        [delivery.id, delivery.attempts],
-      );
-      if (!held.length) return;
-      if (skipped)
-        await this.deliveries.appendEvent(uow.manager, delivery, 'circuit_open', {
-          message: `${skipped} provider(s) skipped: circuit open`,
-        });
-      for (const [index, failure] of failures.entries()) {
-        const movesOn = index < failures.length - 1 || outcome === 'sent';
-        await this.deliveries.appendEvent(uow.manager, delivery, movesOn ? 'failover' : 'attempt_failed', {
-          providerId: failure.provider.id,
-          providerCode: failure.outcome.code,
-          message: failure.outcome.message,
-        });
-      }
-      await this.deliveries.transition(uow, delivery, { ...changes, status: status[outcome], leaseUntil: null }, event[outcome], {
-        providerId: changes.providerId ?? null,
-        providerCode: changes.lastErrorCode ?? null,
-        message:
-          outcome === 'retried' ? `Next attempt at ${changes.nextAttemptAt?.toISOString()}` : (changes.lastErrorMessage ?? null),
+    const events: Array<{ type: string; providerId: string | null; providerCode: string | null; message: string | null }> = [];
+    if (skipped)
+      events.push({
+        type: 'circuit_open',
+        providerId: null,
+        providerCode: null,
+        message: `${skipped} provider(s) skipped: circuit open`,
       });
+    for (const [index, failure] of failures.entries()) {
+      const movesOn = index < failures.length - 1 || outcome === 'sent';
+      events.push({
+        type: movesOn ? 'failover' : 'attempt_failed',
+        providerId: failure.provider.id,
+        providerCode: failure.outcome.code,
+        message: failure.outcome.message,
+      });
+    }
+    events.push({
+      type: event[outcome],
+      providerId: changes.providerId ?? null,
+      providerCode: changes.lastErrorCode ?? null,
+      message:
+        outcome === 'retried' ? `Next attempt at ${changes.nextAttemptAt?.toISOString()}` : (changes.lastErrorMessage ?? null),
     });
+    const now = this.clock.now();
+    const next: Delivery = Object.assign(new Delivery(), delivery, changes, {
+      status: status[outcome],
+      leaseUntil: null,
+      updatedAt: now,
+    });
+    // One statement: the outcome is written only while this worker still holds the claim
+    // (a reclaimed row belongs to someone else now), and its events go with it or not at all.
+    const written = returningRows(
+      await this.dataSource.query(
+        `WITH held AS (
+           UPDATE delivery
+              SET status = $3, "leaseUntil" = NULL, "updatedAt" = $4, "providerId" = $5, "providerMessageId" = $6, "failedOver" = $7,
+                  recipient = $8, "originalRecipient" = $9, "sentAt" = $10, "lastErrorCode" = $11, "lastErrorMessage" = $12, "nextAttemptAt" = $13
+            WHERE id = $1 AND status = 'sending' AND attempts = $2
+        RETURNING id, "tenantId")
+         INSERT INTO delivery_event ("tenantId", "deliveryId", type, "providerId", "providerCode", message, "occurredAt")
+         SELECT held."tenantId", held.id, e.type, e."providerId", e."providerCode", e.message, $4
+           FROM held, jsonb_to_recordset($14::jsonb) AS e(n int, type text, "providerId" uuid, "providerCode" text, message text)
+          ORDER BY e.n
+      RETURNING id`,
+        [
+          delivery.id,
+          delivery.attempts,
+          next.status,
+          now,
+          next.providerId,
+          next.providerMessageId,
+          next.failedOver,
+          next.recipient,
+          next.originalRecipient,
+          next.sentAt,
+          next.lastErrorCode,
+          next.lastErrorMessage,
+          next.nextAttemptAt,
+          JSON.stringify(events.map((event, n) => ({ n, ...event }))),
+        ],
+      ),
+    );
+    if (written.length) this.live.publish('deliveryStatusChanged', next.tenantId, next);
     return outcome;
   }
 }

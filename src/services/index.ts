@@ -61,7 +61,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     tenantSetup: new TenantSetupService(dataSource, tickets),
     providers,
     deliveries,
-    dispatch: new DispatchService(dataSource, transactor, deliveries, providers, adapters, new RateLimiter(), clock, {
+    dispatch: new DispatchService(dataSource, live, providers, adapters, new RateLimiter(), clock, {
       batchSize: delivery.batchSize,
       leaseMs: delivery.leaseMs,
       backoffBaseMs: delivery.backoffBaseMs,
