@@ -329,6 +329,51 @@ describe('delivery pipeline', () => {
     expect(await t.app.dataSource.getRepository(Delivery).countBy({ tenantId: tenant.id })).toBe(1);
   });
 
+  it('sends a WhatsApp template through Meta as a template message with its parameters', async () => {
+    const { tenant, contact } = await tenantWith(ProviderKind.META_WHATSAPP);
+    await t.app.dataSource.getRepository(MessageTemplate).save({
+      tenantId: tenant.id,
+      channel: Channel.WHATSAPP,
+      name: 'visit-reminder',
+      body: 'Hi {{contact.name}}, your visit is at {{time}}.',
+      metaTemplateName: 'visit_reminder',
+      metaLanguage: 'id',
+    });
+    await enqueue(tenant, {
+      to: null,
+      contactId: contact.id,
+      text: null,
+      templateName: 'visit-reminder',
+      variables: { time: '10:00' },
+    });
+    await drain();
+    expect(fake.received('meta')[0].body).toMatchObject({
+      type: 'template',
+      template: {
+        name: 'visit_reminder',
+        language: { code: 'id' },
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: contact.name },
+              { type: 'text', text: '10:00' },
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  it('sends through Wablas with its token and secret key', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.WABLAS);
+    const delivery = await enqueue(tenant);
+    await drain();
+    expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, providerId: providers[0].id });
+    expect((await reload(delivery)).providerMessageId).toMatch(/^wablas-/);
+    expect(fake.received('wablas')[0].headers.authorization).toBe('wablas-token.wablas-secret');
+  });
+
   it('reclaims a delivery whose worker died mid-send once its lease runs out', async () => {
     const { tenant } = await tenantWith(ProviderKind.META_WHATSAPP);
     const delivery = await enqueue(tenant);

@@ -94,7 +94,9 @@ describe('provider webhooks', () => {
       credentials:
         kind === ProviderKind.META_WHATSAPP
           ? { accessToken: 'meta-token' }
-          : { token: 'fonnte-token', webhookToken: 'callback-secret' },
+          : kind === ProviderKind.WABLAS
+            ? { token: 'wablas-token', secretKey: 'wablas-secret', webhookToken: 'callback-secret' }
+            : { token: 'fonnte-token', webhookToken: 'callback-secret' },
     });
     return { tenant, provider };
   }
@@ -249,6 +251,20 @@ describe('provider webhooks', () => {
     expect((await callback('callback-secret')).status).toBe(200);
     expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id })).status).toBe(
       DeliveryStatus.DELIVERED,
+    );
+  });
+
+  it('accepts Wablas tracking callbacks (JSON) with the callback token', async () => {
+    const { tenant, provider } = await world(ProviderKind.WABLAS);
+    const delivery = await sentDelivery(tenant.id);
+    const response = await fetch(`${t.url}/webhooks/whatsapp/wablas/${provider.id}?token=callback-secret`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: delivery.providerMessageId, phone: '6281234567890', status: 'read', deviceId: 'DEV1' }),
+    });
+    expect(response.status).toBe(200);
+    expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id })).status).toBe(
+      DeliveryStatus.READ,
     );
   });
 });
