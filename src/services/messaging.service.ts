@@ -14,18 +14,13 @@ import { badInput, conflict, notFound } from './errors';
 import type { Principal, StaffPrincipal } from './principal';
 import type { Transactor } from './unit-of-work';
 
-export interface SendMessageInput {
-  channel: Channel;
-  to?: string | null;
-  contactId?: string | null;
-  userId?: string | null;
-  templateName?: string | null;
-  variables?: Record<string, unknown> | null;
-  text?: string | null;
-  subject?: string | null;
-  ticketId?: string | null;
+/** An ad-hoc message: what enqueue takes, with the caller's own idempotency key optional. */
+export type SendMessageInput = Pick<
+  EnqueueInput,
+  'channel' | 'to' | 'contactId' | 'userId' | 'templateName' | 'variables' | 'text' | 'subject' | 'ticketId'
+> & {
   idempotencyKey?: string | null;
-}
+};
 
 export interface TemplateInput {
   channel: Channel;
