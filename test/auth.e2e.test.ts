@@ -1,3 +1,5 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { Tenant } from '../src/entities/tenant.entity';
 import { Role, User } from '../src/entities/user.entity';
 import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
@@ -134,5 +136,22 @@ describe('authentication', () => {
     } finally {
       t.clock.advance(1000 - lifetime);
     }
+  });
+
+  it('accepts the token as the IDE sends it over graphql-ws: its Headers tab as connection params', async () => {
+    const { login } = await gqlOk(t.url, LOGIN, { email: agent.email, password: PASSWORD });
+    let closeCode: number | undefined;
+    const client = createClient({
+      url: t.url.replace(/^http/, 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${login.token}` },
+      retryAttempts: 0,
+      on: { closed: (event) => (closeCode = (event as { code: number }).code) },
+    });
+    const subscription = new Subscription(client, 'subscription { ticketChanged { kind } }');
+    await settle(300);
+    expect(subscription.errors).toEqual([]);
+    expect(closeCode).toBeUndefined();
+    await client.dispose();
   });
 });
