@@ -160,7 +160,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<Context> => createContext(services, await principalOf(req, services)),
+      context: async ({ req }): Promise<Context> => createContext(services, await principalOf(req, services), req.ip),
     }),
   );
 

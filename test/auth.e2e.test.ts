@@ -154,4 +154,20 @@ describe('authentication', () => {
     expect(closeCode).toBeUndefined();
     await client.dispose();
   });
+
+  it('refuses further sign-ins for an address after 10 failures in 15 minutes, with RATE_LIMITED', async () => {
+    const target = await makeUser(t.app.dataSource, tenant, { role: Role.AGENT });
+    for (let i = 0; i < 10; i++) {
+      expect(errorCode(await gql(t.url, LOGIN, { email: target.email, password: `guess-${i}` }))).toBe('UNAUTHENTICATED');
+    }
+    const limited = await gql(t.url, LOGIN, { email: target.email, password: PASSWORD });
+    expect(errorCode(limited)).toBe('RATE_LIMITED');
+    expect(limited.errors?.[0].extensions?.retryAfterSeconds).toBe(900);
+    t.clock.advance(15 * 60_000);
+    try {
+      expect((await gqlOk(t.url, LOGIN, { email: target.email, password: PASSWORD })).login.user.id).toBe(target.id);
+    } finally {
+      t.clock.advance(-15 * 60_000);
+    }
+  });
 });

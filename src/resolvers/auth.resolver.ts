@@ -9,10 +9,11 @@ import { requireStaff } from '../services/principal';
 export class AuthResolver {
   @Extensions(PUBLIC)
   @Mutation(() => LoginResult, {
-    description: 'Signs a staff user in and returns an access token. Wrong credentials fail with UNAUTHENTICATED.',
+    description:
+      'Signs a staff user in and returns an access token. Wrong credentials fail with UNAUTHENTICATED; after 10 failures in 15 minutes from one client, RATE_LIMITED.',
   })
-  login(@Args() { email, password, tenant }: LoginArgs, @Ctx() { services }: Context): Promise<LoginResult> {
-    return services.auth.login(email, password, tenant ?? undefined);
+  login(@Args() { email, password, tenant }: LoginArgs, @Ctx() { services, clientAddress }: Context): Promise<LoginResult> {
+    return services.auth.login(email, password, tenant ?? undefined, clientAddress);
   }
 
   @Query(() => Viewer, { description: 'Who is signed in.' })

@@ -6,6 +6,8 @@ import { createLoaders, type Loaders } from './loaders';
 export interface Context {
   services: Services;
   principal: Principal | null;
+  /** The client's address (behind a proxy: the first hop Express trusts). */
+  clientAddress?: string;
 }
 
 /** Context of a signed-in request (every operation but login). */
@@ -14,8 +16,8 @@ export interface AuthedContext extends Context {
   loaders: Loaders;
 }
 
-export function createContext(services: Services, principal: Principal | null): Context {
+export function createContext(services: Services, principal: Principal | null, clientAddress?: string): Context {
   return principal
-    ? ({ services, principal, loaders: createLoaders(services, principal) } as AuthedContext)
-    : { services, principal };
+    ? ({ services, principal, clientAddress, loaders: createLoaders(services, principal) } as AuthedContext)
+    : { services, principal, clientAddress };
 }

@@ -7,6 +7,7 @@ import type { Clock } from './clock';
 import { DomainError, ErrorCode, badInput, notFound } from './errors';
 import { hashPassword, verifyPassword } from './password';
 import type { Principal, StaffPrincipal } from './principal';
+import { SignInThrottle } from './sign-in-throttle';
 
 export interface AuthSettings {
   jwtSecret: string;
@@ -34,6 +35,7 @@ const INVALID_CREDENTIALS = 'The e-mail address or password is wrong';
 export class AuthService {
   /** Verified against when no user matches, so a wrong e-mail costs as long as a wrong password. */
   private readonly decoyHash: Promise<string>;
+  private readonly throttle: SignInThrottle;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -41,9 +43,20 @@ export class AuthService {
     private readonly clock: Clock,
   ) {
     this.decoyHash = hashPassword('decoy-password-for-timing');
+    this.throttle = new SignInThrottle(clock);
   }
 
-  async login(email: string, password: string, tenantSlug?: string): Promise<IssuedToken & { user: User }> {
+  async login(email: string, password: string, tenantSlug?: string, client = 'unknown'): Promise<IssuedToken & { user: User }> {
+    const wait = this.throttle.retryAfterMs(email, client);
+    if (wait > 0) {
+      throw new DomainError(
+        ErrorCode.RateLimited,
+        `Too many failed sign-ins; try again in ${Math.ceil(wait / 60_000)} minute(s)`,
+        {
+          retryAfterSeconds: Math.ceil(wait / 1000),
+        },
+      );
+    }
     const query = this.dataSource
       .getRepository(User)
       .createQueryBuilder('u')
@@ -58,7 +71,11 @@ export class AuthService {
       if (await verifyPassword(user.passwordHash, password)) matching.push(user);
     }
     if (candidates.length === 0) await verifyPassword(await this.decoyHash, password);
-    if (matching.length === 0) throw new DomainError(ErrorCode.Unauthenticated, INVALID_CREDENTIALS);
+    if (matching.length === 0) {
+      this.throttle.recordFailure(email, client);
+      throw new DomainError(ErrorCode.Unauthenticated, INVALID_CREDENTIALS);
+    }
+    this.throttle.recordSuccess(email, client);
     if (matching.length > 1) {
       throw badInput('This e-mail address signs in to several organisations: say which one with `tenant`', 'tenant');
     }

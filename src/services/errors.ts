@@ -9,6 +9,7 @@ export enum ErrorCode {
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
   InvalidTransition = 'INVALID_TRANSITION',
+  RateLimited = 'RATE_LIMITED',
 }
 
 export class DomainError extends Error {
