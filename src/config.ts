@@ -22,6 +22,8 @@ export interface Config {
   customerTokenTtlSeconds: number;
   seedDemoData: boolean;
   corsOrigins: string[] | '*';
+  /** Express `trust proxy`: how many proxy hops set X-Forwarded-For (0: none). */
+  trustProxyHops: number;
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
   shutdownTimeoutMs: number;
@@ -91,6 +93,10 @@ export const VARIABLES: Record<string, VariableSpec> = {
     default: 'true, false when NODE_ENV=production',
   },
   CORS_ORIGINS: { description: 'comma-separated allowed origins, or *', default: '*' },
+  TRUST_PROXY_HOPS: {
+    description: 'reverse proxies in front that set X-Forwarded-For (client addresses for sign-in throttling)',
+    default: '0',
+  },
   LOG_LEVEL: { description: 'debug, info, warn or error', default: 'info' },
   LOG_FORMAT: { description: 'text or json', default: 'text, json when NODE_ENV=production' },
   SHUTDOWN_TIMEOUT_MS: { description: 'how long shutdown waits for requests to drain', default: '10000' },
@@ -204,6 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
     customerTokenTtlSeconds: integer(env, 'CUSTOMER_TOKEN_TTL_SECONDS', 86400, 60, 31 * 24 * 3600),
     seedDemoData: boolean(env, 'SEED_DEMO_DATA', !production),
     corsOrigins,
+    trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['text', 'json'] as const, production ? 'json' : 'text'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),

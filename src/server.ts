@@ -32,7 +32,10 @@ export interface ApiServer {
 }
 
 interface ApiOptions {
-  config: Pick<Config, 'host' | 'port' | 'nodeEnv' | 'corsOrigins' | 'shutdownTimeoutMs' | 'metaAppSecret' | 'metaVerifyToken'>;
+  config: Pick<
+    Config,
+    'host' | 'port' | 'nodeEnv' | 'corsOrigins' | 'trustProxyHops' | 'shutdownTimeoutMs' | 'metaAppSecret' | 'metaVerifyToken'
+  >;
   schema: GraphQLSchema;
   services: Services;
   dataSource: DataSource;
@@ -71,6 +74,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   const production = config.nodeEnv === 'production';
   const app = express();
   app.disable('x-powered-by');
+  if (config.trustProxyHops > 0) app.set('trust proxy', config.trustProxyHops);
   const httpServer = createServer(app);
 
   const formatError = createErrorFormatter(logger, production);
