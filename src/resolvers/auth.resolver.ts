@@ -1,9 +1,8 @@
 import { Arg, Args, Authorized, Ctx, Extensions, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { Role } from '../entities/user.entity';
 import { AccessToken, LoginArgs, LoginResult, Viewer } from '../schema/auth.types';
 import { PUBLIC } from '../schema/auth';
 import type { AuthedContext, Context } from '../schema/context';
-import { requireStaff } from '../services/principal';
+import { TICKET_WORKERS, requireStaff } from '../services/principal';
 
 @Resolver()
 export class AuthResolver {
@@ -29,7 +28,7 @@ export class AuthResolver {
     };
   }
 
-  @Authorized(Role.ADMIN, Role.MANAGER, Role.SUPERVISOR, Role.AGENT)
+  @Authorized(...TICKET_WORKERS)
   @Mutation(() => AccessToken, {
     description: "Issues a token with which a host application shows a contact their own tickets (the customer's view).",
   })

@@ -1,12 +1,11 @@
 import { Arg, Authorized, Ctx, Query, Resolver } from 'type-graphql';
-import { Role } from '../entities/user.entity';
 import type { AuthedContext } from '../schema/context';
 import { SupportDashboard } from '../schema/dashboard.types';
-import { requireStaff } from '../services/principal';
+import { TICKET_WORKERS, requireStaff } from '../services/principal';
 
 @Resolver()
 export class DashboardResolver {
-  @Authorized(Role.ADMIN, Role.MANAGER, Role.SUPERVISOR, Role.AGENT)
+  @Authorized(...TICKET_WORKERS)
   @Query(() => SupportDashboard, {
     description: 'Support figures for tickets created in [from, to), and the queue as it is now.',
   })

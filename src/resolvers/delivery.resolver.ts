@@ -26,10 +26,11 @@ import {
 } from '../schema/delivery.types';
 import { DomainError, ErrorCode, badInput, forbidden } from '../services/errors';
 import type { DeliverySettings } from '../services/messaging.service';
-import { type Principal, requireStaff } from '../services/principal';
+import { type Principal, TICKET_WORKERS, requireStaff } from '../services/principal';
 
 const OPERATORS = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR];
-const READERS = [...OPERATORS, Role.AGENT];
+/** Who reads deliveries: the staff who work tickets. */
+const READERS = TICKET_WORKERS;
 
 /** Cross-tenant reads are for platform super-admins only; everyone else asking gets FORBIDDEN. */
 function allTenants(principal: Principal, asked: boolean): boolean {
@@ -302,7 +303,7 @@ export class MessagingResolver {
     );
   }
 
-  @Authorized(Role.ADMIN, Role.MANAGER, Role.SUPERVISOR, Role.AGENT)
+  @Authorized(...TICKET_WORKERS)
   @Mutation(() => Contact, { description: "Records a contact's opt-out (or opt-in again) for a channel." })
   setContactOptOut(
     @Arg('contactId', () => ID, { description: 'Contact id.' }) contactId: string,

@@ -3,9 +3,7 @@ import { Contact } from '../entities/contact.entity';
 import { Availability, Role, STAFF_ROLES, User } from '../entities/user.entity';
 import type { AuthedContext } from '../schema/context';
 import { ContactInput, CreateUserInput, CreatedUser, UpdateUserInput } from '../schema/directory.types';
-import { requireStaff } from '../services/principal';
-
-const TICKET_STAFF = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR, Role.AGENT];
+import { TICKET_WORKERS, requireStaff } from '../services/principal';
 
 @Resolver(() => User)
 export class UserResolver {
@@ -80,7 +78,7 @@ export class ContactResolver {
     return services.directory.contact(principal, id);
   }
 
-  @Authorized(...TICKET_STAFF)
+  @Authorized(...TICKET_WORKERS)
   @Mutation(() => Contact, { description: 'Adds a customer contact.' })
   createContact(
     @Arg('input', () => ContactInput, { description: 'The contact.' }) input: ContactInput,
@@ -89,7 +87,7 @@ export class ContactResolver {
     return services.directory.createContact(requireStaff(principal), input);
   }
 
-  @Authorized(...TICKET_STAFF)
+  @Authorized(...TICKET_WORKERS)
   @Mutation(() => Contact, { description: 'Changes a customer contact.' })
   updateContact(
     @Arg('id', () => ID, { description: 'Contact id.' }) id: string,

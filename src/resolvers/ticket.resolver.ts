@@ -20,7 +20,7 @@ import {
 } from '../schema/ticket.types';
 import { DomainError, ErrorCode, badInput, notFound } from '../services/errors';
 import type { TicketChanged } from '../services/live-events';
-import { requireStaff, type Principal } from '../services/principal';
+import { TICKET_WORKERS, requireStaff, type Principal } from '../services/principal';
 import { SortDirection, TicketOrderField } from '../services/ticket.service';
 
 /** What TypeGraphQL hands a subscription's `subscribe`. */
@@ -28,8 +28,6 @@ interface SubscribeData {
   args: Record<string, unknown>;
   context: Context;
 }
-
-const TICKET_STAFF = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR, Role.AGENT];
 
 @Resolver(() => Ticket)
 export class TicketResolver {
@@ -48,7 +46,7 @@ export class TicketResolver {
     return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page.edges, page.hasNextPage) };
   }
 
-  @Authorized(...TICKET_STAFF)
+  @Authorized(...TICKET_WORKERS)
   @Mutation(() => Ticket, { description: 'Opens a ticket for a contact; SLA due times follow from the priority.' })
   createTicket(
     @Arg('input', () => CreateTicketInput, { description: 'The ticket.' }) input: CreateTicketInput,
@@ -57,7 +55,7 @@ export class TicketResolver {
     return services.tickets.create(requireStaff(principal), input);
   }
 
-  @Authorized(...TICKET_STAFF)
+  @Authorized(...TICKET_WORKERS)
   @Mutation(() => Ticket, { description: 'Changes the subject, description or category.' })
   updateTicket(
     @Arg('id', () => ID, { description: 'Ticket id.' }) id: string,
@@ -67,7 +65,7 @@ export class TicketResolver {
     return services.tickets.update(requireStaff(principal), id, input);
   }
 
-  @Authorized(...TICKET_STAFF)
+  @Authorized(...TICKET_WORKERS)
   @Mutation(() => Ticket, {
     description:
       'Assigns a ticket. Without userId it goes to the least-loaded available agent (fewest active tickets under their limit; ties to the one idle longest).',
@@ -80,7 +78,7 @@ export class TicketResolver {
     return services.tickets.assign(requireStaff(principal), ticketId, userId);
   }
 
-  @Authorized(...TICKET_STAFF)
+  @Authorized(...TICKET_WORKERS)
   @Mutation(() => Ticket, {
     description:
       'Moves a ticket along its workflow: OPEN → ASSIGNED → IN_PROGRESS ⇄ WAITING_ON_CUSTOMER → RESOLVED → CLOSED, and RESOLVED → IN_PROGRESS to reopen. Other moves fail with INVALID_TRANSITION naming the allowed next states.',
@@ -93,7 +91,7 @@ export class TicketResolver {
     return services.tickets.changeStatus(requireStaff(principal), ticketId, status);
   }
 
-  @Authorized(...TICKET_STAFF)
+  @Authorized(...TICKET_WORKERS)
   @Mutation(() => Ticket, { description: 'Changes the priority; due times are recomputed from when the ticket was opened.' })
   changeTicketPriority(
     @Arg('ticketId', () => ID, { description: 'Ticket id.' }) ticketId: string,
@@ -103,7 +101,7 @@ export class TicketResolver {
     return services.tickets.changePriority(requireStaff(principal), ticketId, priority);
   }
 
-  @Authorized(...TICKET_STAFF, Role.TECHNICIAN, Role.CUSTOMER)
+  @Authorized(...TICKET_WORKERS, Role.TECHNICIAN, Role.CUSTOMER)
   @Mutation(() => TicketMessage, {
     description:
       'Adds a reply or (staff only) an internal note. A customer reply puts a waiting or resolved ticket back in progress.',

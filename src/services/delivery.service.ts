@@ -10,7 +10,7 @@ import { DomainError, ErrorCode, badInput, notFound } from './errors';
 import type { LiveEvents } from './live-events';
 import { type Page, type PageRequest, decodeCursor, encodeCursor } from './pagination';
 import type { Principal } from './principal';
-import { renderTemplate } from './template-rendering';
+import { renderTemplate, templateParameters } from './template-rendering';
 import type { Transactor, UnitOfWork } from './unit-of-work';
 
 export const DELIVERY_WAKE_CHANNEL = 'delivery_queued';
@@ -71,6 +71,12 @@ const ADDRESS: Record<Channel, { pattern: RegExp; example: string }> = {
   email: { pattern: /^[^@\s]+@[^@\s]+\.[^@\s]+$/, example: 'an e-mail address' },
   webhook: { pattern: /^https?:\/\/\S+$/, example: 'an http(s) URL' },
 };
+
+/** A person's address on a channel (none for webhooks, which go to URLs). */
+export function addressOf(person: { email: string | null; phone: string | null }, channel: Channel): string | null {
+  if (channel === Channel.EMAIL) return person.email;
+  return channel === Channel.WEBHOOK ? null : person.phone;
+}
 
 export function assertAddress(channel: Channel, address: string): void {
   if (!ADDRESS[channel].pattern.test(address)) throw badInput(`A ${channel} recipient must be ${ADDRESS[channel].example}`, 'to');
@@ -402,10 +408,7 @@ export class DeliveryService {
     const user = input.userId ? await manager.findOneBy(User, { id: input.userId, tenantId }) : null;
     if (input.userId && !user) throw notFound('User', input.userId);
     const person = contact ?? user;
-    const recipient =
-      input.to?.trim() ||
-      (input.channel === Channel.EMAIL ? person?.email : input.channel === Channel.WEBHOOK ? null : person?.phone) ||
-      undefined;
+    const recipient = input.to?.trim() || (person && addressOf(person, input.channel)) || undefined;
     if (!recipient) {
       throw badInput(
         person ? `${person.name} has no address for ${input.channel}` : 'Say who receives the message: to, contactId or userId',
@@ -435,9 +438,7 @@ export class DeliveryService {
         ? {
             name: template.metaTemplateName,
             language: template.metaLanguage ?? 'en_US',
-            parameters: [...template.body.matchAll(/\{\{\s*([a-zA-Z_][\w.]*)\s*\}\}/g)].map((match) =>
-              renderTemplate(match[0], variables),
-            ),
+            parameters: templateParameters(template.body, variables),
           }
         : null;
     return {

@@ -9,7 +9,7 @@ import { MessageTemplate } from '../entities/message-template.entity';
 import { Tenant } from '../entities/tenant.entity';
 import { User } from '../entities/user.entity';
 import type { ChannelProviderService } from './channel-provider.service';
-import { type DeliveryService, type EnqueueInput, assertAddress } from './delivery.service';
+import { type DeliveryService, type EnqueueInput, addressOf, assertAddress } from './delivery.service';
 import { badInput, conflict, notFound } from './errors';
 import type { Principal, StaffPrincipal } from './principal';
 import type { Transactor } from './unit-of-work';
@@ -81,7 +81,7 @@ export class MessagingService {
       const base = { text: `EMERGENCY: ${message}`, subject: 'Emergency alert', notificationType: 'emergency' };
       for (const channel of channels) {
         for (const user of staff) {
-          const address = channel === Channel.EMAIL ? user.email : channel === Channel.WEBHOOK ? null : user.phone;
+          const address = addressOf(user, channel);
           if (!address) continue;
           queued.push(
             await this.deliveries.enqueue(
