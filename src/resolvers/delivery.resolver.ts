@@ -92,8 +92,8 @@ export class DeliveryResolver {
   @FieldResolver(() => [DeliveryEvent], {
     description: 'Every step, oldest first: queued, failover, sent, delivered, read, retries, dead letter.',
   })
-  events(@Root() delivery: Delivery, @Ctx() { services }: AuthedContext): Promise<DeliveryEvent[]> {
-    return services.deliveries.events(delivery.id);
+  events(@Root() delivery: Delivery, @Ctx() { loaders }: AuthedContext): Promise<DeliveryEvent[]> {
+    return loaders.deliveryEvents.load(delivery.id);
   }
 
   @Authorized(...STAFF_ROLES)

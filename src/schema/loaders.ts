@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Contact } from '../entities/contact.entity';
+import type { DeliveryEvent } from '../entities/delivery-event.entity';
 import type { TicketMessage } from '../entities/ticket-message.entity';
 import type { User } from '../entities/user.entity';
 import type { Principal } from '../services/principal';
@@ -7,7 +8,7 @@ import type { Services } from '../services';
 
 /**
  * Batches the lookups of a list's field resolvers (requester, assignee, thread,
- * counts) into one query per field instead of one per row. No caching: a
+ * counts, delivery history) into one query per field instead of one per row. No caching: a
  * subscription keeps its context for hours, and every event must see fresh rows.
  */
 export interface Loaders {
@@ -15,6 +16,7 @@ export interface Loaders {
   contact: DataLoader<string, Contact | undefined>;
   messages: DataLoader<string, TicketMessage[]>;
   messageCount: DataLoader<string, number>;
+  deliveryEvents: DataLoader<string, DeliveryEvent[]>;
 }
 
 export function createLoaders(services: Services, principal: Principal): Loaders {
@@ -33,6 +35,11 @@ export function createLoaders(services: Services, principal: Principal): Loaders
       for (const message of await services.tickets.messagesOf(principal, ticketIds))
         byTicket.get(message.ticketId)?.push(message);
       return ticketIds.map((id) => byTicket.get(id) ?? []);
+    }, options),
+    deliveryEvents: new DataLoader(async (deliveryIds) => {
+      const byDelivery = new Map<string, DeliveryEvent[]>(deliveryIds.map((id) => [id, []]));
+      for (const event of await services.deliveries.eventsOf(deliveryIds)) byDelivery.get(event.deliveryId)?.push(event);
+      return deliveryIds.map((id) => byDelivery.get(id) ?? []);
     }, options),
     messageCount: new DataLoader(async (ticketIds) => {
       const counts = await services.tickets.messageCounts(principal, ticketIds);

@@ -1,4 +1,4 @@
-import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { type DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
 import { Channel, DeliveryStatus } from '../entities/channel';
 import { Contact } from '../entities/contact.entity';
 import { DeliveryEvent } from '../entities/delivery-event.entity';
@@ -174,7 +174,14 @@ export class DeliveryService {
   }
 
   events(deliveryId: string): Promise<DeliveryEvent[]> {
-    return this.dataSource.getRepository(DeliveryEvent).find({ where: { deliveryId }, order: { id: 'ASC' } });
+    return this.eventsOf([deliveryId]);
+  }
+
+  /** The histories of several deliveries (already visible to the caller), oldest event first. */
+  eventsOf(deliveryIds: readonly string[]): Promise<DeliveryEvent[]> {
+    return this.dataSource
+      .getRepository(DeliveryEvent)
+      .find({ where: { deliveryId: In([...deliveryIds]) }, order: { id: 'ASC' } });
   }
 
   async list(actor: Principal, filter: DeliveryFilter, page: PageRequest, crossTenant = false): Promise<Page<Delivery>> {
