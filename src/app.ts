@@ -6,6 +6,8 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { openDataSource, provideDatabase, type DatabaseServer } from './database';
 import { DeliveryDispatcher } from './jobs/delivery-dispatcher';
+import { jobSchedules } from './jobs/scheduled-job';
+import { Scheduler } from './jobs/scheduler';
 import type { Logger } from './logger';
 import { buildAppSchema } from './schema/build-schema';
 import { startApiServer, type ApiServer } from './server';
@@ -18,6 +20,7 @@ export interface App {
   dataSource: DataSource;
   api: ApiServer | undefined;
   dispatcher: DeliveryDispatcher | undefined;
+  scheduler: Scheduler;
   stop(): Promise<void>;
 }
 
@@ -25,15 +28,25 @@ export interface App {
 export async function startApp(config: Config, logger: Logger, clock: Clock = systemClock): Promise<App> {
   const database: DatabaseServer = await provideDatabase(config, logger);
   let dataSource: DataSource | undefined;
+  let scheduler: Scheduler | undefined;
   try {
     dataSource = await openDataSource(database.url, config.databasePoolSize, logger);
-    const services = await servicesFor(config, dataSource, clock);
+    const services = await servicesFor(config, dataSource, clock, { logger });
     if (config.seedDemoData) {
       const demo = await services.tenantSetup.seedDemoIfEmpty();
       if (demo) {
         logger.info(`demo data created: sign in as ${demo.admin} with password ${demo.password} (tenant ${demo.tenant})`);
       }
     }
+    // Every role queues job runs (runJobNow); only workers run them.
+    scheduler = await Scheduler.open({
+      databaseUrl: database.url,
+      settings: config.scheduler,
+      services,
+      logger,
+      processing: config.role !== 'api',
+    });
+    services.jobs.useQueue(scheduler);
     const api =
       config.role === 'worker'
         ? undefined
@@ -44,19 +57,23 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         : new DeliveryDispatcher(services.dispatch, database.url, config.delivery.sweepMs, logger);
     await dispatcher?.start();
     const openedDataSource = dataSource;
+    const openedScheduler = scheduler;
     return {
       services,
       dataSource,
       api,
       dispatcher,
+      scheduler,
       stop: async () => {
         await api?.stop();
+        await openedScheduler.stop(config.shutdownTimeoutMs);
         await dispatcher?.stop();
         await openedDataSource.destroy();
         await database.stop();
       },
     };
   } catch (error) {
+    await scheduler?.stop().catch(() => undefined);
     await dataSource?.destroy().catch(() => undefined);
     await database.stop().catch(() => undefined);
     throw error;
@@ -68,7 +85,7 @@ export async function servicesFor(
   config: Config,
   dataSource: DataSource,
   clock: Clock = systemClock,
-  overrides: Pick<ServiceSettings, 'adapters'> = {},
+  overrides: Pick<ServiceSettings, 'adapters' | 'logger'> = {},
 ): Promise<Services> {
   return createServices(dataSource, createLiveEvents(), clock, {
     auth: {
@@ -81,6 +98,12 @@ export async function servicesFor(
     credentialsKey:
       config.credentialsKey ?? (await localSecret(config.dataDir, 'credentials-key', () => randomBytes(32).toString('base64'))),
     delivery: config.delivery,
+    jobs: {
+      schedules: jobSchedules(config.scheduler),
+      failureLimit: config.scheduler.failureLimit,
+      staleAfterMs: config.scheduler.lockLifetimeMs,
+    },
+    slaWarningCooldownMinutes: config.scheduler.slaWarningCooldownMinutes,
     ...overrides,
   });
 }

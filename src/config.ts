@@ -1,3 +1,6 @@
+import { CronExpressionParser } from 'cron-parser';
+import { IANAZone } from 'luxon';
+
 /**
  * Every environment variable the service reads, validated once at boot.
  * A bad value stops the process with the variable's name and the reason.
@@ -33,6 +36,21 @@ export interface Config {
   metaVerifyToken: string | undefined;
   delivery: DeliverySettings;
   platformAdmins: string[];
+  scheduler: SchedulerSettings;
+}
+
+export interface SchedulerSettings {
+  /** Empty: Agenda keeps its jobs in PostgreSQL (the application database). */
+  mongodbUrl: string | undefined;
+  slaMonitorCron: string;
+  escalationsCron: string;
+  timezone: string;
+  /** How often a worker looks for due jobs (new runs requested over the API also wake it at once on PostgreSQL). */
+  processEveryMs: number;
+  /** How long a worker holds a running job before another may take it over. */
+  lockLifetimeMs: number;
+  failureLimit: number;
+  slaWarningCooldownMinutes: number;
 }
 
 export interface DeliverySettings {
@@ -121,6 +139,21 @@ export const VARIABLES: Record<string, VariableSpec> = {
   },
   CIRCUIT_FAILURE_THRESHOLD: { description: 'failures in a row that open a provider circuit', default: '3' },
   CIRCUIT_COOLDOWN_MS: { description: 'how long an open circuit skips its provider before one probe', default: '30000' },
+  MONGODB_URL: {
+    description: "MongoDB connection string for Agenda's jobs; empty keeps them in PostgreSQL",
+    default: '',
+    secret: true,
+  },
+  SLA_MONITOR_CRON: { description: 'cron schedule of the sla-monitor job', default: '*/15 * * * *' },
+  ESCALATIONS_CRON: { description: 'cron schedule of the escalations job', default: '0 * * * *' },
+  JOBS_TIMEZONE: { description: 'IANA timezone the job schedules are read in', default: 'UTC' },
+  SCHEDULER_PROCESS_EVERY_MS: { description: 'how often a worker looks for due jobs', default: '5000' },
+  SCHEDULER_LOCK_LIFETIME_MS: {
+    description: 'how long a worker holds a running job before another worker may take it over',
+    default: '600000',
+  },
+  JOB_FAILURE_LIMIT: { description: "failed runs in a row that pause a tenant's job and alert its admins", default: '3' },
+  SLA_WARNING_COOLDOWN_MINUTES: { description: 'least time between two SLA warnings about one ticket', default: '30' },
   PLATFORM_ADMINS: {
     description: 'comma-separated e-mail addresses of platform super-admins (cross-tenant delivery reads)',
     default: '',
@@ -159,6 +192,16 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false (got "${raw}")`);
 }
 
+function cron(env: Env, name: string, fallback: string, timezone: string): string {
+  const value = read(env, name) ?? fallback;
+  try {
+    CronExpressionParser.parse(value, { tz: timezone });
+  } catch (error) {
+    throw new ConfigError(name, `must be a cron expression such as "${fallback}" (${(error as Error).message})`);
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = nodeEnv === 'production';
@@ -183,6 +226,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (production && credentialsKey === undefined) {
     throw new ConfigError('CREDENTIALS_KEY', 'is required when NODE_ENV=production');
   }
+
+  const mongodbUrl = read(env, 'MONGODB_URL');
+  if (mongodbUrl !== undefined && !/^mongodb(\+srv)?:\/\//.test(mongodbUrl)) {
+    throw new ConfigError('MONGODB_URL', 'must start with mongodb:// or mongodb+srv://');
+  }
+  const timezone = read(env, 'JOBS_TIMEZONE') ?? 'UTC';
+  if (!IANAZone.isValidZone(timezone)) throw new ConfigError('JOBS_TIMEZONE', `must be an IANA timezone (got "${timezone}")`);
 
   const corsRaw = read(env, 'CORS_ORIGINS') ?? '*';
   const corsOrigins =
@@ -230,5 +280,15 @@ export function loadConfig(env: Env = process.env): Config {
       .split(',')
       .map((email) => email.trim().toLowerCase())
       .filter(Boolean),
+    scheduler: {
+      mongodbUrl,
+      slaMonitorCron: cron(env, 'SLA_MONITOR_CRON', '*/15 * * * *', timezone),
+      escalationsCron: cron(env, 'ESCALATIONS_CRON', '0 * * * *', timezone),
+      timezone,
+      processEveryMs: integer(env, 'SCHEDULER_PROCESS_EVERY_MS', 5000, 50, 600_000),
+      lockLifetimeMs: integer(env, 'SCHEDULER_LOCK_LIFETIME_MS', 600_000, 1000, 24 * 3_600_000),
+      failureLimit: integer(env, 'JOB_FAILURE_LIMIT', 3, 1, 100),
+      slaWarningCooldownMinutes: integer(env, 'SLA_WARNING_COOLDOWN_MINUTES', 30, 0, 7 * 24 * 60),
+    },
   };
 }

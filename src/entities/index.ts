@@ -8,6 +8,11 @@ import { Tenant } from './tenant.entity';
 import { TicketMessage } from './ticket-message.entity';
 import { Ticket } from './ticket.entity';
 import { User } from './user.entity';
+import { SlaPolicy } from './sla-policy.entity';
+import { EscalationPolicy } from './escalation-policy.entity';
+import { Escalation } from './escalation.entity';
+import { JobRun } from './job-run.entity';
+import { JobState } from './job-state.entity';
 
 export const ENTITIES = [
   Tenant,
@@ -20,4 +25,9 @@ export const ENTITIES = [
   MessageTemplate,
   Delivery,
   DeliveryEvent,
+  SlaPolicy,
+  EscalationPolicy,
+  Escalation,
+  JobRun,
+  JobState,
 ];

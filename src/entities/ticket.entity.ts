@@ -76,6 +76,12 @@ registerEnumType(TicketCategory, {
 @Index('ticket_tenant_assignee_status_idx', ['tenantId', 'assigneeId', 'status'])
 @Index('ticket_tenant_requester_idx', ['tenantId', 'requesterId'])
 @Index('ticket_tenant_created_idx', ['tenantId', 'createdAt'])
+@Index('ticket_open_first_response_due_idx', ['tenantId', 'firstResponseDueAt'], {
+  where: `"firstRespondedAt" IS NULL AND "status" IN ('open', 'assigned', 'in_progress', 'waiting_on_customer')`,
+})
+@Index('ticket_open_resolution_due_idx', ['tenantId', 'resolutionDueAt'], {
+  where: `"status" IN ('open', 'assigned', 'in_progress', 'waiting_on_customer')`,
+})
 export class Ticket extends TenantOwned {
   @Field(() => Int, { description: 'Sequential number within the tenant.' })
   @Column({ type: 'integer' })
@@ -124,6 +130,22 @@ export class Ticket extends TenantOwned {
   @Field({ description: 'When the ticket must be resolved.' })
   @Column({ type: 'timestamptz' })
   resolutionDueAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'When the SLA monitor found the first response overdue.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  firstResponseBreachedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the SLA monitor found the resolution overdue.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  resolutionBreachedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When supervisors were last warned that a due time is near.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  slaWarnedAt!: Date | null;
+
+  @Field(() => Int, { description: 'Highest escalation level the ticket has reached (0: not escalated).' })
+  @Column({ type: 'smallint', default: 0 })
+  escalationLevel!: number;
 
   @Field(() => Date, { nullable: true, description: 'When staff first replied publicly.' })
   @Column({ type: 'timestamptz', nullable: true })

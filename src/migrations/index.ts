@@ -2,6 +2,8 @@ import { Initial1795319419695 } from './1795319419695-Initial';
 import { Deliveries1795321121250 } from './1795321121250-Deliveries';
 import { EmergencyGroups1795321861016 } from './1795321861016-EmergencyGroups';
 import { InboundMessages1795322150149 } from './1795322150149-InboundMessages';
+import { SlaEscalations1795324570621 } from './1795324570621-SlaEscalations';
+import { AgendaJobs1795324570622 } from './1795324570622-AgendaJobs';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -9,4 +11,6 @@ export const MIGRATIONS = [
   Deliveries1795321121250,
   EmergencyGroups1795321861016,
   InboundMessages1795322150149,
+  SlaEscalations1795324570621,
+  AgendaJobs1795324570622,
 ];

@@ -2,6 +2,8 @@ import { AuthResolver } from './auth.resolver';
 import { DashboardResolver } from './dashboard.resolver';
 import { ChannelProviderResolver, DeliveryResolver, MessagingResolver } from './delivery.resolver';
 import { ContactResolver, UserResolver } from './directory.resolver';
+import { EscalationResolver, SlaResolver } from './escalation.resolver';
+import { JobResolver } from './job.resolver';
 import { TicketResolver } from './ticket.resolver';
 
 export const RESOLVERS = [
@@ -13,4 +15,7 @@ export const RESOLVERS = [
   DeliveryResolver,
   ChannelProviderResolver,
   MessagingResolver,
+  SlaResolver,
+  EscalationResolver,
+  JobResolver,
 ] as const;

@@ -8,7 +8,7 @@ import { User } from '../entities/user.entity';
 import type { Clock } from './clock';
 import { DomainError, ErrorCode, badInput, notFound } from './errors';
 import type { LiveEvents } from './live-events';
-import { type Page, type PageRequest, decodeCursor, encodeCursor } from './pagination';
+import { type Page, type PageRequest, newestFirstPage } from './pagination';
 import type { Principal } from './principal';
 import { renderTemplate, templateParameters } from './template-rendering';
 import type { Transactor, UnitOfWork } from './unit-of-work';
@@ -177,6 +177,13 @@ export class DeliveryService {
     return this.eventsOf([deliveryId]);
   }
 
+  /** Deliveries of the tenant by id, in the order asked (missing ones left out). */
+  async byIds(tenantId: string, ids: readonly string[]): Promise<Delivery[]> {
+    if (!ids.length) return [];
+    const rows = await this.dataSource.getRepository(Delivery).findBy({ tenantId, id: In([...ids]) });
+    return ids.flatMap((id) => rows.find((row) => row.id === id) ?? []);
+  }
+
   /** The histories of several deliveries (already visible to the caller), oldest event first. */
   eventsOf(deliveryIds: readonly string[]): Promise<DeliveryEvent[]> {
     return this.dataSource
@@ -184,27 +191,8 @@ export class DeliveryService {
       .find({ where: { deliveryId: In([...deliveryIds]) }, order: { id: 'ASC' } });
   }
 
-  async list(actor: Principal, filter: DeliveryFilter, page: PageRequest, crossTenant = false): Promise<Page<Delivery>> {
-    const query = this.filtered(actor, filter, crossTenant);
-    const totalCount = await query.clone().getCount();
-    if (page.after) {
-      const after = decodeCursor(page.after);
-      query.andWhere('(d."createdAt", d.id) < (CAST(:afterValue AS timestamptz), CAST(:afterId AS uuid))', {
-        afterValue: after.value,
-        afterId: after.id,
-      });
-    }
-    const rows = await query
-      .orderBy('d."createdAt"', 'DESC')
-      .addOrderBy('d.id', 'DESC')
-      .limit(page.first + 1)
-      .getMany();
-    const nodes = rows.slice(0, page.first);
-    return {
-      totalCount,
-      hasNextPage: rows.length > page.first,
-      edges: nodes.map((node) => ({ node, cursor: encodeCursor(node.createdAt.toISOString(), node.id) })),
-    };
+  list(actor: Principal, filter: DeliveryFilter, page: PageRequest, crossTenant = false): Promise<Page<Delivery>> {
+    return newestFirstPage(this.filtered(actor, filter, crossTenant), 'd', page);
   }
 
   /** Operator resend: a new delivery with the same content, linked to the original. */

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { type AdapterRegistry, createAdapters } from '../channels';
 import { RateLimiter } from '../channels/rate-limiter';
 import type { DeliverySettings } from '../config';
+import { type Logger, silentLogger } from '../logger';
 import { AuthService, type AuthSettings } from './auth.service';
 import { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from './clock';
@@ -9,10 +10,13 @@ import { DashboardService } from './dashboard.service';
 import { DeliveryService } from './delivery.service';
 import { DirectoryService } from './directory.service';
 import { DispatchService } from './dispatch.service';
+import { EscalationService } from './escalation.service';
+import { JobService, type JobSettings } from './job.service';
 import { InboundService } from './inbound.service';
 import type { LiveEvents } from './live-events';
 import { MessagingService } from './messaging.service';
 import { SecretBox } from './secret-box';
+import { SlaService } from './sla.service';
 import { TenantSetupService } from './tenant-setup.service';
 import { TicketService } from './ticket.service';
 import { Transactor } from './unit-of-work';
@@ -31,6 +35,9 @@ export interface Services {
   dispatch: DispatchService;
   messaging: MessagingService;
   inbound: InboundService;
+  sla: SlaService;
+  escalations: EscalationService;
+  jobs: JobService;
 }
 
 export interface ServiceSettings {
@@ -39,11 +46,13 @@ export interface ServiceSettings {
   delivery: DeliverySettings;
   /** Provider adapters; tests and benchmarks use the real ones pointed at local fakes. */
   adapters?: AdapterRegistry;
+  jobs: JobSettings;
+  slaWarningCooldownMinutes: number;
+  logger?: Logger;
 }
 
 export function createServices(dataSource: DataSource, live: LiveEvents, clock: Clock, settings: ServiceSettings): Services {
   const transactor = new Transactor(dataSource, clock);
-  const tickets = new TicketService(dataSource, transactor, live, clock);
   const delivery = settings.delivery;
   const providers = new ChannelProviderService(dataSource, new SecretBox(settings.credentialsKey), clock, {
     failureThreshold: delivery.circuitFailureThreshold,
@@ -51,6 +60,8 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   });
   const deliveries = new DeliveryService(dataSource, transactor, live, clock, delivery.retries + 1);
   const adapters = settings.adapters ?? createAdapters();
+  const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
+  const tickets = new TicketService(dataSource, transactor, live, clock, sla);
   return {
     clock,
     live,
@@ -69,5 +80,8 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     }),
     messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
     inbound: new InboundService(dataSource, deliveries, providers, tickets),
+    sla,
+    escalations: new EscalationService(dataSource, transactor, deliveries, clock),
+    jobs: new JobService(dataSource, transactor, deliveries, clock, settings.jobs, settings.logger ?? silentLogger),
   };
 }

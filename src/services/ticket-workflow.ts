@@ -1,4 +1,4 @@
-import { TicketPriority, TicketStatus } from '../entities/ticket.entity';
+import { TicketStatus } from '../entities/ticket.entity';
 import { DomainError, ErrorCode } from './errors';
 
 /** The allowed moves of the ticket workflow; everything else is INVALID_TRANSITION. */
@@ -32,25 +32,4 @@ export function assertTransition(from: TicketStatus, to: TicketStatus): void {
       allowed: allowed.map(name),
     },
   );
-}
-
-export interface SlaTargets {
-  firstResponseMinutes: number;
-  resolutionMinutes: number;
-}
-
-/** Default targets per priority, until tenants configure their own SLA policies. */
-export const DEFAULT_SLA_TARGETS: Record<TicketPriority, SlaTargets> = {
-  [TicketPriority.URGENT]: { firstResponseMinutes: 15, resolutionMinutes: 4 * 60 },
-  [TicketPriority.HIGH]: { firstResponseMinutes: 60, resolutionMinutes: 8 * 60 },
-  [TicketPriority.MEDIUM]: { firstResponseMinutes: 4 * 60, resolutionMinutes: 24 * 60 },
-  [TicketPriority.LOW]: { firstResponseMinutes: 8 * 60, resolutionMinutes: 48 * 60 },
-};
-
-export function dueTimes(priority: TicketPriority, openedAt: Date): { firstResponseDueAt: Date; resolutionDueAt: Date } {
-  const targets = DEFAULT_SLA_TARGETS[priority];
-  return {
-    firstResponseDueAt: new Date(openedAt.getTime() + targets.firstResponseMinutes * 60_000),
-    resolutionDueAt: new Date(openedAt.getTime() + targets.resolutionMinutes * 60_000),
-  };
 }

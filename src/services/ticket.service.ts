@@ -8,7 +8,9 @@ import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from 
 import { TicketChangeKind, type LiveEvents } from './live-events';
 import { type Page, type PageRequest, decodeCursor, encodeCursor } from './pagination';
 import { type Principal, type StaffPrincipal, requireCustomer } from './principal';
-import { ACTIVE_STATUSES, assertTransition, dueTimes } from './ticket-workflow';
+import { closeEscalationsOf } from './escalation.service';
+import type { SlaService } from './sla.service';
+import { ACTIVE_STATUSES, assertTransition } from './ticket-workflow';
 import { returningRows } from './sql';
 import type { Transactor, UnitOfWork } from './unit-of-work';
 
@@ -78,6 +80,7 @@ export class TicketService {
     private readonly transactor: Transactor,
     private readonly live: LiveEvents,
     private readonly clock: Clock,
+    private readonly sla: SlaService,
   ) {}
 
   /** A ticket the actor may see: same tenant, and for customers only their own. */
@@ -214,7 +217,12 @@ export class TicketService {
       this.assertOpenForChanges(ticket);
       const previous = ticket.priority;
       // Targets are measured from when the ticket was opened, as if it had had this priority from the start.
-      Object.assign(ticket, { priority, ...dueTimes(priority, ticket.createdAt), updatedAt: this.clock.now() });
+      const now = this.clock.now();
+      const due = await this.sla.dueTimes(uow.manager, ticket.tenantId, priority, ticket.createdAt);
+      Object.assign(ticket, { priority, ...due, updatedAt: now });
+      // A breach mark stands only while its due time is past.
+      if (due.firstResponseDueAt > now) ticket.firstResponseBreachedAt = null;
+      if (due.resolutionDueAt > now) ticket.resolutionBreachedAt = null;
       await uow.manager.save(ticket);
       await this.recordChange(uow, actor, ticket, 'ticket.priority_changed', TicketChangeKind.PRIORITY_CHANGED, {
         from: previous,
@@ -324,7 +332,7 @@ export class TicketService {
       number,
       status: TicketStatus.OPEN,
       assigneeId: null,
-      ...dueTimes(fields.priority, now),
+      ...(await this.sla.dueTimes(uow.manager, tenantId, fields.priority, now)),
       firstRespondedAt: null,
       resolvedAt: null,
       closedAt: null,
@@ -428,6 +436,7 @@ export class TicketService {
     if (status === TicketStatus.CLOSED) ticket.closedAt = now;
     if (previousStatus === TicketStatus.RESOLVED && status === TicketStatus.IN_PROGRESS) ticket.resolvedAt = null;
     await uow.manager.save(ticket);
+    if (status === TicketStatus.RESOLVED || status === TicketStatus.CLOSED) await closeEscalationsOf(uow.manager, ticket.id, now);
     await uow.record({
       tenantId: ticket.tenantId,
       type: 'ticket.status_changed',

@@ -1,0 +1,130 @@
+import { type AgendaBackend, Agenda, type Job } from 'agenda';
+import { MongoBackend } from '@agendajs/mongo-backend';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import { MongoClient } from 'mongodb';
+import { Pool } from 'pg';
+import type { SchedulerSettings } from '../config';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+import type { JobQueue, JobRequest, RecurringJobInfo } from '../services/job.service';
+import { SCHEDULED_JOBS } from './scheduled-job';
+
+export const AGENDA_TABLE = 'agenda_jobs';
+export const AGENDA_COLLECTION = 'agendaJobs';
+
+/**
+ * Agenda, on MongoDB when MONGODB_URL is set and otherwise on the application's
+ * PostgreSQL (its table made by a migration). Job handlers only see JobService.
+ *
+ * Agenda's traps, handled here: its connection is ours (own pool or client, with an
+ * error handler, closed by us); processEvery is a number (a string like '500 ms'
+ * silently becomes 5 s); recurring jobs are unique by a database index, not by
+ * `unique()`; `stop()` first drains running jobs, then releases what is left.
+ */
+export class Scheduler implements JobQueue {
+  private constructor(
+    private readonly agenda: Agenda,
+    private readonly close: () => Promise<void>,
+    private readonly processing: boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Opens the backend. A processing scheduler (worker role) defines the jobs, keeps
+   * their recurring schedules in step with the configuration and starts running them;
+   * otherwise it only queues runs for workers (API role).
+   */
+  static async open(options: {
+    databaseUrl: string;
+    settings: SchedulerSettings;
+    services: Services;
+    logger: Logger;
+    processing: boolean;
+  }): Promise<Scheduler> {
+    const { settings, services, logger } = options;
+    const { backend, close } = await openBackend(options.databaseUrl, settings, logger);
+    const agenda = new Agenda({
+      backend,
+      name: `notify-desk-${process.pid}`,
+      processEvery: settings.processEveryMs,
+      defaultLockLifetime: settings.lockLifetimeMs,
+      defaultConcurrency: 1,
+    });
+    agenda.on('error', (error: Error) => logger.error('scheduler error', { error }));
+    const scheduler = new Scheduler(agenda, close, options.processing, logger);
+    try {
+      await agenda.ready;
+      if (!options.processing) return scheduler;
+      for (const job of SCHEDULED_JOBS) {
+        const handler = job.handler(services);
+        agenda.define(job.name, async (run: Job<JobRequest>) => {
+          await services.jobs.execute(job.name, run.attrs.data ?? {}, handler, () => run.touch());
+        });
+      }
+      await agenda.start();
+      for (const job of SCHEDULED_JOBS) {
+        await agenda.every(job.cron(settings), job.name, {}, { timezone: settings.timezone, skipImmediate: true });
+      }
+      return scheduler;
+    } catch (error) {
+      await scheduler.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async enqueueRun(name: string, request: JobRequest): Promise<void> {
+    await this.agenda.now(name, request);
+  }
+
+  async recurring(): Promise<Map<string, RecurringJobInfo>> {
+    const { jobs } = await this.agenda.queryJobs({ names: SCHEDULED_JOBS.map((job) => job.name), includeDisabled: true });
+    const info = new Map<string, RecurringJobInfo>();
+    for (const job of jobs) {
+      if (job.type !== 'single') continue;
+      info.set(job.name, { nextRunAt: job.nextRunAt ? new Date(job.nextRunAt) : null, lockedAt: job.lockedAt ?? null });
+    }
+    return info;
+  }
+
+  /**
+   * Lets running jobs finish (up to `drainMs`), releases any still running so another
+   * worker takes them over, and closes the connection. Agenda leaves a lock-check timer
+   * per finished run (half the lock lifetime); `main` exits the process after stop.
+   */
+  async stop(drainMs = 10_000): Promise<void> {
+    try {
+      if (this.processing) {
+        const drained = await this.agenda.drain({ timeout: drainMs, closeConnection: false });
+        if (drained.timedOut) this.logger.warn(`scheduler stopped with ${drained.running} job(s) still running; released`);
+        await this.agenda.stop(false);
+      }
+    } finally {
+      await this.close();
+    }
+  }
+}
+
+async function openBackend(
+  databaseUrl: string,
+  settings: SchedulerSettings,
+  logger: Logger,
+): Promise<{ backend: AgendaBackend; close: () => Promise<void> }> {
+  if (settings.mongodbUrl) {
+    const client = new MongoClient(settings.mongodbUrl);
+    client.on('error', (error) => logger.error('scheduler MongoDB error', { error }));
+    await client.connect();
+    const db = client.db();
+    // Recurring jobs are 'single': one document per name, whatever the number of workers.
+    await db
+      .collection(AGENDA_COLLECTION)
+      .createIndex({ name: 1 }, { unique: true, partialFilterExpression: { type: 'single' }, name: 'single_job_name' })
+      .catch((error: Error) => logger.warn('could not create the unique index of recurring jobs', { error }));
+    return { backend: new MongoBackend({ mongo: db, collection: AGENDA_COLLECTION }), close: () => client.close() };
+  }
+  const pool = new Pool({ connectionString: databaseUrl, max: 4, application_name: 'notify-desk-scheduler' });
+  pool.on('error', (error) => logger.error('scheduler pool error', { error }));
+  return {
+    backend: new PostgresBackend({ pool, tableName: AGENDA_TABLE, ensureSchema: false }),
+    close: () => pool.end(),
+  };
+}

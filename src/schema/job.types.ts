@@ -1,0 +1,55 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: "A recurring job as it stands for the caller's tenant." })
+export class JobInfo {
+  @Field({ description: 'Job name, e.g. sla-monitor or escalations.' })
+  name!: string;
+
+  @Field({ description: 'What the job does.' })
+  description!: string;
+
+  @Field({ description: 'Cron schedule (from configuration).' })
+  schedule!: string;
+
+  @Field({ description: 'Timezone the schedule is read in.' })
+  timezone!: string;
+
+  @Field(() => Date, { nullable: true, description: 'When it runs next; null while paused.' })
+  nextRunAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it last started for this tenant.' })
+  lastRunAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it last finished for this tenant.' })
+  lastFinishedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Error of the last run, if it failed.' })
+  lastError!: string | null;
+
+  @Field({ description: 'True while a run for this tenant is in progress.' })
+  running!: boolean;
+
+  @Field(() => Int, { description: 'Failed runs in a row; reaching the limit pauses the job.' })
+  consecutiveFailures!: number;
+
+  @Field({ description: 'True when paused (by an admin, or after failing too often).' })
+  paused!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Why it is paused.' })
+  pausedReason!: string | null;
+}
+
+@ObjectType({ description: 'Runs of one job in a period.' })
+export class JobStats {
+  @Field({ description: 'Job name.' })
+  name!: string;
+
+  @Field(() => Int, { description: 'Runs that completed.' })
+  completed!: number;
+
+  @Field(() => Int, { description: 'Runs that failed.' })
+  failed!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Mean duration of completed runs, in milliseconds.' })
+  averageDurationMs!: number | null;
+}

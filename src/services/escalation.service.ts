@@ -1,0 +1,683 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { Channel } from '../entities/channel';
+import { DomainEvent } from '../entities/domain-event.entity';
+import {
+  type EscalationLevelSpec,
+  EscalationPolicy,
+  type EscalationTarget,
+  EscalationTargetKind,
+} from '../entities/escalation-policy.entity';
+import { Escalation, EscalationStatus } from '../entities/escalation.entity';
+import { formatTicketReference, type Ticket, TicketCategory, TicketPriority } from '../entities/ticket.entity';
+import { Role, STAFF_ROLES } from '../entities/user.entity';
+import type { Clock } from './clock';
+import type { DeliveryService } from './delivery.service';
+import { composeDigest, type DigestItem, styleOfLevel } from './escalation-digest';
+import { badInput, conflict, forbidden, notFound } from './errors';
+import { type Page, type PageRequest, newestFirstPage } from './pagination';
+import type { StaffPrincipal } from './principal';
+import { activeStaff, notifyStaff, type StaffContact, supervisorsOf } from './staff-notices';
+import { templateVariables } from './template-rendering';
+import { UNFINISHED_STATUSES } from './ticket-workflow';
+import type { Transactor, UnitOfWork } from './unit-of-work';
+
+/** Product default: 1 h, 2 h, 4 h and 8 h after breach, up the hierarchy and then to supervisors and admins. */
+export const DEFAULT_ESCALATION_LEVELS: EscalationLevelSpec[] = [
+  { afterMinutes: 60, target: { kind: EscalationTargetKind.MANAGER_CHAIN, depth: 1 } },
+  { afterMinutes: 120, target: { kind: EscalationTargetKind.MANAGER_CHAIN, depth: 2 } },
+  { afterMinutes: 240, target: { kind: EscalationTargetKind.ROLE, role: Role.SUPERVISOR } },
+  { afterMinutes: 480, target: { kind: EscalationTargetKind.ROLE, role: Role.ADMIN } },
+].map((level, index) => ({ ...level, level: index + 1, channels: [Channel.WHATSAPP, Channel.EMAIL], intro: null }));
+
+const DEFAULT_CRITICAL_AFTER_MINUTES = 24 * 60;
+const INTRO_VARIABLES = ['recipientName', 'count', 'level'];
+const STAFF_CHANNELS = [Channel.WHATSAPP, Channel.SMS, Channel.EMAIL];
+const UNFINISHED_SQL = `(${UNFINISHED_STATUSES.map((status) => `'${status}'`).join(', ')})`;
+/** The earliest due time a ticket has missed (an answered first response no longer counts). */
+const DUE_SQL = `LEAST(CASE WHEN t."firstRespondedAt" IS NULL THEN t."firstResponseDueAt" END, t."resolutionDueAt")`;
+
+/** A policy as it applies: the tenant's row, or the built-in default (id null). */
+export interface EffectiveEscalationPolicy {
+  id: string | null;
+  name: string;
+  category: TicketCategory | null;
+  priority: TicketPriority | null;
+  levels: EscalationLevelSpec[];
+  criticalAfterMinutes: number;
+  active: boolean;
+}
+
+export interface EscalationLevelInput {
+  afterMinutes?: number | null;
+  afterDays?: number | null;
+  target: EscalationTarget;
+  channels: Channel[];
+  intro?: string | null;
+}
+
+export interface EscalationPolicyInput {
+  name: string;
+  category?: TicketCategory | null;
+  priority?: TicketPriority | null;
+  levels: EscalationLevelInput[];
+  criticalAfterMinutes?: number | null;
+  active?: boolean | null;
+}
+
+export interface EscalationRunSummary {
+  closedEscalations: number;
+  escalatedTickets: number;
+  escalations: number;
+  messages: number;
+  /** Escalations whose level had nobody to reach (no manager, no one in the role). */
+  unroutable: number;
+}
+
+export interface EscalationFilter {
+  level?: number | null;
+  status?: EscalationStatus | null;
+  recipientId?: string | null;
+  ticketId?: string | null;
+  from?: Date | null;
+  to?: Date | null;
+}
+
+export interface OverdueFilter {
+  category?: TicketCategory | null;
+  priority?: TicketPriority | null;
+  assigneeId?: string | null;
+  minOverdueMinutes?: number | null;
+  first?: number | null;
+}
+
+export interface OverdueItem {
+  ticketId: string;
+  reference: string;
+  subject: string;
+  category: TicketCategory;
+  priority: TicketPriority;
+  assigneeId: string | null;
+  dueAt: Date;
+  overdueMinutes: number;
+  escalationLevel: number;
+}
+
+export interface EscalationLevelStats {
+  level: number;
+  count: number;
+  acknowledged: number;
+  meanSecondsToAcknowledge: number | null;
+}
+
+export interface EscalationRecipientStats extends Omit<EscalationLevelStats, 'level'> {
+  recipientId: string;
+  recipientName: string;
+}
+
+export interface EscalationStats {
+  total: number;
+  acknowledged: number;
+  resolved: number;
+  meanSecondsToAcknowledge: number | null;
+  perLevel: EscalationLevelStats[];
+  perRecipient: EscalationRecipientStats[];
+}
+
+/** Closes the open escalations of a ticket that was resolved or closed (same transaction). */
+export async function closeEscalationsOf(manager: EntityManager, ticketId: string, now: Date): Promise<void> {
+  await manager.query(
+    `UPDATE escalation SET status = 'resolved', "resolvedAt" = $2 WHERE "ticketId" = $1 AND status <> 'resolved'`,
+    [ticketId, now],
+  );
+}
+
+function specificity(policy: EffectiveEscalationPolicy): number {
+  return (policy.category ? 2 : 0) + (policy.priority ? 1 : 0);
+}
+
+/** The most specific active policy that covers the ticket. */
+export function policyFor(
+  policies: EffectiveEscalationPolicy[],
+  ticket: { category: TicketCategory; priority: TicketPriority },
+): EffectiveEscalationPolicy {
+  return policies
+    .filter(
+      (policy) =>
+        (!policy.category || policy.category === ticket.category) && (!policy.priority || policy.priority === ticket.priority),
+    )
+    .sort((a, b) => specificity(b) - specificity(a))[0];
+}
+
+/** Who a level reaches for one ticket; a manager chain that runs out falls back to the supervisors. */
+export function recipientsOf(
+  target: EscalationTarget,
+  assigneeId: string | null,
+  staff: Map<string, StaffContact>,
+): StaffContact[] {
+  if (target.kind === EscalationTargetKind.USER) {
+    const user = target.userId ? staff.get(target.userId) : undefined;
+    return user ? [user] : [];
+  }
+  if (target.kind === EscalationTargetKind.ROLE) {
+    return [...staff.values()].filter((user) => user.role === target.role);
+  }
+  let current = assigneeId ? staff.get(assigneeId) : undefined;
+  for (let step = 0; current && step < (target.depth ?? 1); step++) {
+    current = current.managerId ? staff.get(current.managerId) : undefined;
+  }
+  return current ? [current] : supervisorsOf(staff);
+}
+
+function teamOf(assigneeId: string | null, staff: Map<string, StaffContact>): string {
+  const assignee = assigneeId ? staff.get(assigneeId) : undefined;
+  if (!assignee) return 'Unassigned';
+  const lead = assignee.managerId ? staff.get(assignee.managerId) : undefined;
+  return `Team ${(lead ?? assignee).name}`;
+}
+
+function toEffective(row: EscalationPolicy): EffectiveEscalationPolicy {
+  const { id, name, category, priority, levels, criticalAfterMinutes, active } = row;
+  return { id, name, category, priority, levels, criticalAfterMinutes, active };
+}
+
+const DEFAULT_POLICY: EffectiveEscalationPolicy = {
+  id: null,
+  name: 'Default',
+  category: null,
+  priority: null,
+  levels: DEFAULT_ESCALATION_LEVELS,
+  criticalAfterMinutes: DEFAULT_CRITICAL_AFTER_MINUTES,
+  active: true,
+};
+
+interface OverdueRow {
+  id: string;
+  number: number;
+  subject: string;
+  category: TicketCategory;
+  priority: TicketPriority;
+  assigneeId: string | null;
+  escalationLevel: number;
+  dueAt: Date;
+}
+
+interface Planned {
+  ticket: OverdueRow;
+  spec: EscalationLevelSpec;
+  policy: EffectiveEscalationPolicy;
+  recipient: StaffContact;
+  overdueMinutes: number;
+}
+
+/**
+ * Escalation up the management hierarchy: policies, the run that raises overdue
+ * tickets level by level with one consolidated message per recipient, manual
+ * escalation, acknowledgement, and the figures.
+ */
+export class EscalationService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactor: Transactor,
+    private readonly deliveries: DeliveryService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The tenant's policies; the built-in default stands in until a default-scope policy is saved. */
+  async policies(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<EffectiveEscalationPolicy[]> {
+    const rows = (await manager.find(EscalationPolicy, { where: { tenantId }, order: { createdAt: 'ASC' } })).map(toEffective);
+    return rows.some((policy) => !policy.category && !policy.priority) ? rows : [DEFAULT_POLICY, ...rows];
+  }
+
+  /** Creates or replaces the policy of one scope (category and/or priority, or neither for the default). */
+  async updatePolicy(actor: StaffPrincipal, input: EscalationPolicyInput): Promise<EffectiveEscalationPolicy> {
+    const name = input.name.trim();
+    if (!name || name.length > 100) throw badInput('A policy name is 1 to 100 characters', 'name');
+    const criticalAfterMinutes = input.criticalAfterMinutes ?? DEFAULT_CRITICAL_AFTER_MINUTES;
+    if (!Number.isInteger(criticalAfterMinutes) || criticalAfterMinutes < 1) {
+      throw badInput('criticalAfterMinutes must be a whole number of minutes, 1 or more', 'criticalAfterMinutes');
+    }
+    return this.transactor.run(async (uow) => {
+      const { manager } = uow;
+      const levels = await this.validLevels(manager, actor.tenantId, input.levels);
+      // One policy per scope: concurrent updates of a tenant's policies take turns.
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('escalation-policy:' || $1))`, [actor.tenantId]);
+      const category = input.category ?? null;
+      const priority = input.priority ?? null;
+      const existing = await manager
+        .createQueryBuilder(EscalationPolicy, 'p')
+        .where('p."tenantId" = :tenantId', { tenantId: actor.tenantId })
+        .andWhere('p.category IS NOT DISTINCT FROM CAST(:category AS ticket_category)', { category })
+        .andWhere('p.priority IS NOT DISTINCT FROM CAST(:priority AS ticket_priority)', { priority })
+        .getOne();
+      const saved = await manager.save(
+        manager.create(EscalationPolicy, {
+          ...(existing ?? {}),
+          tenantId: actor.tenantId,
+          name,
+          category,
+          priority,
+          levels,
+          criticalAfterMinutes,
+          active: input.active ?? true,
+        }),
+      );
+      await uow.record({
+        tenantId: actor.tenantId,
+        type: 'escalation.policy_updated',
+        subjectType: 'escalation_policy',
+        subjectId: saved.id,
+        payload: { name, category, priority, levels: levels.length },
+        actorId: actor.userId,
+      });
+      return toEffective(saved);
+    });
+  }
+
+  private async validLevels(manager: EntityManager, tenantId: string, input: EscalationLevelInput[]) {
+    if (!input.length || input.length > 10) throw badInput('A policy has 1 to 10 levels', 'levels');
+    const levels: EscalationLevelSpec[] = [];
+    for (const [index, level] of input.entries()) {
+      const field = `levels.${index}`;
+      if ((level.afterMinutes == null) === (level.afterDays == null)) {
+        throw badInput('Give each level either afterMinutes or afterDays', field);
+      }
+      const afterMinutes = level.afterMinutes ?? Math.round((level.afterDays ?? 0) * 1440);
+      if (!Number.isInteger(afterMinutes) || afterMinutes < 0) throw badInput('A level threshold is 0 or more', field);
+      if (index > 0 && afterMinutes <= levels[index - 1].afterMinutes) {
+        throw badInput('Each level must start later than the one before it', field);
+      }
+      const channels = [...new Set(level.channels)];
+      if (!channels.length || channels.some((channel) => !STAFF_CHANNELS.includes(channel))) {
+        throw badInput('A level sends on WHATSAPP, SMS and/or EMAIL', `${field}.channels`);
+      }
+      const intro = level.intro?.trim() || null;
+      const unknown = intro ? templateVariables(intro).filter((name) => !INTRO_VARIABLES.includes(name)) : [];
+      if (unknown.length) {
+        throw badInput(
+          `The intro may use {{recipientName}}, {{count}} and {{level}}, not ${unknown.join(', ')}`,
+          `${field}.intro`,
+        );
+      }
+      levels.push({
+        level: index + 1,
+        afterMinutes,
+        target: await this.validTarget(manager, tenantId, level.target, field),
+        channels,
+        intro,
+      });
+    }
+    return levels;
+  }
+
+  private async validTarget(manager: EntityManager, tenantId: string, target: EscalationTarget, field: string) {
+    switch (target.kind) {
+      case EscalationTargetKind.MANAGER_CHAIN: {
+        const depth = target.depth ?? 1;
+        if (!Number.isInteger(depth) || depth < 1 || depth > 10)
+          throw badInput('A manager-chain depth is 1 to 10', `${field}.target.depth`);
+        return { kind: target.kind, depth };
+      }
+      case EscalationTargetKind.ROLE:
+        if (!target.role || !(STAFF_ROLES as readonly Role[]).includes(target.role)) {
+          throw badInput('A role target names a staff role', `${field}.target.role`);
+        }
+        return { kind: target.kind, role: target.role };
+      case EscalationTargetKind.USER: {
+        const found = target.userId
+          ? await manager.query(`SELECT 1 FROM "user" WHERE id = $1 AND "tenantId" = $2 AND active AND role <> 'customer'`, [
+              target.userId,
+              tenantId,
+            ])
+          : [];
+        if (!found.length) throw badInput('A user target names an active staff user of this tenant', `${field}.target.userId`);
+        return { kind: target.kind, userId: target.userId };
+      }
+    }
+  }
+
+  /**
+   * One escalation pass for one tenant, in one transaction: closes escalations of
+   * resolved tickets, raises every overdue ticket to the highest level it has reached
+   * and not yet been escalated to (never the same level twice), and sends each
+   * recipient one message that groups all their tickets of this run.
+   */
+  async run(tenantId: string, runId: string): Promise<EscalationRunSummary> {
+    return this.transactor.run(async (uow) => {
+      const { manager } = uow;
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('escalations:' || $1))`, [tenantId]);
+      const now = this.clock.now();
+      const closed: unknown[] = await manager.query(
+        `UPDATE escalation e SET status = 'resolved', "resolvedAt" = $2
+           FROM ticket t
+          WHERE e."ticketId" = t.id AND e."tenantId" = $1 AND e.status <> 'resolved' AND t.status NOT IN ${UNFINISHED_SQL}
+          RETURNING e.id`,
+        [tenantId, now],
+      );
+      const summary: EscalationRunSummary = {
+        closedEscalations: closed.length,
+        escalatedTickets: 0,
+        escalations: 0,
+        messages: 0,
+        unroutable: 0,
+      };
+      const policies = (await this.policies(tenantId, manager)).filter((policy) => policy.active);
+      if (!policies.length) return summary;
+      const earliest = Math.min(...policies.map((policy) => policy.levels[0].afterMinutes));
+      const deepest = Math.max(...policies.map((policy) => policy.levels.length));
+      const cutoff = new Date(now.getTime() - earliest * 60_000);
+      const overdue: OverdueRow[] = await manager.query(
+        `SELECT t.id, t.number, t.subject, t.category, t.priority, t."assigneeId", t."escalationLevel", ${DUE_SQL} AS "dueAt"
+           FROM ticket t
+          WHERE t."tenantId" = $1 AND t.status IN ${UNFINISHED_SQL} AND t."escalationLevel" < $3
+            AND ((t."firstRespondedAt" IS NULL AND t."firstResponseDueAt" <= $2) OR t."resolutionDueAt" <= $2)`,
+        [tenantId, cutoff, deepest],
+      );
+      if (!overdue.length) return summary;
+
+      const staff = await activeStaff(manager, tenantId);
+      const planned: Planned[] = [];
+      const raised = new Map<string, number>();
+      for (const ticket of overdue) {
+        const policy = policyFor(policies, ticket) ?? DEFAULT_POLICY;
+        const overdueMinutes = Math.floor((now.getTime() - new Date(ticket.dueAt).getTime()) / 60_000);
+        const spec = policy.levels.filter((level) => level.afterMinutes <= overdueMinutes).at(-1);
+        if (!spec || spec.level <= ticket.escalationLevel) continue;
+        raised.set(ticket.id, spec.level);
+        const recipients = recipientsOf(spec.target, ticket.assigneeId, staff);
+        if (!recipients.length) summary.unroutable++;
+        for (const recipient of recipients) planned.push({ ticket, spec, policy, recipient, overdueMinutes });
+      }
+      if (!raised.size) return summary;
+      summary.escalatedTickets = raised.size;
+
+      await manager.query(
+        `UPDATE ticket t SET "escalationLevel" = v.level FROM unnest($1::uuid[], $2::int[]) AS v(id, level) WHERE t.id = v.id`,
+        [[...raised.keys()], [...raised.values()]],
+      );
+      const inserted = await this.insertEscalations(manager, tenantId, runId, now, planned);
+      summary.escalations = inserted.size;
+      await this.recordEscalated(manager, tenantId, now, planned, inserted);
+      summary.messages = await this.sendDigests(uow, tenantId, runId, planned, inserted, staff);
+      return summary;
+    });
+  }
+
+  /** Inserts the planned escalations, skipping any (ticket, level, recipient) already raised; returns ids by plan index. */
+  private async insertEscalations(manager: EntityManager, tenantId: string, runId: string, now: Date, planned: Planned[]) {
+    const rows: Array<{ id: string; ticketId: string; level: number; recipientId: string }> = planned.length
+      ? await manager.query(
+          `INSERT INTO escalation ("tenantId", "ticketId", level, "recipientId", reason, "overdueMinutes", "runId", "createdAt")
+           SELECT $1, v.ticket, v.level, v.recipient, v.reason, v.overdue, $2, $3
+             FROM unnest($4::uuid[], $5::int[], $6::uuid[], $7::text[], $8::int[]) AS v(ticket, level, recipient, reason, overdue)
+           ON CONFLICT ("ticketId", level, "recipientId") WHERE manual = false DO NOTHING
+           RETURNING id, "ticketId", level, "recipientId"`,
+          [
+            tenantId,
+            runId,
+            now,
+            planned.map((plan) => plan.ticket.id),
+            planned.map((plan) => plan.spec.level),
+            planned.map((plan) => plan.recipient.id),
+            planned.map(
+              (plan) => `Overdue by ${plan.overdueMinutes} min: level ${plan.spec.level} of policy "${plan.policy.name}"`,
+            ),
+            planned.map((plan) => plan.overdueMinutes),
+          ],
+        )
+      : [];
+    const key = (ticketId: string, level: number, recipientId: string) => `${ticketId}:${level}:${recipientId}`;
+    const ids = new Map(rows.map((row) => [key(row.ticketId, row.level, row.recipientId), row.id]));
+    const byPlan = new Map<number, string>();
+    planned.forEach((plan, index) => {
+      const id = ids.get(key(plan.ticket.id, plan.spec.level, plan.recipient.id));
+      if (id) byPlan.set(index, id);
+    });
+    return byPlan;
+  }
+
+  private async recordEscalated(
+    manager: EntityManager,
+    tenantId: string,
+    now: Date,
+    planned: Planned[],
+    inserted: Map<number, string>,
+  ): Promise<void> {
+    const byTicket = new Map<string, { plan: Planned; recipients: string[] }>();
+    for (const [index, plan] of planned.entries()) {
+      if (!inserted.has(index)) continue;
+      const entry = byTicket.get(plan.ticket.id) ?? { plan, recipients: [] };
+      entry.recipients.push(plan.recipient.id);
+      byTicket.set(plan.ticket.id, entry);
+    }
+    if (!byTicket.size) return;
+    await manager.insert(
+      DomainEvent,
+      [...byTicket.values()].map(({ plan, recipients }) => ({
+        tenantId,
+        type: 'ticket.escalated',
+        subjectType: 'ticket',
+        subjectId: plan.ticket.id,
+        payload: { level: plan.spec.level, overdueMinutes: plan.overdueMinutes, recipients, manual: false },
+        actorId: null,
+        occurredAt: now,
+      })),
+    );
+  }
+
+  /** One message per recipient for all their escalations of this run. */
+  private async sendDigests(
+    uow: UnitOfWork,
+    tenantId: string,
+    runId: string,
+    planned: Planned[],
+    inserted: Map<number, string>,
+    staff: Map<string, StaffContact>,
+  ): Promise<number> {
+    const byRecipient = new Map<string, Array<{ plan: Planned; escalationId: string }>>();
+    for (const [index, plan] of planned.entries()) {
+      const escalationId = inserted.get(index);
+      if (!escalationId) continue;
+      byRecipient.set(plan.recipient.id, [...(byRecipient.get(plan.recipient.id) ?? []), { plan, escalationId }]);
+    }
+    let messages = 0;
+    for (const entries of byRecipient.values()) {
+      const recipient = entries[0].plan.recipient;
+      const items: DigestItem[] = entries.map(({ plan }) => ({
+        reference: formatTicketReference(plan.ticket.number),
+        subject: plan.ticket.subject,
+        priority: plan.ticket.priority,
+        level: plan.spec.level,
+        style: styleOfLevel(plan.spec.level, plan.policy.levels.length),
+        intro: plan.spec.intro,
+        overdueMinutes: plan.overdueMinutes,
+        assigneeName: plan.ticket.assigneeId ? (staff.get(plan.ticket.assigneeId)?.name ?? null) : null,
+        team: teamOf(plan.ticket.assigneeId, staff),
+        criticalAfterMinutes: plan.policy.criticalAfterMinutes,
+      }));
+      const top = entries.reduce((best, entry) => (entry.plan.spec.level > best.plan.spec.level ? entry : best));
+      const escalationIds = entries.map((entry) => entry.escalationId);
+      const delivery = await notifyStaff(
+        this.deliveries,
+        uow,
+        tenantId,
+        recipient,
+        {
+          ...composeDigest(recipient.name, items),
+          notificationType: 'escalation',
+          idempotencyKey: `escalation-run:${runId}:user:${recipient.id}`,
+          ticketId: entries.length === 1 ? entries[0].plan.ticket.id : null,
+          escalationId: top.escalationId,
+        },
+        top.plan.spec.channels,
+      );
+      if (!delivery) continue;
+      messages++;
+      await uow.manager.query(
+        `UPDATE escalation SET "deliveryIds" = array_append("deliveryIds", $1) WHERE id = ANY($2::uuid[])`,
+        [delivery.id, escalationIds],
+      );
+    }
+    return messages;
+  }
+
+  /** A person escalates a ticket to someone by hand, with a reason; they are told at once. */
+  async escalateManually(actor: StaffPrincipal, ticketId: string, toUserId: string, reason: string): Promise<Escalation> {
+    const why = reason.trim();
+    if (!why || why.length > 1000) throw badInput('A reason is 1 to 1000 characters', 'reason');
+    return this.transactor.run(async (uow) => {
+      const { manager } = uow;
+      const [ticket]: Array<Pick<Ticket, 'id' | 'number' | 'subject' | 'status' | 'escalationLevel'> & { dueAt: Date }> =
+        await manager.query(
+          `SELECT t.id, t.number, t.subject, t.status, t."escalationLevel", ${DUE_SQL} AS "dueAt"
+             FROM ticket t WHERE t.id = $1 AND t."tenantId" = $2 FOR UPDATE`,
+          [ticketId, actor.tenantId],
+        );
+      if (!ticket) throw notFound('Ticket', ticketId);
+      if (!(UNFINISHED_STATUSES as string[]).includes(ticket.status)) {
+        throw conflict(
+          `Ticket ${formatTicketReference(ticket.number)} is ${ticket.status.toUpperCase()}; only unfinished tickets are escalated`,
+        );
+      }
+      const staff = await activeStaff(manager, actor.tenantId);
+      const recipient = staff.get(toUserId);
+      if (!recipient) throw notFound('User', toUserId);
+      const now = this.clock.now();
+      const escalation = await manager.save(
+        manager.create(Escalation, {
+          tenantId: actor.tenantId,
+          ticketId,
+          level: ticket.escalationLevel,
+          recipientId: toUserId,
+          reason: why,
+          manual: true,
+          overdueMinutes: Math.max(0, Math.floor((now.getTime() - new Date(ticket.dueAt).getTime()) / 60_000)),
+          status: EscalationStatus.OPEN,
+          deliveryIds: [],
+          runId: null,
+          createdById: actor.userId,
+          createdAt: now,
+          acknowledgedAt: null,
+          acknowledgedById: null,
+          resolvedAt: null,
+        }),
+      );
+      const reference = formatTicketReference(ticket.number);
+      const delivery = await notifyStaff(this.deliveries, uow, actor.tenantId, recipient, {
+        subject: `${reference} escalated to you`,
+        text: `Hi ${recipient.name}, ${actor.name} escalated ${reference} "${ticket.subject}" to you: ${why}`,
+        notificationType: 'escalation',
+        idempotencyKey: `escalation:${escalation.id}:user:${toUserId}`,
+        ticketId,
+        escalationId: escalation.id,
+      });
+      if (delivery) {
+        escalation.deliveryIds = [delivery.id];
+        await manager.save(escalation);
+      }
+      await uow.record({
+        tenantId: actor.tenantId,
+        type: 'ticket.escalated',
+        subjectType: 'ticket',
+        subjectId: ticketId,
+        payload: { level: escalation.level, recipients: [toUserId], manual: true, reason: why },
+        actorId: actor.userId,
+      });
+      return escalation;
+    });
+  }
+
+  /** The recipient (or an admin) acknowledges; acknowledging twice changes nothing. */
+  async acknowledge(actor: StaffPrincipal, id: string): Promise<Escalation> {
+    return this.transactor.run(async (uow) => {
+      const escalation = await uow.manager.findOne(Escalation, {
+        where: { id, tenantId: actor.tenantId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!escalation) throw notFound('Escalation', id);
+      if (escalation.recipientId !== actor.userId && actor.role !== Role.ADMIN) {
+        throw forbidden('Only its recipient or an admin can acknowledge an escalation');
+      }
+      if (escalation.status === EscalationStatus.RESOLVED) throw conflict('The ticket was resolved; the escalation is closed');
+      if (escalation.status === EscalationStatus.ACKNOWLEDGED) return escalation;
+      Object.assign(escalation, {
+        status: EscalationStatus.ACKNOWLEDGED,
+        acknowledgedAt: this.clock.now(),
+        acknowledgedById: actor.userId,
+      });
+      await uow.manager.save(escalation);
+      await uow.record({
+        tenantId: actor.tenantId,
+        type: 'escalation.acknowledged',
+        subjectType: 'escalation',
+        subjectId: id,
+        payload: { ticketId: escalation.ticketId, level: escalation.level },
+        actorId: actor.userId,
+      });
+      return escalation;
+    });
+  }
+
+  list(tenantId: string, filter: EscalationFilter, page: PageRequest): Promise<Page<Escalation>> {
+    const query = this.dataSource
+      .getRepository(Escalation)
+      .createQueryBuilder('e')
+      .where('e."tenantId" = :tenantId', { tenantId });
+    if (filter.level != null) query.andWhere('e.level = :level', { level: filter.level });
+    if (filter.status) query.andWhere('e.status = :status', { status: filter.status });
+    if (filter.recipientId) query.andWhere('e."recipientId" = :recipientId', { recipientId: filter.recipientId });
+    if (filter.ticketId) query.andWhere('e."ticketId" = :ticketId', { ticketId: filter.ticketId });
+    if (filter.from) query.andWhere('e."createdAt" >= :from', { from: filter.from });
+    if (filter.to) query.andWhere('e."createdAt" < :to', { to: filter.to });
+    return newestFirstPage(query, 'e', page);
+  }
+
+  /** Unfinished tickets past a due time, worst first. */
+  async overdue(tenantId: string, filter: OverdueFilter): Promise<OverdueItem[]> {
+    const now = this.clock.now();
+    const cutoff = new Date(now.getTime() - (filter.minOverdueMinutes ?? 0) * 60_000);
+    const rows: OverdueRow[] = await this.dataSource.query(
+      `SELECT t.id, t.number, t.subject, t.category, t.priority, t."assigneeId", t."escalationLevel", ${DUE_SQL} AS "dueAt"
+         FROM ticket t
+        WHERE t."tenantId" = $1 AND t.status IN ${UNFINISHED_SQL}
+          AND ((t."firstRespondedAt" IS NULL AND t."firstResponseDueAt" <= $2) OR t."resolutionDueAt" <= $2)
+          AND ($3::ticket_category IS NULL OR t.category = $3)
+          AND ($4::ticket_priority IS NULL OR t.priority = $4)
+          AND ($5::uuid IS NULL OR t."assigneeId" = $5)
+        ORDER BY "dueAt" ASC, t.id
+        LIMIT $6`,
+      [tenantId, cutoff, filter.category ?? null, filter.priority ?? null, filter.assigneeId ?? null, filter.first ?? 100],
+    );
+    return rows.map((row) => ({
+      ticketId: row.id,
+      reference: formatTicketReference(row.number),
+      subject: row.subject,
+      category: row.category,
+      priority: row.priority,
+      assigneeId: row.assigneeId,
+      dueAt: new Date(row.dueAt),
+      overdueMinutes: Math.floor((now.getTime() - new Date(row.dueAt).getTime()) / 60_000),
+      escalationLevel: row.escalationLevel,
+    }));
+  }
+
+  /** Escalations raised in [from, to): per level and per recipient, with the mean time to acknowledge. */
+  async stats(tenantId: string, from: Date, to: Date): Promise<EscalationStats> {
+    const figures = `count(*)::int AS count,
+      count(e."acknowledgedAt")::int AS acknowledged,
+      count(*) FILTER (WHERE e.status = 'resolved')::int AS resolved,
+      avg(extract(epoch FROM e."acknowledgedAt" - e."createdAt"))::float AS "meanSecondsToAcknowledge"`;
+    const where = `e."tenantId" = $1 AND e."createdAt" >= $2 AND e."createdAt" < $3`;
+    const [total] = await this.dataSource.query(`SELECT ${figures} FROM escalation e WHERE ${where}`, [tenantId, from, to]);
+    const perLevel = await this.dataSource.query(
+      `SELECT e.level, ${figures} FROM escalation e WHERE ${where} GROUP BY e.level ORDER BY e.level`,
+      [tenantId, from, to],
+    );
+    const perRecipient = await this.dataSource.query(
+      `SELECT e."recipientId", u.name AS "recipientName", ${figures}
+         FROM escalation e JOIN "user" u ON u.id = e."recipientId"
+        WHERE ${where} GROUP BY e."recipientId", u.name ORDER BY count DESC, u.name`,
+      [tenantId, from, to],
+    );
+    return { ...total, perLevel, perRecipient };
+  }
+}

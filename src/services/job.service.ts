@@ -1,0 +1,321 @@
+import { performance } from 'node:perf_hooks';
+import type { DataSource } from 'typeorm';
+import { JobRun, JobRunStatus, JobTrigger } from '../entities/job-run.entity';
+import { JobState } from '../entities/job-state.entity';
+import { Role } from '../entities/user.entity';
+import type { Logger } from '../logger';
+import type { Clock } from './clock';
+import type { DeliveryService } from './delivery.service';
+import { badInput, conflict, notFound } from './errors';
+import type { StaffPrincipal } from './principal';
+import { activeStaff, notifyStaff } from './staff-notices';
+import type { Transactor } from './unit-of-work';
+
+/** A recurring job as configured: cron expression and timezone. */
+export interface JobSchedule {
+  name: string;
+  description: string;
+  cron: string;
+  timezone: string;
+}
+
+/** What a queued run asks for: every unpaused tenant (schedule), or one tenant. */
+export interface JobRequest {
+  tenantId?: string;
+  trigger?: JobTrigger;
+  retryOfId?: string;
+}
+
+/** What the scheduler knows of a recurring job (shared by all tenants). */
+export interface RecurringJobInfo {
+  nextRunAt: Date | null;
+  lockedAt: Date | null;
+}
+
+/** The scheduler as the services see it (Agenda in src/jobs implements it). */
+export interface JobQueue {
+  enqueueRun(name: string, request: JobRequest): Promise<void>;
+  recurring(): Promise<Map<string, RecurringJobInfo>>;
+}
+
+/** The work of one job for one tenant; returns counts for the run's summary. */
+export type TenantJobHandler = (tenantId: string, runId: string) => Promise<object>;
+
+export interface JobInfo {
+  name: string;
+  description: string;
+  schedule: string;
+  timezone: string;
+  nextRunAt: Date | null;
+  lastRunAt: Date | null;
+  lastFinishedAt: Date | null;
+  lastError: string | null;
+  running: boolean;
+  consecutiveFailures: number;
+  paused: boolean;
+  pausedReason: string | null;
+}
+
+export interface JobStatsRow {
+  name: string;
+  completed: number;
+  failed: number;
+  averageDurationMs: number | null;
+}
+
+export interface JobSettings {
+  schedules: JobSchedule[];
+  /** Failures in a row that pause a tenant's job (default 3). */
+  failureLimit: number;
+  /** A run still marked running after this long lost its worker. */
+  staleAfterMs: number;
+}
+
+const MAX_ERROR_LENGTH = 2000;
+
+/**
+ * Scheduled jobs per tenant: each run is recorded (history and dead letters), a
+ * tenant's job that fails `failureLimit` times in a row pauses itself and tells
+ * the tenant's admins, and admins pause, resume, run now and retry.
+ */
+export class JobService {
+  private queue: JobQueue | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactor: Transactor,
+    private readonly deliveries: DeliveryService,
+    private readonly clock: Clock,
+    private readonly settings: JobSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Set once the scheduler is up (the scheduler needs the services first). */
+  useQueue(queue: JobQueue): void {
+    this.queue = queue;
+  }
+
+  get schedules(): JobSchedule[] {
+    return this.settings.schedules;
+  }
+
+  /**
+   * Runs a job: for one tenant when the request names it (run now, retry), else for
+   * every tenant that has not paused it. A failing tenant does not stop the others.
+   */
+  async execute(name: string, request: JobRequest, handler: TenantJobHandler, keepAlive: () => Promise<unknown>): Promise<void> {
+    const tenants: string[] = request.tenantId
+      ? [request.tenantId]
+      : (
+          await this.dataSource.query(
+            `SELECT t.id FROM tenant t
+              WHERE NOT EXISTS (SELECT 1 FROM job_state s WHERE s."tenantId" = t.id AND s."jobName" = $1 AND s.paused)
+              ORDER BY t.id`,
+            [name],
+          )
+        ).map((row: { id: string }) => row.id);
+    for (const tenantId of tenants) {
+      await keepAlive();
+      await this.runForTenant(name, tenantId, request, handler);
+    }
+  }
+
+  private async runForTenant(name: string, tenantId: string, request: JobRequest, handler: TenantJobHandler): Promise<void> {
+    const startedAt = this.clock.now();
+    const started = performance.now();
+    await this.dataSource.query(
+      `UPDATE job_run SET status = 'failed', "finishedAt" = $3, error = 'Interrupted: its worker stopped before it finished'
+        WHERE "tenantId" = $1 AND "jobName" = $2 AND status = 'running' AND "startedAt" < $4`,
+      [tenantId, name, startedAt, new Date(startedAt.getTime() - this.settings.staleAfterMs)],
+    );
+    const run = await this.dataSource.getRepository(JobRun).save({
+      tenantId,
+      jobName: name,
+      trigger: request.trigger ?? JobTrigger.SCHEDULE,
+      status: JobRunStatus.RUNNING,
+      startedAt,
+      retryOfId: request.retryOfId ?? null,
+    });
+    await this.dataSource.query(
+      `INSERT INTO job_state ("tenantId", "jobName", "lastRunAt", "runningSince") VALUES ($1, $2, $3, $3)
+       ON CONFLICT ("tenantId", "jobName") DO UPDATE SET "lastRunAt" = $3, "runningSince" = $3`,
+      [tenantId, name, startedAt],
+    );
+    try {
+      const summary = await handler(tenantId, run.id);
+      const finishedAt = this.clock.now();
+      await this.dataSource.getRepository(JobRun).update(run.id, {
+        status: JobRunStatus.COMPLETED,
+        finishedAt,
+        durationMs: Math.round(performance.now() - started),
+        summary: { ...summary },
+      });
+      await this.dataSource.query(
+        `UPDATE job_state SET "consecutiveFailures" = 0, "lastFinishedAt" = $3, "lastError" = NULL, "runningSince" = NULL
+          WHERE "tenantId" = $1 AND "jobName" = $2`,
+        [tenantId, name, finishedAt],
+      );
+    } catch (error) {
+      const message = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
+      this.logger.error(`job ${name} failed for tenant ${tenantId}`, { error });
+      const finishedAt = this.clock.now();
+      await this.dataSource.getRepository(JobRun).update(run.id, {
+        status: JobRunStatus.FAILED,
+        finishedAt,
+        durationMs: Math.round(performance.now() - started),
+        error: message,
+      });
+      const [state]: Array<{ consecutiveFailures: number; paused: boolean }> = await this.dataSource.query(
+        `UPDATE job_state SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastFinishedAt" = $3, "lastError" = $4,
+                "runningSince" = NULL
+          WHERE "tenantId" = $1 AND "jobName" = $2 RETURNING "consecutiveFailures", paused`,
+        [tenantId, name, finishedAt, message],
+      );
+      if (state && !state.paused && state.consecutiveFailures >= this.settings.failureLimit) {
+        await this.pauseAfterFailures(tenantId, name, run.id, state.consecutiveFailures, message);
+      }
+    }
+  }
+
+  /** Pauses the tenant's job and tells its admins, in one transaction. */
+  private async pauseAfterFailures(tenantId: string, name: string, runId: string, failures: number, error: string) {
+    const reason = `Paused after ${failures} failed runs in a row; last error: ${error}`;
+    await this.transactor.run(async (uow) => {
+      await uow.manager.query(
+        `UPDATE job_state SET paused = true, "pausedReason" = $3 WHERE "tenantId" = $1 AND "jobName" = $2`,
+        [tenantId, name, reason],
+      );
+      await uow.record({
+        tenantId,
+        type: 'job.paused',
+        subjectType: 'job',
+        subjectId: runId,
+        payload: { name, failures, error },
+      });
+      const admins = [...(await activeStaff(uow.manager, tenantId)).values()].filter((user) => user.role === Role.ADMIN);
+      for (const admin of admins) {
+        await notifyStaff(this.deliveries, uow, tenantId, admin, {
+          subject: `Job ${name} paused after ${failures} failures`,
+          text:
+            `Hi ${admin.name}, the ${name} job failed ${failures} times in a row and has paused itself. ` +
+            `Last error: ${error}. Fix the cause, then resume it (resumeJob).`,
+          notificationType: 'job_paused',
+          idempotencyKey: `job-paused:${runId}:user:${admin.id}`,
+        });
+      }
+    });
+    this.logger.warn(`job ${name} paused for tenant ${tenantId} after ${failures} failures`);
+  }
+
+  private schedule(name: string): JobSchedule {
+    const schedule = this.settings.schedules.find((candidate) => candidate.name === name);
+    if (!schedule) {
+      const known = this.settings.schedules.map((candidate) => candidate.name).join(', ');
+      throw badInput(`There is no job "${name}"; the jobs are ${known}`, 'name');
+    }
+    return schedule;
+  }
+
+  private requireQueue(): JobQueue {
+    if (!this.queue) throw conflict('The scheduler is not running in this process');
+    return this.queue;
+  }
+
+  async list(tenantId: string): Promise<JobInfo[]> {
+    const states = await this.dataSource.getRepository(JobState).findBy({ tenantId });
+    const recurring = this.queue ? await this.queue.recurring() : new Map<string, RecurringJobInfo>();
+    return this.settings.schedules.map((schedule) => {
+      const state = states.find((candidate) => candidate.jobName === schedule.name);
+      const paused = state?.paused ?? false;
+      return {
+        name: schedule.name,
+        description: schedule.description,
+        schedule: schedule.cron,
+        timezone: schedule.timezone,
+        nextRunAt: paused ? null : (recurring.get(schedule.name)?.nextRunAt ?? null),
+        lastRunAt: state?.lastRunAt ?? null,
+        lastFinishedAt: state?.lastFinishedAt ?? null,
+        lastError: state?.lastError ?? null,
+        running: Boolean(state?.runningSince),
+        consecutiveFailures: state?.consecutiveFailures ?? 0,
+        paused,
+        pausedReason: state?.pausedReason ?? null,
+      };
+    });
+  }
+
+  async get(tenantId: string, name: string): Promise<JobInfo> {
+    this.schedule(name);
+    return (await this.list(tenantId)).find((job) => job.name === name)!;
+  }
+
+  /** Queues a run of the job for the actor's tenant; a worker picks it up within moments. */
+  async runNow(actor: StaffPrincipal, name: string): Promise<JobInfo> {
+    this.schedule(name);
+    await this.requireQueue().enqueueRun(name, { tenantId: actor.tenantId, trigger: JobTrigger.MANUAL });
+    return this.get(actor.tenantId, name);
+  }
+
+  async pause(actor: StaffPrincipal, name: string): Promise<JobInfo> {
+    this.schedule(name);
+    await this.dataSource.query(
+      `INSERT INTO job_state ("tenantId", "jobName", paused, "pausedReason") VALUES ($1, $2, true, $3)
+       ON CONFLICT ("tenantId", "jobName") DO UPDATE SET paused = true, "pausedReason" = $3`,
+      [actor.tenantId, name, `Paused by ${actor.name}`],
+    );
+    return this.get(actor.tenantId, name);
+  }
+
+  /** Resumes the job and resets its count of failures in a row. */
+  async resume(actor: StaffPrincipal, name: string): Promise<JobInfo> {
+    this.schedule(name);
+    await this.dataSource.query(
+      `UPDATE job_state SET paused = false, "pausedReason" = NULL, "consecutiveFailures" = 0
+        WHERE "tenantId" = $1 AND "jobName" = $2`,
+      [actor.tenantId, name],
+    );
+    return this.get(actor.tenantId, name);
+  }
+
+  /** Failed runs, newest first: the jobs' dead letters. */
+  failed(tenantId: string, name: string | null, first: number): Promise<JobRun[]> {
+    const query = this.dataSource
+      .getRepository(JobRun)
+      .createQueryBuilder('r')
+      .where('r."tenantId" = :tenantId AND r.status = :failed', { tenantId, failed: JobRunStatus.FAILED });
+    if (name) query.andWhere('r."jobName" = :name', { name });
+    return query.orderBy('r."startedAt"', 'DESC').addOrderBy('r.id', 'DESC').limit(first).getMany();
+  }
+
+  /** Queues a new run for the tenant of a failed one; each failed run is retried once. */
+  async retry(actor: StaffPrincipal, runId: string): Promise<JobRun> {
+    const queue = this.requireQueue();
+    const [claimed]: JobRun[] = await this.dataSource.query(
+      `UPDATE job_run SET "retriedAt" = $3 WHERE id = $1 AND "tenantId" = $2 AND status = 'failed' AND "retriedAt" IS NULL
+       RETURNING *`,
+      [runId, actor.tenantId, this.clock.now()],
+    );
+    if (!claimed) {
+      const run = await this.dataSource.getRepository(JobRun).findOneBy({ id: runId, tenantId: actor.tenantId });
+      if (!run) throw notFound('Job run', runId);
+      throw conflict(run.status === JobRunStatus.FAILED ? 'This run was already retried' : 'Only failed runs can be retried');
+    }
+    await queue.enqueueRun(claimed.jobName, { tenantId: actor.tenantId, trigger: JobTrigger.RETRY, retryOfId: runId });
+    return this.dataSource.getRepository(JobRun).findOneByOrFail({ id: runId });
+  }
+
+  async stats(tenantId: string, from: Date, to: Date): Promise<JobStatsRow[]> {
+    const rows: JobStatsRow[] = await this.dataSource.query(
+      `SELECT "jobName" AS name,
+              count(*) FILTER (WHERE status = 'completed')::int AS completed,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              avg("durationMs") FILTER (WHERE status = 'completed')::float AS "averageDurationMs"
+         FROM job_run WHERE "tenantId" = $1 AND "startedAt" >= $2 AND "startedAt" < $3
+        GROUP BY "jobName"`,
+      [tenantId, from, to],
+    );
+    return this.settings.schedules.map(
+      ({ name }) => rows.find((row) => row.name === name) ?? { name, completed: 0, failed: 0, averageDurationMs: null },
+    );
+  }
+}
