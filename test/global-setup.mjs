@@ -32,7 +32,22 @@ async function withClient(url, work) {
   }
 }
 
+/**
+ * The MongoDB the scheduler tests use: MONGODB_URL when given (a real MongoDB),
+ * else an in-memory server speaking MongoDB's wire protocol (test-only dependency).
+ */
+async function startMongo() {
+  if (process.env.MONGODB_URL) return process.env.MONGODB_URL;
+  const { congodb } = await import('@push.rocks/smartmongo');
+  const port = await freePort();
+  const server = new congodb.CongoServer({ port, host: '127.0.0.1' });
+  await server.start();
+  globalThis.__CONGO__ = server;
+  return `mongodb://127.0.0.1:${port}`;
+}
+
 export default async function globalSetup() {
+  process.env.TEST_MONGODB_URL = await startMongo();
   const name = `notify_test_${randomBytes(4).toString('hex')}`;
   let adminUrl;
   if (process.env.DATABASE_URL) {

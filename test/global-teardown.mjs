@@ -9,4 +9,5 @@ export default async function globalTeardown() {
     await client.end();
   }
   await globalThis.__EMBEDDED_PG__?.stop();
+  await globalThis.__CONGO__?.stop();
 }

@@ -17,6 +17,7 @@ import { badInput, conflict, forbidden, notFound } from './errors';
 import { type Page, type PageRequest, newestFirstPage } from './pagination';
 import type { StaffPrincipal } from './principal';
 import { activeStaff, notifyStaff, type StaffContact, supervisorsOf } from './staff-notices';
+import { returningRows } from './sql';
 import { templateVariables } from './template-rendering';
 import { UNFINISHED_STATUSES } from './ticket-workflow';
 import type { Transactor, UnitOfWork } from './unit-of-work';
@@ -346,12 +347,14 @@ export class EscalationService {
       const { manager } = uow;
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('escalations:' || $1))`, [tenantId]);
       const now = this.clock.now();
-      const closed: unknown[] = await manager.query(
-        `UPDATE escalation e SET status = 'resolved', "resolvedAt" = $2
+      const closed = returningRows(
+        await manager.query(
+          `UPDATE escalation e SET status = 'resolved', "resolvedAt" = $2
            FROM ticket t
           WHERE e."ticketId" = t.id AND e."tenantId" = $1 AND e.status <> 'resolved' AND t.status NOT IN ${UNFINISHED_SQL}
           RETURNING e.id`,
-        [tenantId, now],
+          [tenantId, now],
+        ),
       );
       const summary: EscalationRunSummary = {
         closedEscalations: closed.length,

@@ -8,6 +8,7 @@ import type { Clock } from './clock';
 import type { DeliveryService } from './delivery.service';
 import { badInput, conflict, notFound } from './errors';
 import type { StaffPrincipal } from './principal';
+import { returningRows } from './sql';
 import { activeStaff, notifyStaff } from './staff-notices';
 import type { Transactor } from './unit-of-work';
 
@@ -165,11 +166,13 @@ export class JobService {
         durationMs: Math.round(performance.now() - started),
         error: message,
       });
-      const [state]: Array<{ consecutiveFailures: number; paused: boolean }> = await this.dataSource.query(
-        `UPDATE job_state SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastFinishedAt" = $3, "lastError" = $4,
+      const [state] = returningRows<{ consecutiveFailures: number; paused: boolean }>(
+        await this.dataSource.query(
+          `UPDATE job_state SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastFinishedAt" = $3, "lastError" = $4,
                 "runningSince" = NULL
           WHERE "tenantId" = $1 AND "jobName" = $2 RETURNING "consecutiveFailures", paused`,
-        [tenantId, name, finishedAt, message],
+          [tenantId, name, finishedAt, message],
+        ),
       );
       if (state && !state.paused && state.consecutiveFailures >= this.settings.failureLimit) {
         await this.pauseAfterFailures(tenantId, name, run.id, state.consecutiveFailures, message);
@@ -290,10 +293,12 @@ export class JobService {
   /** Queues a new run for the tenant of a failed one; each failed run is retried once. */
   async retry(actor: StaffPrincipal, runId: string): Promise<JobRun> {
     const queue = this.requireQueue();
-    const [claimed]: JobRun[] = await this.dataSource.query(
-      `UPDATE job_run SET "retriedAt" = $3 WHERE id = $1 AND "tenantId" = $2 AND status = 'failed' AND "retriedAt" IS NULL
+    const [claimed] = returningRows<JobRun>(
+      await this.dataSource.query(
+        `UPDATE job_run SET "retriedAt" = $3 WHERE id = $1 AND "tenantId" = $2 AND status = 'failed' AND "retriedAt" IS NULL
        RETURNING *`,
-      [runId, actor.tenantId, this.clock.now()],
+        [runId, actor.tenantId, this.clock.now()],
+      ),
     );
     if (!claimed) {
       const run = await this.dataSource.getRepository(JobRun).findOneBy({ id: runId, tenantId: actor.tenantId });

@@ -6,6 +6,7 @@ import { addWorkingMinutes, validateBusinessHours } from './business-hours';
 import type { Clock } from './clock';
 import type { DeliveryService } from './delivery.service';
 import { badInput } from './errors';
+import { returningRows } from './sql';
 import type { StaffPrincipal } from './principal';
 import { activeStaff, formatDuration, notifyStaff, supervisorsOf } from './staff-notices';
 import { UNFINISHED_STATUSES } from './ticket-workflow';
@@ -219,12 +220,14 @@ export class SlaService {
     const due = `"${kind}DueAt"`;
     const breached = `"${kind}BreachedAt"`;
     const pending = kind === 'firstResponse' ? `AND "firstRespondedAt" IS NULL` : '';
-    const rows: Array<{ id: string; number: number; dueAt: Date; assigneeId: string | null }> = await manager.query(
-      `UPDATE ticket SET ${breached} = $2
+    const rows = returningRows<{ id: string; number: number; dueAt: Date; assigneeId: string | null }>(
+      await manager.query(
+        `UPDATE ticket SET ${breached} = $2
         WHERE "tenantId" = $1 AND status IN ${UNFINISHED_SQL} ${pending}
           AND ${due} <= $2 AND ${breached} IS NULL
         RETURNING id, number, ${due} AS "dueAt", "assigneeId"`,
-      [tenantId, now],
+        [tenantId, now],
+      ),
     );
     if (rows.length) {
       await manager.insert(
@@ -248,15 +251,16 @@ export class SlaService {
     const policies = await this.policies(tenantId, manager);
     const maxLead = Math.max(...policies.map((policy) => policy.warningLeadMinutes));
     if (maxLead <= 0) return { tickets: 0, messages: 0 };
-    const rows: Array<{
+    const rows = returningRows<{
       id: string;
       number: number;
       subject: string;
       priority: TicketPriority;
       dueAt: Date;
       kind: 'first_response' | 'resolution';
-    }> = await manager.query(
-      `WITH lead(priority, minutes) AS (SELECT * FROM unnest($3::ticket_priority[], $4::int[])),
+    }>(
+      await manager.query(
+        `WITH lead(priority, minutes) AS (SELECT * FROM unnest($3::ticket_priority[], $4::int[])),
             near AS (
               SELECT t.id,
                      CASE WHEN t."firstRespondedAt" IS NULL AND t."firstResponseDueAt" > $2
@@ -276,14 +280,15 @@ export class SlaService {
        UPDATE ticket t SET "slaWarnedAt" = $2 FROM near WHERE t.id = near.id
        RETURNING t.id, t.number, t.subject, t.priority, near.kind,
                  CASE WHEN near.kind = 'first_response' THEN t."firstResponseDueAt" ELSE t."resolutionDueAt" END AS "dueAt"`,
-      [
-        tenantId,
-        now,
-        policies.map((policy) => policy.priority),
-        policies.map((policy) => policy.warningLeadMinutes),
-        this.warningCooldownMinutes,
-        maxLead,
-      ],
+        [
+          tenantId,
+          now,
+          policies.map((policy) => policy.priority),
+          policies.map((policy) => policy.warningLeadMinutes),
+          this.warningCooldownMinutes,
+          maxLead,
+        ],
+      ),
     );
     if (!rows.length) return { tickets: 0, messages: 0 };
     rows.sort((a, b) => new Date(a.dueAt).getTime() - new Date(b.dueAt).getTime());
