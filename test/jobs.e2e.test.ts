@@ -4,6 +4,7 @@ import { Delivery } from '../src/entities/delivery.entity';
 import { Role, type User } from '../src/entities/user.entity';
 import { PASSWORD, makeTenant, makeUser } from './helpers/factories';
 import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
+import { runJob } from './helpers/jobs';
 import { until } from './helpers/wait';
 
 const JOBS = `{ jobs { name schedule timezone nextRunAt lastRunAt lastFinishedAt lastError running consecutiveFailures paused pausedReason } }`;
@@ -49,17 +50,7 @@ describe.each(backends)('scheduled jobs on $name', (backend) => {
   const jobs = async () => (await gqlOk(t.url, JOBS, {}, adminToken)).jobs as Array<Record<string, any>>;
   const job = async (name: string) => (await jobs()).find((candidate) => candidate.name === name)!;
 
-  /** Asks for a run over the API and waits until the worker has finished it. */
-  async function runNow(name: string): Promise<Record<string, any>> {
-    // Run times come from the test's clock: a step tells this run from the one before.
-    t.clock.advance(1000);
-    const before = (await job(name)).lastFinishedAt;
-    await gqlOk(t.url, RUN_NOW, { name }, adminToken);
-    return until(`${name} to finish`, async () => {
-      const current = await job(name);
-      return current.lastFinishedAt && current.lastFinishedAt !== before && !current.running ? current : undefined;
-    });
-  }
+  const runNow = (name: string) => runJob(t, adminToken, name);
 
   it('keeps each recurring job on its configured cron and timezone', async () => {
     const listed = await jobs();

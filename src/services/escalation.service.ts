@@ -646,7 +646,7 @@ export class EscalationService {
           AND ($3::ticket_category IS NULL OR t.category = $3)
           AND ($4::ticket_priority IS NULL OR t.priority = $4)
           AND ($5::uuid IS NULL OR t."assigneeId" = $5)
-        ORDER BY "dueAt" ASC, t.id
+        ORDER BY "dueAt" ASC, t.number
         LIMIT $6`,
       [tenantId, cutoff, filter.category ?? null, filter.priority ?? null, filter.assigneeId ?? null, filter.first ?? 100],
     );
@@ -670,7 +670,11 @@ export class EscalationService {
       count(*) FILTER (WHERE e.status = 'resolved')::int AS resolved,
       avg(extract(epoch FROM e."acknowledgedAt" - e."createdAt"))::float AS "meanSecondsToAcknowledge"`;
     const where = `e."tenantId" = $1 AND e."createdAt" >= $2 AND e."createdAt" < $3`;
-    const [total] = await this.dataSource.query(`SELECT ${figures} FROM escalation e WHERE ${where}`, [tenantId, from, to]);
+    const [{ count, ...totals }] = await this.dataSource.query(`SELECT ${figures} FROM escalation e WHERE ${where}`, [
+      tenantId,
+      from,
+      to,
+    ]);
     const perLevel = await this.dataSource.query(
       `SELECT e.level, ${figures} FROM escalation e WHERE ${where} GROUP BY e.level ORDER BY e.level`,
       [tenantId, from, to],
@@ -681,6 +685,6 @@ export class EscalationService {
         WHERE ${where} GROUP BY e."recipientId", u.name ORDER BY count DESC, u.name`,
       [tenantId, from, to],
     );
-    return { ...total, perLevel, perRecipient };
+    return { total: count, ...totals, perLevel, perRecipient };
   }
 }
