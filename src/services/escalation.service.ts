@@ -394,7 +394,8 @@ export class EscalationService {
       summary.escalatedTickets = raised.size;
 
       await manager.query(
-        `UPDATE ticket t SET "escalationLevel" = v.level FROM unnest($1::uuid[], $2::int[]) AS v(id, level) WHERE t.id = v.id`,
+        `UPDATE ticket t SET "escalationLevel" = v.level FROM unnest($1::uuid[], $2::int[]) AS v(id, level)
+          WHERE t.id = v.id AND t.id = ANY($1::uuid[])`,
         [[...raised.keys()], [...raised.values()]],
       );
       const inserted = await this.insertEscalations(manager, tenantId, runId, now, planned);

@@ -175,7 +175,7 @@ export class SlaService {
                 "resolutionBreachedAt" = CASE WHEN v.res > $4 THEN NULL ELSE t."resolutionBreachedAt" END,
                 "updatedAt" = $4
            FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS v(id, fr, res)
-          WHERE t.id = v.id`,
+          WHERE t.id = v.id AND t.id = ANY($1::uuid[])`,
         [
           batch.map((ticket) => ticket.id),
           due.map((times) => times.firstResponseDueAt),
