@@ -310,6 +310,81 @@ describe('SLA monitoring and escalation up the hierarchy', () => {
     expect(errorCode(refused)).toBe('BAD_USER_INPUT');
   });
 
+  it('applies the most specific policy: a category ladder in days to a named user', async () => {
+    clock.set(T0);
+    const org = await organisation();
+    const POLICY = `mutation ($input: EscalationPolicyInput!) {
+      updateEscalationPolicy(input: $input) { id name category levels { level afterMinutes target { kind userId } channels } } }`;
+    const refused = await gql(
+      t.url,
+      POLICY,
+      {
+        input: {
+          name: 'Billing',
+          category: 'BILLING',
+          levels: [
+            { afterDays: 2, target: { kind: 'USER', userId: org.director.id } },
+            { afterDays: 1, target: { kind: 'ROLE', role: 'ADMIN' } },
+          ],
+        },
+      },
+      org.adminToken,
+    );
+    expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+    expect((await gqlOk(t.url, `{ escalationPolicies { id name } }`, {}, org.adminToken)).escalationPolicies).toEqual([
+      { id: null, name: 'Default' },
+    ]);
+
+    const saved = await gqlOk(
+      t.url,
+      POLICY,
+      {
+        input: {
+          name: 'Billing',
+          category: 'BILLING',
+          levels: [{ afterDays: 1, target: { kind: 'USER', userId: org.director.id } }],
+        },
+      },
+      org.adminToken,
+    );
+    expect(saved.updateEscalationPolicy).toMatchObject({
+      category: 'BILLING',
+      levels: [
+        { level: 1, afterMinutes: 1440, target: { kind: 'USER', userId: org.director.id }, channels: ['WHATSAPP', 'EMAIL'] },
+      ],
+    });
+    const billing = await ticket(org.adminToken, {
+      subject: 'Double charge',
+      priority: 'MEDIUM',
+      category: 'BILLING',
+      requesterId: org.contact.id,
+      assigneeId: org.ali.id,
+    });
+    const other = await ticket(org.adminToken, {
+      subject: 'Slow app',
+      priority: 'MEDIUM',
+      requesterId: org.contact.id,
+      assigneeId: org.ali.id,
+    });
+    // Both first responses were due after 4 h; 23 h later the default ladder is at level 4, the billing one not yet at 1.
+    clock.set(at(4 * 60 + 23 * 60));
+    await gqlOk(t.url, `mutation { runEscalationsNow { name } }`, {}, org.adminToken);
+    await until('the default ladder to escalate', async () => {
+      const page = (await gqlOk(t.url, ESCALATIONS, { filter: { ticketId: other.id } }, org.adminToken)).escalations;
+      return page.totalCount ? page : undefined;
+    });
+    expect((await gqlOk(t.url, ESCALATIONS, { filter: { ticketId: billing.id } }, org.adminToken)).escalations.totalCount).toBe(
+      0,
+    );
+    clock.set(at(4 * 60 + 24 * 60 + 1));
+    await gqlOk(t.url, `mutation { runEscalationsNow { name } }`, {}, org.adminToken);
+    const raised = await until('the billing ladder to escalate', async () => {
+      const page = (await gqlOk(t.url, ESCALATIONS, { filter: { ticketId: billing.id } }, org.adminToken)).escalations;
+      return page.totalCount ? page : undefined;
+    });
+    expect(raised.edges.map((edge: any) => [edge.node.level, edge.node.recipientId])).toEqual([[1, org.director.id]]);
+  });
+
   it('sends escalations to the test recipient in test mode', async () => {
     clock.set(T0);
     const org = await organisation();
