@@ -24,7 +24,7 @@ import {
   SendMessageInput,
   TemplateInput,
 } from '../schema/delivery.types';
-import { DomainError, ErrorCode, badInput, forbidden } from '../services/errors';
+import { DomainError, ErrorCode, assertPeriod, badInput, forbidden } from '../services/errors';
 import type { DeliverySettings } from '../services/messaging.service';
 import { type Principal, TICKET_WORKERS, requireStaff } from '../services/principal';
 
@@ -85,7 +85,7 @@ export class DeliveryResolver {
     @Arg('allTenants', { defaultValue: false, description: 'All tenants (platform super-admins only).' }) crossTenant: boolean,
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<DeliveryStats> {
-    if (from >= to) throw badInput('`from` must be before `to`', 'from');
+    assertPeriod(from, to);
     return services.deliveries.stats(allTenants(principal, crossTenant) ? null : principal.tenantId, from, to);
   }
 

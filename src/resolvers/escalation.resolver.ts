@@ -18,15 +18,11 @@ import {
 } from '../schema/escalation.types';
 import { JobInfo } from '../schema/job.types';
 import { SlaPolicyInput, SlaPolicyUpdate, SlaPolicyView } from '../schema/sla.types';
-import { badInput } from '../services/errors';
+import { assertPeriod } from '../services/errors';
 import { TICKET_WORKERS, requireStaff } from '../services/principal';
 
 /** Who watches SLAs and escalations. */
 const OVERSEERS = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR];
-
-function period(from: Date, to: Date): void {
-  if (from >= to) throw badInput('`from` must be before `to`', 'from');
-}
 
 @Resolver()
 export class SlaResolver {
@@ -99,7 +95,7 @@ export class EscalationResolver {
     @Arg('to', () => Date, { description: 'End (exclusive).' }) to: Date,
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<EscalationStats> {
-    period(from, to);
+    assertPeriod(from, to);
     return services.escalations.stats(principal.tenantId, from, to);
   }
 

@@ -3,7 +3,7 @@ import { JobRun } from '../entities/job-run.entity';
 import { Role } from '../entities/user.entity';
 import type { AuthedContext } from '../schema/context';
 import { JobInfo, JobStats } from '../schema/job.types';
-import { badInput } from '../services/errors';
+import { assertPeriod, badInput } from '../services/errors';
 import { requireStaff } from '../services/principal';
 
 @Resolver()
@@ -68,7 +68,7 @@ export class JobResolver {
     @Arg('to', () => Date, { description: 'End (exclusive).' }) to: Date,
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<JobStats[]> {
-    if (from >= to) throw badInput('`from` must be before `to`', 'from');
+    assertPeriod(from, to);
     return services.jobs.stats(principal.tenantId, from, to);
   }
 }

@@ -33,3 +33,8 @@ export const forbidden = (message = 'You are not allowed to do this'): DomainErr
   new DomainError(ErrorCode.Forbidden, message);
 
 export const conflict = (message: string): DomainError => new DomainError(ErrorCode.Conflict, message);
+
+/** Refuses a reporting period whose start is not before its end. */
+export function assertPeriod(from: Date, to: Date): void {
+  if (from >= to) throw badInput('`from` must be before `to`', 'from');
+}

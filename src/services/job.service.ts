@@ -305,7 +305,13 @@ export class JobService {
       if (!run) throw notFound('Job run', runId);
       throw conflict(run.status === JobRunStatus.FAILED ? 'This run was already retried' : 'Only failed runs can be retried');
     }
-    await queue.enqueueRun(claimed.jobName, { tenantId: actor.tenantId, trigger: JobTrigger.RETRY, retryOfId: runId });
+    try {
+      await queue.enqueueRun(claimed.jobName, { tenantId: actor.tenantId, trigger: JobTrigger.RETRY, retryOfId: runId });
+    } catch (error) {
+      // Not queued: the run stays retryable.
+      await this.dataSource.query(`UPDATE job_run SET "retriedAt" = NULL WHERE id = $1`, [runId]);
+      throw error;
+    }
     return this.dataSource.getRepository(JobRun).findOneByOrFail({ id: runId });
   }
 
