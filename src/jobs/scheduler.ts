@@ -22,11 +22,15 @@ export const AGENDA_COLLECTION = 'agendaJobs';
  * `unique()`; `stop()` first drains running jobs, then releases what is left.
  */
 export class Scheduler implements JobQueue {
+  /** Jobs this process is running: released on stop if they outlast the drain. */
+  private readonly running = new Set<Job<JobRequest>>();
+
   private constructor(
     private readonly agenda: Agenda,
     private readonly close: () => Promise<void>,
     private readonly processing: boolean,
     private readonly logger: Logger,
+    private readonly services: Services,
   ) {}
 
   /**
@@ -51,14 +55,19 @@ export class Scheduler implements JobQueue {
       defaultConcurrency: 1,
     });
     agenda.on('error', (error: Error) => logger.error('scheduler error', { error }));
-    const scheduler = new Scheduler(agenda, close, options.processing, logger);
+    const scheduler = new Scheduler(agenda, close, options.processing, logger, services);
     try {
       await agenda.ready;
       if (!options.processing) return scheduler;
       for (const job of SCHEDULED_JOBS) {
         const handler = job.handler(services);
         agenda.define(job.name, async (run: Job<JobRequest>) => {
-          await services.jobs.execute(job.name, run.attrs.data ?? {}, handler, () => run.touch());
+          scheduler.running.add(run);
+          try {
+            await services.jobs.execute(job.name, run.attrs.data ?? {}, handler, () => run.touch());
+          } finally {
+            scheduler.running.delete(run);
+          }
         });
       }
       await agenda.start();
@@ -88,15 +97,24 @@ export class Scheduler implements JobQueue {
 
   /**
    * Lets running jobs finish (up to `drainMs`), releases any still running so another
-   * worker takes them over, and closes the connection. Agenda leaves a lock-check timer
+   * worker takes them over at once, and closes the connection. Agenda leaves a lock-check timer
    * per finished run (half the lock lifetime); `main` exits the process after stop.
    */
   async stop(drainMs = 10_000): Promise<void> {
     try {
       if (this.processing) {
         const drained = await this.agenda.drain({ timeout: drainMs, closeConnection: false });
-        if (drained.timedOut) this.logger.warn(`scheduler stopped with ${drained.running} job(s) still running; released`);
         await this.agenda.stop(false);
+        if (drained.timedOut && this.running.size) {
+          // Agenda keeps running jobs locked until the lock lifetime runs out. This process is
+          // going away and its transactions roll back with it: another worker may take them now.
+          // A one-off job has no next run once started, so it is given one, or it would be lost.
+          for (const run of this.running) {
+            await this.agenda.db.saveJobState({ ...run.attrs, lockedAt: undefined, nextRunAt: new Date() }, undefined);
+          }
+          await this.services.jobs.abandonInFlight();
+          this.logger.warn(`scheduler stopped with ${this.running.size} job(s) still running; released to other workers`);
+        }
       }
     } finally {
       await this.close();

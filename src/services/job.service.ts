@@ -81,6 +81,8 @@ const MAX_ERROR_LENGTH = 2000;
  */
 export class JobService {
   private queue: JobQueue | undefined;
+  /** Runs this process has started and not finished. */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -137,6 +139,7 @@ export class JobService {
       startedAt,
       retryOfId: request.retryOfId ?? null,
     });
+    this.inFlight.add(run.id);
     await this.dataSource.query(
       `INSERT INTO job_state ("tenantId", "jobName", "lastRunAt", "runningSince") VALUES ($1, $2, $3, $3)
        ON CONFLICT ("tenantId", "jobName") DO UPDATE SET "lastRunAt" = $3, "runningSince" = $3`,
@@ -144,50 +147,66 @@ export class JobService {
     );
     try {
       const summary = await handler(tenantId, run.id);
-      const finishedAt = this.clock.now();
-      await this.dataSource.getRepository(JobRun).update(run.id, {
-        status: JobRunStatus.COMPLETED,
-        finishedAt,
-        durationMs: Math.round(performance.now() - started),
-        summary: { ...summary },
+      const durationMs = Math.round(performance.now() - started);
+      await this.transactor.run(async ({ manager }) => {
+        const finishedAt = this.clock.now();
+        await manager.update(JobRun, run.id, { status: JobRunStatus.COMPLETED, finishedAt, durationMs, summary: { ...summary } });
+        await manager.query(
+          `UPDATE job_state SET "consecutiveFailures" = 0, "lastFinishedAt" = $3, "lastError" = NULL, "runningSince" = NULL
+            WHERE "tenantId" = $1 AND "jobName" = $2`,
+          [tenantId, name, finishedAt],
+        );
       });
-      await this.dataSource.query(
-        `UPDATE job_state SET "consecutiveFailures" = 0, "lastFinishedAt" = $3, "lastError" = NULL, "runningSince" = NULL
-          WHERE "tenantId" = $1 AND "jobName" = $2`,
-        [tenantId, name, finishedAt],
-      );
     } catch (error) {
       const message = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
       this.logger.error(`job ${name} failed for tenant ${tenantId}`, { error });
-      const finishedAt = this.clock.now();
-      await this.dataSource.getRepository(JobRun).update(run.id, {
-        status: JobRunStatus.FAILED,
-        finishedAt,
-        durationMs: Math.round(performance.now() - started),
-        error: message,
-      });
-      const [state] = returningRows<{ consecutiveFailures: number; paused: boolean }>(
-        await this.dataSource.query(
-          `UPDATE job_state SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastFinishedAt" = $3, "lastError" = $4,
-                "runningSince" = NULL
-          WHERE "tenantId" = $1 AND "jobName" = $2 RETURNING "consecutiveFailures", paused`,
-          [tenantId, name, finishedAt, message],
-        ),
-      );
-      if (state && !state.paused && state.consecutiveFailures >= this.settings.failureLimit) {
-        await this.pauseAfterFailures(tenantId, name, run.id, state.consecutiveFailures, message);
-      }
+      await this.recordFailure(tenantId, name, run.id, Math.round(performance.now() - started), message);
+    } finally {
+      this.inFlight.delete(run.id);
     }
   }
 
-  /** Pauses the tenant's job and tells its admins, in one transaction. */
-  private async pauseAfterFailures(tenantId: string, name: string, runId: string, failures: number, error: string) {
-    const reason = `Paused after ${failures} failed runs in a row; last error: ${error}`;
-    await this.transactor.run(async (uow) => {
-      await uow.manager.query(
-        `UPDATE job_state SET paused = true, "pausedReason" = $3 WHERE "tenantId" = $1 AND "jobName" = $2`,
-        [tenantId, name, reason],
+  /**
+   * Called when this worker stops with runs still going: their transactions roll back
+   * with the process, so they are recorded as interrupted (and their jobs re-run elsewhere).
+   */
+  async abandonInFlight(): Promise<void> {
+    if (!this.inFlight.size) return;
+    const ids = [...this.inFlight];
+    await this.dataSource.query(
+      `WITH interrupted AS (
+         UPDATE job_run SET status = 'failed', "finishedAt" = $2, error = 'Interrupted: its worker stopped before it finished'
+          WHERE id = ANY($1::uuid[]) AND status = 'running' RETURNING "tenantId", "jobName")
+       UPDATE job_state s SET "runningSince" = NULL FROM interrupted i WHERE s."tenantId" = i."tenantId" AND s."jobName" = i."jobName"`,
+      [ids, this.clock.now()],
+    );
+  }
+
+  /**
+   * Records a failed run and counts it; at the limit the tenant's job pauses and its
+   * admins are told. One transaction: nobody sees the count reached but the job running.
+   */
+  private async recordFailure(tenantId: string, name: string, runId: string, durationMs: number, error: string) {
+    const paused = await this.transactor.run(async (uow) => {
+      const { manager } = uow;
+      const finishedAt = this.clock.now();
+      await manager.update(JobRun, runId, { status: JobRunStatus.FAILED, finishedAt, durationMs, error });
+      const [state] = returningRows<{ consecutiveFailures: number; paused: boolean }>(
+        await manager.query(
+          `UPDATE job_state SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastFinishedAt" = $3, "lastError" = $4,
+                  "runningSince" = NULL
+            WHERE "tenantId" = $1 AND "jobName" = $2 RETURNING "consecutiveFailures", paused`,
+          [tenantId, name, finishedAt, error],
+        ),
       );
+      if (!state || state.paused || state.consecutiveFailures < this.settings.failureLimit) return false;
+      const failures = state.consecutiveFailures;
+      const reason = `Paused after ${failures} failed runs in a row; last error: ${error}`;
+      await manager.query(`UPDATE job_state SET paused = true, "pausedReason" = $3 WHERE "tenantId" = $1 AND "jobName" = $2`, [
+        tenantId,
+        name,
+        reason,
+      ]);
       await uow.record({
         tenantId,
         type: 'job.paused',
@@ -195,7 +214,7 @@ export class JobService {
         subjectId: runId,
         payload: { name, failures, error },
       });
-      const admins = [...(await activeStaff(uow.manager, tenantId)).values()].filter((user) => user.role === Role.ADMIN);
+      const admins = [...(await activeStaff(manager, tenantId)).values()].filter((user) => user.role === Role.ADMIN);
       for (const admin of admins) {
         await notifyStaff(this.deliveries, uow, tenantId, admin, {
           subject: `Job ${name} paused after ${failures} failures`,
@@ -206,8 +225,9 @@ export class JobService {
           idempotencyKey: `job-paused:${runId}:user:${admin.id}`,
         });
       }
+      return true;
     });
-    this.logger.warn(`job ${name} paused for tenant ${tenantId} after ${failures} failures`);
+    if (paused) this.logger.warn(`job ${name} paused for tenant ${tenantId} after ${this.settings.failureLimit} failures`);
   }
 
   private schedule(name: string): JobSchedule {
