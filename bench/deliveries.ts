@@ -21,7 +21,7 @@ import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
 import type { Principal } from '../src/services/principal';
 import type { Services } from '../src/services';
-import { prepareDatabase, startProcess } from './support';
+import { prepareDatabase, runBench, startProcess } from './support';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const LIMITED = Number(process.env.BENCH_LIMITED_MESSAGES ?? 800);
@@ -134,10 +134,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -20,7 +20,7 @@ import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
 import { ManualClock } from '../src/services/clock';
 import type { Services } from '../src/services';
-import { prepareDatabase } from './support';
+import { prepareDatabase, runBench } from './support';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,30000,100000').split(',').map(Number);
 const NOW = new Date('2026-06-01T10:00:00Z');
@@ -180,10 +180,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { openDataSource } from '../src/database';
-import { freePort, prepareDatabase, startProcess } from './support';
+import { freePort, prepareDatabase, runBench, startProcess } from './support';
 import { silentLogger } from '../src/logger';
 import { servicesFor } from '../src/app';
 import { loadConfig } from '../src/config';
@@ -273,10 +273,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -68,3 +68,14 @@ export async function prepareDatabase(): Promise<{ url: string; cleanup: () => P
     },
   };
 }
+
+/** Runs a benchmark's main and exits: 0 when it finished, 1 (with the error) when it failed. */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

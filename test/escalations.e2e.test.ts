@@ -67,6 +67,15 @@ describe('SLA monitoring and escalation up the hierarchy', () => {
     return (await gqlOk(t.url, CREATE_TICKET, { input: { category: 'TECHNICAL', ...input } }, adminToken)).createTicket;
   }
 
+  /** Asks for an escalation run and waits until the ticket has been escalated. */
+  async function escalatedOnRun(adminToken: string, ticketId: string): Promise<any> {
+    await gqlOk(t.url, `mutation { runEscalationsNow { name } }`, {}, adminToken);
+    return until(`ticket ${ticketId} to be escalated`, async () => {
+      const page = (await gqlOk(t.url, ESCALATIONS, { filter: { ticketId } }, adminToken)).escalations;
+      return page.totalCount ? page : undefined;
+    });
+  }
+
   const messages = (tenant: Tenant, notificationType: string) =>
     t.app.dataSource
       .getRepository(Delivery)
@@ -282,11 +291,7 @@ describe('SLA monitoring and escalation up the hierarchy', () => {
     });
     // Medium: first response due after 4 h; 4 h 10 min later it is past level 3 (4 h after breach).
     clock.set(at(8 * 60 + 10));
-    await gqlOk(t.url, `mutation { runEscalationsNow { name } }`, {}, org.adminToken);
-    const raised = await until('the escalation', async () => {
-      const page = (await gqlOk(t.url, ESCALATIONS, { filter: { ticketId: late.id } }, org.adminToken)).escalations;
-      return page.totalCount ? page : undefined;
-    });
+    const raised = await escalatedOnRun(org.adminToken, late.id);
     expect(raised.edges.map((edge: any) => [edge.node.level, edge.node.recipientId])).toEqual([[3, org.supervisor.id]]);
 
     const manual = await gqlOk(
@@ -368,20 +373,12 @@ describe('SLA monitoring and escalation up the hierarchy', () => {
     });
     // Both first responses were due after 4 h; 23 h later the default ladder is at level 4, the billing one not yet at 1.
     clock.set(at(4 * 60 + 23 * 60));
-    await gqlOk(t.url, `mutation { runEscalationsNow { name } }`, {}, org.adminToken);
-    await until('the default ladder to escalate', async () => {
-      const page = (await gqlOk(t.url, ESCALATIONS, { filter: { ticketId: other.id } }, org.adminToken)).escalations;
-      return page.totalCount ? page : undefined;
-    });
+    await escalatedOnRun(org.adminToken, other.id);
     expect((await gqlOk(t.url, ESCALATIONS, { filter: { ticketId: billing.id } }, org.adminToken)).escalations.totalCount).toBe(
       0,
     );
     clock.set(at(4 * 60 + 24 * 60 + 1));
-    await gqlOk(t.url, `mutation { runEscalationsNow { name } }`, {}, org.adminToken);
-    const raised = await until('the billing ladder to escalate', async () => {
-      const page = (await gqlOk(t.url, ESCALATIONS, { filter: { ticketId: billing.id } }, org.adminToken)).escalations;
-      return page.totalCount ? page : undefined;
-    });
+    const raised = await escalatedOnRun(org.adminToken, billing.id);
     expect(raised.edges.map((edge: any) => [edge.node.level, edge.node.recipientId])).toEqual([[1, org.director.id]]);
   });
 

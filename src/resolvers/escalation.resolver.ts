@@ -18,7 +18,7 @@ import {
 } from '../schema/escalation.types';
 import { JobInfo } from '../schema/job.types';
 import { SlaPolicyInput, SlaPolicyUpdate, SlaPolicyView } from '../schema/sla.types';
-import { assertPeriod } from '../services/errors';
+import { assertPeriod, notFound } from '../services/errors';
 import { TICKET_WORKERS, requireStaff } from '../services/principal';
 
 /** Who watches SLAs and escalations. */
@@ -144,8 +144,10 @@ export class EscalationResolver {
   }
 
   @FieldResolver(() => Ticket, { description: 'The overdue ticket.' })
-  ticket(@Root() escalation: Escalation, @Ctx() { principal, services }: AuthedContext): Promise<Ticket> {
-    return services.tickets.get(principal, escalation.ticketId);
+  async ticket(@Root() escalation: Escalation, @Ctx() { loaders }: AuthedContext): Promise<Ticket> {
+    const ticket = await loaders.ticket.load(escalation.ticketId);
+    if (!ticket) throw notFound('Ticket', escalation.ticketId);
+    return ticket;
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'Who was told.' })

@@ -2,18 +2,20 @@ import DataLoader from 'dataloader';
 import type { Contact } from '../entities/contact.entity';
 import type { DeliveryEvent } from '../entities/delivery-event.entity';
 import type { TicketMessage } from '../entities/ticket-message.entity';
+import type { Ticket } from '../entities/ticket.entity';
 import type { User } from '../entities/user.entity';
 import type { Principal } from '../services/principal';
 import type { Services } from '../services';
 
 /**
- * Batches the lookups of a list's field resolvers (requester, assignee, thread,
+ * Batches the lookups of a list's field resolvers (requester, assignee, ticket, thread,
  * counts, delivery history) into one query per field instead of one per row. No caching: a
  * subscription keeps its context for hours, and every event must see fresh rows.
  */
 export interface Loaders {
   user: DataLoader<string, User | undefined>;
   contact: DataLoader<string, Contact | undefined>;
+  ticket: DataLoader<string, Ticket | undefined>;
   messages: DataLoader<string, TicketMessage[]>;
   messageCount: DataLoader<string, number>;
   deliveryEvents: DataLoader<string, DeliveryEvent[]>;
@@ -29,6 +31,10 @@ export function createLoaders(services: Services, principal: Principal): Loaders
     contact: new DataLoader(async (ids) => {
       const contacts = new Map((await services.directory.contactsByIds(principal, ids)).map((contact) => [contact.id, contact]));
       return ids.map((id) => contacts.get(id));
+    }, options),
+    ticket: new DataLoader(async (ids) => {
+      const tickets = new Map((await services.tickets.byIds(principal, ids)).map((ticket) => [ticket.id, ticket]));
+      return ids.map((id) => tickets.get(id));
     }, options),
     messages: new DataLoader(async (ticketIds) => {
       const byTicket = new Map<string, TicketMessage[]>(ticketIds.map((id) => [id, []]));

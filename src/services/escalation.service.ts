@@ -1,6 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { Channel } from '../entities/channel';
-import { DomainEvent } from '../entities/domain-event.entity';
 import {
   type EscalationLevelSpec,
   EscalationPolicy,
@@ -19,7 +18,7 @@ import type { StaffPrincipal } from './principal';
 import { activeStaff, notifyStaff, type StaffContact, supervisorsOf } from './staff-notices';
 import { returningRows } from './sql';
 import { templateVariables } from './template-rendering';
-import { UNFINISHED_STATUSES } from './ticket-workflow';
+import { UNFINISHED_SQL, UNFINISHED_STATUSES } from './ticket-workflow';
 import type { Transactor, UnitOfWork } from './unit-of-work';
 
 /** Product default: 1 h, 2 h, 4 h and 8 h after breach, up the hierarchy and then to supervisors and admins. */
@@ -33,9 +32,14 @@ export const DEFAULT_ESCALATION_LEVELS: EscalationLevelSpec[] = [
 const DEFAULT_CRITICAL_AFTER_MINUTES = 24 * 60;
 const INTRO_VARIABLES = ['recipientName', 'count', 'level'];
 const STAFF_CHANNELS = [Channel.WHATSAPP, Channel.SMS, Channel.EMAIL];
-const UNFINISHED_SQL = `(${UNFINISHED_STATUSES.map((status) => `'${status}'`).join(', ')})`;
 /** The earliest due time a ticket has missed (an answered first response no longer counts). */
 const DUE_SQL = `LEAST(CASE WHEN t."firstRespondedAt" IS NULL THEN t."firstResponseDueAt" END, t."resolutionDueAt")`;
+/** Unfinished tickets of tenant $1 past a due time at or before $2 (served by the two partial due-time indexes). */
+const OVERDUE_SQL = `
+  SELECT t.id, t.number, t.subject, t.category, t.priority, t."assigneeId", t."escalationLevel", ${DUE_SQL} AS "dueAt"
+    FROM ticket t
+   WHERE t."tenantId" = $1 AND t.status IN ${UNFINISHED_SQL}
+     AND ((t."firstRespondedAt" IS NULL AND t."firstResponseDueAt" <= $2) OR t."resolutionDueAt" <= $2)`;
 
 /** A policy as it applies: the tenant's row, or the built-in default (id null). */
 export interface EffectiveEscalationPolicy {
@@ -368,13 +372,11 @@ export class EscalationService {
       const earliest = Math.min(...policies.map((policy) => policy.levels[0].afterMinutes));
       const deepest = Math.max(...policies.map((policy) => policy.levels.length));
       const cutoff = new Date(now.getTime() - earliest * 60_000);
-      const overdue: OverdueRow[] = await manager.query(
-        `SELECT t.id, t.number, t.subject, t.category, t.priority, t."assigneeId", t."escalationLevel", ${DUE_SQL} AS "dueAt"
-           FROM ticket t
-          WHERE t."tenantId" = $1 AND t.status IN ${UNFINISHED_SQL} AND t."escalationLevel" < $3
-            AND ((t."firstRespondedAt" IS NULL AND t."firstResponseDueAt" <= $2) OR t."resolutionDueAt" <= $2)`,
-        [tenantId, cutoff, deepest],
-      );
+      const overdue: OverdueRow[] = await manager.query(`${OVERDUE_SQL} AND t."escalationLevel" < $3`, [
+        tenantId,
+        cutoff,
+        deepest,
+      ]);
       if (!overdue.length) return summary;
 
       const staff = await activeStaff(manager, tenantId);
@@ -400,7 +402,7 @@ export class EscalationService {
       );
       const inserted = await this.insertEscalations(manager, tenantId, runId, now, planned);
       summary.escalations = inserted.size;
-      await this.recordEscalated(manager, tenantId, now, planned, inserted);
+      await this.recordEscalated(uow, tenantId, planned, inserted);
       summary.messages = await this.sendDigests(uow, tenantId, runId, planned, inserted, staff);
       return summary;
     });
@@ -440,9 +442,8 @@ export class EscalationService {
   }
 
   private async recordEscalated(
-    manager: EntityManager,
+    uow: UnitOfWork,
     tenantId: string,
-    now: Date,
     planned: Planned[],
     inserted: Map<number, string>,
   ): Promise<void> {
@@ -453,17 +454,13 @@ export class EscalationService {
       entry.recipients.push(plan.recipient.id);
       byTicket.set(plan.ticket.id, entry);
     }
-    if (!byTicket.size) return;
-    await manager.insert(
-      DomainEvent,
+    await uow.recordAll(
       [...byTicket.values()].map(({ plan, recipients }) => ({
         tenantId,
         type: 'ticket.escalated',
         subjectType: 'ticket',
         subjectId: plan.ticket.id,
         payload: { level: plan.spec.level, overdueMinutes: plan.overdueMinutes, recipients, manual: false },
-        actorId: null,
-        occurredAt: now,
       })),
     );
   }
@@ -640,10 +637,7 @@ export class EscalationService {
     const now = this.clock.now();
     const cutoff = new Date(now.getTime() - (filter.minOverdueMinutes ?? 0) * 60_000);
     const rows: OverdueRow[] = await this.dataSource.query(
-      `SELECT t.id, t.number, t.subject, t.category, t.priority, t."assigneeId", t."escalationLevel", ${DUE_SQL} AS "dueAt"
-         FROM ticket t
-        WHERE t."tenantId" = $1 AND t.status IN ${UNFINISHED_SQL}
-          AND ((t."firstRespondedAt" IS NULL AND t."firstResponseDueAt" <= $2) OR t."resolutionDueAt" <= $2)
+      `${OVERDUE_SQL}
           AND ($3::ticket_category IS NULL OR t.category = $3)
           AND ($4::ticket_priority IS NULL OR t.priority = $4)
           AND ($5::uuid IS NULL OR t."assigneeId" = $5)

@@ -1,5 +1,4 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { DomainEvent } from '../entities/domain-event.entity';
 import { type BusinessHours, SlaPolicy } from '../entities/sla-policy.entity';
 import { formatTicketReference, TicketPriority } from '../entities/ticket.entity';
 import { addWorkingMinutes, validateBusinessHours } from './business-hours';
@@ -9,7 +8,7 @@ import { badInput } from './errors';
 import { returningRows } from './sql';
 import type { StaffPrincipal } from './principal';
 import { activeStaff, formatDuration, notifyStaff, supervisorsOf } from './staff-notices';
-import { UNFINISHED_STATUSES } from './ticket-workflow';
+import { UNFINISHED_SQL } from './ticket-workflow';
 import type { Transactor, UnitOfWork } from './unit-of-work';
 
 export interface SlaTargets {
@@ -69,8 +68,6 @@ function effective(priority: TicketPriority, row: SlaPolicy | undefined): Effect
     updatedAt: row.updatedAt,
   };
 }
-
-const UNFINISHED_SQL = `(${UNFINISHED_STATUSES.map((status) => `'${status}'`).join(', ')})`;
 
 /**
  * SLA policies (targets per priority, optional business hours) and the monitor
@@ -199,8 +196,8 @@ export class SlaService {
       // Two passes over one tenant (a manual run beside the scheduled one) take turns.
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('sla-monitor:' || $1))`, [tenantId]);
       const now = this.clock.now();
-      const firstResponse = await this.markBreaches(manager, tenantId, now, 'firstResponse');
-      const resolution = await this.markBreaches(manager, tenantId, now, 'resolution');
+      const firstResponse = await this.markBreaches(uow, tenantId, now, 'firstResponse');
+      const resolution = await this.markBreaches(uow, tenantId, now, 'resolution');
       const warned = await this.warn(uow, tenantId, runId, now);
       return {
         firstResponseBreached: firstResponse,
@@ -212,7 +209,7 @@ export class SlaService {
   }
 
   private async markBreaches(
-    manager: EntityManager,
+    { manager, recordAll }: UnitOfWork,
     tenantId: string,
     now: Date,
     kind: 'firstResponse' | 'resolution',
@@ -229,20 +226,15 @@ export class SlaService {
         [tenantId, now],
       ),
     );
-    if (rows.length) {
-      await manager.insert(
-        DomainEvent,
-        rows.map((row) => ({
-          tenantId,
-          type: 'sla.breached',
-          subjectType: 'ticket',
-          subjectId: row.id,
-          payload: { kind: kind === 'firstResponse' ? 'first_response' : 'resolution', dueAt: row.dueAt, number: row.number },
-          actorId: null,
-          occurredAt: now,
-        })),
-      );
-    }
+    await recordAll(
+      rows.map((row) => ({
+        tenantId,
+        type: 'sla.breached',
+        subjectType: 'ticket',
+        subjectId: row.id,
+        payload: { kind: kind === 'firstResponse' ? 'first_response' : 'resolution', dueAt: row.dueAt, number: row.number },
+      })),
+    );
     return rows.length;
   }
 
@@ -292,16 +284,13 @@ export class SlaService {
     );
     if (!rows.length) return { tickets: 0, messages: 0 };
     rows.sort((a, b) => new Date(a.dueAt).getTime() - new Date(b.dueAt).getTime());
-    await manager.insert(
-      DomainEvent,
+    await uow.recordAll(
       rows.map((row) => ({
         tenantId,
         type: 'sla.warning',
         subjectType: 'ticket',
         subjectId: row.id,
         payload: { kind: row.kind, dueAt: row.dueAt, number: row.number },
-        actorId: null,
-        occurredAt: now,
       })),
     );
     const lines = rows.map((row) => {

@@ -17,6 +17,9 @@ export const ACTIVE_STATUSES = [TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS,
 /** Statuses in which a ticket is still waiting for someone to finish it. */
 export const UNFINISHED_STATUSES = [TicketStatus.OPEN, ...ACTIVE_STATUSES];
 
+/** The same list as an SQL tuple, for `status IN ${UNFINISHED_SQL}`. */
+export const UNFINISHED_SQL = `(${UNFINISHED_STATUSES.map((status) => `'${status}'`).join(', ')})`;
+
 export function assertTransition(from: TicketStatus, to: TicketStatus): void {
   const allowed = TICKET_TRANSITIONS[from];
   if (allowed.includes(to)) return;

@@ -552,6 +552,11 @@ export class TicketService {
     return query;
   }
 
+  /** Tickets the actor may see, by id (for the loaders of list fields). */
+  byIds(actor: Principal, ids: readonly string[]): Promise<Ticket[]> {
+    return this.visibleTickets(actor, this.dataSource.manager).andWhere('t.id IN (:...ids)', { ids }).getMany();
+  }
+
   private async findVisible(manager: EntityManager, actor: Principal, id: string): Promise<Ticket> {
     const ticket = await this.visibleTickets(actor, manager).andWhere('t.id = :id', { id }).getOne();
     if (!ticket) throw notFound('Ticket', id);

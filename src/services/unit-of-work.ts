@@ -1,5 +1,4 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { DomainEvent } from '../entities/domain-event.entity';
 import type { Clock } from './clock';
 
 export interface DomainEventInput {
@@ -16,6 +15,8 @@ export interface UnitOfWork {
   manager: EntityManager;
   /** Writes an outbox row in this transaction. */
   record(event: DomainEventInput): Promise<void>;
+  /** Writes several outbox rows in this transaction, in one statement. */
+  recordAll(events: DomainEventInput[]): Promise<void>;
   /** Runs after a successful commit (live publication); dropped on rollback. */
   afterCommit(action: () => void): void;
 }
@@ -32,17 +33,32 @@ export class Transactor {
 
   async run<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
     const afterCommit: Array<() => void> = [];
-    const result = await this.dataSource.transaction(async (manager) =>
-      work({
+    const result = await this.dataSource.transaction(async (manager) => {
+      const recordAll = async (events: DomainEventInput[]) => {
+        if (!events.length) return;
+        // One INSERT for the lot; the outbox rows need nothing back.
+        await manager.query(
+          `INSERT INTO domain_event ("tenantId", type, "subjectType", "subjectId", payload, "actorId", "occurredAt")
+           SELECT v.*, $7::timestamptz
+             FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::jsonb[], $6::uuid[]) AS v`,
+          [
+            events.map((event) => event.tenantId),
+            events.map((event) => event.type),
+            events.map((event) => event.subjectType),
+            events.map((event) => event.subjectId),
+            events.map((event) => JSON.stringify(event.payload)),
+            events.map((event) => event.actorId ?? null),
+            this.clock.now(),
+          ],
+        );
+      };
+      return work({
         manager,
-        record: async (event) => {
-          await manager.save(
-            manager.create(DomainEvent, { ...event, actorId: event.actorId ?? null, occurredAt: this.clock.now() }),
-          );
-        },
+        record: (event) => recordAll([event]),
+        recordAll,
         afterCommit: (action) => afterCommit.push(action),
-      }),
-    );
+      });
+    });
     for (const action of afterCommit) action();
     return result;
   }
