@@ -71,6 +71,9 @@ async function main(): Promise<void> {
       JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
       CREDENTIALS_KEY: Buffer.alloc(32, 3).toString('base64'),
       DISPATCHER_BATCH_SIZE: process.env.DISPATCHER_BATCH_SIZE ?? '200',
+      // The fake provider listens on loopback, which outbound requests may not reach by default.
+      OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1',
+      PROVIDER_MAX_IN_FLIGHT: process.env.PROVIDER_MAX_IN_FLIGHT ?? '32',
     });
     const dataSource = await openDataSource(database.url, 20, silentLogger);
     const services = await servicesFor(config, dataSource);

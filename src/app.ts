@@ -85,7 +85,7 @@ export async function servicesFor(
   config: Config,
   dataSource: DataSource,
   clock: Clock = systemClock,
-  overrides: Pick<ServiceSettings, 'adapters' | 'logger'> = {},
+  overrides: Pick<ServiceSettings, 'logger'> = {},
 ): Promise<Services> {
   return createServices(dataSource, createLiveEvents(), clock, {
     auth: {
@@ -93,7 +93,6 @@ export async function servicesFor(
         config.jwtSecret ?? (await localSecret(config.dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'))),
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       customerTokenTtlSeconds: config.customerTokenTtlSeconds,
-      platformAdmins: config.platformAdmins,
     },
     credentialsKey:
       config.credentialsKey ?? (await localSecret(config.dataDir, 'credentials-key', () => randomBytes(32).toString('base64'))),

@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { IANAZone } from 'luxon';
+import { isIP } from 'node:net';
 
 /**
  * Every environment variable the service reads, validated once at boot.
@@ -35,7 +36,6 @@ export interface Config {
   metaAppSecret: string | undefined;
   metaVerifyToken: string | undefined;
   delivery: DeliverySettings;
-  platformAdmins: string[];
   scheduler: SchedulerSettings;
 }
 
@@ -65,6 +65,14 @@ export interface DeliverySettings {
   sweepMs: number;
   circuitFailureThreshold: number;
   circuitCooldownMs: number;
+  /** How long one provider request may take before it counts as a transient failure. */
+  sendTimeoutMs: number;
+  /** Sends in flight at once per worker process. */
+  concurrency: number;
+  /** Sends in flight at once to one provider per worker process (one while it is failing). */
+  providerMaxInFlight: number;
+  /** Addresses or CIDR ranges outbound requests may reach although loopback, private or link-local. */
+  allowedAddresses: string[];
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -139,6 +147,17 @@ export const VARIABLES: Record<string, VariableSpec> = {
   },
   CIRCUIT_FAILURE_THRESHOLD: { description: 'failures in a row that open a provider circuit', default: '3' },
   CIRCUIT_COOLDOWN_MS: { description: 'how long an open circuit skips its provider before one probe', default: '30000' },
+  PROVIDER_TIMEOUT_MS: { description: 'how long one provider request may take before it counts as failed', default: '10000' },
+  DISPATCHER_CONCURRENCY: { description: 'sends in flight at once per worker', default: '32' },
+  PROVIDER_MAX_IN_FLIGHT: {
+    description: 'sends in flight at once to one provider per worker (one while it is failing)',
+    default: '8',
+  },
+  OUTBOUND_ALLOWED_ADDRESSES: {
+    description:
+      'comma-separated addresses or CIDR ranges that providers and webhooks may reach although loopback, private or link-local',
+    default: '',
+  },
   MONGODB_URL: {
     description: "MongoDB connection string for Agenda's jobs; empty keeps them in PostgreSQL",
     default: '',
@@ -154,10 +173,6 @@ export const VARIABLES: Record<string, VariableSpec> = {
   },
   JOB_FAILURE_LIMIT: { description: "failed runs in a row that pause a tenant's job and alert its admins", default: '3' },
   SLA_WARNING_COOLDOWN_MINUTES: { description: 'least time between two SLA warnings about one ticket', default: '30' },
-  PLATFORM_ADMINS: {
-    description: 'comma-separated e-mail addresses of platform super-admins (cross-tenant delivery reads)',
-    default: '',
-  },
 };
 
 type Env = Record<string, string | undefined>;
@@ -190,6 +205,21 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
   if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+function addressList(env: Env, name: string): string[] {
+  const entries = (read(env, name) ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits] = entry.split('/');
+    const valid =
+      isIP(address) !== 0 && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128)));
+    if (!valid)
+      throw new ConfigError(name, `has "${entry}", which is not an IP address or CIDR range (e.g. 127.0.0.1 or 10.0.0.0/8)`);
+  }
+  return entries;
 }
 
 function cron(env: Env, name: string, fallback: string, timezone: string): string {
@@ -275,11 +305,11 @@ export function loadConfig(env: Env = process.env): Config {
       sweepMs: integer(env, 'DISPATCHER_SWEEP_MS', 1000, 10, 600_000),
       circuitFailureThreshold: integer(env, 'CIRCUIT_FAILURE_THRESHOLD', 3, 1, 100),
       circuitCooldownMs: integer(env, 'CIRCUIT_COOLDOWN_MS', 30000, 0, 3_600_000),
+      sendTimeoutMs: integer(env, 'PROVIDER_TIMEOUT_MS', 10000, 100, 300_000),
+      concurrency: integer(env, 'DISPATCHER_CONCURRENCY', 32, 1, 1000),
+      providerMaxInFlight: integer(env, 'PROVIDER_MAX_IN_FLIGHT', 8, 1, 1000),
+      allowedAddresses: addressList(env, 'OUTBOUND_ALLOWED_ADDRESSES'),
     },
-    platformAdmins: (read(env, 'PLATFORM_ADMINS') ?? '')
-      .split(',')
-      .map((email) => email.trim().toLowerCase())
-      .filter(Boolean),
     scheduler: {
       mongodbUrl,
       slaMonitorCron: cron(env, 'SLA_MONITOR_CRON', '*/15 * * * *', timezone),

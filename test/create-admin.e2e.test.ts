@@ -39,6 +39,26 @@ describe('npm run create-admin', () => {
     expect(login.user).toEqual({ name: 'Ops Admin', role: 'ADMIN' });
   });
 
+  it('grants platform rights only with --platform-admin, to a new admin or an existing user', async () => {
+    const created = createAdmin('--tenant', 'platform-ops', '--email', 'root@platform.example', '--platform-admin');
+    expect(created.code).toBe(0);
+    expect(created.out).toContain('with platform super-admin rights');
+    const plain = createAdmin('--tenant', 'platform-ops', '--email', 'helper@platform.example');
+    expect(plain.out).not.toContain('platform super-admin');
+    const granted = createAdmin('--tenant', 'platform-ops', '--email', 'helper@platform.example', '--platform-admin');
+    expect(granted).toEqual({
+      code: 0,
+      out: 'helper@platform.example in tenant platform-ops now has platform super-admin rights.\n',
+    });
+    const rows: Array<{ email: string; platformAdmin: boolean }> = await t.app.dataSource.query(
+      `SELECT email, "platformAdmin" FROM "user" WHERE email LIKE '%@platform.example' ORDER BY email`,
+    );
+    expect(rows).toEqual([
+      { email: 'helper@platform.example', platformAdmin: true },
+      { email: 'root@platform.example', platformAdmin: true },
+    ]);
+  });
+
   it('refuses a second account with the same e-mail, and explains its usage', () => {
     createAdmin('--tenant', 'acme-twice', '--email', 'twice@acme.example');
     const again = createAdmin('--tenant', 'acme-twice', '--email', 'twice@acme.example');

@@ -1,7 +1,7 @@
 import { Delivery } from '../src/entities/delivery.entity';
 import { Role, type User } from '../src/entities/user.entity';
 import { ProviderFake, metaError } from './fakes/provider-fake';
-import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { PASSWORD, makeContact, makeTenant, makeUser, uniquePhoneNumberId } from './helpers/factories';
 import {
   type TestApp,
   cancelOutstandingDeliveries,
@@ -26,7 +26,7 @@ describe('delivery API', () => {
 
   beforeAll(async () => {
     fake = await new ProviderFake().start();
-    t = await startTestApp(undefined, { PLATFORM_ADMINS: 'root@platform.test' });
+    t = await startTestApp();
   });
   afterAll(async () => {
     await t.stop();
@@ -56,7 +56,7 @@ describe('delivery API', () => {
           name: 'Meta primary',
           priority: 10,
           baseUrl: fake.url,
-          settings: { phoneNumberId: '1055' },
+          settings: { phoneNumberId: uniquePhoneNumberId() },
           credentials: { accessToken: 'meta-token' },
         },
       },
@@ -208,7 +208,8 @@ describe('delivery API', () => {
     );
     expect(errorCode(await gql(t.url, stats, { ...vars, all: true }, w.adminToken))).toBe('FORBIDDEN');
 
-    const root = await makeUser(t.app.dataSource, w.tenant, { role: Role.ADMIN, email: 'root@platform.test' });
+    // Platform rights are set by `create-admin --platform-admin` only (see test/security.e2e.test.ts).
+    const root = await makeUser(t.app.dataSource, w.tenant, { role: Role.ADMIN, platformAdmin: true });
     const across = await gqlOk(t.url, stats, { ...vars, all: true }, await login(root));
     expect(across.deliveryStats.total).toBeGreaterThanOrEqual(3);
     const foreign = await gqlOk(t.url, '{ deliveries(first: 1) { edges { node { id } } } }', {}, other.adminToken);
@@ -218,17 +219,20 @@ describe('delivery API', () => {
   it('tests a provider directly and reports its answer', async () => {
     const w = await world();
     const test =
-      'mutation ($id: ID!) { testChannelProvider(id: $id, to: "+6281234567890") { ok providerMessageId code retryable } }';
+      'mutation ($id: ID!) { testChannelProvider(id: $id, to: "+6281234567890") { ok providerMessageId code retryable failureKind } }';
     expect((await gqlOk(t.url, test, { id: w.provider.id }, w.adminToken)).testChannelProvider).toMatchObject({
       ok: true,
       code: null,
+      failureKind: null,
     });
     fake.script('meta', metaError(190, 'Error validating access token', 401));
     expect((await gqlOk(t.url, test, { id: w.provider.id }, w.adminToken)).testChannelProvider).toEqual({
       ok: false,
       providerMessageId: null,
       code: '190',
-      retryable: false,
+      // The token belongs to this provider: another provider could still carry messages.
+      retryable: true,
+      failureKind: 'PROVIDER',
     });
   });
 });

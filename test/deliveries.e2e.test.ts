@@ -9,7 +9,7 @@ import { Role } from '../src/entities/user.entity';
 import type { EnqueueInput } from '../src/services/delivery.service';
 import type { Principal } from '../src/services/principal';
 import { ProviderFake, down, fonnteRefusal, metaError, ok, twilioError } from './fakes/provider-fake';
-import { makeContact, makeTenant } from './helpers/factories';
+import { makeContact, makeTenant, uniquePhoneNumberId } from './helpers/factories';
 import { type TestApp, cancelOutstandingDeliveries, startTestApp } from './helpers/test-app';
 
 describe('delivery pipeline', () => {
@@ -48,7 +48,7 @@ describe('delivery pipeline', () => {
           name: `${kind} ${index + 1}`,
           priority: (index + 1) * 10,
           baseUrl: fake.url,
-          settings: { phoneNumberId: '1055', from: '+15550001111', url: `${fake.url}/hooks/in` },
+          settings: { phoneNumberId: uniquePhoneNumberId(), from: '+15550001111', url: `${fake.url}/hooks/in` },
           credentials: {
             [ProviderKind.META_WHATSAPP]: { accessToken: 'meta-token' },
             [ProviderKind.FONNTE]: { token: 'fonnte-token' },
@@ -91,7 +91,7 @@ describe('delivery pipeline', () => {
     expect(sent).toMatchObject({ status: DeliveryStatus.SENT, providerId: providers[0].id, failedOver: false, attempts: 1 });
     expect(sent.providerMessageId).toMatch(/^wamid\./);
     const [request] = fake.received('meta');
-    expect(request.path).toBe('/v21.0/1055/messages');
+    expect(request.path).toBe(`/v21.0/${providers[0].settings.phoneNumberId}/messages`);
     expect(request.body).toMatchObject({
       messaging_product: 'whatsapp',
       to: '6281234567890',
@@ -103,7 +103,7 @@ describe('delivery pipeline', () => {
 
   it('fails over from the primary to the backup on a retryable error, in the same attempt', async () => {
     const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP, ProviderKind.FONNTE);
-    fake.script('meta', metaError(130429, 'Rate limit hit', 429));
+    fake.script('meta', metaError(131000, 'Something went wrong', 500));
     const delivery = await enqueue(tenant);
     await drain();
     const sent = await reload(delivery);
@@ -115,9 +115,61 @@ describe('delivery pipeline', () => {
     const events = await services().deliveries.events(delivery.id);
     expect(events.map((e) => [e.type, e.providerCode])).toEqual([
       ['queued', null],
-      ['failover', '130429'],
+      ['failover', '131000'],
       ['sent', null],
     ]);
+  });
+
+  it('fails over past a revoked token or an exhausted quota: the backup has credentials of its own', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP, ProviderKind.FONNTE, ProviderKind.WABLAS);
+    fake.script('meta', metaError(190, 'Error validating access token: Session has expired', 401));
+    fake.script('fonnte', fonnteRefusal('insufficient quota'));
+    const delivery = await enqueue(tenant);
+    await drain();
+    expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, providerId: providers[2].id, attempts: 1 });
+    expect((await services().deliveries.events(delivery.id)).map((e) => [e.type, e.providerCode])).toEqual([
+      ['queued', null],
+      ['failover', '190'],
+      ['failover', 'FONNTE_ACCOUNT'],
+      ['sent', null],
+    ]);
+  });
+
+  it('does not charge an attempt for a 429 burst: the provider is paused until its Retry-After', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP);
+    fake.always('meta', metaError(130429, 'Rate limit hit', 429, { 'retry-after': '30' }));
+    const deliveries = await Promise.all(Array.from({ length: 6 }, () => enqueue(tenant)));
+    for (let round = 0; round < 10; round++) {
+      await drain();
+      t.clock.advance(30_001);
+    }
+    // Ten rounds of refusals: none of them dead-lettered, none charged an attempt, and the
+    // gateway saw one request per pause (the probe), not a storm.
+    const waiting = await Promise.all(deliveries.map(reload));
+    expect(waiting.map(({ status, attempts }) => [status, attempts])).toEqual(deliveries.map(() => [DeliveryStatus.QUEUED, 0]));
+    expect(waiting.map((delivery) => delivery.lastErrorCode)).toContain('130429');
+    expect(fake.received('meta').length).toBeLessThanOrEqual(10 + 1);
+    const provider = await t.app.dataSource.getRepository(ChannelProvider).findOneByOrFail({ id: providers[0].id });
+    expect(provider.consecutiveFailures).toBe(0);
+    fake.always('meta', ok);
+    t.clock.advance(30_001);
+    await drain();
+    // The probe went through; the others were held while it was out and follow a moment later.
+    t.clock.advance(1_001);
+    await drain();
+    for (const delivery of deliveries) expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, attempts: 1 });
+  });
+
+  it('does not charge an attempt while every provider is skipped for an open circuit', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP);
+    const opened = new Date(t.clock.now().getTime() + 60_000);
+    await t.app.dataSource
+      .getRepository(ChannelProvider)
+      .update({ id: providers[0].id }, { consecutiveFailures: 3, circuitOpenUntil: opened });
+    const delivery = await enqueue(tenant);
+    for (let round = 0; round < 6; round++) await drain();
+    expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.QUEUED, attempts: 0, nextAttemptAt: opened });
+    expect(fake.received('meta')).toHaveLength(0);
   });
 
   it('does not fail over or retry a permanent error, keeping the provider code', async () => {
@@ -146,10 +198,10 @@ describe('delivery pipeline', () => {
       [
         ProviderKind.META_WHATSAPP,
         () => fake.script('meta', metaError(190, 'Access token expired', 401)),
-        DeliveryStatus.FAILED,
+        DeliveryStatus.QUEUED,
         '190',
       ],
-      [ProviderKind.FONNTE, () => fake.script('fonnte', fonnteRefusal('invalid token')), DeliveryStatus.FAILED, 'FONNTE_AUTH'],
+      [ProviderKind.FONNTE, () => fake.script('fonnte', fonnteRefusal('invalid token')), DeliveryStatus.QUEUED, 'FONNTE_AUTH'],
       [
         ProviderKind.FONNTE,
         () => fake.script('fonnte', fonnteRefusal('device disconnected')),
@@ -382,7 +434,7 @@ describe('delivery pipeline', () => {
       .getRepository(Delivery)
       .update(
         { id: delivery.id },
-        { status: DeliveryStatus.SENDING, attempts: 1, leaseUntil: new Date(t.clock.now().getTime() + 60_000) },
+        { status: DeliveryStatus.SENDING, attempts: 0, leaseUntil: new Date(t.clock.now().getTime() + 60_000) },
       );
     await drain();
     expect(fake.requests).toHaveLength(0);

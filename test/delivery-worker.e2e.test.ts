@@ -7,7 +7,7 @@ import { Delivery } from '../src/entities/delivery.entity';
 import { Role } from '../src/entities/user.entity';
 import type { Principal } from '../src/services/principal';
 import { ProviderFake } from './fakes/provider-fake';
-import { makeTenant } from './helpers/factories';
+import { makeTenant, uniquePhoneNumberId } from './helpers/factories';
 import { type TestApp, startTestApp } from './helpers/test-app';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
@@ -28,7 +28,7 @@ describe('delivery worker', () => {
       kind: ProviderKind.META_WHATSAPP,
       name: 'Meta',
       baseUrl: fake.url,
-      settings: { phoneNumberId: '1055' },
+      settings: { phoneNumberId: uniquePhoneNumberId() },
       credentials: { accessToken: 'meta-token' },
     });
     return { tenant, admin };
@@ -84,6 +84,7 @@ describe('delivery worker', () => {
           NODE_ENV: 'test',
           SEED_DEMO_DATA: 'false',
           DISPATCHER_BATCH_SIZE: '10',
+          OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1',
         },
         stdio: 'ignore',
       });

@@ -5,7 +5,7 @@ import { Tenant } from '../src/entities/tenant.entity';
 import { Role, type User } from '../src/entities/user.entity';
 import { ManualClock } from '../src/services/clock';
 import { ProviderFake } from './fakes/provider-fake';
-import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { PASSWORD, makeContact, makeTenant, makeUser, uniquePhoneNumberId } from './helpers/factories';
 import { runJob } from './helpers/jobs';
 import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
 import { until } from './helpers/wait';
@@ -392,7 +392,7 @@ describe('SLA monitoring and escalation up the hierarchy', () => {
         name: 'Meta',
         priority: 10,
         baseUrl: fake.url,
-        settings: { phoneNumberId: '1055' },
+        settings: { phoneNumberId: uniquePhoneNumberId() },
         credentials: { accessToken: 'meta-token' },
       },
     );

@@ -1,5 +1,5 @@
 /**
- * Jest on Node 20 cannot load ES-module-only packages (agenda, @agendajs/*): this
+ * Jest on Node 20 cannot load ES-module-only packages (agenda, @agendajs/*, request-filtering-agent): this
  * transform compiles their ES modules to CommonJS with TypeScript's transpiler, which
  * the project already has. The service itself loads them natively (Node >= 20.19).
  */

@@ -232,12 +232,20 @@ describe('tickets', () => {
         {},
         w.customerToken,
       );
+      // The customer sees that someone has it, not who (staff data).
       expect(startSupportConversation.ticket).toMatchObject({
         subject: 'My booking vanished',
         status: 'ASSIGNED',
-        assigneeId: w.agent.id,
+        assigneeId: null,
       });
       expect(startSupportConversation.message.authorKind).toBe('CUSTOMER');
+      const staffView = await gqlOk(
+        t.url,
+        'query ($id: ID!) { ticket(id: $id) { assigneeId } }',
+        { id: startSupportConversation.ticket.id },
+        w.adminToken,
+      );
+      expect(staffView.ticket.assigneeId).toBe(w.agent.id);
     });
   });
 

@@ -1,37 +1,46 @@
 import { ProviderKind } from '../entities/channel';
-import { createHttp, statusFailure, transportFailure } from './http';
+import { type ChannelSettings, createHttp, statusFailure, transportFailure } from './http';
 import {
   type ChannelAdapter,
   type OutboundMessage,
   type ProviderAccount,
   type SendOutcome,
   credential,
-  permanent,
-  retryable,
+  providerFault,
+  rejected,
   setting,
+  transient,
 } from './types';
 
 /**
- * Local WhatsApp gateways answer HTTP 200 with `status: false` and a free-text
- * reason. Reasons about the token or the number never fix themselves; anything
- * else (device disconnected, quota, busy) may, or another provider can carry it.
+ * Local WhatsApp gateways answer HTTP 200 with `status: false` and a free-text reason.
+ * Reasons about the account (token, quota, expired package) belong to this gateway:
+ * another provider may carry the message. A bad number never fixes itself. Anything
+ * else (device disconnected, busy) may clear up.
  */
 function classifyReason(code: string, reason: string): SendOutcome {
-  if (/token|unauthori[sz]ed|api ?key/i.test(reason)) return permanent(`${code}_AUTH`, reason);
+  if (/token|unauthori[sz]ed|api ?key/i.test(reason)) return providerFault(`${code}_AUTH`, reason);
+  if (/quota|expired|suspend|package|subscription|balance|limit reached/i.test(reason)) {
+    return providerFault(`${code}_ACCOUNT`, reason);
+  }
   if (
     /(invalid|wrong|not registered|not (a )?whatsapp).*(target|number|phone)|(target|number|phone).*(invalid|not registered)/i.test(
       reason,
     )
   ) {
-    return permanent(`${code}_INVALID_RECIPIENT`, reason);
+    return rejected(`${code}_INVALID_RECIPIENT`, reason);
   }
-  return retryable(`${code}_REFUSED`, reason);
+  return transient(`${code}_REFUSED`, reason);
 }
 
 /** Fonnte: POST https://api.fonnte.com/send, `Authorization: <token>`, form fields target and message. */
 export class FonnteAdapter implements ChannelAdapter {
   readonly kind = ProviderKind.FONNTE;
-  private readonly http = createHttp();
+  private readonly http;
+
+  constructor(settings: ChannelSettings) {
+    this.http = createHttp(settings);
+  }
 
   async send(account: ProviderAccount, message: OutboundMessage): Promise<SendOutcome> {
     try {
@@ -58,7 +67,11 @@ export class FonnteAdapter implements ChannelAdapter {
 /** Wablas: POST {server}/api/send-message, `Authorization: <token>.<secret key>`, JSON phone and message. */
 export class WablasAdapter implements ChannelAdapter {
   readonly kind = ProviderKind.WABLAS;
-  private readonly http = createHttp();
+  private readonly http;
+
+  constructor(settings: ChannelSettings) {
+    this.http = createHttp(settings);
+  }
 
   async send(account: ProviderAccount, message: OutboundMessage): Promise<SendOutcome> {
     try {
@@ -71,7 +84,7 @@ export class WablasAdapter implements ChannelAdapter {
         { headers: { Authorization: authorization } },
       );
       const data = response.data as { status?: boolean; message?: string; data?: { messages?: Array<{ id?: string }> } };
-      if (response.status >= 500 || response.status === 429) {
+      if (response.status >= 500 || [401, 403, 429].includes(response.status)) {
         return statusFailure(
           response.status,
           `WABLAS_HTTP_${response.status}`,

@@ -1,11 +1,33 @@
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
-import { MissingSettingError, type SendOutcome, permanent, retryable } from './types';
+import { AddressGuard, isRefusedAddressError } from './address-guard';
+import { type FailureKind, MissingSettingError, type SendFailure, providerFault, rejected, throttled, transient } from './types';
 
 export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
-/** One axios instance per adapter: a timeout, and every status handed back to the adapter to classify. */
-export function createHttp(timeoutMs = DEFAULT_SEND_TIMEOUT_MS): AxiosInstance {
-  return axios.create({ timeout: timeoutMs, validateStatus: () => true, maxRedirects: 0 });
+/** What every adapter's outbound connections share: the send timeout and the address guard. */
+export interface ChannelSettings {
+  sendTimeoutMs: number;
+  guard: AddressGuard;
+}
+
+export const defaultChannelSettings = (): ChannelSettings => ({
+  sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS,
+  guard: new AddressGuard(),
+});
+
+/**
+ * One axios instance per adapter: a timeout, connections only to allowed addresses, no
+ * redirects (a redirect could lead past the guard's intent), and every status handed
+ * back to the adapter to classify.
+ */
+export function createHttp(settings: ChannelSettings): AxiosInstance {
+  return axios.create({
+    timeout: settings.sendTimeoutMs,
+    validateStatus: () => true,
+    maxRedirects: 0,
+    httpAgent: settings.guard.httpAgent,
+    httpsAgent: settings.guard.httpsAgent,
+  });
 }
 
 /** Parses Retry-After (seconds or an HTTP date) into milliseconds. */
@@ -16,22 +38,35 @@ export function retryAfterMs(header: unknown, now = Date.now()): number | undefi
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Errors that never reached a provider answer: network failures and timeouts are retryable. */
-export function transportFailure(error: unknown): SendOutcome {
-  if (error instanceof MissingSettingError) return permanent('PROVIDER_MISCONFIGURED', error.message);
+/**
+ * Errors that never reached a provider answer: network failures and timeouts are
+ * transient; a refused address belongs to whatever named it (`addressFault`: the
+ * provider's base URL, or the recipient URL of a webhook).
+ */
+export function transportFailure(error: unknown, addressFault: FailureKind = 'provider'): SendFailure {
+  if (error instanceof MissingSettingError) return providerFault('PROVIDER_MISCONFIGURED', error.message);
+  if (isRefusedAddressError(error)) {
+    const fail = addressFault === 'rejected' ? rejected : providerFault;
+    return fail('ADDRESS_NOT_ALLOWED', 'The address is loopback, private or link-local; only public addresses are reached');
+  }
   if (isAxiosError(error)) {
     const timedOut = error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
-    return retryable(
+    return transient(
       timedOut ? 'TIMEOUT' : (error.code ?? 'NETWORK'),
       timedOut ? 'The provider did not answer in time' : error.message,
     );
   }
-  return retryable('NETWORK', error instanceof Error ? error.message : String(error));
+  return transient('NETWORK', error instanceof Error ? error.message : String(error));
 }
 
-/** Classification by HTTP status alone, for answers without a more specific code. */
-export function statusFailure(status: number, code: string, message: string, headers: Record<string, unknown> = {}): SendOutcome {
-  if (status === 429) return retryable(code, message, retryAfterMs(headers['retry-after']));
-  if (status >= 500 || status === 408) return retryable(code, message);
-  return permanent(code, message);
+/**
+ * Classification by HTTP status alone, for answers without a more specific code:
+ * 429 throttles, 5xx and 408 are transient, 401/402/403 belong to the provider account,
+ * anything else to the message.
+ */
+export function statusFailure(status: number, code: string, message: string, headers: Record<string, unknown> = {}): SendFailure {
+  if (status === 429) return throttled(code, message, retryAfterMs(headers['retry-after']));
+  if (status >= 500 || status === 408) return transient(code, message);
+  if (status === 401 || status === 402 || status === 403) return providerFault(code, message);
+  return rejected(code, message);
 }

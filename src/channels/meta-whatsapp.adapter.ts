@@ -1,26 +1,41 @@
 import { ProviderKind } from '../entities/channel';
-import { createHttp, retryAfterMs, statusFailure, transportFailure } from './http';
+import { type ChannelSettings, createHttp, retryAfterMs, statusFailure, transportFailure } from './http';
 import {
   type ChannelAdapter,
   type OutboundMessage,
   type ProviderAccount,
+  type SendFailure,
   type SendOutcome,
   credential,
-  permanent,
-  retryable,
+  providerFault,
+  rejected,
   setting,
+  throttled,
+  transient,
 } from './types';
 
 export const META_API_VERSION = 'v21.0';
 
 /**
- * Meta's documented error codes that clear up by themselves: throughput and pair
- * rate limits, spam rate limiting, temporary unavailability and generic errors.
- * Everything else Meta answers with a code is permanent for this message
- * (131026 undeliverable, 131047 outside the 24-hour window, 132000-132015
- * template problems, 190 expired token, 100 invalid parameter, ...).
+ * Meta's documented error codes by whose problem they are. Throughput limits (4, 80007,
+ * 130429) throttle the phone number. Temporary trouble (1, 2, 131000, 131016, 133004) and
+ * the per-recipient pair rate limit (131056) and spam limit (131048) clear up by
+ * themselves. The account's own (0 and 190 credentials, 3 and 10 and 200-299 permissions,
+ * 368 policy block, 131031 account locked, 131042 payment, 131045 certificate, 133010
+ * number not registered) leave other providers able to carry the message. Everything else
+ * (131026 undeliverable, 131047 outside the 24-hour window, 132000-132015 template
+ * problems, 100 invalid parameter, ...) is about this message and is final.
  */
-const RETRYABLE_CODES = new Set([1, 2, 4, 80007, 130429, 131000, 131048, 131056, 133004]);
+const THROTTLE_CODES = new Set([4, 80007, 130429]);
+const TRANSIENT_CODES = new Set([1, 2, 131000, 131016, 131048, 131056, 133004]);
+const ACCOUNT_CODES = new Set([0, 3, 10, 190, 368, 131031, 131042, 131045, 133010]);
+
+function classifyMetaError(code: number, text: string, retryAfter: number | undefined): SendFailure {
+  if (THROTTLE_CODES.has(code)) return throttled(String(code), text, retryAfter);
+  if (TRANSIENT_CODES.has(code)) return transient(String(code), text, retryAfter);
+  if (ACCOUNT_CODES.has(code) || (code >= 200 && code < 300)) return providerFault(String(code), text);
+  return rejected(String(code), text);
+}
 
 interface MetaError {
   error?: { message?: string; code?: number; error_subcode?: number; error_data?: { details?: string } };
@@ -29,7 +44,11 @@ interface MetaError {
 /** Meta WhatsApp Cloud API: POST /{version}/{phone-number-id}/messages with a bearer token. */
 export class MetaWhatsAppAdapter implements ChannelAdapter {
   readonly kind = ProviderKind.META_WHATSAPP;
-  private readonly http = createHttp();
+  private readonly http;
+
+  constructor(settings: ChannelSettings) {
+    this.http = createHttp(settings);
+  }
 
   async send(account: ProviderAccount, message: OutboundMessage): Promise<SendOutcome> {
     try {
@@ -64,15 +83,13 @@ export class MetaWhatsAppAdapter implements ChannelAdapter {
         const id = (response.data as { messages?: Array<{ id?: string }> }).messages?.[0]?.id;
         return id
           ? { ok: true, providerMessageId: id }
-          : retryable('META_NO_MESSAGE_ID', 'Meta accepted the request but returned no message id');
+          : transient('META_NO_MESSAGE_ID', 'Meta accepted the request but returned no message id');
       }
       const error = (response.data as MetaError).error;
       if (error?.code === undefined)
         return statusFailure(response.status, `HTTP_${response.status}`, 'Meta answered without an error body', response.headers);
       const text = [error.message, error.error_data?.details].filter(Boolean).join(': ');
-      return RETRYABLE_CODES.has(error.code)
-        ? retryable(String(error.code), text, retryAfterMs(response.headers['retry-after']))
-        : permanent(String(error.code), text);
+      return classifyMetaError(error.code, text, retryAfterMs(response.headers['retry-after']));
     } catch (error) {
       return transportFailure(error);
     }

@@ -1,24 +1,33 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { ProviderKind } from '../entities/channel';
-import { DEFAULT_SEND_TIMEOUT_MS } from './http';
+import { AddressNotAllowedError } from './address-guard';
+import type { ChannelSettings } from './http';
 import {
   type ChannelAdapter,
   type OutboundMessage,
   type ProviderAccount,
   type SendOutcome,
   MissingSettingError,
-  permanent,
-  retryable,
+  providerFault,
+  rejected,
   setting,
+  transient,
 } from './types';
 
-/** E-mail over SMTP with nodemailer; 5xx replies are permanent, 4xx and connection errors retryable. */
+/**
+ * E-mail over SMTP with nodemailer: 5xx replies refuse the message, refused credentials
+ * belong to the account, 4xx and connection errors are transient. The mail server's
+ * address is checked by the address guard before each send.
+ */
 export class SmtpAdapter implements ChannelAdapter {
   readonly kind = ProviderKind.SMTP;
   private readonly transports = new Map<string, Transporter>();
 
+  constructor(private readonly settings: ChannelSettings) {}
+
   async send(account: ProviderAccount, message: OutboundMessage): Promise<SendOutcome> {
     try {
+      await this.settings.guard.assertHostAllowed(setting(account, 'host'));
       const info = await this.transport(account).sendMail({
         from: setting(account, 'from'),
         to: message.to,
@@ -28,11 +37,12 @@ export class SmtpAdapter implements ChannelAdapter {
       });
       return { ok: true, providerMessageId: info.messageId };
     } catch (error) {
-      if (error instanceof MissingSettingError) return permanent('PROVIDER_MISCONFIGURED', error.message);
+      if (error instanceof MissingSettingError) return providerFault('PROVIDER_MISCONFIGURED', error.message);
+      if (error instanceof AddressNotAllowedError) return providerFault('ADDRESS_NOT_ALLOWED', error.message);
       const { responseCode, code, message: text } = error as { responseCode?: number; code?: string; message?: string };
-      if (responseCode && responseCode >= 500) return permanent(`SMTP_${responseCode}`, text ?? 'Refused by the mail server');
-      if (code === 'EAUTH') return permanent('SMTP_AUTH', text ?? 'The mail server refused the credentials');
-      return retryable(responseCode ? `SMTP_${responseCode}` : (code ?? 'SMTP'), text ?? 'The mail server is unavailable');
+      if (code === 'EAUTH') return providerFault('SMTP_AUTH', text ?? 'The mail server refused the credentials');
+      if (responseCode && responseCode >= 500) return rejected(`SMTP_${responseCode}`, text ?? 'Refused by the mail server');
+      return transient(responseCode ? `SMTP_${responseCode}` : (code ?? 'SMTP'), text ?? 'The mail server is unavailable');
     }
   }
 
@@ -48,9 +58,9 @@ export class SmtpAdapter implements ChannelAdapter {
         auth: account.credentials.username
           ? { user: account.credentials.username, pass: account.credentials.password }
           : undefined,
-        connectionTimeout: DEFAULT_SEND_TIMEOUT_MS,
-        greetingTimeout: DEFAULT_SEND_TIMEOUT_MS,
-        socketTimeout: DEFAULT_SEND_TIMEOUT_MS,
+        connectionTimeout: this.settings.sendTimeoutMs,
+        greetingTimeout: this.settings.sendTimeoutMs,
+        socketTimeout: this.settings.sendTimeoutMs,
         ignoreTLS: account.settings.ignoreTLS === true,
       });
       this.transports.set(key, transport);

@@ -20,27 +20,45 @@ export interface ProviderAccount {
 }
 
 /**
- * The outcome of one send, returned as a value: expected failures are not thrown.
- * `retryable` failures may succeed later or through another provider; the others
- * (invalid recipient, unapproved template, bad credentials) never will.
+ * Whose problem a failed send is, which decides what the dispatcher does next:
+ * - `rejected`: the message or its recipient (invalid number, template refused): no
+ *   provider will ever carry it, so the delivery fails at once;
+ * - `provider`: this provider account (revoked or expired credentials, suspended account,
+ *   exhausted quota, misconfiguration): the next provider, with its own credentials, may;
+ * - `transient`: may clear up by itself (timeouts, network, 5xx): the next provider now,
+ *   this one later;
+ * - `throttled`: the provider asked us to slow down (429, Retry-After): it is paused until
+ *   then and the message is not charged an attempt for it.
  */
-export type SendOutcome =
-  | { ok: true; providerMessageId: string }
-  | { ok: false; retryable: boolean; code: string; message: string; retryAfterMs?: number };
+export type FailureKind = 'rejected' | 'provider' | 'transient' | 'throttled';
+
+export interface SendFailure {
+  ok: false;
+  kind: FailureKind;
+  code: string;
+  message: string;
+  retryAfterMs?: number;
+}
+
+/** The outcome of one send, returned as a value: expected failures are not thrown. */
+export type SendOutcome = { ok: true; providerMessageId: string } | SendFailure;
 
 export interface ChannelAdapter {
   readonly kind: ProviderKind;
   send(account: ProviderAccount, message: OutboundMessage): Promise<SendOutcome>;
 }
 
-export const permanent = (code: string, message: string): SendOutcome => ({ ok: false, retryable: false, code, message });
-export const retryable = (code: string, message: string, retryAfterMs?: number): SendOutcome => ({
-  ok: false,
-  retryable: true,
-  code,
-  message,
-  retryAfterMs,
-});
+const failure =
+  (kind: FailureKind) =>
+  (code: string, message: string, retryAfterMs?: number): SendFailure => ({ ok: false, kind, code, message, retryAfterMs });
+
+export const rejected = failure('rejected');
+export const providerFault = failure('provider');
+export const transient = failure('transient');
+export const throttled = failure('throttled');
+
+/** Whether the message may still go out, later or through another provider. */
+export const isRetryable = (outcome: SendFailure): boolean => outcome.kind !== 'rejected';
 
 export function setting(account: ProviderAccount, name: string): string {
   const value = account.settings[name];

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { ProviderKind } from '../entities/channel';
-import { createHttp, statusFailure, transportFailure } from './http';
+import { type ChannelSettings, createHttp, statusFailure, transportFailure } from './http';
 import { type ChannelAdapter, type OutboundMessage, type ProviderAccount, type SendOutcome, credential } from './types';
 
 export const SIGNATURE_HEADER = 'X-Notify-Signature';
@@ -14,7 +14,11 @@ export function signWebhook(secret: string, timestamp: string, rawBody: string):
 /** Generic outbound webhook: a JSON POST to the recipient URL, signed over the raw body and a timestamp. */
 export class WebhookAdapter implements ChannelAdapter {
   readonly kind = ProviderKind.WEBHOOK;
-  private readonly http = createHttp();
+  private readonly http;
+
+  constructor(settings: ChannelSettings) {
+    this.http = createHttp(settings);
+  }
 
   async send(account: ProviderAccount, message: OutboundMessage): Promise<SendOutcome> {
     try {
@@ -42,7 +46,8 @@ export class WebhookAdapter implements ChannelAdapter {
         response.headers,
       );
     } catch (error) {
-      return transportFailure(error);
+      // The URL is the recipient: a refused address ends this message, not the provider.
+      return transportFailure(error, 'rejected');
     }
   }
 }

@@ -6,9 +6,14 @@ import { createLogger } from '../logger';
 import { DomainError } from '../services/errors';
 import { servicesFor } from '../app';
 
-const USAGE = 'Usage: npm run create-admin -- --tenant <slug> --email <address> [--name "Full Name"] [--tenant-name "Company"]';
+const USAGE =
+  'Usage: npm run create-admin -- --tenant <slug> --email <address> [--name "Full Name"] [--tenant-name "Company"] [--platform-admin]';
 
-/** Creates a tenant (when new) and an admin in it, and prints the admin's one-time password once. */
+/**
+ * Creates a tenant (when new) and an admin in it, and prints the admin's one-time password once.
+ * `--platform-admin` makes the admin a platform super-admin (or grants an existing user that right):
+ * the only way to get it, so no tenant's API can.
+ */
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -16,6 +21,7 @@ async function main(): Promise<void> {
       email: { type: 'string' },
       name: { type: 'string' },
       'tenant-name': { type: 'string' },
+      'platform-admin': { type: 'boolean', default: false },
     },
   });
   if (!values.tenant || !values.email) {
@@ -33,9 +39,13 @@ async function main(): Promise<void> {
       tenantName: values['tenant-name'],
       email: values.email,
       name: values.name,
+      platformAdmin: values['platform-admin'],
     });
+    const rights = user.platformAdmin ? ' with platform super-admin rights' : '';
     process.stdout.write(
-      `Admin ${user.email} created in tenant ${values.tenant}.\nOne-time password (shown only now): ${password}\n`,
+      password
+        ? `Admin ${user.email} created in tenant ${values.tenant}${rights}.\nOne-time password (shown only now): ${password}\n`
+        : `${user.email} in tenant ${values.tenant} now has platform super-admin rights.\n`,
     );
   } finally {
     await dataSource.destroy();

@@ -7,6 +7,7 @@ import { TenantOwned } from './tenant-owned';
 @ObjectType({ description: 'A configured provider account that carries messages of one channel.' })
 @Entity('channel_provider')
 @Index('channel_provider_tenant_channel_idx', ['tenantId', 'channel', 'priority'])
+@Index('channel_provider_inbound_identity_key', ['inboundIdentity'], { unique: true, where: `"inboundIdentity" IS NOT NULL` })
 export class ChannelProvider extends TenantOwned {
   @Field(() => ProviderKind, { description: 'Which provider API it speaks.' })
   @Column({ type: 'enum', enum: ProviderKind, enumName: 'provider_kind' })
@@ -45,6 +46,13 @@ export class ChannelProvider extends TenantOwned {
   })
   @Column({ type: 'jsonb', default: {} })
   settings!: Record<string, unknown>;
+
+  /**
+   * The identity that routes inbound traffic to this provider's tenant (`meta:<phone number id>`,
+   * `whatsapp-device:<digits>`), unique across all tenants: a second claim is refused.
+   */
+  @Column({ type: 'varchar', length: 120, nullable: true })
+  inboundIdentity!: string | null;
 
   /** AES-256-GCM ciphertext of the credentials JSON; write-only over the API. */
   @Column({ type: 'text', default: '' })

@@ -4,6 +4,29 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } 
 import { Delivery } from './delivery.entity';
 import { Tenant } from './tenant.entity';
 
+/** The steps of a delivery's history. */
+export enum DeliveryEventType {
+  QUEUED = 'queued',
+  SENT = 'sent',
+  DELIVERED = 'delivered',
+  READ = 'read',
+  FAILED = 'failed',
+  /** A provider failed and the next one was tried in the same attempt. */
+  FAILOVER = 'failover',
+  /** The last provider of an attempt failed. */
+  ATTEMPT_FAILED = 'attempt_failed',
+  /** Providers were skipped: their circuit was open or they asked to slow down. */
+  PROVIDER_SKIPPED = 'circuit_open',
+  /** A provider asked to slow down (429); it is paused until its Retry-After. */
+  THROTTLED = 'throttled',
+  /** Not sent now and not charged an attempt: tried again when a provider can take it. */
+  DEFERRED = 'deferred',
+  RETRY_SCHEDULED = 'retry_scheduled',
+  DEAD = 'dead',
+  CANCELLED = 'cancelled',
+  RESENT = 'resent',
+}
+
 /** Append-only: one row per step of a delivery (queued, sending, sent, failover, retry, webhook statuses...). */
 @ObjectType({ description: 'One step in the history of a delivery.' })
 @Entity('delivery_event')
@@ -29,7 +52,7 @@ export class DeliveryEvent {
 
   @Field({
     description:
-      'What happened: queued, sending, sent, delivered, read, failed, failover, retry_scheduled, dead, cancelled, resent.',
+      'What happened: queued, sent, delivered, read, failed, failover, attempt_failed, circuit_open, throttled, deferred, retry_scheduled, dead, cancelled, resent.',
   })
   @Column({ type: 'varchar', length: 30 })
   type!: string;

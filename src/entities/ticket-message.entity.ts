@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, UseMiddleware, registerEnumType } from 'type-graphql';
+import { STAFF_ONLY_NOTE, StaffOnly } from '../schema/staff-only';
 import { Contact } from './contact.entity';
 import { TenantOwned } from './tenant-owned';
 import { Ticket } from './ticket.entity';
@@ -51,7 +52,8 @@ export class TicketMessage extends TenantOwned {
   @Column({ type: 'enum', enum: MessageAuthorKind, enumName: 'message_author_kind' })
   authorKind!: MessageAuthorKind;
 
-  @Field(() => ID, { nullable: true, description: 'Staff author, when staff wrote it.' })
+  @Field(() => ID, { nullable: true, description: 'Staff author, when staff wrote it.' + STAFF_ONLY_NOTE })
+  @UseMiddleware(StaffOnly)
   @Column({ type: 'uuid', nullable: true })
   authorUserId!: string | null;
 

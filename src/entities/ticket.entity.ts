@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, UseMiddleware, registerEnumType } from 'type-graphql';
+import { STAFF_ONLY_NOTE, StaffOnly } from '../schema/staff-only';
 import { Contact } from './contact.entity';
 import { TenantOwned } from './tenant-owned';
 import { User } from './user.entity';
@@ -115,7 +116,8 @@ export class Ticket extends TenantOwned {
   @JoinColumn({ name: 'requesterId' })
   requester?: Contact;
 
-  @Field(() => ID, { nullable: true, description: 'Id of the staff user working the ticket.' })
+  @Field(() => ID, { nullable: true, description: 'Id of the staff user working the ticket.' + STAFF_ONLY_NOTE })
+  @UseMiddleware(StaffOnly)
   @Column({ type: 'uuid', nullable: true })
   assigneeId!: string | null;
 
@@ -123,27 +125,39 @@ export class Ticket extends TenantOwned {
   @JoinColumn({ name: 'assigneeId' })
   assignee?: User | null;
 
-  @Field({ description: 'When the first public staff reply is due.' })
+  @Field(() => Date, { nullable: true, description: 'When the first public staff reply is due.' + STAFF_ONLY_NOTE })
+  @UseMiddleware(StaffOnly)
   @Column({ type: 'timestamptz' })
   firstResponseDueAt!: Date;
 
-  @Field({ description: 'When the ticket must be resolved.' })
+  @Field(() => Date, { nullable: true, description: 'When the ticket must be resolved.' + STAFF_ONLY_NOTE })
+  @UseMiddleware(StaffOnly)
   @Column({ type: 'timestamptz' })
   resolutionDueAt!: Date;
 
-  @Field(() => Date, { nullable: true, description: 'When the SLA monitor found the first response overdue.' })
+  @Field(() => Date, { nullable: true, description: 'When the SLA monitor found the first response overdue.' + STAFF_ONLY_NOTE })
+  @UseMiddleware(StaffOnly)
   @Column({ type: 'timestamptz', nullable: true })
   firstResponseBreachedAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the SLA monitor found the resolution overdue.' })
+  @Field(() => Date, { nullable: true, description: 'When the SLA monitor found the resolution overdue.' + STAFF_ONLY_NOTE })
+  @UseMiddleware(StaffOnly)
   @Column({ type: 'timestamptz', nullable: true })
   resolutionBreachedAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When supervisors were last warned that a due time is near.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When supervisors were last warned that a due time is near.' + STAFF_ONLY_NOTE,
+  })
+  @UseMiddleware(StaffOnly)
   @Column({ type: 'timestamptz', nullable: true })
   slaWarnedAt!: Date | null;
 
-  @Field(() => Int, { description: 'Highest escalation level the ticket has reached (0: not escalated).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Highest escalation level the ticket has reached (0: not escalated).' + STAFF_ONLY_NOTE,
+  })
+  @UseMiddleware(StaffOnly)
   @Column({ type: 'smallint', default: 0 })
   escalationLevel!: number;
 

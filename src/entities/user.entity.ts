@@ -89,6 +89,13 @@ export class User extends TenantOwned {
   @Column({ type: 'timestamptz', nullable: true })
   lastAssignedAt!: Date | null;
 
+  /**
+   * A platform super-admin may read deliveries and statistics of every tenant. Only the
+   * `create-admin --platform-admin` command sets it: no API operation of any tenant can.
+   */
+  @Column({ type: 'boolean', default: false })
+  platformAdmin!: boolean;
+
   @Field({ description: 'False for users who may no longer sign in.' })
   @Column({ type: 'boolean', default: true })
   active!: boolean;

@@ -4,6 +4,7 @@ import { EmergencyGroups1795321861016 } from './1795321861016-EmergencyGroups';
 import { InboundMessages1795322150149 } from './1795322150149-InboundMessages';
 import { SlaEscalations1795324570621 } from './1795324570621-SlaEscalations';
 import { AgendaJobs1795324570622 } from './1795324570622-AgendaJobs';
+import { PlatformAdminsAndInboundIdentity1795400000000 } from './1795400000000-PlatformAdminsAndInboundIdentity';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   InboundMessages1795322150149,
   SlaEscalations1795324570621,
   AgendaJobs1795324570622,
+  PlatformAdminsAndInboundIdentity1795400000000,
 ];

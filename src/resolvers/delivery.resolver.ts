@@ -1,5 +1,6 @@
 import { filter, pipe } from '@graphql-yoga/subscription';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { isRetryable } from '../channels/types';
 import { Channel } from '../entities/channel';
 import { ChannelProvider } from '../entities/channel-provider.entity';
 import { Contact } from '../entities/contact.entity';
@@ -21,6 +22,7 @@ import {
   EmergencyAlert,
   ProviderInput,
   ProviderTestResult,
+  SendFailureKind,
   SendMessageInput,
   TemplateInput,
 } from '../schema/delivery.types';
@@ -233,8 +235,15 @@ export class ChannelProviderResolver {
   ): Promise<ProviderTestResult> {
     const outcome = await services.messaging.testProvider(principal, id, to, 'Test message from Notify Desk');
     return outcome.ok
-      ? { ok: true, providerMessageId: outcome.providerMessageId, code: null, message: null, retryable: null }
-      : { ok: false, providerMessageId: null, code: outcome.code, message: outcome.message, retryable: outcome.retryable };
+      ? { ok: true, providerMessageId: outcome.providerMessageId, code: null, message: null, retryable: null, failureKind: null }
+      : {
+          ok: false,
+          providerMessageId: null,
+          code: outcome.code,
+          message: outcome.message,
+          retryable: isRetryable(outcome),
+          failureKind: outcome.kind as SendFailureKind,
+        };
   }
 
   @FieldResolver(() => Boolean, { description: 'Whether credentials are stored (they are never shown).' })

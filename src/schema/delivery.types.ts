@@ -296,6 +296,26 @@ export class ProviderInput {
   credentials?: Record<string, string> | null;
 }
 
+export enum SendFailureKind {
+  REJECTED = 'rejected',
+  PROVIDER = 'provider',
+  TRANSIENT = 'transient',
+  THROTTLED = 'throttled',
+}
+
+registerEnumType(SendFailureKind, {
+  name: 'SendFailureKind',
+  description: 'Whose problem a failed send is, which decides what the dispatcher does next.',
+  valuesConfig: {
+    REJECTED: { description: 'The message or recipient (invalid number, refused template): it fails at once.' },
+    PROVIDER: {
+      description: 'This provider account (revoked token, suspended account, quota): the next provider is tried.',
+    },
+    TRANSIENT: { description: 'May clear up (timeout, network, 5xx): the next provider now, this one later.' },
+    THROTTLED: { description: 'The provider asked to slow down (429): paused until its Retry-After, no attempt charged.' },
+  },
+});
+
 @ObjectType({ description: 'What a provider answered to a test message.' })
 export class ProviderTestResult {
   @Field({ description: 'True when the provider accepted the message.' })
@@ -310,8 +330,14 @@ export class ProviderTestResult {
   @Field(() => String, { nullable: true, description: 'Error text.' })
   message!: string | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Whether the error may clear up by itself.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Whether the message could still go out: later, or through another provider.',
+  })
   retryable!: boolean | null;
+
+  @Field(() => SendFailureKind, { nullable: true, description: 'Whose problem the error is.' })
+  failureKind!: SendFailureKind | null;
 }
 
 @ObjectType({ description: 'A test recipient of one channel.' })

@@ -33,6 +33,8 @@ export class EscalationTargetType {
   role?: Role | null;
 
   @Field(() => ID, { nullable: true, description: 'USER: the user.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a user id' })
   userId?: string | null;
 }
 

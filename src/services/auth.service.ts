@@ -11,8 +11,6 @@ import { SignInThrottle } from './sign-in-throttle';
 
 export interface AuthSettings {
   jwtSecret: string;
-  /** Lower-case e-mail addresses of platform super-admins. */
-  platformAdmins?: string[];
   accessTokenTtlSeconds: number;
   customerTokenTtlSeconds: number;
 }
@@ -122,7 +120,7 @@ export class AuthService {
       userId: user.id,
       role: user.role,
       name: user.name,
-      platformAdmin: this.settings.platformAdmins?.includes(user.email) ?? false,
+      platformAdmin: user.platformAdmin,
       expiresAt: new Date(claims.exp * 1000),
     };
   }

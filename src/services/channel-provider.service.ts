@@ -1,10 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { verifyCallbackToken } from '../channels/gateway-webhooks';
+import { type AddressGuard, AddressNotAllowedError } from '../channels/address-guard';
 import type { ProviderAccount } from '../channels/types';
-import { CHANNEL_OF, type Channel, type ProviderKind } from '../entities/channel';
+import { CHANNEL_OF, type Channel, ProviderKind } from '../entities/channel';
 import { ChannelProvider } from '../entities/channel-provider.entity';
 import type { Clock } from './clock';
-import { badInput, notFound } from './errors';
+import { badInput, conflict, notFound } from './errors';
 import type { Principal } from './principal';
 import type { SecretBox } from './secret-box';
 import { returningRows } from './sql';
@@ -37,6 +38,7 @@ export class ChannelProviderService {
     private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
+    private readonly guard: AddressGuard,
     private readonly circuit: CircuitSettings,
   ) {}
 
@@ -55,7 +57,8 @@ export class ChannelProviderService {
 
   async create(actor: Principal, input: ProviderInput): Promise<ChannelProvider> {
     const repository = this.dataSource.getRepository(ChannelProvider);
-    return repository.save(
+    return this.saveClaimingIdentity(
+      actor,
       repository.create({
         tenantId: actor.tenantId,
         kind: input.kind,
@@ -72,6 +75,49 @@ export class ChannelProviderService {
     );
   }
 
+  /** Refuses a base URL, webhook URL or mail server on a loopback, private or link-local address. */
+  private async assertReachable(provider: ChannelProvider): Promise<void> {
+    const checks: Array<[string, () => Promise<void>]> = [];
+    if (provider.baseUrl) checks.push(['baseUrl', () => this.guard.assertUrlAllowed(provider.baseUrl!)]);
+    const { url, host, serverUrl } = provider.settings;
+    if (typeof url === 'string') checks.push(['settings.url', () => this.guard.assertUrlAllowed(url)]);
+    if (typeof serverUrl === 'string') checks.push(['settings.serverUrl', () => this.guard.assertUrlAllowed(serverUrl)]);
+    if (typeof host === 'string') checks.push(['settings.host', () => this.guard.assertHostAllowed(host)]);
+    for (const [field, check] of checks) {
+      try {
+        await check();
+      } catch (error) {
+        if (error instanceof AddressNotAllowedError) throw badInput(error.message, field);
+        throw error;
+      }
+    }
+  }
+
+  /** The provider whose inbound identity (e.g. `meta:<phone number id>`) routes a message, in whichever tenant. */
+  findByInboundIdentity(identity: string): Promise<ChannelProvider | null> {
+    return this.dataSource.getRepository(ChannelProvider).findOneBy({ inboundIdentity: identity });
+  }
+
+  /**
+   * Saves the provider with the inbound identity its settings claim. One identity belongs
+   * to one provider of one tenant: a second claim is CONFLICT, checked first for a clear
+   * message and enforced by a unique index against races.
+   */
+  private async saveClaimingIdentity(actor: Principal, provider: ChannelProvider): Promise<ChannelProvider> {
+    await this.assertReachable(provider);
+    provider.inboundIdentity = inboundIdentityOf(provider.kind, provider.settings);
+    if (provider.inboundIdentity) {
+      const holder = await this.findByInboundIdentity(provider.inboundIdentity);
+      if (holder && holder.id !== provider.id) throw identityTaken(provider, holder.tenantId === actor.tenantId ? holder : null);
+    }
+    try {
+      return await this.dataSource.getRepository(ChannelProvider).save(provider);
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw identityTaken(provider, null);
+      throw error;
+    }
+  }
+
   async update(actor: Principal, id: string, input: Partial<ProviderInput>): Promise<ChannelProvider> {
     const provider = await this.get(actor, id);
     if (input.kind && input.kind !== provider.kind)
@@ -85,7 +131,7 @@ export class ChannelProviderService {
     if (input.settings) provider.settings = input.settings;
     // Credentials are replaced whole or left alone; they are never read back.
     if (input.credentials) provider.credentials = this.secrets.seal(input.credentials);
-    return this.dataSource.getRepository(ChannelProvider).save(provider);
+    return this.saveClaimingIdentity(actor, provider);
   }
 
   async remove(actor: Principal, id: string): Promise<boolean> {
@@ -153,6 +199,21 @@ export class ChannelProviderService {
     provider.circuitOpenUntil = null;
   }
 
+  /**
+   * A provider that asked us to slow down (429) is skipped until `until`, without counting
+   * a failure: it is healthy, only busy. One probe goes through after that, as after a cool-down.
+   */
+  async pause(provider: ChannelProvider, until: Date): Promise<void> {
+    const rows = returningRows<{ circuitOpenUntil: Date | null }>(
+      await this.dataSource.query(
+        `UPDATE channel_provider SET "circuitOpenUntil" = GREATEST(coalesce("circuitOpenUntil", $2), $2) WHERE id = $1
+      RETURNING "circuitOpenUntil"`,
+        [provider.id, until],
+      ),
+    );
+    if (rows[0]) provider.circuitOpenUntil = rows[0].circuitOpenUntil;
+  }
+
   /** Counts a provider failure; at the threshold the circuit opens for the cool-down. */
   async recordFailure(provider: ChannelProvider): Promise<void> {
     const now = this.clock.now();
@@ -168,6 +229,30 @@ export class ChannelProviderService {
     );
     if (rows[0]) Object.assign(provider, rows[0]);
   }
+}
+
+/**
+ * The identity that routes inbound traffic to a provider: Meta's phone number id, or the
+ * WhatsApp number of a gateway's device (setting `device`). Other kinds route nothing inbound.
+ */
+export function inboundIdentityOf(kind: ProviderKind, settings: Record<string, unknown>): string | null {
+  const text = (name: string) =>
+    typeof settings[name] === 'string' || typeof settings[name] === 'number' ? String(settings[name]).trim() : '';
+  if (kind === ProviderKind.META_WHATSAPP) return text('phoneNumberId') ? `meta:${text('phoneNumberId')}` : null;
+  if (kind === ProviderKind.FONNTE || kind === ProviderKind.WABLAS) {
+    const digits = text('device').replace(/\D/g, '');
+    return digits ? `whatsapp-device:${digits}` : null;
+  }
+  return null;
+}
+
+function identityTaken(provider: ChannelProvider, ownHolder: ChannelProvider | null) {
+  const what = provider.kind === ProviderKind.META_WHATSAPP ? 'WhatsApp phone number id' : 'WhatsApp device number';
+  return conflict(
+    ownHolder
+      ? `This ${what} is already used by your provider "${ownHolder.name}": update that provider (e.g. its credentials) instead`
+      : `This ${what} is registered to another organisation; a number can belong to one organisation only`,
+  );
 }
 
 function normalizeBaseUrl(url: string | null | undefined): string | null {

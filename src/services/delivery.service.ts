@@ -1,9 +1,11 @@
+import { type AddressGuard, AddressNotAllowedError } from '../channels/address-guard';
 import { type DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
 import { Channel, DeliveryStatus } from '../entities/channel';
 import { Contact } from '../entities/contact.entity';
 import { DeliveryEvent } from '../entities/delivery-event.entity';
 import { Delivery, type MetaTemplateMessage } from '../entities/delivery.entity';
 import { MessageTemplate } from '../entities/message-template.entity';
+import { Ticket } from '../entities/ticket.entity';
 import { User } from '../entities/user.entity';
 import type { Clock } from './clock';
 import { DomainError, ErrorCode, badInput, notFound } from './errors';
@@ -93,6 +95,7 @@ export class DeliveryService {
     private readonly transactor: Transactor,
     private readonly live: LiveEvents,
     private readonly clock: Clock,
+    private readonly guard: AddressGuard,
     private readonly maxAttempts: number,
   ) {}
 
@@ -102,12 +105,21 @@ export class DeliveryService {
    * missing variable or a bad address is an error and queues nothing; an opted-out
    * contact gets a cancelled delivery that records why.
    */
-  async enqueue(tenantId: string, input: EnqueueInput, uow?: UnitOfWork): Promise<Delivery> {
-    if (!uow) return this.transactor.run((own) => this.enqueue(tenantId, input, own));
+  async enqueue(tenantId: string, input: EnqueueInput, uow?: UnitOfWork, checked = false): Promise<Delivery> {
+    if (!uow) {
+      // Resolved before the transaction where possible: a slow DNS answer should not hold a connection.
+      await this.assertWebhookReachable(input);
+      return this.transactor.run((own) => this.enqueue(tenantId, input, own, true));
+    }
+    if (!checked) await this.assertWebhookReachable(input);
     const { manager } = uow;
     const existing = await manager.findOneBy(Delivery, { tenantId, idempotencyKey: input.idempotencyKey });
     if (existing) return existing;
 
+    // Every reference must resolve in this tenant: another tenant's id is as unknown as a made-up one.
+    if (input.ticketId && !(await manager.existsBy(Ticket, { id: input.ticketId, tenantId }))) {
+      throw notFound('Ticket', input.ticketId);
+    }
     const { recipient, contact, user } = await this.resolveRecipient(manager, tenantId, input);
     const content = await this.render(manager, tenantId, input, { contact, user });
     const now = this.clock.now();
@@ -158,6 +170,18 @@ export class DeliveryService {
     if (!optedOut) await manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
     this.publish(uow, delivery);
     return delivery;
+  }
+
+  /** A webhook URL must not point at a loopback, private or link-local address (checked again at connect time). */
+  private async assertWebhookReachable(input: EnqueueInput): Promise<void> {
+    if (input.channel !== Channel.WEBHOOK || !input.to) return;
+    assertAddress(input.channel, input.to.trim());
+    try {
+      await this.guard.assertUrlAllowed(input.to.trim());
+    } catch (error) {
+      if (error instanceof AddressNotAllowedError) throw badInput(error.message, 'to');
+      throw error;
+    }
   }
 
   /** Figures over [from, to) for one tenant, or all tenants when tenantId is null. */

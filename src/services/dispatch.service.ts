@@ -1,9 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { AdapterRegistry } from '../channels';
 import type { RateLimiter } from '../channels/rate-limiter';
-import type { OutboundMessage, SendOutcome } from '../channels/types';
+import type { OutboundMessage, SendFailure, SendOutcome } from '../channels/types';
 import { DeliveryStatus } from '../entities/channel';
 import type { ChannelProvider } from '../entities/channel-provider.entity';
+import { DeliveryEventType } from '../entities/delivery-event.entity';
 import { Delivery } from '../entities/delivery.entity';
 import { Tenant } from '../entities/tenant.entity';
 import type { ChannelProviderService } from './channel-provider.service';
@@ -15,30 +16,76 @@ export interface DispatchSettings {
   batchSize: number;
   leaseMs: number;
   backoffBaseMs: number;
-  /** Sends in flight at once within a batch; per-provider pacing still applies. */
+  /** Sends in flight at once within one `dispatchBatch`. */
   concurrency: number;
+  /** Sends in flight at once to one provider from this process; a provider with recent failures gets one. */
+  providerMaxInFlight: number;
+  /** How much later a delivery is tried again when its provider has no room (this is not an attempt). */
+  busyRetryMs: number;
+  /** How long a provider that answered 429 without Retry-After is paused. */
+  throttlePauseMs: number;
 }
 
 export interface BatchResult {
   claimed: number;
   sent: number;
   retried: number;
+  deferred: number;
   failed: number;
   dead: number;
   cancelled: number;
 }
 
-type Outcome = 'sent' | 'retried' | 'failed' | 'dead' | 'cancelled';
+export type Outcome = 'sent' | 'retried' | 'deferred' | 'failed' | 'dead' | 'cancelled';
+
+const STATUS_OF: Record<Outcome, DeliveryStatus> = {
+  sent: DeliveryStatus.SENT,
+  retried: DeliveryStatus.QUEUED,
+  deferred: DeliveryStatus.QUEUED,
+  failed: DeliveryStatus.FAILED,
+  dead: DeliveryStatus.DEAD,
+  cancelled: DeliveryStatus.CANCELLED,
+};
+
+const EVENT_OF: Record<Outcome, DeliveryEventType> = {
+  sent: DeliveryEventType.SENT,
+  retried: DeliveryEventType.RETRY_SCHEDULED,
+  deferred: DeliveryEventType.DEFERRED,
+  failed: DeliveryEventType.FAILED,
+  dead: DeliveryEventType.DEAD,
+  cancelled: DeliveryEventType.CANCELLED,
+};
+
+interface Tried {
+  provider: ChannelProvider;
+  outcome: SendFailure;
+}
+
+interface HistoryStep {
+  type: DeliveryEventType;
+  providerId: string | null;
+  providerCode: string | null;
+  message: string | null;
+}
+
+/** Tenants and provider lists are read at most once a second per process, and shared by concurrent sends. */
+const LOOKUP_TTL_MS = 1000;
 
 /**
- * The dispatcher's work, one batch at a time: claim due deliveries with
- * FOR UPDATE SKIP LOCKED (so any number of workers can run), apply test mode, try
- * the channel's providers in priority order (failing over on retryable errors and
- * open circuits, pacing each provider), and record the outcome. A claim is a lease:
- * a worker that dies mid-send leaves rows in `sending`, which the next claim takes
- * back once the lease has run out.
+ * The dispatcher's work: claim due deliveries with FOR UPDATE SKIP LOCKED (so any number
+ * of workers can run), apply test mode, try the channel's providers in priority order
+ * and record the outcome. A claim is a lease: a worker that dies mid-send leaves rows in
+ * `sending`, which a later claim takes back once the lease has run out.
+ *
+ * Only real sends count as attempts. A provider whose circuit is open is skipped; one
+ * that asks to slow down (429) is paused until its Retry-After; a provider with no room
+ * (its in-flight limit reached, e.g. because it hangs) holds back only its own messages.
+ * When nothing was really sent the delivery is deferred, not charged an attempt.
  */
 export class DispatchService {
+  private readonly inFlight = new Map<string, number>();
+  private readonly lookups = new Map<string, { at: number; value: Promise<unknown> }>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly live: LiveEvents,
@@ -49,39 +96,30 @@ export class DispatchService {
     private readonly settings: DispatchSettings,
   ) {}
 
+  /** Claims one batch and sends it with bounded concurrency (tests and benchmarks drive the dispatcher this way). */
   async dispatchBatch(): Promise<BatchResult> {
-    const claimed = await this.claim();
-    const result: BatchResult = { claimed: claimed.length, sent: 0, retried: 0, failed: 0, dead: 0, cancelled: 0 };
-    if (!claimed.length) return result;
-    const tenants = new Map<string, Promise<Tenant | null>>();
-    const providerLists = new Map<string, Promise<ChannelProvider[]>>();
-    const tenantOf = (id: string) =>
-      tenants.get(id) ?? tenants.set(id, this.dataSource.getRepository(Tenant).findOneBy({ id })).get(id)!;
-    const providersOf = (delivery: Delivery) => {
-      const key = `${delivery.tenantId}:${delivery.channel}`;
-      return (
-        providerLists.get(key) ?? providerLists.set(key, this.providers.enabledFor(delivery.tenantId, delivery.channel)).get(key)!
-      );
-    };
+    const claimed = await this.claim(this.settings.batchSize);
+    const result: BatchResult = { claimed: claimed.length, sent: 0, retried: 0, deferred: 0, failed: 0, dead: 0, cancelled: 0 };
     let next = 0;
     const worker = async () => {
-      while (next < claimed.length) {
-        const delivery = claimed[next++];
-        const outcome = await this.dispatchOne(delivery, await tenantOf(delivery.tenantId), await providersOf(delivery));
-        result[outcome]++;
-      }
+      while (next < claimed.length) result[await this.dispatchOne(claimed[next++])]++;
     };
     await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, claimed.length) }, worker));
     return result;
   }
 
-  /** Claims due queued rows and rows whose lease ran out; each claim counts as an attempt. */
-  private async claim(): Promise<Delivery[]> {
+  /**
+   * Claims up to `limit` due queued rows and rows whose lease ran out. Taking back an
+   * expired lease charges the attempt its worker was making when it stopped: whether the
+   * provider saw it is unknown, and a message that kills workers must not loop forever.
+   */
+  async claim(limit: number): Promise<Delivery[]> {
     const now = this.clock.now();
     const rows = returningRows<Record<string, unknown>>(
       await this.dataSource.query(
         `UPDATE delivery d
-            SET status = 'sending', attempts = d.attempts + 1, "leaseUntil" = $2, "updatedAt" = $1
+            SET status = 'sending', attempts = d.attempts + CASE WHEN d.status = 'sending' THEN 1 ELSE 0 END,
+                "leaseUntil" = $2, "updatedAt" = $1
           WHERE d.id IN (
                 SELECT id FROM delivery
                  WHERE (status = 'queued' AND "nextAttemptAt" <= $1) OR (status = 'sending' AND "leaseUntil" < $1)
@@ -89,24 +127,39 @@ export class DispatchService {
                  LIMIT $3
                    FOR UPDATE SKIP LOCKED)
       RETURNING d.*`,
-        [now, new Date(now.getTime() + this.settings.leaseMs), this.settings.batchSize],
+        [now, new Date(now.getTime() + this.settings.leaseMs), limit],
       ),
     );
     return rows.map((row) => this.dataSource.manager.create(Delivery, row as Partial<Delivery>));
   }
 
-  private async dispatchOne(delivery: Delivery, tenant: Tenant | null, providers: ChannelProvider[]): Promise<Outcome> {
-    if (delivery.attempts > delivery.maxAttempts) {
+  /** Sends one claimed delivery through its providers and records what happened. */
+  async dispatchOne(delivery: Delivery): Promise<Outcome> {
+    if (delivery.attempts >= delivery.maxAttempts) {
       return this.finish(delivery, 'dead', {
         lastErrorCode: 'LEASE_EXPIRED',
         lastErrorMessage: 'A worker stopped while sending; no attempts left',
       });
     }
+    const [tenant, providers] = await Promise.all([
+      this.cached(`tenant:${delivery.tenantId}`, () =>
+        this.dataSource.getRepository(Tenant).findOneBy({ id: delivery.tenantId }),
+      ),
+      this.cached(`providers:${delivery.tenantId}:${delivery.channel}`, () =>
+        this.providers.enabledFor(delivery.tenantId, delivery.channel),
+      ),
+    ]);
     const recipient = this.recipientFor(delivery, tenant);
     if (!recipient) {
       return this.finish(delivery, 'cancelled', {
         lastErrorCode: 'TEST_MODE_NO_RECIPIENT',
         lastErrorMessage: `Test mode is on and no ${delivery.channel} test recipient is set`,
+      });
+    }
+    if (!providers.length) {
+      return this.failedAttempt(delivery, [], [], {
+        lastErrorCode: 'NO_PROVIDER',
+        lastErrorMessage: `No enabled ${delivery.channel} provider is configured`,
       });
     }
     const message: OutboundMessage = {
@@ -116,74 +169,170 @@ export class DispatchService {
       body: delivery.body,
       metaTemplate: delivery.metaTemplate,
     };
-    const failures: Array<{ provider: ChannelProvider; outcome: Extract<SendOutcome, { ok: false }> }> = [];
-    let skipped = 0;
+    const tried: Tried[] = [];
+    const skipped: ChannelProvider[] = [];
     for (const provider of providers) {
-      if (!(await this.providers.admits(provider))) {
-        skipped++;
+      if (this.circuitOpen(provider)) {
+        skipped.push(provider);
         continue;
       }
-      await this.limiter.acquire(provider.id, this.providers.rateOf(provider), provider.minIntervalMs);
-      const outcome = await this.send(provider, message);
+      // The preferred provider is full (slow or hanging): wait for it rather than spill over.
+      if (!this.hasRoom(provider)) return this.deferBusy(delivery, tried, skipped);
+      if (!(await this.providers.admits(provider))) {
+        skipped.push(provider);
+        continue;
+      }
+      const outcome = await this.sendThrough(provider, message);
       if (outcome.ok) {
         await this.providers.recordSuccess(provider);
         return this.finish(
           delivery,
           'sent',
           {
+            attempts: delivery.attempts + 1,
             providerId: provider.id,
             providerMessageId: outcome.providerMessageId,
-            failedOver: failures.length + skipped > 0,
+            failedOver: tried.length + skipped.length > 0,
             recipient,
             originalRecipient: recipient === delivery.recipient ? delivery.originalRecipient : delivery.recipient,
             sentAt: this.clock.now(),
             lastErrorCode: null,
             lastErrorMessage: null,
           },
-          failures,
-          skipped,
+          history(tried, skipped, true),
         );
       }
-      if (outcome.retryable) await this.providers.recordFailure(provider);
-      failures.push({ provider, outcome });
-      if (!outcome.retryable) return this.finish(delivery, 'failed', errorOf(outcome, provider), failures, skipped);
+      tried.push({ provider, outcome });
+      if (outcome.kind === 'throttled') {
+        await this.providers.pause(provider, this.later(outcome.retryAfterMs ?? this.settings.throttlePauseMs));
+        continue;
+      }
+      if (outcome.kind === 'rejected') {
+        return this.finish(
+          delivery,
+          'failed',
+          { attempts: delivery.attempts + 1, ...errorOf(outcome, provider) },
+          history(tried, skipped, false),
+        );
+      }
+      await this.providers.recordFailure(provider);
     }
-    const last = failures[failures.length - 1]?.outcome;
-    const error = last
-      ? errorOf(last, failures[failures.length - 1].provider)
-      : providers.length
-        ? { lastErrorCode: 'CIRCUIT_OPEN', lastErrorMessage: 'Every provider of the channel is cooling down after failures' }
-        : { lastErrorCode: 'NO_PROVIDER', lastErrorMessage: `No enabled ${delivery.channel} provider is configured` };
-    if (delivery.attempts >= delivery.maxAttempts) return this.finish(delivery, 'dead', error, failures, skipped);
-    const delay = this.backoff(delivery.attempts, last?.retryAfterMs);
+    const last = tried[tried.length - 1];
+    if (tried.some(({ outcome }) => outcome.kind !== 'throttled')) {
+      return this.failedAttempt(delivery, tried, skipped, errorOf(last.outcome, last.provider));
+    }
+    return this.deferUntilAvailable(delivery, providers, tried, skipped);
+  }
+
+  /** A send that reached providers and failed: retry with backoff, or dead when no attempts are left. */
+  private failedAttempt(
+    delivery: Delivery,
+    tried: Tried[],
+    skipped: ChannelProvider[],
+    error: Partial<Delivery>,
+  ): Promise<Outcome> {
+    const attempts = delivery.attempts + 1;
+    const steps = history(tried, skipped, false);
+    if (attempts >= delivery.maxAttempts) return this.finish(delivery, 'dead', { attempts, ...error }, steps);
+    const retryAfter = Math.max(0, ...tried.map(({ outcome }) => outcome.retryAfterMs ?? 0));
     return this.finish(
       delivery,
       'retried',
-      { ...error, nextAttemptAt: new Date(this.clock.now().getTime() + delay) },
-      failures,
-      skipped,
+      { attempts, ...error, nextAttemptAt: this.later(this.backoff(attempts, retryAfter)) },
+      steps,
     );
   }
 
-  private async send(provider: ChannelProvider, message: OutboundMessage): Promise<SendOutcome> {
+  /** Every usable provider was skipped or asked to wait: try again when the first can take it, no attempt charged. */
+  private deferUntilAvailable(
+    delivery: Delivery,
+    providers: ChannelProvider[],
+    tried: Tried[],
+    skipped: ChannelProvider[],
+  ): Promise<Outcome> {
+    const now = this.clock.now().getTime();
+    const reopen = providers.map((provider) =>
+      provider.circuitOpenUntil && provider.circuitOpenUntil.getTime() > now ? provider.circuitOpenUntil.getTime() : now,
+    );
+    const at = new Date(Math.max(Math.min(...reopen), now + this.settings.busyRetryMs));
+    const last = tried[tried.length - 1];
+    return this.finish(
+      delivery,
+      'deferred',
+      {
+        nextAttemptAt: at,
+        ...(last
+          ? errorOf(last.outcome, last.provider)
+          : {
+              lastErrorCode: 'CIRCUIT_OPEN',
+              lastErrorMessage:
+                'Every provider of the channel is paused (cooling down after failures, or asked to slow down); not charged an attempt',
+            }),
+      },
+      [
+        ...history(tried, skipped, false),
+        { type: DeliveryEventType.DEFERRED, providerId: null, providerCode: null, message: `Next try at ${at.toISOString()}` },
+      ],
+    );
+  }
+
+  /** The preferred provider has no room: back to the queue shortly, quietly (this happens often under load). */
+  private deferBusy(delivery: Delivery, tried: Tried[], skipped: ChannelProvider[]): Promise<Outcome> {
+    if (tried.some(({ outcome }) => outcome.kind !== 'throttled')) {
+      const last = tried[tried.length - 1];
+      return this.failedAttempt(delivery, tried, skipped, errorOf(last.outcome, last.provider));
+    }
+    return this.finish(delivery, 'deferred', { nextAttemptAt: this.later(this.settings.busyRetryMs) }, []);
+  }
+
+  private circuitOpen(provider: ChannelProvider): boolean {
+    return provider.circuitOpenUntil !== null && provider.circuitOpenUntil > this.clock.now();
+  }
+
+  /** Room for one more send to this provider: its in-flight limit, or one while it is failing. */
+  private hasRoom(provider: ChannelProvider): boolean {
+    const limit = provider.consecutiveFailures > 0 ? 1 : this.settings.providerMaxInFlight;
+    return (this.inFlight.get(provider.id) ?? 0) < limit;
+  }
+
+  private async sendThrough(provider: ChannelProvider, message: OutboundMessage): Promise<SendOutcome> {
+    this.inFlight.set(provider.id, (this.inFlight.get(provider.id) ?? 0) + 1);
     try {
+      await this.limiter.acquire(provider.id, this.providers.rateOf(provider), provider.minIntervalMs);
       return await this.adapters[provider.kind].send(this.providers.account(provider), message);
     } catch (error) {
-      // An adapter bug must not strand the delivery: treat it as a retryable provider failure.
+      // An adapter bug must not strand the delivery: treat it as a transient provider failure.
       return {
         ok: false,
-        retryable: true,
+        kind: 'transient',
         code: 'ADAPTER_ERROR',
         message: error instanceof Error ? error.message : String(error),
       };
+    } finally {
+      this.inFlight.set(provider.id, (this.inFlight.get(provider.id) ?? 1) - 1);
     }
   }
 
+  private cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.lookups.get(key);
+    if (hit && now - hit.at < LOOKUP_TTL_MS) return hit.value as Promise<T>;
+    if (this.lookups.size > 10_000) this.lookups.clear();
+    const value = load();
+    this.lookups.set(key, { at: now, value });
+    value.catch(() => this.lookups.delete(key));
+    return value;
+  }
+
+  private later(ms: number): Date {
+    return new Date(this.clock.now().getTime() + ms);
+  }
+
   /** Exponential backoff (base, 2x, 4x, ...) with ±10% jitter, never sooner than the provider's Retry-After. */
-  private backoff(attempt: number, retryAfterMs?: number): number {
+  private backoff(attempt: number, retryAfterMs: number): number {
     const exponential = this.settings.backoffBaseMs * 2 ** (attempt - 1);
     const jittered = exponential * (0.9 + Math.random() * 0.2);
-    return Math.max(jittered, retryAfterMs ?? 0);
+    return Math.max(jittered, retryAfterMs);
   }
 
   /** Test mode sends to the tenant's test recipient of the channel; none set means nothing is sent. */
@@ -196,62 +345,39 @@ export class DispatchService {
     delivery: Delivery,
     outcome: Outcome,
     changes: Partial<Delivery>,
-    failures: Array<{ provider: ChannelProvider; outcome: Extract<SendOutcome, { ok: false }> }> = [],
-    skipped = 0,
+    steps: HistoryStep[] = [],
   ): Promise<Outcome> {
-    const status: Record<Outcome, DeliveryStatus> = {
-      sent: DeliveryStatus.SENT,
-      retried: DeliveryStatus.QUEUED,
-      failed: DeliveryStatus.FAILED,
-      dead: DeliveryStatus.DEAD,
-      cancelled: DeliveryStatus.CANCELLED,
-    };
-    const event: Record<Outcome, string> = {
-      sent: 'sent',
-      retried: 'retry_scheduled',
-      failed: 'failed',
-      dead: 'dead',
-      cancelled: 'cancelled',
-    };
-    const events: Array<{ type: string; providerId: string | null; providerCode: string | null; message: string | null }> = [];
-    if (skipped)
-      events.push({
-        type: 'circuit_open',
-        providerId: null,
-        providerCode: null,
-        message: `${skipped} provider(s) skipped: circuit open`,
-      });
-    for (const [index, failure] of failures.entries()) {
-      const movesOn = index < failures.length - 1 || outcome === 'sent';
-      events.push({
-        type: movesOn ? 'failover' : 'attempt_failed',
-        providerId: failure.provider.id,
-        providerCode: failure.outcome.code,
-        message: failure.outcome.message,
-      });
-    }
-    events.push({
-      type: event[outcome],
-      providerId: changes.providerId ?? null,
-      providerCode: changes.lastErrorCode ?? null,
-      message:
-        outcome === 'retried' ? `Next attempt at ${changes.nextAttemptAt?.toISOString()}` : (changes.lastErrorMessage ?? null),
-    });
+    const events =
+      outcome === 'deferred'
+        ? steps
+        : [
+            ...steps,
+            {
+              type: EVENT_OF[outcome],
+              providerId: changes.providerId ?? null,
+              providerCode: changes.lastErrorCode ?? null,
+              message:
+                outcome === 'retried'
+                  ? `Next attempt at ${changes.nextAttemptAt?.toISOString()}`
+                  : (changes.lastErrorMessage ?? null),
+            },
+          ];
     const now = this.clock.now();
     const next: Delivery = Object.assign(new Delivery(), delivery, changes, {
-      status: status[outcome],
+      status: STATUS_OF[outcome],
       leaseUntil: null,
       updatedAt: now,
     });
     // One statement: the outcome is written only while this worker still holds the claim
-    // (a reclaimed row belongs to someone else now), and its events go with it or not at all.
+    // (its lease; a reclaimed row belongs to someone else now), and its events go with it or not at all.
     const written = returningRows(
       await this.dataSource.query(
         `WITH held AS (
            UPDATE delivery
               SET status = $3, "leaseUntil" = NULL, "updatedAt" = $4, "providerId" = $5, "providerMessageId" = $6, "failedOver" = $7,
-                  recipient = $8, "originalRecipient" = $9, "sentAt" = $10, "lastErrorCode" = $11, "lastErrorMessage" = $12, "nextAttemptAt" = $13
-            WHERE id = $1 AND status = 'sending' AND attempts = $2
+                  recipient = $8, "originalRecipient" = $9, "sentAt" = $10, "lastErrorCode" = $11, "lastErrorMessage" = $12,
+                  "nextAttemptAt" = $13, attempts = $15
+            WHERE id = $1 AND status = 'sending' AND "leaseUntil" = $2
         RETURNING id, "tenantId")
          INSERT INTO delivery_event ("tenantId", "deliveryId", type, "providerId", "providerCode", message, "occurredAt")
          SELECT held."tenantId", held.id, e.type, e."providerId", e."providerCode", e.message, $4
@@ -260,7 +386,7 @@ export class DispatchService {
       RETURNING id`,
         [
           delivery.id,
-          delivery.attempts,
+          delivery.leaseUntil,
           next.status,
           now,
           next.providerId,
@@ -273,15 +399,45 @@ export class DispatchService {
           next.lastErrorMessage,
           next.nextAttemptAt,
           JSON.stringify(events.map((event, n) => ({ n, ...event }))),
+          next.attempts,
         ],
       ),
     );
+    // A quiet deferral (provider busy) writes no event and publishes nothing: to subscribers it is still queued.
     if (written.length) this.live.publish('deliveryStatusChanged', next.tenantId, next);
     return outcome;
   }
 }
 
+/** The steps an attempt took before its outcome: skipped providers, throttles and failovers. */
+function history(tried: Tried[], skipped: ChannelProvider[], delivered: boolean): HistoryStep[] {
+  const steps: HistoryStep[] = [];
+  if (skipped.length) {
+    steps.push({
+      type: DeliveryEventType.PROVIDER_SKIPPED,
+      providerId: null,
+      providerCode: null,
+      message: `${skipped.length} provider(s) skipped: circuit open (${skipped.map((provider) => provider.name).join(', ')})`,
+    });
+  }
+  for (const [index, { provider, outcome }] of tried.entries()) {
+    const movesOn = index < tried.length - 1 || delivered;
+    steps.push({
+      type:
+        outcome.kind === 'throttled'
+          ? DeliveryEventType.THROTTLED
+          : movesOn
+            ? DeliveryEventType.FAILOVER
+            : DeliveryEventType.ATTEMPT_FAILED,
+      providerId: provider.id,
+      providerCode: outcome.code,
+      message: outcome.message,
+    });
+  }
+  return steps;
+}
+
 /** The error to record, with the provider that gave it (the last one tried). */
-function errorOf(outcome: Extract<SendOutcome, { ok: false }>, provider: ChannelProvider): Partial<Delivery> {
+function errorOf(outcome: SendFailure, provider: ChannelProvider): Partial<Delivery> {
   return { providerId: provider.id, lastErrorCode: outcome.code, lastErrorMessage: `${provider.name}: ${outcome.message}` };
 }

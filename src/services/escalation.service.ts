@@ -12,7 +12,7 @@ import { Role, STAFF_ROLES } from '../entities/user.entity';
 import type { Clock } from './clock';
 import type { DeliveryService } from './delivery.service';
 import { composeDigest, type DigestItem, styleOfLevel } from './escalation-digest';
-import { badInput, conflict, forbidden, notFound } from './errors';
+import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from './errors';
 import { type Page, type PageRequest, newestFirstPage } from './pagination';
 import type { StaffPrincipal } from './principal';
 import { activeStaff, notifyStaff, type StaffContact, supervisorsOf } from './staff-notices';
@@ -328,13 +328,18 @@ export class EscalationService {
         }
         return { kind: target.kind, role: target.role };
       case EscalationTargetKind.USER: {
-        const found = target.userId
-          ? await manager.query(`SELECT 1 FROM "user" WHERE id = $1 AND "tenantId" = $2 AND active AND role <> 'customer'`, [
-              target.userId,
-              tenantId,
-            ])
-          : [];
-        if (!found.length) throw badInput('A user target names an active staff user of this tenant', `${field}.target.userId`);
+        if (!target.userId) throw badInput('A user target names an active staff user of this tenant', `${field}.target.userId`);
+        const found = await manager.query(
+          `SELECT 1 FROM "user" WHERE id = $1 AND "tenantId" = $2 AND active AND role <> 'customer'`,
+          [target.userId, tenantId],
+        );
+        // Another tenant's user is as unknown here as a made-up id.
+        if (!found.length) {
+          throw new DomainError(ErrorCode.NotFound, `User ${target.userId} was not found among this tenant's active staff`, {
+            id: target.userId,
+            field: `${field}.target.userId`,
+          });
+        }
         return { kind: target.kind, userId: target.userId };
       }
     }

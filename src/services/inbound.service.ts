@@ -4,7 +4,7 @@ import type { MetaInboundMessage, MetaStatusUpdate } from '../channels/meta-webh
 import { ProviderKind } from '../entities/channel';
 import { ChannelProvider } from '../entities/channel-provider.entity';
 import { Contact } from '../entities/contact.entity';
-import type { ChannelProviderService } from './channel-provider.service';
+import { type ChannelProviderService, inboundIdentityOf } from './channel-provider.service';
 import type { DeliveryService } from './delivery.service';
 import type { TicketService } from './ticket.service';
 
@@ -32,13 +32,9 @@ export class InboundService {
    * conversation so agents see it live.
    */
   async metaMessage(message: MetaInboundMessage): Promise<boolean> {
-    const provider = await this.dataSource
-      .getRepository(ChannelProvider)
-      .createQueryBuilder('p')
-      .where('p.kind = :kind', { kind: ProviderKind.META_WHATSAPP })
-      .andWhere(`p.settings ->> 'phoneNumberId' = :id`, { id: message.phoneNumberId })
-      .orderBy('p."createdAt"', 'ASC')
-      .getOne();
+    const provider = await this.providers.findByInboundIdentity(
+      inboundIdentityOf(ProviderKind.META_WHATSAPP, { phoneNumberId: message.phoneNumberId }) ?? '',
+    );
     if (!provider) return false;
     const contacts = this.dataSource.getRepository(Contact);
     const contact =

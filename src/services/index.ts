@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { type AdapterRegistry, createAdapters } from '../channels';
+import { createAdapters } from '../channels';
+import { AddressGuard } from '../channels/address-guard';
 import { RateLimiter } from '../channels/rate-limiter';
 import type { DeliverySettings } from '../config';
 import { type Logger, silentLogger } from '../logger';
@@ -44,8 +45,6 @@ export interface ServiceSettings {
   auth: AuthSettings;
   credentialsKey: string;
   delivery: DeliverySettings;
-  /** Provider adapters; tests and benchmarks use the real ones pointed at local fakes. */
-  adapters?: AdapterRegistry;
   jobs: JobSettings;
   slaWarningCooldownMinutes: number;
   logger?: Logger;
@@ -54,12 +53,14 @@ export interface ServiceSettings {
 export function createServices(dataSource: DataSource, live: LiveEvents, clock: Clock, settings: ServiceSettings): Services {
   const transactor = new Transactor(dataSource, clock);
   const delivery = settings.delivery;
-  const providers = new ChannelProviderService(dataSource, new SecretBox(settings.credentialsKey), clock, {
+  // One guard for every outbound connection and for the addresses checked when they are saved.
+  const guard = new AddressGuard(delivery.allowedAddresses);
+  const providers = new ChannelProviderService(dataSource, new SecretBox(settings.credentialsKey), clock, guard, {
     failureThreshold: delivery.circuitFailureThreshold,
     cooldownMs: delivery.circuitCooldownMs,
   });
-  const deliveries = new DeliveryService(dataSource, transactor, live, clock, delivery.retries + 1);
-  const adapters = settings.adapters ?? createAdapters();
+  const deliveries = new DeliveryService(dataSource, transactor, live, clock, guard, delivery.retries + 1);
+  const adapters = createAdapters({ sendTimeoutMs: delivery.sendTimeoutMs, guard });
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
   const tickets = new TicketService(dataSource, transactor, live, clock, sla);
   return {
@@ -76,7 +77,10 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
       batchSize: delivery.batchSize,
       leaseMs: delivery.leaseMs,
       backoffBaseMs: delivery.backoffBaseMs,
-      concurrency: 32,
+      concurrency: delivery.concurrency,
+      providerMaxInFlight: delivery.providerMaxInFlight,
+      busyRetryMs: 1000,
+      throttlePauseMs: delivery.circuitCooldownMs,
     }),
     messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
     inbound: new InboundService(dataSource, deliveries, providers, tickets),

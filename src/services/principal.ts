@@ -10,7 +10,7 @@ export interface StaffPrincipal {
   userId: string;
   role: StaffRole;
   name: string;
-  /** A platform super-admin (PLATFORM_ADMINS) may read deliveries across tenants. */
+  /** A platform super-admin (set only by the create-admin command) may read deliveries across tenants. */
   platformAdmin?: boolean;
 }
 

@@ -26,14 +26,17 @@ export class TenantSetupService {
 
   /**
    * Creates the tenant when it is new, and an admin in it with a one-time password.
-   * Used by `npm run create-admin` in production.
+   * Used by `npm run create-admin` in production. With `platformAdmin` the admin also
+   * gets platform rights (cross-tenant reads); an existing user is then granted them
+   * instead of refused. Nothing reachable over the API sets that flag.
    */
   async createAdmin(input: {
     tenantSlug: string;
     tenantName?: string;
     email: string;
     name?: string;
-  }): Promise<{ user: User; password: string }> {
+    platformAdmin?: boolean;
+  }): Promise<{ user: User; password: string | null }> {
     const slug = input.tenantSlug.trim().toLowerCase();
     if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(slug)) {
       throw badInput('The tenant must be 2-63 lower-case letters, digits or dashes', 'tenant');
@@ -42,7 +45,7 @@ export class TenantSetupService {
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw badInput('The e-mail address is not valid', 'email');
     const password = generatePassword();
     const passwordHash = await hashPassword(password);
-    const user = await this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction(async (manager) => {
       await manager
         .createQueryBuilder()
         .insert()
@@ -51,20 +54,24 @@ export class TenantSetupService {
         .orIgnore()
         .execute();
       const tenant = await manager.findOneByOrFail(Tenant, { slug });
-      if (await manager.existsBy(User, { tenantId: tenant.id, email })) {
-        throw conflict(`${email} already has an account in ${slug}`);
+      const existing = await manager.findOneBy(User, { tenantId: tenant.id, email });
+      if (existing && input.platformAdmin) {
+        await manager.update(User, { id: existing.id }, { platformAdmin: true });
+        return { user: Object.assign(existing, { platformAdmin: true }), password: null };
       }
-      return manager.save(
+      if (existing) throw conflict(`${email} already has an account in ${slug}`);
+      const user = await manager.save(
         manager.create(User, {
           tenantId: tenant.id,
           email,
           name: input.name ?? email.split('@')[0],
           role: Role.ADMIN,
           passwordHash,
+          platformAdmin: input.platformAdmin ?? false,
         }),
       );
+      return { user, password };
     });
-    return { user, password };
   }
 
   /** Seeds the demo tenant when the database has no tenant at all. Returns undefined otherwise. */

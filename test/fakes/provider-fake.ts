@@ -32,10 +32,11 @@ export const ok: Behaviour = { kind: 'ok' };
 export const down: Behaviour = { kind: 'down' };
 
 /** Meta's error envelope, e.g. metaError(131026, 'Message undeliverable'). */
-export function metaError(code: number, message: string, status = 400): Behaviour {
+export function metaError(code: number, message: string, status = 400, headers?: Record<string, string>): Behaviour {
   return {
     kind: 'error',
     status,
+    headers,
     body: {
       error: {
         message,

@@ -10,6 +10,11 @@ let passwordHash: Promise<string> | undefined;
 
 const unique = () => randomBytes(4).toString('hex');
 
+/** A WhatsApp phone number id no other provider of the test database has claimed (one number, one tenant). */
+export function uniquePhoneNumberId(): string {
+  return String(randomBytes(6).readUIntBE(0, 6));
+}
+
 export async function makeTenant(dataSource: DataSource, overrides: Partial<Tenant> = {}): Promise<Tenant> {
   const slug = overrides.slug ?? `t-${unique()}`;
   return dataSource.getRepository(Tenant).save({ slug, name: `Tenant ${slug}`, ...overrides });

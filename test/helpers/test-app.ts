@@ -32,6 +32,8 @@ export async function startTestApp(clock = new ManualClock(new Date()), env: Rec
     CREDENTIALS_KEY: Buffer.alloc(32, 9).toString('base64'),
     // Tests drive the dispatcher batch by batch unless they ask for the running worker (ROLE=all).
     ROLE: 'api',
+    // Provider fakes listen on loopback, which outbound requests may not reach by default.
+    OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1,::1',
     ...env,
   });
   const app = await startApp(config, silentLogger, clock);
