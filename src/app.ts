@@ -32,6 +32,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   try {
     dataSource = await openDataSource(database.url, config.databasePoolSize, logger);
     const services = await servicesFor(config, dataSource, clock, { logger });
+    await services.providers.assertCredentialsReadable();
     if (config.seedDemoData) {
       const demo = await services.tenantSetup.seedDemoIfEmpty();
       if (demo) {
@@ -54,7 +55,12 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const dispatcher =
       config.role === 'api'
         ? undefined
-        : new DeliveryDispatcher(services.dispatch, database.url, config.delivery.sweepMs, logger);
+        : new DeliveryDispatcher(
+            services.dispatch,
+            database.url,
+            { sweepMs: config.delivery.sweepMs, concurrency: config.delivery.concurrency, batchSize: config.delivery.batchSize },
+            logger,
+          );
     await dispatcher?.start();
     const openedDataSource = dataSource;
     const openedScheduler = scheduler;

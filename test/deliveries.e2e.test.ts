@@ -5,6 +5,7 @@ import { Contact } from '../src/entities/contact.entity';
 import { Delivery } from '../src/entities/delivery.entity';
 import { MessageTemplate } from '../src/entities/message-template.entity';
 import { Tenant } from '../src/entities/tenant.entity';
+import { SecretBox } from '../src/services/secret-box';
 import { Role } from '../src/entities/user.entity';
 import type { EnqueueInput } from '../src/services/delivery.service';
 import type { Principal } from '../src/services/principal';
@@ -133,6 +134,25 @@ describe('delivery pipeline', () => {
       ['failover', 'FONNTE_ACCOUNT'],
       ['sent', null],
     ]);
+  });
+
+  it("treats credentials the key cannot read as the provider's problem, not a network error", async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP, ProviderKind.FONNTE);
+    // Saved under another CREDENTIALS_KEY (a key that was changed without re-entering credentials).
+    const foreign = new SecretBox(Buffer.alloc(32, 5).toString('base64')).seal({ accessToken: 'meta-token' });
+    await t.app.dataSource.getRepository(ChannelProvider).update({ id: providers[0].id }, { credentials: foreign });
+    const delivery = await enqueue(tenant);
+    await drain();
+    expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, providerId: providers[1].id });
+    expect((await services().deliveries.events(delivery.id)).map((e) => [e.type, e.providerCode])).toEqual([
+      ['queued', null],
+      ['failover', 'CREDENTIALS_UNREADABLE'],
+      ['sent', null],
+    ]);
+    await expect(services().providers.assertCredentialsReadable()).rejects.toThrow(
+      /CREDENTIALS_KEY is not the key they were saved with/,
+    );
+    await t.app.dataSource.getRepository(ChannelProvider).delete({ id: providers[0].id });
   });
 
   it('does not charge an attempt for a 429 burst: the provider is paused until its Retry-After', async () => {
@@ -316,9 +336,10 @@ describe('delivery pipeline', () => {
     await drain();
     const times = fake.received('fonnte').map((request) => request.at);
     expect(times).toHaveLength(30);
-    // 20/s allows a burst of 100 ms (2 messages); the other 28 leave at least 50 ms apart.
+    // 20/s with no burst: 30 messages leave 50 ms apart, so the first second holds 20 of them.
     const span = times[times.length - 1] - times[0];
-    expect(span).toBeGreaterThanOrEqual(27 * 50 * 0.95);
+    expect(span).toBeGreaterThanOrEqual(29 * 50 * 0.95);
+    expect(times.filter((time) => time < times[0] + 1000).length).toBeLessThanOrEqual(20 + 1);
   });
 
   it('sends everything to the test recipient in test mode, keeping the intended one on record', async () => {

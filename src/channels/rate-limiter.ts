@@ -1,10 +1,12 @@
 /**
- * Per-provider pacing: a token bucket (GCRA form) with a short burst allowance,
- * and an optional fixed gap between messages. It is per process: with several
- * workers each holds its own share, so configure limits per worker.
+ * Per-provider pacing: messages leave at least `1000 / perSecond` ms apart (and at least
+ * `minIntervalMs` apart), so every sliding second holds at most `perSecond` of them: no
+ * burst, not even at the start. Slots are reserved in order, so concurrent senders queue
+ * fairly. It is per process: with several workers each holds its own share, so configure
+ * limits per worker.
  */
 export class RateLimiter {
-  private readonly theoreticalArrival = new Map<string, number>();
+  private readonly nextSlot = new Map<string, number>();
 
   constructor(
     private readonly now: () => number = () => performance.now(),
@@ -16,12 +18,9 @@ export class RateLimiter {
     const rateInterval = perSecond && perSecond > 0 ? 1000 / perSecond : 0;
     const interval = Math.max(rateInterval, minIntervalMs);
     if (interval === 0) return;
-    // A fixed gap allows no burst; a plain rate allows 100 ms worth of messages at once.
-    const burst = minIntervalMs > 0 ? 0 : Math.max(0, 100 - interval);
-    const now = this.now();
-    const tat = Math.max(this.theoreticalArrival.get(key) ?? now, now);
-    this.theoreticalArrival.set(key, tat + interval);
-    const wait = tat - burst - now;
-    if (wait > 0) await this.sleep(wait);
+    const slot = Math.max(this.nextSlot.get(key) ?? 0, this.now());
+    this.nextSlot.set(key, slot + interval);
+    // Timers may fire a little early: sleep until the slot has really come.
+    for (let wait = slot - this.now(); wait > 0; wait = slot - this.now()) await this.sleep(wait);
   }
 }

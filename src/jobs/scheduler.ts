@@ -140,9 +140,25 @@ async function openBackend(
     return { backend: new MongoBackend({ mongo: db, collection: AGENDA_COLLECTION }), close: () => client.close() };
   }
   const pool = new Pool({ connectionString: databaseUrl, max: 4, application_name: 'notify-desk-scheduler' });
-  pool.on('error', (error) => logger.error('scheduler pool error', { error }));
+  // An idle connection the database dropped: the pool replaces it on next use.
+  pool.on('error', (error) => logger.warn('scheduler connection lost; the pool reconnects', { error }));
+  const backend = new PostgresBackend({ pool, tableName: AGENDA_TABLE, ensureSchema: false });
+  const channel = backend.notificationChannel;
+  let retry: NodeJS.Timeout | undefined;
+  // Without an 'error' listener a dropped LISTEN connection would kill the process. The channel
+  // reconnects by itself, but gives up after ten tries; past that it is started again every 30 s.
+  channel?.on('error', (error: Error) => logger.warn('scheduler notifications interrupted; reconnecting', { error }));
+  channel?.on('stateChange', (state: string) => {
+    if (state !== 'error') return;
+    clearTimeout(retry);
+    retry = setTimeout(() => void channel.connect().catch(() => undefined), 30_000);
+    retry.unref();
+  });
   return {
-    backend: new PostgresBackend({ pool, tableName: AGENDA_TABLE, ensureSchema: false }),
-    close: () => pool.end(),
+    backend,
+    close: async () => {
+      clearTimeout(retry);
+      await pool.end();
+    },
   };
 }

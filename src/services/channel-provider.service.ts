@@ -7,7 +7,7 @@ import { ChannelProvider } from '../entities/channel-provider.entity';
 import type { Clock } from './clock';
 import { badInput, conflict, notFound } from './errors';
 import type { Principal } from './principal';
-import type { SecretBox } from './secret-box';
+import { type SecretBox, UnreadableSecretError } from './secret-box';
 import { returningRows } from './sql';
 
 export interface ProviderInput {
@@ -162,6 +162,34 @@ export class ChannelProviderService {
       this.accounts.set(provider, account);
     }
     return account;
+  }
+
+  /**
+   * Refuses to start with a CREDENTIALS_KEY that cannot read the stored credentials (a
+   * changed or mistyped key): every send would fail. Checks a sample of providers.
+   */
+  async assertCredentialsReadable(sample = 50): Promise<void> {
+    const providers = await this.dataSource
+      .getRepository(ChannelProvider)
+      .createQueryBuilder('p')
+      .where(`p.credentials <> ''`)
+      .orderBy('p."updatedAt"', 'DESC')
+      .limit(sample)
+      .getMany();
+    const unreadable = providers.filter((provider) => {
+      try {
+        this.secrets.open(provider.credentials);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    if (unreadable.length) {
+      throw new UnreadableSecretError(
+        `CREDENTIALS_KEY is not the key they were saved with (${unreadable.length} of ${providers.length} providers checked, ` +
+          `e.g. "${unreadable[0].name}"). Start with the key they were saved with, or re-enter the providers' credentials.`,
+      );
+    }
   }
 
   /** Whether a status callback carries the provider's `webhookToken` credential. */

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { AdapterRegistry } from '../channels';
 import type { RateLimiter } from '../channels/rate-limiter';
-import type { OutboundMessage, SendFailure, SendOutcome } from '../channels/types';
+import { type OutboundMessage, type SendFailure, type SendOutcome, providerFault } from '../channels/types';
 import { DeliveryStatus } from '../entities/channel';
 import type { ChannelProvider } from '../entities/channel-provider.entity';
 import { DeliveryEventType } from '../entities/delivery-event.entity';
@@ -10,6 +10,7 @@ import { Tenant } from '../entities/tenant.entity';
 import type { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from './clock';
 import type { LiveEvents } from './live-events';
+import { UnreadableSecretError } from './secret-box';
 import { returningRows } from './sql';
 
 export interface DispatchSettings {
@@ -96,13 +97,17 @@ export class DispatchService {
     private readonly settings: DispatchSettings,
   ) {}
 
-  /** Claims one batch and sends it with bounded concurrency (tests and benchmarks drive the dispatcher this way). */
+  /**
+   * Claims one batch and sends it with bounded concurrency (tests and benchmarks drive the
+   * dispatcher this way). Every send of a batch has finished when it returns, so a delivery
+   * that found its provider full is due again at once, for the next batch.
+   */
   async dispatchBatch(): Promise<BatchResult> {
     const claimed = await this.claim(this.settings.batchSize);
     const result: BatchResult = { claimed: claimed.length, sent: 0, retried: 0, deferred: 0, failed: 0, dead: 0, cancelled: 0 };
     let next = 0;
     const worker = async () => {
-      while (next < claimed.length) result[await this.dispatchOne(claimed[next++])]++;
+      while (next < claimed.length) result[await this.dispatchOne(claimed[next++], 0)]++;
     };
     await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, claimed.length) }, worker));
     return result;
@@ -133,8 +138,11 @@ export class DispatchService {
     return rows.map((row) => this.dataSource.manager.create(Delivery, row as Partial<Delivery>));
   }
 
-  /** Sends one claimed delivery through its providers and records what happened. */
-  async dispatchOne(delivery: Delivery): Promise<Outcome> {
+  /**
+   * Sends one claimed delivery through its providers and records what happened. A delivery
+   * whose provider has no room goes back to the queue for `busyRetryMs`.
+   */
+  async dispatchOne(delivery: Delivery, busyRetryMs = this.settings.busyRetryMs): Promise<Outcome> {
     if (delivery.attempts >= delivery.maxAttempts) {
       return this.finish(delivery, 'dead', {
         lastErrorCode: 'LEASE_EXPIRED',
@@ -177,12 +185,17 @@ export class DispatchService {
         continue;
       }
       // The preferred provider is full (slow or hanging): wait for it rather than spill over.
-      if (!this.hasRoom(provider)) return this.deferBusy(delivery, tried, skipped);
-      if (!(await this.providers.admits(provider))) {
-        skipped.push(provider);
-        continue;
+      if (!this.enter(provider)) return this.deferBusy(delivery, tried, skipped, busyRetryMs);
+      let outcome: SendOutcome;
+      try {
+        if (!(await this.providers.admits(provider))) {
+          skipped.push(provider);
+          continue;
+        }
+        outcome = await this.sendThrough(provider, message);
+      } finally {
+        this.leave(provider);
       }
-      const outcome = await this.sendThrough(provider, message);
       if (outcome.ok) {
         await this.providers.recordSuccess(provider);
         return this.finish(
@@ -277,30 +290,43 @@ export class DispatchService {
   }
 
   /** The preferred provider has no room: back to the queue shortly, quietly (this happens often under load). */
-  private deferBusy(delivery: Delivery, tried: Tried[], skipped: ChannelProvider[]): Promise<Outcome> {
+  private deferBusy(delivery: Delivery, tried: Tried[], skipped: ChannelProvider[], busyRetryMs: number): Promise<Outcome> {
     if (tried.some(({ outcome }) => outcome.kind !== 'throttled')) {
       const last = tried[tried.length - 1];
       return this.failedAttempt(delivery, tried, skipped, errorOf(last.outcome, last.provider));
     }
-    return this.finish(delivery, 'deferred', { nextAttemptAt: this.later(this.settings.busyRetryMs) }, []);
+    return this.finish(delivery, 'deferred', { nextAttemptAt: this.later(busyRetryMs) }, []);
   }
 
   private circuitOpen(provider: ChannelProvider): boolean {
     return provider.circuitOpenUntil !== null && provider.circuitOpenUntil > this.clock.now();
   }
 
-  /** Room for one more send to this provider: its in-flight limit, or one while it is failing. */
-  private hasRoom(provider: ChannelProvider): boolean {
+  /**
+   * Takes one of the provider's in-flight places (its limit, or one while it is failing),
+   * at once and before any await, so concurrent sends cannot all pass the check.
+   */
+  private enter(provider: ChannelProvider): boolean {
     const limit = provider.consecutiveFailures > 0 ? 1 : this.settings.providerMaxInFlight;
-    return (this.inFlight.get(provider.id) ?? 0) < limit;
+    const current = this.inFlight.get(provider.id) ?? 0;
+    if (current >= limit) return false;
+    this.inFlight.set(provider.id, current + 1);
+    return true;
+  }
+
+  private leave(provider: ChannelProvider): void {
+    const left = (this.inFlight.get(provider.id) ?? 1) - 1;
+    if (left > 0) this.inFlight.set(provider.id, left);
+    else this.inFlight.delete(provider.id);
   }
 
   private async sendThrough(provider: ChannelProvider, message: OutboundMessage): Promise<SendOutcome> {
-    this.inFlight.set(provider.id, (this.inFlight.get(provider.id) ?? 0) + 1);
     try {
       await this.limiter.acquire(provider.id, this.providers.rateOf(provider), provider.minIntervalMs);
       return await this.adapters[provider.kind].send(this.providers.account(provider), message);
     } catch (error) {
+      // Credentials this key cannot read belong to the provider: the next one may have readable ones.
+      if (error instanceof UnreadableSecretError) return providerFault('CREDENTIALS_UNREADABLE', error.message);
       // An adapter bug must not strand the delivery: treat it as a transient provider failure.
       return {
         ok: false,
@@ -308,8 +334,6 @@ export class DispatchService {
         code: 'ADAPTER_ERROR',
         message: error instanceof Error ? error.message : String(error),
       };
-    } finally {
-      this.inFlight.set(provider.id, (this.inFlight.get(provider.id) ?? 1) - 1);
     }
   }
 

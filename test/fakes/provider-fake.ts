@@ -64,6 +64,7 @@ export class ProviderFake {
   private readonly scripts = new Map<FakeProvider, Behaviour[]>();
   private readonly defaults = new Map<FakeProvider, Behaviour>();
   private readonly sockets = new Set<Socket>();
+  private readonly delays = new Set<NodeJS.Timeout>();
   private waiters: Array<() => void> = [];
   url = '';
 
@@ -89,6 +90,7 @@ export class ProviderFake {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.delays) clearTimeout(timer);
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -149,7 +151,16 @@ export class ProviderFake {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
-    if (behaviour.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, behaviour.ms));
+    if (behaviour.kind === 'delay') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.delays.delete(timer);
+          resolve();
+        }, behaviour.ms);
+        this.delays.add(timer);
+      });
+      if (res.destroyed) return;
+    }
     if (behaviour.kind === 'error') return this.json(res, behaviour.status, behaviour.body, behaviour.headers);
     if (!authorized) return this.unauthorized(provider, res);
     return this.success(provider, res, body);
