@@ -31,6 +31,10 @@ export enum DeliveryEventType {
 @ObjectType({ description: 'One step in the history of a delivery.' })
 @Entity('delivery_event')
 @Index('delivery_event_delivery_idx', ['deliveryId', 'id'])
+@Index('delivery_event_provider_report_key', ['deliveryId', 'type'], {
+  unique: true,
+  where: `"type" IN ('sent', 'delivered', 'read', 'failed')`,
+})
 export class DeliveryEvent {
   @Field(() => ID, { description: 'Sequential id; orders the history.' })
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })

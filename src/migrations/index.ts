@@ -5,6 +5,7 @@ import { InboundMessages1795322150149 } from './1795322150149-InboundMessages';
 import { SlaEscalations1795324570621 } from './1795324570621-SlaEscalations';
 import { AgendaJobs1795324570622 } from './1795324570622-AgendaJobs';
 import { PlatformAdminsAndInboundIdentity1795400000000 } from './1795400000000-PlatformAdminsAndInboundIdentity';
+import { DeliveryReportsOnce1795400000001 } from './1795400000001-DeliveryReportsOnce';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   SlaEscalations1795324570621,
   AgendaJobs1795324570622,
   PlatformAdminsAndInboundIdentity1795400000000,
+  DeliveryReportsOnce1795400000001,
 ];

@@ -2,14 +2,14 @@ import { type AddressGuard, AddressNotAllowedError } from '../channels/address-g
 import { type DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
 import { Channel, DeliveryStatus } from '../entities/channel';
 import { Contact } from '../entities/contact.entity';
-import { DeliveryEvent } from '../entities/delivery-event.entity';
+import { DeliveryEvent, DeliveryEventType } from '../entities/delivery-event.entity';
 import { Delivery, type MetaTemplateMessage } from '../entities/delivery.entity';
 import { MessageTemplate } from '../entities/message-template.entity';
 import { Ticket } from '../entities/ticket.entity';
 import { User } from '../entities/user.entity';
 import type { Clock } from './clock';
 import { DomainError, ErrorCode, badInput, notFound } from './errors';
-import type { LiveEvents } from './live-events';
+import type { DeliveryHistory } from './delivery-history';
 import { type Page, type PageRequest, newestFirstPage } from './pagination';
 import type { Principal } from './principal';
 import { renderTemplate, templateParameters } from './template-rendering';
@@ -52,6 +52,14 @@ export interface DeliveryFilter {
   to?: Date | null;
 }
 
+/** The history step of each provider report. */
+const REPORT_STEP = {
+  [DeliveryStatus.SENT]: DeliveryEventType.SENT,
+  [DeliveryStatus.DELIVERED]: DeliveryEventType.DELIVERED,
+  [DeliveryStatus.READ]: DeliveryEventType.READ,
+  [DeliveryStatus.FAILED]: DeliveryEventType.FAILED,
+} as const;
+
 /** Status precedence: a provider status never moves a delivery backwards. */
 const RANK: Record<DeliveryStatus, number> = {
   queued: 0,
@@ -93,7 +101,7 @@ export class DeliveryService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly transactor: Transactor,
-    private readonly live: LiveEvents,
+    private readonly history: DeliveryHistory,
     private readonly clock: Clock,
     private readonly guard: AddressGuard,
     private readonly maxAttempts: number,
@@ -163,12 +171,13 @@ export class DeliveryService {
     const row = inserted.raw[0] as Record<string, unknown> | undefined;
     if (!row) return manager.findOneByOrFail(Delivery, { tenantId, idempotencyKey: input.idempotencyKey });
     const delivery = manager.create(Delivery, row as Partial<Delivery>);
-    await this.appendEvent(manager, delivery, optedOut ? 'cancelled' : 'queued', {
+    await this.history.append(manager, delivery, {
+      type: optedOut ? DeliveryEventType.CANCELLED : DeliveryEventType.QUEUED,
       message: optedOut ? `Not sent: the contact opted out of ${input.channel}` : null,
     });
     // NOTIFY is delivered on commit: the dispatcher wakes as soon as the row is visible.
     if (!optedOut) await manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
-    this.publish(uow, delivery);
+    this.history.publishAfterCommit(uow, delivery);
     return delivery;
   }
 
@@ -251,17 +260,21 @@ export class DeliveryService {
         .limit(10_000)
         .getMany();
       for (const delivery of dead) {
-        await this.transition(uow, delivery, { status: DeliveryStatus.CANCELLED, lastErrorCode: 'DISCARDED' }, 'cancelled', {
-          message: 'Discarded by an operator',
-        });
+        await this.history.transition(
+          uow,
+          delivery,
+          { status: DeliveryStatus.CANCELLED, lastErrorCode: 'DISCARDED' },
+          { type: DeliveryEventType.CANCELLED, message: 'Discarded by an operator' },
+        );
       }
       return dead.length;
     });
   }
 
   /**
-   * A provider status webhook (delivered, read, failed) for a provider message id.
-   * The event is always appended; the status only moves forward.
+   * A provider status webhook (sent, delivered, read, failed) for a provider message id.
+   * Each report appears once in the history however often it is delivered; the status
+   * only moves forward, so late and out-of-order reports are harmless.
    */
   async applyProviderStatus(
     match: { providerMessageId: string; providerId?: string },
@@ -276,6 +289,8 @@ export class DeliveryService {
     return this.transactor.run(async (uow) => {
       const delivery = await uow.manager.findOne(Delivery, { where: match, lock: { mode: 'pessimistic_write' } });
       if (!delivery) return undefined;
+      const type = REPORT_STEP[status];
+      if (await this.history.has(uow.manager, delivery.id, type)) return delivery;
       const at = details.at ?? this.clock.now();
       const changes: Partial<Delivery> = {};
       if (status === DeliveryStatus.DELIVERED || status === DeliveryStatus.READ) {
@@ -291,57 +306,22 @@ export class DeliveryService {
         changes.lastErrorCode = details.providerCode ?? 'PROVIDER_FAILED';
         changes.lastErrorMessage = details.message ?? 'The provider reported the message as failed';
       }
-      await this.transition(uow, delivery, changes, status, {
-        providerId: delivery.providerId,
-        providerCode: details.providerCode ?? null,
-        message: details.message ?? null,
-        payload: details.payload ?? null,
-        occurredAt: at,
-        publish: Object.keys(changes).length > 0,
-      });
+      await this.history.transition(
+        uow,
+        delivery,
+        changes,
+        {
+          type,
+          providerId: delivery.providerId,
+          providerCode: details.providerCode ?? null,
+          message: details.message ?? null,
+          payload: details.payload ?? null,
+          occurredAt: at,
+        },
+        Object.keys(changes).length > 0,
+      );
       return delivery;
     });
-  }
-
-  /** Applies changes to a delivery, appends the event and publishes the new state after commit. */
-  async transition(
-    uow: UnitOfWork,
-    delivery: Delivery,
-    changes: Partial<Delivery>,
-    eventType: string,
-    event: Partial<Omit<DeliveryEvent, 'type'>> & { publish?: boolean } = {},
-  ): Promise<void> {
-    const { publish = true, ...eventFields } = event;
-    if (Object.keys(changes).length) {
-      Object.assign(delivery, changes, { updatedAt: this.clock.now() });
-      await uow.manager.update(Delivery, { id: delivery.id }, { ...changes, updatedAt: delivery.updatedAt } as never);
-    }
-    await this.appendEvent(uow.manager, delivery, eventType, eventFields);
-    if (publish) this.publish(uow, delivery);
-  }
-
-  async appendEvent(
-    manager: EntityManager,
-    delivery: Delivery,
-    type: string,
-    fields: Partial<DeliveryEvent> = {},
-  ): Promise<void> {
-    await manager.insert(DeliveryEvent, {
-      tenantId: delivery.tenantId,
-      deliveryId: delivery.id,
-      type,
-      providerId: fields.providerId ?? null,
-      providerCode: fields.providerCode ?? null,
-      message: fields.message ?? null,
-      payload: (fields.payload ?? null) as never,
-      occurredAt: fields.occurredAt ?? this.clock.now(),
-    });
-  }
-
-  /** The delivery's new state reaches deliveryStatusChanged subscribers once the transaction commits. */
-  publish(uow: UnitOfWork, delivery: Delivery): void {
-    const snapshot = Object.assign(new Delivery(), delivery);
-    uow.afterCommit(() => this.live.publish('deliveryStatusChanged', delivery.tenantId, snapshot));
   }
 
   private async resend(uow: UnitOfWork, original: Delivery): Promise<Delivery> {
@@ -383,10 +363,16 @@ export class DeliveryService {
       readAt: null,
     });
     await manager.save(copy);
-    await this.appendEvent(manager, original, 'resent', { message: `Resent as delivery ${copy.id}` });
-    await this.appendEvent(manager, copy, 'queued', { message: `Resend of delivery ${original.id}` });
+    await this.history.append(manager, original, {
+      type: DeliveryEventType.RESENT,
+      message: `Resent as delivery ${copy.id}`,
+    });
+    await this.history.append(manager, copy, {
+      type: DeliveryEventType.QUEUED,
+      message: `Resend of delivery ${original.id}`,
+    });
     await manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
-    this.publish(uow, copy);
+    this.history.publishAfterCommit(uow, copy);
     return copy;
   }
 

@@ -9,7 +9,7 @@ import { Delivery } from '../entities/delivery.entity';
 import { Tenant } from '../entities/tenant.entity';
 import type { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from './clock';
-import type { LiveEvents } from './live-events';
+import type { DeliveryHistory, HistoryStep } from './delivery-history';
 import { UnreadableSecretError } from './secret-box';
 import { returningRows } from './sql';
 
@@ -62,13 +62,6 @@ interface Tried {
   outcome: SendFailure;
 }
 
-interface HistoryStep {
-  type: DeliveryEventType;
-  providerId: string | null;
-  providerCode: string | null;
-  message: string | null;
-}
-
 /** Tenants and provider lists are read at most once a second per process, and shared by concurrent sends. */
 const LOOKUP_TTL_MS = 1000;
 
@@ -89,7 +82,7 @@ export class DispatchService {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly live: LiveEvents,
+    private readonly history: DeliveryHistory,
     private readonly providers: ChannelProviderService,
     private readonly adapters: AdapterRegistry,
     private readonly limiter: RateLimiter,
@@ -371,11 +364,10 @@ export class DispatchService {
     changes: Partial<Delivery>,
     steps: HistoryStep[] = [],
   ): Promise<Outcome> {
-    const events =
+    const final: HistoryStep[] =
       outcome === 'deferred'
-        ? steps
+        ? []
         : [
-            ...steps,
             {
               type: EVENT_OF[outcome],
               providerId: changes.providerId ?? null,
@@ -386,49 +378,8 @@ export class DispatchService {
                   : (changes.lastErrorMessage ?? null),
             },
           ];
-    const now = this.clock.now();
-    const next: Delivery = Object.assign(new Delivery(), delivery, changes, {
-      status: STATUS_OF[outcome],
-      leaseUntil: null,
-      updatedAt: now,
-    });
-    // One statement: the outcome is written only while this worker still holds the claim
-    // (its lease; a reclaimed row belongs to someone else now), and its events go with it or not at all.
-    const written = returningRows(
-      await this.dataSource.query(
-        `WITH held AS (
-           UPDATE delivery
-              SET status = $3, "leaseUntil" = NULL, "updatedAt" = $4, "providerId" = $5, "providerMessageId" = $6, "failedOver" = $7,
-                  recipient = $8, "originalRecipient" = $9, "sentAt" = $10, "lastErrorCode" = $11, "lastErrorMessage" = $12,
-                  "nextAttemptAt" = $13, attempts = $15
-            WHERE id = $1 AND status = 'sending' AND "leaseUntil" = $2
-        RETURNING id, "tenantId")
-         INSERT INTO delivery_event ("tenantId", "deliveryId", type, "providerId", "providerCode", message, "occurredAt")
-         SELECT held."tenantId", held.id, e.type, e."providerId", e."providerCode", e.message, $4
-           FROM held, jsonb_to_recordset($14::jsonb) AS e(n int, type text, "providerId" uuid, "providerCode" text, message text)
-          ORDER BY e.n
-      RETURNING id`,
-        [
-          delivery.id,
-          delivery.leaseUntil,
-          next.status,
-          now,
-          next.providerId,
-          next.providerMessageId,
-          next.failedOver,
-          next.recipient,
-          next.originalRecipient,
-          next.sentAt,
-          next.lastErrorCode,
-          next.lastErrorMessage,
-          next.nextAttemptAt,
-          JSON.stringify(events.map((event, n) => ({ n, ...event }))),
-          next.attempts,
-        ],
-      ),
-    );
-    // A quiet deferral (provider busy) writes no event and publishes nothing: to subscribers it is still queued.
-    if (written.length) this.live.publish('deliveryStatusChanged', next.tenantId, next);
+    const next: Delivery = Object.assign(new Delivery(), delivery, changes, { status: STATUS_OF[outcome], leaseUntil: null });
+    await this.history.recordDispatch(delivery, next, [...steps, ...final]);
     return outcome;
   }
 }

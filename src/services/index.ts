@@ -8,6 +8,7 @@ import { AuthService, type AuthSettings } from './auth.service';
 import { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from './clock';
 import { DashboardService } from './dashboard.service';
+import { DeliveryHistory } from './delivery-history';
 import { DeliveryService } from './delivery.service';
 import { DirectoryService } from './directory.service';
 import { DispatchService } from './dispatch.service';
@@ -59,7 +60,8 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     failureThreshold: delivery.circuitFailureThreshold,
     cooldownMs: delivery.circuitCooldownMs,
   });
-  const deliveries = new DeliveryService(dataSource, transactor, live, clock, guard, delivery.retries + 1);
+  const history = new DeliveryHistory(dataSource, live, clock);
+  const deliveries = new DeliveryService(dataSource, transactor, history, clock, guard, delivery.retries + 1);
   const adapters = createAdapters({ sendTimeoutMs: delivery.sendTimeoutMs, guard });
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
   const tickets = new TicketService(dataSource, transactor, live, clock, sla);
@@ -73,7 +75,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     tenantSetup: new TenantSetupService(dataSource, tickets),
     providers,
     deliveries,
-    dispatch: new DispatchService(dataSource, live, providers, adapters, new RateLimiter(), clock, {
+    dispatch: new DispatchService(dataSource, history, providers, adapters, new RateLimiter(), clock, {
       batchSize: delivery.batchSize,
       leaseMs: delivery.leaseMs,
       backoffBaseMs: delivery.backoffBaseMs,
