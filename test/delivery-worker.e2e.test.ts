@@ -10,17 +10,10 @@ import type { Principal } from '../src/services/principal';
 import { ProviderFake } from './fakes/provider-fake';
 import { makeTenant, uniquePhoneNumberId } from './helpers/factories';
 import { type TestApp, startTestApp } from './helpers/test-app';
+import { killAndWait, until } from './helpers/wait';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
 const CREDENTIALS_KEY = Buffer.alloc(32, 9).toString('base64');
-
-async function until(done: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function terminateConnections(t: TestApp, database: string): Promise<number> {
   const admin = new PgClient({ connectionString: t.databaseUrl });
@@ -134,7 +127,7 @@ describe('delivery worker', () => {
       expect(inFlight).toBeLessThanOrEqual(stuck);
       expect(inFlight).toBeLessThanOrEqual(8);
     } finally {
-      worker?.kill('SIGKILL');
+      await killAndWait(worker);
       await t.stop();
     }
   });
@@ -165,11 +158,7 @@ describe('delivery worker', () => {
       worker.stderr!.on('data', (chunk) => (output += chunk));
       let exited: number | null = null;
       worker.once('exit', (code) => (exited = code ?? -1));
-      await until(
-        () => output.includes('worker running'),
-        20_000,
-        () => output,
-      );
+      await until('the worker to start', async () => output.includes('worker running'), 20_000);
 
       const database = new URL(t.databaseUrl).pathname.slice(1);
       for (let blip = 1; blip <= 2; blip++) {
@@ -184,7 +173,7 @@ describe('delivery worker', () => {
       expect(fake.received('meta').map((request) => request.body.text.body)).toEqual(['message 101', 'message 102']);
       expect(output).toContain('lost its database connection; reconnecting');
     } finally {
-      worker?.kill('SIGKILL');
+      await killAndWait(worker);
       await t.stop();
     }
   });
@@ -211,11 +200,7 @@ describe('delivery worker', () => {
       await fake.waitForRequests(4, 5000);
       const started = performance.now();
       for (let n = 30; n < 35; n++) await enqueue(t, healthy.id, n);
-      await until(
-        () => fake.received('meta').length === 5,
-        2000,
-        () => `${fake.received('meta').length} of 5 sent`,
-      );
+      await until('the healthy tenant’s messages to go out', async () => fake.received('meta').length === 5, 2000);
       const healthyMs = performance.now() - started;
       // The other tenant's messages went out while every send to the hanging gateway was still open.
       expect(healthyMs).toBeLessThan(3000);

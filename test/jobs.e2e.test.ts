@@ -8,7 +8,7 @@ import { Role, type User } from '../src/entities/user.entity';
 import { PASSWORD, makeTenant, makeUser } from './helpers/factories';
 import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
 import { jobState, runJob } from './helpers/jobs';
-import { until } from './helpers/wait';
+import { killAndWait, until } from './helpers/wait';
 
 const JOBS = `{ jobs { name schedule timezone nextRunAt lastRunAt lastFinishedAt lastError running consecutiveFailures paused pausedReason } }`;
 const RUN_NOW = `mutation ($name: String!) { runJobNow(name: $name) { name } }`;
@@ -177,6 +177,7 @@ describe('a worker stopped in the middle of a job', () => {
   it('exits, releases the job, and another worker runs it to the end', async () => {
     const t = await startTestApp();
     const blocker = new PgClient({ connectionString: t.databaseUrl });
+    blocker.on('error', () => undefined);
     const workers: ChildProcess[] = [];
     try {
       const tenant = await makeTenant(t.app.dataSource);
@@ -213,7 +214,7 @@ describe('a worker stopped in the middle of a job', () => {
       expect(finished.map((run) => run.status)).toEqual(['failed', 'completed']);
       expect(finished[0].error).toContain('Interrupted');
     } finally {
-      for (const worker of workers) worker.kill('SIGKILL');
+      await Promise.all(workers.map(killAndWait));
       await blocker.end().catch(() => undefined);
       await t.stop();
     }

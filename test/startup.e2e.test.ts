@@ -8,7 +8,20 @@ import path from 'node:path';
  * `npm start` as a user runs it: the compiled service with no DATABASE_URL, so it
  * starts its own embedded PostgreSQL under DATA_DIR.
  */
-const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
+const ROOT = path.join(__dirname, '..');
+const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
+
+/** Whether something accepts TCP connections on the port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -25,9 +38,15 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-function run(env: Record<string, string>): Running {
+/** The service as `node dist/src/main.js`, or through npm as a process manager starts it. */
+function run(env: Record<string, string>, through: 'node' | 'npm' = 'node'): Running {
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, [MAIN], { env: { ...inherited, NODE_ENV: 'development', ...env }, stdio: 'pipe' });
+  const options = { env: { ...inherited, NODE_ENV: 'development', ...env }, stdio: 'pipe' as const, cwd: ROOT };
+  // `--ignore-scripts` skips the prestart build (the suite has built already) and runs the start script itself.
+  const child =
+    through === 'npm'
+      ? spawn('npm', ['start', '--silent', '--ignore-scripts'], options)
+      : spawn(process.execPath, [MAIN], options);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -109,6 +128,18 @@ describe('npm start', () => {
     expect(await tickets()).toBe(seeded);
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
+  });
+
+  it('stops the server and the embedded database when npm itself gets SIGTERM, as process managers send it', async () => {
+    const port = await freePort();
+    const databasePort = await freePort();
+    const npm = run({ DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(databasePort) }, 'npm');
+    await waitForLine(npm, /ready at/);
+    expect([await listening(port), await listening(databasePort)]).toEqual([true, true]);
+    npm.child.kill('SIGTERM');
+    expect(await npm.exited).toBe(0);
+    expect(npm.output()).toMatch(/stopped cleanly/);
+    expect([await listening(port), await listening(databasePort)]).toEqual([false, false]);
   });
 
   it('refuses to start on an invalid setting, naming the variable and the reason', async () => {

@@ -74,7 +74,36 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   await run(`CREATE DATABASE "${name}" TEMPLATE "${templateName}"`);
   const url = new URL(template);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+  return { url: url.toString(), drop: () => dropWhenIdle(admin.toString(), name) };
+}
+
+/**
+ * Drops a test database once nothing is connected to it any more: worker processes a
+ * test killed may take a moment to let go. A connection still open after that is a
+ * leak, and it is named in the error rather than cut off by a forced drop (which used
+ * to kill whatever process still held it, at random).
+ */
+async function dropWhenIdle(adminUrl: string, name: string): Promise<void> {
+  const client = new PgClient({ connectionString: adminUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    let holders: Array<{ application_name: string; query: string }> = [];
+    for (let waited = 0; waited <= 5000; waited += 100) {
+      holders = (
+        await client.query(
+          `SELECT application_name, left(query, 60) AS query FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+          [name],
+        )
+      ).rows;
+      if (!holders.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    if (holders.length) throw new Error(`connections to ${name} were left open: ${JSON.stringify(holders)}`);
+  } finally {
+    await client.end();
+  }
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {

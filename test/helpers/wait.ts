@@ -8,3 +8,11 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Kills a child process and waits until it is gone, so its database connections are closed. */
+export async function killAndWait(child: import('node:child_process').ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
