@@ -168,6 +168,15 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     }),
   );
 
+  // Errors outside GraphQL execution (bodies that are not JSON or too large, bugs in a
+  // route) answer JSON in GraphQL's shape, never the framework's HTML page or a stack.
+  app.use((error: unknown, req: Request, res: Response, _next: express.NextFunction) => {
+    const { status, message, code } = httpError(error);
+    if (status >= 500) logger.error('request failed', { error, path: req.path });
+    if (res.headersSent) return;
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  });
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
@@ -183,6 +192,19 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
       await apollo.stop();
     },
   };
+}
+
+/** What a failed request answers: the body parser's own errors are the client's; anything else is ours. */
+function httpError(error: unknown): { status: number; message: string; code: string } {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') return { status: 400, message: 'The request body is not valid JSON', code: 'BAD_REQUEST' };
+  if (type === 'entity.too.large') {
+    return { status: 413, message: 'The request body is larger than the limit of 1 MB', code: 'PAYLOAD_TOO_LARGE' };
+  }
+  if (typeof type === 'string' && type.startsWith('encoding.')) {
+    return { status: 415, message: 'The request body uses an encoding the server does not accept', code: 'BAD_REQUEST' };
+  }
+  return { status: 500, message: 'Something went wrong on our side; it has been logged', code: 'INTERNAL_SERVER_ERROR' };
 }
 
 /** The principal of an HTTP request: none without a header, an error for a bad token. */

@@ -10,6 +10,9 @@ import type { Services } from './services';
  * as its provider allows (Meta: HMAC signature; Fonnte and Wablas: a secret token
  * in the callback URL). A request that fails verification changes nothing.
  */
+/** HTTP status of each gateway callback outcome: an unknown or malformed provider id is simply not found. */
+const GATEWAY_STATUS = { ok: 200, ignored: 200, unauthorized: 401, not_found: 404 } as const;
+
 export function createWebhookRouter(
   services: Services,
   config: Pick<Config, 'metaAppSecret' | 'metaVerifyToken'>,
@@ -60,10 +63,12 @@ export function createWebhookRouter(
     (parse: (body: Record<string, unknown>) => ReturnType<typeof parseFonnteStatus>) => async (req: Request, res: Response) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const outcome = await services.inbound.gatewayStatus(String(req.params.providerId), req.query.token, parse(body));
-      res.status(outcome === 'unauthorized' ? 401 : 200).json({ status: outcome });
+      res.status(GATEWAY_STATUS[outcome]).json({ status: outcome });
     };
   const bodies = [express.json({ limit: '256kb' }), express.urlencoded({ extended: false, limit: '256kb' })];
   router.post('/whatsapp/fonnte/:providerId', ...bodies, gateway(parseFonnteStatus));
   router.post('/whatsapp/wablas/:providerId', ...bodies, gateway(parseWablasStatus));
+  // Anything else under /webhooks: JSON, never the framework's HTML page.
+  router.use((_req: Request, res: Response) => void res.status(404).json({ status: 'not_found' }));
   return router;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Contact } from '../src/entities/contact.entity';
 import { DomainEvent } from '../src/entities/domain-event.entity';
 import { Tenant } from '../src/entities/tenant.entity';
@@ -420,6 +421,54 @@ describe('tickets', () => {
       expect(text.tickets.edges).toEqual([{ node: { subject: 'Ticket 3' } }]);
       const bad = await gql(t.url, '{ tickets(after: "garbage") { totalCount } }', {}, w.agentToken);
       expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+    });
+
+    it('refuses forged cursors with BAD_USER_INPUT, whatever they hold', async () => {
+      const w = await world();
+      await createTicket(w);
+      const forge = (...parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
+      const id = randomUUID();
+      const cases: Array<[string, string]> = [
+        ['NUMBER', forge('number', '99999999999', id)],
+        ['NUMBER', forge('number', '1e5', id)],
+        ['PRIORITY', forge('priority', 'critical', id)],
+        ['CREATED_AT', forge('createdAt', '99999-01-01T00:00:00.000Z', id)],
+        ['CREATED_AT', forge('createdAt', '2026-02-31T00:00:00Z; DROP TABLE ticket', id)],
+        ['UPDATED_AT', forge('updatedAt', new Date().toISOString(), 'not-a-uuid')],
+        // A real cursor of one order used with another.
+        ['NUMBER', forge('createdAt', new Date().toISOString(), id)],
+      ];
+      const answers = [];
+      for (const [field, after] of cases) {
+        const answer = await gql(
+          t.url,
+          'query ($after: String, $field: TicketOrderField!) { tickets(after: $after, orderBy: { field: $field, direction: ASC }) { totalCount } }',
+          { after, field },
+          w.agentToken,
+        );
+        answers.push([field, errorCode(answer), answer.errors?.[0].message.includes('cursor')]);
+      }
+      expect(answers).toEqual(cases.map(([field]) => [field, 'BAD_USER_INPUT', true]));
+      const deliveries = await gql(
+        t.url,
+        '{ deliveries(after: "WyJjcmVhdGVkQXQiLCIxIiwieCJd") { totalCount } }',
+        {},
+        w.adminToken,
+      );
+      expect(errorCode(deliveries)).toBe('BAD_USER_INPUT');
+    });
+
+    it('answers a body that is not JSON with a GraphQL-shaped 400, not an HTML page', async () => {
+      const response = await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query": "{ me { id } }"',
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/application\/json/);
+      expect(await response.json()).toEqual({
+        errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+      });
     });
   });
 

@@ -249,6 +249,20 @@ describe('provider webhooks', () => {
         }),
       });
     expect((await callback('wrong')).status).toBe(401);
+    // Malformed and unknown provider ids, and unknown paths, are 404 JSON, never a 500 page.
+    for (const path of [
+      '/webhooks/whatsapp/fonnte/not-a-uuid',
+      `/webhooks/whatsapp/wablas/${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`,
+      '/webhooks/whatsapp/unknown-gateway/1',
+    ]) {
+      const response = await fetch(`${t.url}${path}?token=callback-secret`, { method: 'POST' });
+      expect([path, response.status, response.headers.get('content-type')]).toEqual([
+        path,
+        404,
+        expect.stringMatching(/application\/json/),
+      ]);
+      expect(await response.json()).toEqual({ status: 'not_found' });
+    }
     expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id })).status).toBe(
       DeliveryStatus.SENT,
     );

@@ -6,6 +6,7 @@ import { ChannelProvider } from '../entities/channel-provider.entity';
 import { Contact } from '../entities/contact.entity';
 import { type ChannelProviderService, inboundIdentityOf } from './channel-provider.service';
 import type { DeliveryService } from './delivery.service';
+import { isUuid } from './ids';
 import type { TicketService } from './ticket.service';
 
 /** What providers tell us: status updates of our messages, and messages customers send. */
@@ -57,9 +58,11 @@ export class InboundService {
     providerId: string,
     token: unknown,
     update: GatewayStatusUpdate | undefined,
-  ): Promise<'ok' | 'unauthorized' | 'ignored'> {
-    const provider = await this.dataSource.getRepository(ChannelProvider).findOneBy({ id: providerId });
-    if (!provider || (provider.kind !== ProviderKind.FONNTE && provider.kind !== ProviderKind.WABLAS)) return 'unauthorized';
+  ): Promise<'ok' | 'unauthorized' | 'ignored' | 'not_found'> {
+    const provider = isUuid(providerId)
+      ? await this.dataSource.getRepository(ChannelProvider).findOneBy({ id: providerId })
+      : null;
+    if (!provider || (provider.kind !== ProviderKind.FONNTE && provider.kind !== ProviderKind.WABLAS)) return 'not_found';
     if (!this.providers.acceptsCallbackToken(provider, token)) return 'unauthorized';
     if (!update) return 'ignored';
     await this.deliveries.applyProviderStatus(

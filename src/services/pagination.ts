@@ -1,5 +1,6 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import { badInput } from './errors';
+import { isUuid } from './ids';
 
 export interface PageRequest {
   first: number;
@@ -19,22 +20,41 @@ export interface Page<T> {
 
 export const MAX_PAGE_SIZE = 100;
 
-/** Opaque keyset cursor: the sort value and id of the last row seen. */
-export function encodeCursor(value: string, id: string): string {
-  return Buffer.from(JSON.stringify([value, id])).toString('base64url');
+/** What a cursor's sort value must look like: a timestamp, a 32-bit integer, or one of some values. */
+export type CursorKind = 'timestamp' | 'integer' | readonly string[];
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+/** Opaque keyset cursor: what the list is sorted by, and the sort value and id of the last row seen. */
+export function encodeCursor(sortKey: string, value: string, id: string): string {
+  return Buffer.from(JSON.stringify([sortKey, value, id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { value: string; id: string } {
+/**
+ * Reads a cursor made by encodeCursor for the same sort, checking every part before it
+ * reaches SQL: a forged or edited cursor, or one from another sort order, is BAD_USER_INPUT.
+ */
+export function decodeCursor(cursor: string, sortKey: string, kind: CursorKind): { value: string; id: string } {
+  let decoded: unknown;
   try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2 && decoded.every((part) => typeof part === 'string')) {
-      const [value, id] = decoded as [string, string];
-      if (/^[0-9a-f-]{36}$/i.test(id)) return { value, id };
-    }
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the error below
+    decoded = undefined;
+  }
+  if (Array.isArray(decoded) && decoded.length === 3 && decoded.every((part) => typeof part === 'string')) {
+    const [key, value, id] = decoded as [string, string, string];
+    if (key !== sortKey) {
+      throw badInput('The cursor belongs to a list in another order; start again without `after`', 'after');
+    }
+    if (isUuid(id) && fitsKind(value, kind)) return { value, id };
   }
   throw badInput('The cursor is not valid; use a cursor returned by this query', 'after');
+}
+
+function fitsKind(value: string, kind: CursorKind): boolean {
+  if (kind === 'timestamp') return ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
+  if (kind === 'integer') return /^-?\d{1,10}$/.test(value) && Math.abs(Number(value)) <= 2 ** 31 - 1;
+  return kind.includes(value);
 }
 
 /**
@@ -48,7 +68,7 @@ export async function newestFirstPage<T extends { id: string; createdAt: Date }>
 ): Promise<Page<T>> {
   const totalCount = await query.clone().getCount();
   if (page.after) {
-    const after = decodeCursor(page.after);
+    const after = decodeCursor(page.after, 'createdAt', 'timestamp');
     query.andWhere(`(${alias}."createdAt", ${alias}.id) < (CAST(:afterValue AS timestamptz), CAST(:afterId AS uuid))`, {
       afterValue: after.value,
       afterId: after.id,
@@ -63,6 +83,6 @@ export async function newestFirstPage<T extends { id: string; createdAt: Date }>
   return {
     totalCount,
     hasNextPage: rows.length > page.first,
-    edges: nodes.map((node) => ({ node, cursor: encodeCursor(node.createdAt.toISOString(), node.id) })),
+    edges: nodes.map((node) => ({ node, cursor: encodeCursor('createdAt', node.createdAt.toISOString(), node.id) })),
   };
 }

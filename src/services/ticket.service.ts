@@ -6,7 +6,7 @@ import { Availability, Role, User } from '../entities/user.entity';
 import type { Clock } from './clock';
 import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from './errors';
 import { TicketChangeKind, type LiveEvents } from './live-events';
-import { type Page, type PageRequest, decodeCursor, encodeCursor } from './pagination';
+import { type CursorKind, type Page, type PageRequest, decodeCursor, encodeCursor } from './pagination';
 import { type Principal, type StaffPrincipal, requireCustomer } from './principal';
 import { closeEscalationsOf } from './escalation.service';
 import type { SlaService } from './sla.service';
@@ -65,12 +65,19 @@ export interface TicketOrder {
   direction: SortDirection;
 }
 
-/** SQL cast of each sortable column, so keyset cursors compare with the right type. */
+/** SQL cast of each sortable column, so keyset cursors compare with the right type, and what its cursor values look like. */
 const ORDER_CAST: Record<TicketOrderField, string> = {
   [TicketOrderField.CREATED_AT]: 'timestamptz',
   [TicketOrderField.UPDATED_AT]: 'timestamptz',
   [TicketOrderField.PRIORITY]: 'ticket_priority',
   [TicketOrderField.RESOLUTION_DUE_AT]: 'timestamptz',
+  [TicketOrderField.NUMBER]: 'integer',
+};
+const ORDER_KIND: Record<TicketOrderField, CursorKind> = {
+  [TicketOrderField.CREATED_AT]: 'timestamp',
+  [TicketOrderField.UPDATED_AT]: 'timestamp',
+  [TicketOrderField.PRIORITY]: Object.values(TicketPriority),
+  [TicketOrderField.RESOLUTION_DUE_AT]: 'timestamp',
   [TicketOrderField.NUMBER]: 'integer',
 };
 
@@ -94,7 +101,7 @@ export class TicketService {
     const totalCount = await query.clone().getCount();
 
     const column = `t."${order.field}"`;
-    const after = page.after ? decodeCursor(page.after) : undefined;
+    const after = page.after ? decodeCursor(page.after, order.field, ORDER_KIND[order.field]) : undefined;
     if (after) {
       const comparator = order.direction === SortDirection.ASC ? '>' : '<';
       query.andWhere(
@@ -115,7 +122,7 @@ export class TicketService {
     return {
       totalCount,
       hasNextPage,
-      edges: nodes.map((node) => ({ node, cursor: encodeCursor(sortValue(node, order.field), node.id) })),
+      edges: nodes.map((node) => ({ node, cursor: encodeCursor(order.field, sortValue(node, order.field), node.id) })),
     };
   }
 
