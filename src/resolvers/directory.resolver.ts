@@ -1,16 +1,30 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Contact } from '../entities/contact.entity';
 import { Availability, Role, STAFF_ROLES, User } from '../entities/user.entity';
 import type { AuthedContext } from '../schema/context';
-import { ContactInput, CreateUserInput, CreatedUser, UpdateUserInput } from '../schema/directory.types';
+import { pageInfo } from '../schema/connection';
+import {
+  ContactConnection,
+  ContactInput,
+  ContactsArgs,
+  CreateUserInput,
+  CreatedUser,
+  UpdateUserInput,
+  UserConnection,
+  UsersArgs,
+} from '../schema/directory.types';
 import { TICKET_WORKERS, requireStaff } from '../services/principal';
 
 @Resolver(() => User)
 export class UserResolver {
   @Authorized(...STAFF_ROLES)
-  @Query(() => [User], { description: 'Staff users of the tenant, by name.' })
-  users(@Ctx() { principal, services }: AuthedContext): Promise<User[]> {
-    return services.directory.users(principal);
+  @Query(() => UserConnection, { description: 'Staff users of the tenant, by name, a page at a time.' })
+  async users(
+    @Args() { first, after, ...filter }: UsersArgs,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<UserConnection> {
+    const page = await services.directory.users(principal, filter, { first, after });
+    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
   }
 
   @Authorized(...STAFF_ROLES)
@@ -60,14 +74,13 @@ export class UserResolver {
 @Resolver(() => Contact)
 export class ContactResolver {
   @Authorized(...STAFF_ROLES)
-  @Query(() => [Contact], { description: 'Contacts of the tenant, by name.' })
-  contacts(
-    @Arg('search', () => String, { nullable: true, description: 'Part of a name, e-mail address or phone number.' })
-    search: string | null,
-    @Arg('first', () => Int, { defaultValue: 50, description: 'How many (at most 200).' }) first: number,
+  @Query(() => ContactConnection, { description: 'Contacts of the tenant, by name, a page at a time.' })
+  async contacts(
+    @Args() { search, first, after }: ContactsArgs,
     @Ctx() { principal, services }: AuthedContext,
-  ): Promise<Contact[]> {
-    return services.directory.contacts(principal, search, Math.max(1, Math.min(first, 200)));
+  ): Promise<ContactConnection> {
+    const page = await services.directory.contacts(principal, search, { first, after });
+    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
   }
 
   @Query(() => Contact, { description: 'One contact; customers may read only their own.' })

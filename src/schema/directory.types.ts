@@ -1,6 +1,9 @@
 import { ArrayMaxSize, IsEmail, IsIn, IsInt, IsOptional, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Contact } from '../entities/contact.entity';
+import { MAX_PAGE_SIZE } from '../services/pagination';
+import { PageInfo } from './connection';
 import { Role, STAFF_ROLES, type StaffRole, User } from '../entities/user.entity';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -108,4 +111,92 @@ export class ContactInput {
   @ArrayMaxSize(50)
   @Length(1, 50, { each: true })
   tags?: string[] | null;
+}
+
+@ArgsType()
+export class UsersArgs {
+  @Field(() => String, { nullable: true, description: 'Part of a name, e-mail address or phone number.' })
+  @IsOptional()
+  @MaxLength(200)
+  search?: string | null;
+
+  @Field(() => [Role], { nullable: true, description: 'Only these roles.' })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  roles?: Role[] | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Only active (true) or deactivated (false) users.' })
+  active?: boolean | null;
+
+  @Field(() => Int, { defaultValue: 20, description: `Page size (1-${MAX_PAGE_SIZE}).` })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts (`pageInfo.endCursor`).' })
+  @IsOptional()
+  @MaxLength(500)
+  after?: string | null;
+}
+
+@ObjectType({ description: 'A staff user in a list, with its cursor.' })
+export class UserEdge {
+  @Field(() => User, { description: 'The user.' })
+  node!: User;
+
+  @Field({ description: 'Cursor of this position.' })
+  cursor!: string;
+}
+
+@ObjectType({ description: 'A page of staff users, by name.' })
+export class UserConnection {
+  @Field(() => [UserEdge], { description: 'Users of this page.' })
+  edges!: UserEdge[];
+
+  @Field(() => PageInfo, { description: 'Where this page is.' })
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'How many users match in all.' })
+  totalCount!: number;
+}
+
+@ArgsType()
+export class ContactsArgs {
+  @Field(() => String, { nullable: true, description: 'Part of a name, e-mail address or phone number.' })
+  @IsOptional()
+  @MaxLength(200)
+  search?: string | null;
+
+  @Field(() => Int, { defaultValue: 20, description: `Page size (1-${MAX_PAGE_SIZE}).` })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts (`pageInfo.endCursor`).' })
+  @IsOptional()
+  @MaxLength(500)
+  after?: string | null;
+}
+
+@ObjectType({ description: 'A contact in a list, with its cursor.' })
+export class ContactEdge {
+  @Field(() => Contact, { description: 'The contact.' })
+  node!: Contact;
+
+  @Field({ description: 'Cursor of this position.' })
+  cursor!: string;
+}
+
+@ObjectType({ description: 'A page of contacts, by name.' })
+export class ContactConnection {
+  @Field(() => [ContactEdge], { description: 'Contacts of this page.' })
+  edges!: ContactEdge[];
+
+  @Field(() => PageInfo, { description: 'Where this page is.' })
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'How many contacts match in all.' })
+  totalCount!: number;
 }

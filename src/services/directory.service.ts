@@ -1,7 +1,8 @@
-import { type DataSource, In } from 'typeorm';
+import { type DataSource, In, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { Contact } from '../entities/contact.entity';
-import { Availability, type StaffRole, User } from '../entities/user.entity';
+import { Availability, type Role, type StaffRole, User } from '../entities/user.entity';
 import { badInput, conflict, notFound } from './errors';
+import { type Page, type PageRequest, keysetPage } from './pagination';
 import { generatePassword, hashPassword } from './password';
 import type { Principal, StaffPrincipal } from './principal';
 
@@ -35,8 +36,16 @@ export interface ContactInput {
 export class DirectoryService {
   constructor(private readonly dataSource: DataSource) {}
 
-  users(actor: Principal): Promise<User[]> {
-    return this.dataSource.getRepository(User).find({ where: { tenantId: actor.tenantId }, order: { name: 'ASC' } });
+  /** Staff users of the tenant by name, a page at a time. */
+  users(actor: Principal, filter: UserFilter, page: PageRequest): Promise<Page<User>> {
+    const query = this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .where('u."tenantId" = :tenantId', { tenantId: actor.tenantId });
+    matchText(query, 'u', filter.search);
+    if (filter.roles?.length) query.andWhere('u.role IN (:...roles)', { roles: filter.roles });
+    if (filter.active != null) query.andWhere('u.active = :active', { active: filter.active });
+    return keysetPage(query, 'u', BY_NAME, page);
   }
 
   async user(actor: Principal, id: string): Promise<User> {
@@ -124,19 +133,14 @@ export class DirectoryService {
     }
   }
 
-  async contacts(actor: Principal, search?: string | null, limit = 50): Promise<Contact[]> {
+  /** Contacts of the tenant by name, a page at a time. */
+  contacts(actor: Principal, search: string | null | undefined, page: PageRequest): Promise<Page<Contact>> {
     const query = this.dataSource
       .getRepository(Contact)
       .createQueryBuilder('c')
-      .where('c."tenantId" = :tenantId', { tenantId: actor.tenantId })
-      .orderBy('c.name', 'ASC')
-      .limit(limit);
-    const text = search?.trim();
-    if (text) {
-      const pattern = `%${text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      query.andWhere('(c.name ILIKE :pattern OR c.email ILIKE :pattern OR c.phone ILIKE :pattern)', { pattern });
-    }
-    return query.getMany();
+      .where('c."tenantId" = :tenantId', { tenantId: actor.tenantId });
+    matchText(query, 'c', search);
+    return keysetPage(query, 'c', BY_NAME, page);
   }
 
   async contact(actor: Principal, id: string): Promise<Contact> {
@@ -173,4 +177,27 @@ export class DirectoryService {
 
 function normalizeTags(tags: string[]): string[] {
   return [...new Set(tags.map((tag) => tag.trim().toLowerCase()).filter(Boolean))];
+}
+
+export interface UserFilter {
+  search?: string | null;
+  roles?: Role[] | null;
+  active?: boolean | null;
+}
+
+/** People are listed by name, then id. */
+const BY_NAME = { column: 'name', cast: 'varchar', kind: 'text', direction: 'ASC' } as const;
+
+/** Narrows to rows whose name, e-mail address or phone number contains the text (LIKE wildcards taken literally). */
+function matchText<T extends ObjectLiteral>(
+  query: SelectQueryBuilder<T>,
+  alias: string,
+  search: string | null | undefined,
+): void {
+  const text = search?.trim();
+  if (!text) return;
+  const pattern = `%${text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+  query.andWhere(`(${alias}.name ILIKE :pattern OR ${alias}.email ILIKE :pattern OR ${alias}.phone ILIKE :pattern)`, {
+    pattern,
+  });
 }

@@ -20,8 +20,8 @@ export interface Page<T> {
 
 export const MAX_PAGE_SIZE = 100;
 
-/** What a cursor's sort value must look like: a timestamp, a 32-bit integer, or one of some values. */
-export type CursorKind = 'timestamp' | 'integer' | readonly string[];
+/** What a cursor's sort value must look like: a timestamp, a 32-bit integer, text, or one of some values. */
+export type CursorKind = 'timestamp' | 'integer' | 'text' | readonly string[];
 
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
@@ -54,35 +54,61 @@ export function decodeCursor(cursor: string, sortKey: string, kind: CursorKind):
 function fitsKind(value: string, kind: CursorKind): boolean {
   if (kind === 'timestamp') return ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
   if (kind === 'integer') return /^-?\d{1,10}$/.test(value) && Math.abs(Number(value)) <= 2 ** 31 - 1;
+  if (kind === 'text') return value.length <= 500;
   return kind.includes(value);
 }
 
+/** How a keyset page is sorted: one column of the alias's table, then its id. */
+export interface KeysetOrder<T> {
+  /** Column name, as in the entity (e.g. `createdAt`, `name`). */
+  column: string & keyof T;
+  /** SQL type to cast the cursor's value to. */
+  cast: string;
+  kind: CursorKind;
+  direction: 'ASC' | 'DESC';
+}
+
 /**
- * One page of a query ordered newest first by `createdAt`, then id (both in the
- * alias's table): the keyset cursor is the last row's pair.
+ * One page of a query in a keyset order (the column, then id): the cursor is the last
+ * row's pair, checked before it reaches SQL. The total counts every matching row.
  */
-export async function newestFirstPage<T extends { id: string; createdAt: Date }>(
+export async function keysetPage<T extends { id: string }>(
   query: SelectQueryBuilder<T>,
   alias: string,
+  order: KeysetOrder<T>,
   page: PageRequest,
 ): Promise<Page<T>> {
   const totalCount = await query.clone().getCount();
+  const column = `${alias}."${order.column}"`;
   if (page.after) {
-    const after = decodeCursor(page.after, 'createdAt', 'timestamp');
-    query.andWhere(`(${alias}."createdAt", ${alias}.id) < (CAST(:afterValue AS timestamptz), CAST(:afterId AS uuid))`, {
-      afterValue: after.value,
-      afterId: after.id,
-    });
+    const after = decodeCursor(page.after, order.column, order.kind);
+    query.andWhere(
+      `(${column}, ${alias}.id) ${order.direction === 'ASC' ? '>' : '<'} (CAST(:afterValue AS ${order.cast}), CAST(:afterId AS uuid))`,
+      { afterValue: after.value, afterId: after.id },
+    );
   }
   const rows = await query
-    .orderBy(`${alias}."createdAt"`, 'DESC')
-    .addOrderBy(`${alias}.id`, 'DESC')
+    .orderBy(column, order.direction)
+    .addOrderBy(`${alias}.id`, order.direction)
     .limit(page.first + 1)
     .getMany();
   const nodes = rows.slice(0, page.first);
   return {
     totalCount,
     hasNextPage: rows.length > page.first,
-    edges: nodes.map((node) => ({ node, cursor: encodeCursor('createdAt', node.createdAt.toISOString(), node.id) })),
+    edges: nodes.map((node) => ({ node, cursor: encodeCursor(order.column, cursorValue(node[order.column]), node.id) })),
   };
+}
+
+function cursorValue(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+/** One page of a query ordered newest first by `createdAt`, then id. */
+export function newestFirstPage<T extends { id: string; createdAt: Date }>(
+  query: SelectQueryBuilder<T>,
+  alias: string,
+  page: PageRequest,
+): Promise<Page<T>> {
+  return keysetPage(query, alias, { column: 'createdAt', cast: 'timestamptz', kind: 'timestamp', direction: 'DESC' }, page);
 }

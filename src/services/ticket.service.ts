@@ -6,7 +6,7 @@ import { Availability, Role, User } from '../entities/user.entity';
 import type { Clock } from './clock';
 import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from './errors';
 import { TicketChangeKind, type LiveEvents } from './live-events';
-import { type CursorKind, type Page, type PageRequest, decodeCursor, encodeCursor } from './pagination';
+import { type CursorKind, type Page, type PageRequest, keysetPage } from './pagination';
 import { type Principal, type StaffPrincipal, requireCustomer } from './principal';
 import { closeEscalationsOf } from './escalation.service';
 import type { SlaService } from './sla.service';
@@ -98,32 +98,12 @@ export class TicketService {
   async list(actor: Principal, filter: TicketFilter, order: TicketOrder, page: PageRequest): Promise<Page<Ticket>> {
     const query = this.visibleTickets(actor);
     applyFilter(query, filter);
-    const totalCount = await query.clone().getCount();
-
-    const column = `t."${order.field}"`;
-    const after = page.after ? decodeCursor(page.after, order.field, ORDER_KIND[order.field]) : undefined;
-    if (after) {
-      const comparator = order.direction === SortDirection.ASC ? '>' : '<';
-      query.andWhere(
-        `(${column}, t.id) ${comparator} (CAST(:afterValue AS ${ORDER_CAST[order.field]}), CAST(:afterId AS uuid))`,
-        {
-          afterValue: after.value,
-          afterId: after.id,
-        },
-      );
-    }
-    const rows = await query
-      .orderBy(column, order.direction)
-      .addOrderBy('t.id', order.direction)
-      .limit(page.first + 1)
-      .getMany();
-    const hasNextPage = rows.length > page.first;
-    const nodes = rows.slice(0, page.first);
-    return {
-      totalCount,
-      hasNextPage,
-      edges: nodes.map((node) => ({ node, cursor: encodeCursor(order.field, sortValue(node, order.field), node.id) })),
-    };
+    return keysetPage(
+      query,
+      't',
+      { column: order.field, cast: ORDER_CAST[order.field], kind: ORDER_KIND[order.field], direction: order.direction },
+      page,
+    );
   }
 
   /** The threads of visible tickets, oldest message first; customers never see internal notes. */
@@ -595,11 +575,6 @@ function applyFilter(query: SelectQueryBuilder<Ticket>, filter: TicketFilter): v
       }),
     );
   }
-}
-
-function sortValue(ticket: Ticket, field: TicketOrderField): string {
-  const value = ticket[field];
-  return value instanceof Date ? value.toISOString() : String(value);
 }
 
 function actorId(actor: Principal): string {
