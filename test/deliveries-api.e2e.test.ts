@@ -210,8 +210,55 @@ describe('delivery API', () => {
 
     // Platform rights are set by `create-admin --platform-admin` only (see test/security.e2e.test.ts).
     const root = await makeUser(t.app.dataSource, w.tenant, { role: Role.ADMIN, platformAdmin: true });
-    const across = await gqlOk(t.url, stats, { ...vars, all: true }, await login(root));
+    const rootToken = await login(root);
+    const across = await gqlOk(t.url, stats, { ...vars, all: true }, rootToken);
     expect(across.deliveryStats.total).toBeGreaterThanOrEqual(3);
+
+    // Per business: the owner sees only their own; the platform sees each, and can tell them apart.
+    const perBusiness = `query ($from: DateTimeISO!, $to: DateTimeISO!, $all: Boolean!, $tenantId: ID) {
+      deliveryStats(from: $from, to: $to, allTenants: $all, tenantId: $tenantId) {
+        total retried retries failuresByReason { key count }
+        byTenant { tenantId tenantSlug total succeeded failed successRate retried retries failuresByReason { key count } }
+      }
+    }`;
+    const own = (await gqlOk(t.url, perBusiness, vars, w.adminToken)).deliveryStats;
+    expect(own.failuresByReason).toEqual([{ key: '131026', count: 1 }]);
+    expect(own.byTenant).toEqual([
+      {
+        tenantId: w.tenant.id,
+        tenantSlug: w.tenant.slug,
+        total: 2,
+        succeeded: 1,
+        failed: 1,
+        successRate: 50,
+        retried: 0,
+        retries: 0,
+        failuresByReason: [{ key: '131026', count: 1 }],
+      },
+    ]);
+    const platform = (await gqlOk(t.url, perBusiness, { ...vars, all: true }, rootToken)).deliveryStats;
+    const rows = new Map(platform.byTenant.map((row: any) => [row.tenantId, row]));
+    expect(rows.get(w.tenant.id)).toMatchObject({ total: 2, successRate: 50 });
+    expect(rows.get(other.tenant.id)).toMatchObject({ total: 1, successRate: 100, failuresByReason: [] });
+    const narrowed = (await gqlOk(t.url, perBusiness, { ...vars, all: true, tenantId: other.tenant.id }, rootToken))
+      .deliveryStats;
+    expect(narrowed.byTenant.map((row: any) => row.tenantId)).toEqual([other.tenant.id]);
+    // An owner cannot widen the view by naming another tenant: figures stay their own.
+    const sneaky = (await gqlOk(t.url, perBusiness, { ...vars, tenantId: other.tenant.id }, w.adminToken)).deliveryStats;
+    expect(sneaky.byTenant.map((row: any) => row.tenantId)).toEqual([w.tenant.id]);
+
+    const listed = await gqlOk(
+      t.url,
+      `query ($tenantId: ID) { deliveries(first: 10, allTenants: true, filter: { tenantId: $tenantId }) { totalCount edges { node { tenant { id slug name } } } } }`,
+      { tenantId: other.tenant.id },
+      rootToken,
+    );
+    expect(listed.deliveries.totalCount).toBe(1);
+    expect(listed.deliveries.edges[0].node.tenant).toEqual({
+      id: other.tenant.id,
+      slug: other.tenant.slug,
+      name: other.tenant.name,
+    });
     const foreign = await gqlOk(t.url, '{ deliveries(first: 1) { edges { node { id } } } }', {}, other.adminToken);
     expect(errorCode(await gql(t.url, DELIVERY, { id: foreign.deliveries.edges[0].node.id }, w.adminToken))).toBe('NOT_FOUND');
   });

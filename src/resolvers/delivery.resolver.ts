@@ -7,6 +7,7 @@ import { Contact } from '../entities/contact.entity';
 import { DeliveryEvent } from '../entities/delivery-event.entity';
 import { Delivery } from '../entities/delivery.entity';
 import { MessageTemplate } from '../entities/message-template.entity';
+import { Tenant } from '../entities/tenant.entity';
 import { Role, STAFF_ROLES } from '../entities/user.entity';
 import { pageInfo } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
@@ -28,6 +29,7 @@ import {
 } from '../schema/delivery.types';
 import { DomainError, ErrorCode, assertPeriod, badInput, forbidden } from '../services/errors';
 import type { DeliverySettings } from '../services/messaging.service';
+import { isUuid } from '../services/ids';
 import { type Principal, TICKET_WORKERS, requireStaff } from '../services/principal';
 
 const OPERATORS = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR];
@@ -85,10 +87,25 @@ export class DeliveryResolver {
     @Arg('from', () => Date, { description: 'Start (inclusive).' }) from: Date,
     @Arg('to', () => Date, { description: 'End (exclusive).' }) to: Date,
     @Arg('allTenants', { defaultValue: false, description: 'All tenants (platform super-admins only).' }) crossTenant: boolean,
+    @Arg('tenantId', () => ID, {
+      nullable: true,
+      description: 'With allTenants: one business only. Otherwise figures are always your own.',
+    })
+    tenantId: string | null,
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<DeliveryStats> {
     assertPeriod(from, to);
-    return services.deliveries.stats(allTenants(principal, crossTenant) ? null : principal.tenantId, from, to);
+    if (tenantId != null && !isUuid(tenantId)) throw badInput('tenantId must be a tenant id', 'tenantId');
+    const scope = allTenants(principal, crossTenant) ? (tenantId ?? null) : principal.tenantId;
+    return services.deliveries.stats(scope, from, to);
+  }
+
+  @FieldResolver(() => Tenant, {
+    nullable: true,
+    description: 'The business it belongs to: your own, or any for a platform super-admin reading across tenants.',
+  })
+  tenant(@Root() delivery: Delivery, @Ctx() { loaders }: AuthedContext): Promise<Tenant | undefined> {
+    return loaders.tenant.load(delivery.tenantId);
   }
 
   @FieldResolver(() => [DeliveryEvent], {

@@ -24,6 +24,14 @@ registerEnumType(CircuitState, {
 
 @InputType({ description: 'Which deliveries.' })
 export class DeliveryFilter {
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Only those of this tenant (with `allTenants`, for platform super-admins; otherwise your own).',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a tenant id' })
+  tenantId?: string | null;
+
   @Field(() => [DeliveryStatus], { nullable: true, description: 'Only these statuses.' })
   statuses?: DeliveryStatus[] | null;
 
@@ -128,6 +136,39 @@ export class KeyCount {
   count!: number;
 }
 
+@ObjectType({ description: 'Delivery figures of one business for a period.' })
+export class TenantDeliveryStats {
+  @Field(() => ID, { description: 'The tenant.' })
+  tenantId!: string;
+
+  @Field({ description: 'Its short name.' })
+  tenantSlug!: string;
+
+  @Field({ description: 'Its display name.' })
+  tenantName!: string;
+
+  @Field(() => Int, { description: 'Deliveries queued in the period.' })
+  total!: number;
+
+  @Field(() => Int, { description: 'Sent, delivered or read.' })
+  succeeded!: number;
+
+  @Field(() => Int, { description: 'Failed or dead.' })
+  failed!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Succeeded, in percent of finished deliveries.' })
+  successRate!: number | null;
+
+  @Field(() => Int, { description: 'Deliveries that needed more than one attempt.' })
+  retried!: number;
+
+  @Field(() => Int, { description: 'Attempts beyond the first, in all.' })
+  retries!: number;
+
+  @Field(() => [KeyCount], { description: 'Failed and dead deliveries by their last error code.' })
+  failuresByReason!: KeyCount[];
+}
+
 @ObjectType({ description: 'Delivery figures for a period.' })
 export class DeliveryStats {
   @Field(() => Int, { description: 'Deliveries queued in the period.' })
@@ -153,6 +194,23 @@ export class DeliveryStats {
 
   @Field(() => Float, { nullable: true, description: 'Failed or dead, in percent of finished deliveries.' })
   failureRate!: number | null;
+
+  @Field(() => Int, { description: 'Deliveries that needed more than one attempt.' })
+  retried!: number;
+
+  @Field(() => Int, { description: 'Attempts beyond the first, in all.' })
+  retries!: number;
+
+  @Field(() => Int, { description: 'Deliveries an operator resent (copies of dead, failed or cancelled ones).' })
+  resent!: number;
+
+  @Field(() => [KeyCount], { description: 'Failed and dead deliveries by their last error code.' })
+  failuresByReason!: KeyCount[];
+
+  @Field(() => [TenantDeliveryStats], {
+    description: 'The same figures per business: only your own, or every tenant for a platform super-admin with `allTenants`.',
+  })
+  byTenant!: TenantDeliveryStats[];
 }
 
 @InputType({ description: 'An ad-hoc message.' })

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Contact } from '../entities/contact.entity';
 import type { DeliveryEvent } from '../entities/delivery-event.entity';
+import type { Tenant } from '../entities/tenant.entity';
 import type { TicketMessage } from '../entities/ticket-message.entity';
 import type { Ticket } from '../entities/ticket.entity';
 import type { User } from '../entities/user.entity';
@@ -19,6 +20,7 @@ export interface Loaders {
   messages: DataLoader<string, TicketMessage[]>;
   messageCount: DataLoader<string, number>;
   deliveryEvents: DataLoader<string, DeliveryEvent[]>;
+  tenant: DataLoader<string, Tenant | undefined>;
 }
 
 export function createLoaders(services: Services, principal: Principal): Loaders {
@@ -46,6 +48,10 @@ export function createLoaders(services: Services, principal: Principal): Loaders
       const byDelivery = new Map<string, DeliveryEvent[]>(deliveryIds.map((id) => [id, []]));
       for (const event of await services.deliveries.eventsOf(deliveryIds)) byDelivery.get(event.deliveryId)?.push(event);
       return deliveryIds.map((id) => byDelivery.get(id) ?? []);
+    }, options),
+    tenant: new DataLoader(async (ids) => {
+      const tenants = new Map((await services.directory.tenantsByIds(principal, ids)).map((tenant) => [tenant.id, tenant]));
+      return ids.map((id) => tenants.get(id));
     }, options),
     messageCount: new DataLoader(async (ticketIds) => {
       const counts = await services.tickets.messageCounts(principal, ticketIds);

@@ -38,6 +38,7 @@ export interface EnqueueInput {
 }
 
 export interface DeliveryFilter {
+  tenantId?: string | null;
   statuses?: DeliveryStatus[] | null;
   channels?: Channel[] | null;
   providerId?: string | null;
@@ -387,6 +388,7 @@ export class DeliveryService {
     if (filter.statuses?.length) query.andWhere('d.status IN (:...statuses)', { statuses: filter.statuses });
     if (filter.channels?.length) query.andWhere('d.channel IN (:...channels)', { channels: filter.channels });
     for (const field of [
+      'tenantId',
       'providerId',
       'ticketId',
       'campaignId',
@@ -470,47 +472,106 @@ export interface DeliveryStats {
   successRate: number | null;
   failoverRate: number | null;
   failureRate: number | null;
+  retried: number;
+  retries: number;
+  resent: number;
+  failuresByReason: Array<{ key: string; count: number }>;
+  byTenant: TenantDeliveryStats[];
 }
 
-/** Totals and rates over deliveries created in [from, to); rates are over finished deliveries. */
+export interface TenantDeliveryStats {
+  tenantId: string;
+  tenantSlug: string;
+  tenantName: string;
+  total: number;
+  succeeded: number;
+  failed: number;
+  successRate: number | null;
+  retried: number;
+  retries: number;
+  failuresByReason: Array<{ key: string; count: number }>;
+}
+
+const SUCCEEDED = `status IN ('sent', 'delivered', 'read')`;
+const FAILED = `status IN ('failed', 'dead')`;
+
+/** A percentage with one decimal, or null when there is nothing to divide by. */
+const rate = (part: number, whole: number) => (whole ? Math.round((part / whole) * 1000) / 10 : null);
+
+/**
+ * Totals and rates over deliveries created in [from, to) of one tenant, or of all tenants
+ * when tenantId is null; rates are over finished deliveries. Also per business: totals,
+ * success rate, failures by reason and retries.
+ */
 async function deliveryStats(dataSource: DataSource, tenantId: string | null, from: Date, to: Date): Promise<DeliveryStats> {
-  const where = `"createdAt" >= $1 AND "createdAt" < $2 AND ($3::uuid IS NULL OR "tenantId" = $3)`;
+  const where = `d."createdAt" >= $1 AND d."createdAt" < $2 AND ($3::uuid IS NULL OR d."tenantId" = $3)`;
   const params = [from, to, tenantId];
-  const grouped = async (column: string) =>
-    (
-      (await dataSource.query(
-        `SELECT coalesce(${column}::text, 'none') AS key, count(*)::int AS count FROM delivery WHERE ${where} GROUP BY 1 ORDER BY 2 DESC`,
-        params,
-      )) as Array<{
-        key: string;
-        count: number;
-      }>
-    ).map((row) => ({ key: row.key, count: row.count }));
-  const [totals] = (await dataSource.query(
-    `SELECT count(*)::int AS total,
-            count(*) FILTER (WHERE status IN ('sent', 'delivered', 'read'))::int AS succeeded,
-            count(*) FILTER (WHERE status IN ('failed', 'dead'))::int AS failed,
-            count(*) FILTER (WHERE "failedOver" AND status IN ('sent', 'delivered', 'read'))::int AS failed_over
-       FROM delivery WHERE ${where}`,
+  const keyCounts = async (sql: string) =>
+    ((await dataSource.query(sql, params)) as Array<{ key: string; count: number }>).map((row) => ({
+      key: row.key,
+      count: row.count,
+    }));
+  const grouped = (column: string) =>
+    keyCounts(
+      `SELECT coalesce(d.${column}::text, 'none') AS key, count(*)::int AS count FROM delivery d WHERE ${where} GROUP BY 1 ORDER BY 2 DESC, 1`,
+    );
+  const tenants = (await dataSource.query(
+    `SELECT d."tenantId" AS "tenantId", t.slug AS "tenantSlug", t.name AS "tenantName",
+            count(*)::int AS total,
+            count(*) FILTER (WHERE ${SUCCEEDED})::int AS succeeded,
+            count(*) FILTER (WHERE ${FAILED})::int AS failed,
+            count(*) FILTER (WHERE "failedOver" AND ${SUCCEEDED})::int AS "failedOver",
+            count(*) FILTER (WHERE attempts > 1)::int AS retried,
+            coalesce(sum(greatest(attempts - 1, 0)), 0)::int AS retries,
+            count(*) FILTER (WHERE "parentDeliveryId" IS NOT NULL)::int AS resent
+       FROM delivery d JOIN tenant t ON t.id = d."tenantId"
+      WHERE ${where}
+      GROUP BY 1, 2, 3
+      ORDER BY total DESC, 2`,
     params,
-  )) as Array<{ total: number; succeeded: number; failed: number; failed_over: number }>;
-  const finished = totals.succeeded + totals.failed;
-  const rate = (part: number, whole: number) => (whole ? Math.round((part / whole) * 1000) / 10 : null);
-  const byProvider = (
-    (await dataSource.query(
-      `SELECT coalesce(p.name, 'none') AS key, count(*)::int AS count FROM delivery d LEFT JOIN channel_provider p ON p.id = d."providerId"
-        WHERE d."createdAt" >= $1 AND d."createdAt" < $2 AND ($3::uuid IS NULL OR d."tenantId" = $3) GROUP BY 1 ORDER BY 2 DESC`,
-      params,
-    )) as Array<{ key: string; count: number }>
-  ).map((row) => ({ key: row.key, count: row.count }));
+  )) as Array<Omit<TenantDeliveryStats, 'successRate' | 'failuresByReason'> & { failedOver: number; resent: number }>;
+  const reasons = (await dataSource.query(
+    `SELECT d."tenantId" AS "tenantId", coalesce(d."lastErrorCode", 'UNKNOWN') AS key, count(*)::int AS count
+       FROM delivery d WHERE ${where} AND d.${FAILED}
+      GROUP BY 1, 2 ORDER BY 3 DESC, 2`,
+    params,
+  )) as Array<{ tenantId: string; key: string; count: number }>;
+  const sum = (pick: (row: (typeof tenants)[number]) => number) => tenants.reduce((total, row) => total + pick(row), 0);
+  const failuresByReason = new Map<string, number>();
+  for (const reason of reasons) failuresByReason.set(reason.key, (failuresByReason.get(reason.key) ?? 0) + reason.count);
+  const succeeded = sum((row) => row.succeeded);
+  const failed = sum((row) => row.failed);
+  const byProvider = await keyCounts(
+    `SELECT coalesce(p.name, 'none') AS key, count(*)::int AS count FROM delivery d LEFT JOIN channel_provider p ON p.id = d."providerId"
+      WHERE ${where} GROUP BY 1 ORDER BY 2 DESC, 1`,
+  );
   return {
-    total: totals.total,
+    total: sum((row) => row.total),
     byStatus: await grouped('status'),
     byChannel: await grouped('channel'),
     byProvider,
     byNotificationType: await grouped('"notificationType"'),
-    successRate: rate(totals.succeeded, finished),
-    failoverRate: rate(totals.failed_over, totals.succeeded),
-    failureRate: rate(totals.failed, finished),
+    successRate: rate(succeeded, succeeded + failed),
+    failoverRate: rate(
+      sum((row) => row.failedOver),
+      succeeded,
+    ),
+    failureRate: rate(failed, succeeded + failed),
+    retried: sum((row) => row.retried),
+    retries: sum((row) => row.retries),
+    resent: sum((row) => row.resent),
+    failuresByReason: [...failuresByReason].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count),
+    byTenant: tenants.map((row) => ({
+      tenantId: row.tenantId,
+      tenantSlug: row.tenantSlug,
+      tenantName: row.tenantName,
+      total: row.total,
+      succeeded: row.succeeded,
+      failed: row.failed,
+      successRate: rate(row.succeeded, row.succeeded + row.failed),
+      retried: row.retried,
+      retries: row.retries,
+      failuresByReason: reasons.filter((reason) => reason.tenantId === row.tenantId).map(({ key, count }) => ({ key, count })),
+    })),
   };
 }

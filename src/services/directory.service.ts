@@ -1,5 +1,6 @@
 import { type DataSource, In, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { Contact } from '../entities/contact.entity';
+import { Tenant } from '../entities/tenant.entity';
 import { Availability, type Role, type StaffRole, User } from '../entities/user.entity';
 import { badInput, conflict, notFound } from './errors';
 import { type Page, type PageRequest, keysetPage } from './pagination';
@@ -52,6 +53,13 @@ export class DirectoryService {
     const user = await this.dataSource.getRepository(User).findOneBy({ id, tenantId: actor.tenantId });
     if (!user) throw notFound('User', id);
     return user;
+  }
+
+  /** Tenants by id: a platform super-admin may see any, everyone else only their own. */
+  tenantsByIds(actor: Principal, ids: readonly string[]): Promise<Tenant[]> {
+    const platform = actor.kind === 'staff' && actor.platformAdmin;
+    const wanted = platform ? [...ids] : ids.filter((id) => id === actor.tenantId);
+    return wanted.length ? this.dataSource.getRepository(Tenant).findBy({ id: In(wanted) }) : Promise.resolve([]);
   }
 
   usersByIds(actor: Principal, ids: readonly string[]): Promise<User[]> {
