@@ -48,10 +48,10 @@ export const CLOSE_TOKEN_EXPIRED = 4403;
 /** setTimeout's limit (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const IDE_DEFAULT_QUERY = `# Welcome to the Notify Desk API.
-# 1. Run the Login mutation (demo admin: admin@demo.test / demo-password).
-# 2. Copy its token into the Headers tab: {"Authorization": "Bearer <token>"}.
-# 3. Run MyQueue, or subscribe to a ticket with TicketMessages (same header).
+const IDE_DEFAULT_QUERY = `# Welcome to the Notify Desk API. The Docs panel describes every type and field.
+# 1. Run Login (demo admin: admin@demo.test / demo-password): press Run and pick Login.
+# 2. In the Headers tab below, enter {"Authorization": "Bearer <the token from step 1>"}.
+# 3. Run MyQueue; or run TicketChanges and keep it open: ticket changes arrive live.
 
 mutation Login {
   login(email: "admin@demo.test", password: "demo-password") { token expiresAt user { name role } }
@@ -60,12 +60,12 @@ mutation Login {
 query MyQueue {
   tickets(first: 10, filter: { statuses: [OPEN, ASSIGNED, IN_PROGRESS] }) {
     totalCount
-    edges { node { reference subject priority status resolutionDueAt assignee { name } } }
+    edges { node { id reference subject priority status resolutionDueAt assignee { name } } }
   }
 }
 
-subscription TicketMessages($ticketId: ID!) {
-  ticketMessageAdded(ticketId: $ticketId) { authorName body internal createdAt }
+subscription TicketChanges {
+  ticketChanged { kind ticket { reference subject status priority assignee { name } } }
 }
 `;
 
@@ -132,7 +132,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
-      requireAuthentication,
+      requireAuthentication({ openIntrospection: !production }),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
     ],
   });
@@ -144,13 +144,16 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     staticPath: IDE_STATIC_PATH,
     clientConfig: {
       defaultQuery: IDE_DEFAULT_QUERY,
-      initialHeaders: JSON.stringify({ Authorization: 'Bearer <token from the login mutation>' }, null, 2),
+      // No placeholder: a header every request sends must be a real token or nothing.
+      initialHeaders: '',
     } as RuruServerConfig['clientConfig'],
   });
   const wantsHtml = (req: Request) => req.method === 'GET' && req.accepts(['application/json', 'text/html']) === 'text/html';
 
   app.use(serveStatic(IDE_STATIC_PATH));
   app.get('/', (_req, res) => void res.type('html').send(ide));
+  // Browsers ask for it on every IDE load; no icon is not an error.
+  app.get('/favicon.ico', (_req, res) => void res.status(204).end());
   app.use('/webhooks', createWebhookRouter(services, config, logger));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res: Response) => {
@@ -164,7 +167,10 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<Context> => createContext(services, await principalOf(req, services), req.ip),
+      context: async ({ req }): Promise<Context> => {
+        const { principal, error } = await principalOf(req, services);
+        return createContext(services, principal, req.ip, error);
+      },
     }),
   );
 
@@ -207,16 +213,18 @@ function httpError(error: unknown): { status: number; message: string; code: str
   return { status: 500, message: 'Something went wrong on our side; it has been logged', code: 'INTERNAL_SERVER_ERROR' };
 }
 
-/** The principal of an HTTP request: none without a header, an error for a bad token. */
-async function principalOf(req: Request, services: Services): Promise<Principal | null> {
+/**
+ * The principal of an HTTP request: none without a header; for a header that is not a
+ * valid token, none and the reason (operations that need a principal report it).
+ */
+async function principalOf(req: Request, services: Services): Promise<{ principal: Principal | null; error?: Error }> {
   const header = req.headers.authorization;
-  if (header === undefined) return null;
+  if (header === undefined || header.trim() === '') return { principal: null };
   const token = bearerToken(header);
+  if (!token) return { principal: null, error: new Error('The Authorization header must be "Bearer <token>"') };
   try {
-    if (!token) throw new Error('malformed');
-    return await services.auth.authenticate(token);
+    return { principal: await services.auth.authenticate(token) };
   } catch (error) {
-    const message = error instanceof DomainError ? error.message : 'The Authorization header must be "Bearer <token>"';
-    throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+    return { principal: null, error: error instanceof DomainError ? error : new Error('The access token is invalid') };
   }
 }

@@ -21,29 +21,39 @@ export const PUBLIC = { public: true } as const;
  * accidentally open. Checked once per operation (a per-field middleware would also
  * run on every field of every subscription event). graphql-ws connections are
  * authenticated at connect, so only HTTP requests reach this check unauthenticated.
+ *
+ * A bad Authorization header fails only the operations that need a principal, with the
+ * header's own problem (expired, malformed): signing in again with it still works, as it
+ * must in an IDE that keeps sending yesterday's token. Outside production, schema
+ * introspection is open too, so the IDE shows its docs before anyone signs in.
  */
-export const requireAuthentication: ApolloServerPlugin<Context> = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ contextValue, operation, document, schema }) {
-        if (contextValue.principal || !operation) return;
-        const root = schema.getRootType(operation.operation);
-        const fragments = new Map(
-          document.definitions
-            .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
-            .map((d) => [d.name.value, d]),
-        );
-        const fields = rootFieldNames(operation.selectionSet, fragments);
-        const allPublic = fields.every((name) => name === '__typename' || root?.getFields()[name]?.extensions?.public);
-        if (!allPublic) {
-          throw new GraphQLError('Sign in first: send `Authorization: Bearer <token>` from the login mutation', {
-            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-          });
-        }
-      },
-    };
-  },
-};
+export function requireAuthentication(options: { openIntrospection: boolean }): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operation, document, schema }) {
+          if (contextValue.principal || !operation) return;
+          const root = schema.getRootType(operation.operation);
+          const fragments = new Map(
+            document.definitions
+              .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+              .map((d) => [d.name.value, d]),
+          );
+          const fields = rootFieldNames(operation.selectionSet, fragments);
+          const open = (name: string) =>
+            name === '__typename' ||
+            (options.openIntrospection && (name === '__schema' || name === '__type')) ||
+            root?.getFields()[name]?.extensions?.public === true;
+          if (fields.every(open)) return;
+          throw new GraphQLError(
+            contextValue.authError?.message ?? 'Sign in first: send `Authorization: Bearer <token>` from the login mutation',
+            { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } },
+          );
+        },
+      };
+    },
+  };
+}
 
 function rootFieldNames(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>): string[] {
   return selectionSet.selections.flatMap((selection) => {

@@ -8,6 +8,11 @@ export interface Context {
   principal: Principal | null;
   /** The client's address (behind a proxy: the first hop Express trusts). */
   clientAddress?: string;
+  /**
+   * Why the request's Authorization header was not accepted (expired, malformed...). Only
+   * operations that need a principal fail with it: signing in again still works.
+   */
+  authError?: Error;
 }
 
 /** Context of a signed-in request (every operation but login). */
@@ -16,8 +21,13 @@ export interface AuthedContext extends Context {
   loaders: Loaders;
 }
 
-export function createContext(services: Services, principal: Principal | null, clientAddress?: string): Context {
+export function createContext(
+  services: Services,
+  principal: Principal | null,
+  clientAddress?: string,
+  authError?: Error,
+): Context {
   return principal
     ? ({ services, principal, clientAddress, loaders: createLoaders(services, principal) } as AuthedContext)
-    : { services, principal, clientAddress };
+    : { services, principal, clientAddress, authError };
 }
