@@ -19,7 +19,7 @@ import { openDataSource } from '../src/database';
 import { Channel, ProviderKind } from '../src/entities/channel';
 import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
-import type { Principal } from '../src/services/principal';
+import type { Principal } from '../src/services/directory/principal';
 import type { Services } from '../src/services';
 import { prepareDatabase, runBench, startProcess } from './support';
 

@@ -18,7 +18,7 @@ import { loadConfig } from '../src/config';
 import { openDataSource } from '../src/database';
 import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
-import { ManualClock } from '../src/services/clock';
+import { ManualClock } from '../src/services/platform/clock';
 import type { Services } from '../src/services';
 import { prepareDatabase, runBench } from './support';
 

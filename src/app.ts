@@ -12,8 +12,8 @@ import type { Logger } from './logger';
 import { buildAppSchema } from './schema/build-schema';
 import { startApiServer, type ApiServer } from './server';
 import { createServices, type ServiceSettings, type Services } from './services';
-import { type Clock, systemClock } from './services/clock';
-import { createLiveEvents } from './services/live-events';
+import { type Clock, systemClock } from './services/platform/clock';
+import { createLiveEvents } from './services/platform/live-events';
 
 export interface App {
   services: Services;

@@ -18,9 +18,9 @@ import type { Logger } from './logger';
 import { type Context, createContext } from './schema/context';
 import { requireAuthentication } from './schema/auth';
 import { createErrorFormatter } from './schema/format-error';
-import { bearerToken } from './services/auth.service';
-import { DomainError } from './services/errors';
-import type { Principal } from './services/principal';
+import { bearerToken } from './services/directory/auth.service';
+import { DomainError } from './services/platform/errors';
+import type { Principal } from './services/directory/principal';
 import type { Services } from './services';
 import { createWebhookRouter } from './webhooks';
 

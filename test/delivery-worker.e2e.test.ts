@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Channel, DeliveryStatus, ProviderKind } from '../src/entities/channel';
 import { Delivery } from '../src/entities/delivery.entity';
 import { Role } from '../src/entities/user.entity';
-import type { Principal } from '../src/services/principal';
+import type { Principal } from '../src/services/directory/principal';
 import { ProviderFake } from './fakes/provider-fake';
 import { makeTenant, uniquePhoneNumberId } from './helpers/factories';
 import { type TestApp, startTestApp } from './helpers/test-app';

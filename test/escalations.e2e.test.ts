@@ -3,7 +3,7 @@ import { DomainEvent } from '../src/entities/domain-event.entity';
 import { ProviderKind } from '../src/entities/channel';
 import { Tenant } from '../src/entities/tenant.entity';
 import { Role, type User } from '../src/entities/user.entity';
-import { ManualClock } from '../src/services/clock';
+import { ManualClock } from '../src/services/platform/clock';
 import { ProviderFake } from './fakes/provider-fake';
 import { PASSWORD, makeContact, makeTenant, makeUser, uniquePhoneNumberId } from './helpers/factories';
 import { runJob } from './helpers/jobs';

@@ -10,7 +10,7 @@ import {
   printSchema,
 } from 'graphql';
 import { buildAppSchema } from '../src/schema/build-schema';
-import { createLiveEvents } from '../src/services/live-events';
+import { createLiveEvents } from '../src/services/platform/live-events';
 
 describe('GraphQL schema', () => {
   const schema = buildAppSchema(createLiveEvents());

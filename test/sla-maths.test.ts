@@ -1,5 +1,5 @@
-import { addWorkingMinutes, validateBusinessHours } from '../src/services/business-hours';
-import { composeDigest, type DigestItem } from '../src/services/escalation-digest';
+import { addWorkingMinutes, validateBusinessHours } from '../src/services/escalation/business-hours';
+import { composeDigest, type DigestItem } from '../src/services/escalation/escalation-digest';
 
 const weekdays = (timezone: string) => ({
   timezone,

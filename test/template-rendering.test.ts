@@ -1,5 +1,5 @@
-import { renderTemplate, templateVariables } from '../src/services/template-rendering';
-import { DomainError } from '../src/services/errors';
+import { renderTemplate, templateVariables } from '../src/services/delivery/template-rendering';
+import { DomainError } from '../src/services/platform/errors';
 
 describe('renderTemplate', () => {
   it('fills placeholders, including dotted paths', () => {

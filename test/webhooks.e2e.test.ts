@@ -6,7 +6,7 @@ import { Delivery } from '../src/entities/delivery.entity';
 import { TicketMessage } from '../src/entities/ticket-message.entity';
 import { Ticket } from '../src/entities/ticket.entity';
 import { Role, type User } from '../src/entities/user.entity';
-import type { Principal } from '../src/services/principal';
+import type { Principal } from '../src/services/directory/principal';
 import { ProviderFake } from './fakes/provider-fake';
 import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
 import { type TestApp, Subscription, cancelOutstandingDeliveries, settle, startTestApp, wsClient } from './helpers/test-app';

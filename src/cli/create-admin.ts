@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config';
 import { openDataSource, provideDatabase } from '../database';
 import { createLogger } from '../logger';
-import { DomainError } from '../services/errors';
+import { DomainError } from '../services/platform/errors';
 import { servicesFor } from '../app';
 
 const USAGE =

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildAppSchema } from '../schema/build-schema';
-import { createLiveEvents } from '../services/live-events';
+import { createLiveEvents } from '../services/platform/live-events';
 
 /**
  * Writes the GraphQL schema to a file (`npm run schema:print`), or with --check

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import { PgListener } from '../pg-listener';
-import { DELIVERY_WAKE_CHANNEL } from '../services/delivery.service';
-import type { DispatchService, Outcome } from '../services/dispatch.service';
+import { DELIVERY_WAKE_CHANNEL } from '../services/delivery/delivery.service';
+import type { DispatchService, Outcome } from '../services/delivery/dispatch.service';
 import type { Delivery } from '../entities/delivery.entity';
 
 /**

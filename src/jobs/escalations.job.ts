@@ -1,6 +1,6 @@
 import type { SchedulerSettings } from '../config';
 import type { Services } from '../services';
-import type { ScheduledJob } from './scheduled-job';
+import type { ScheduledJob } from './job-definition';
 
 /** Raises overdue tickets up the escalation ladder, one message per recipient (default hourly). */
 export const escalationsJob: ScheduledJob = {

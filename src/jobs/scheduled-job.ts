@@ -1,16 +1,8 @@
 import type { SchedulerSettings } from '../config';
-import type { Services } from '../services';
-import type { JobSchedule, TenantJobHandler } from '../services/job.service';
+import type { JobSchedule } from '../services/scheduling/job.service';
 import { escalationsJob } from './escalations.job';
+import type { ScheduledJob } from './job-definition';
 import { slaMonitorJob } from './sla-monitor.job';
-
-/** A recurring job: its schedule comes from configuration, its work from a service. */
-export interface ScheduledJob {
-  name: string;
-  description: string;
-  cron(settings: SchedulerSettings): string;
-  handler(services: Services): TenantJobHandler;
-}
 
 export const SCHEDULED_JOBS: readonly ScheduledJob[] = [slaMonitorJob, escalationsJob];
 

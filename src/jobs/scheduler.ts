@@ -6,7 +6,7 @@ import { Pool } from 'pg';
 import type { SchedulerSettings } from '../config';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
-import type { JobQueue, JobRequest, RecurringJobInfo } from '../services/job.service';
+import type { JobQueue, JobRequest, RecurringJobInfo } from '../services/scheduling/job.service';
 import { SCHEDULED_JOBS } from './scheduled-job';
 
 export const AGENDA_TABLE = 'agenda_jobs';

@@ -1,6 +1,6 @@
 import type { SchedulerSettings } from '../config';
 import type { Services } from '../services';
-import type { ScheduledJob } from './scheduled-job';
+import type { ScheduledJob } from './job-definition';
 
 /** Marks SLA breaches and warns supervisors before due times (default every 15 minutes). */
 export const slaMonitorJob: ScheduledJob = {

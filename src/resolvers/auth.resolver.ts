@@ -2,7 +2,7 @@ import { Arg, Args, Authorized, Ctx, Extensions, ID, Mutation, Query, Resolver }
 import { AccessToken, LoginArgs, LoginResult, Viewer } from '../schema/auth.types';
 import { PUBLIC } from '../schema/auth';
 import type { AuthedContext, Context } from '../schema/context';
-import { TICKET_WORKERS, requireStaff } from '../services/principal';
+import { TICKET_WORKERS, requireStaff } from '../services/directory/principal';
 
 @Resolver()
 export class AuthResolver {

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, Query, Resolver } from 'type-graphql';
 import type { AuthedContext } from '../schema/context';
 import { SupportDashboard } from '../schema/dashboard.types';
-import { TICKET_WORKERS, requireStaff } from '../services/principal';
+import { TICKET_WORKERS, requireStaff } from '../services/directory/principal';
 
 @Resolver()
 export class DashboardResolver {

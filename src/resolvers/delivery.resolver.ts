@@ -27,10 +27,10 @@ import {
   SendMessageInput,
   TemplateInput,
 } from '../schema/delivery.types';
-import { DomainError, ErrorCode, assertPeriod, badInput, forbidden } from '../services/errors';
-import type { DeliverySettings } from '../services/messaging.service';
-import { isUuid } from '../services/ids';
-import { type Principal, TICKET_WORKERS, requireStaff } from '../services/principal';
+import { DomainError, ErrorCode, assertPeriod, badInput, forbidden } from '../services/platform/errors';
+import type { DeliverySettings } from '../services/delivery/messaging.service';
+import { isUuid } from '../services/platform/ids';
+import { type Principal, TICKET_WORKERS, requireStaff } from '../services/directory/principal';
 
 const OPERATORS = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR];
 /** Who reads deliveries: the staff who work tickets. */

@@ -13,7 +13,7 @@ import {
   UserConnection,
   UsersArgs,
 } from '../schema/directory.types';
-import { TICKET_WORKERS, requireStaff } from '../services/principal';
+import { TICKET_WORKERS, requireStaff } from '../services/directory/principal';
 
 @Resolver(() => User)
 export class UserResolver {

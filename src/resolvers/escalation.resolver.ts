@@ -18,8 +18,8 @@ import {
 } from '../schema/escalation.types';
 import { JobInfo } from '../schema/job.types';
 import { SlaPolicyInput, SlaPolicyUpdate, SlaPolicyView } from '../schema/sla.types';
-import { assertPeriod, notFound } from '../services/errors';
-import { TICKET_WORKERS, requireStaff } from '../services/principal';
+import { assertPeriod, notFound } from '../services/platform/errors';
+import { TICKET_WORKERS, requireStaff } from '../services/directory/principal';
 
 /** Who watches SLAs and escalations. */
 const OVERSEERS = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR];

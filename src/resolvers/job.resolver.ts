@@ -3,8 +3,8 @@ import { JobRun } from '../entities/job-run.entity';
 import { Role } from '../entities/user.entity';
 import type { AuthedContext } from '../schema/context';
 import { JobInfo, JobStats } from '../schema/job.types';
-import { assertPeriod, badInput } from '../services/errors';
-import { requireStaff } from '../services/principal';
+import { assertPeriod, badInput } from '../services/platform/errors';
+import { requireStaff } from '../services/directory/principal';
 
 @Resolver()
 export class JobResolver {

@@ -18,10 +18,10 @@ import {
   UpdateTicketInput,
   MAX_MESSAGE_LENGTH,
 } from '../schema/ticket.types';
-import { DomainError, ErrorCode, badInput, notFound } from '../services/errors';
-import type { TicketChanged } from '../services/live-events';
-import { TICKET_WORKERS, requireStaff, type Principal } from '../services/principal';
-import { SortDirection, TicketOrderField } from '../services/ticket.service';
+import { DomainError, ErrorCode, badInput, notFound } from '../services/platform/errors';
+import type { TicketChanged } from '../services/platform/live-events';
+import { TICKET_WORKERS, requireStaff, type Principal } from '../services/directory/principal';
+import { SortDirection, TicketOrderField } from '../services/tickets/ticket.service';
 
 /** What TypeGraphQL hands a subscription's `subscribe`. */
 interface SubscribeData {

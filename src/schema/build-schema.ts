@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { RESOLVERS } from '../resolvers';
-import type { LiveEvents } from '../services/live-events';
+import type { LiveEvents } from '../services/platform/live-events';
 import { authChecker } from './auth';
 
 /**

@@ -1,4 +1,4 @@
-import type { Principal } from '../services/principal';
+import type { Principal } from '../services/directory/principal';
 import type { Services } from '../services';
 import { createLoaders, type Loaders } from './loaders';
 

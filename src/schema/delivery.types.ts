@@ -3,7 +3,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Channel, DeliveryStatus, ProviderKind } from '../entities/channel';
 import { Delivery } from '../entities/delivery.entity';
-import { MAX_PAGE_SIZE } from '../services/pagination';
+import { MAX_PAGE_SIZE } from '../services/platform/pagination';
 import { PageInfo } from './connection';
 
 export enum CircuitState {

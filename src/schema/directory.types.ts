@@ -2,7 +2,7 @@ import { ArrayMaxSize, IsEmail, IsIn, IsInt, IsOptional, IsUUID, Length, Matches
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Contact } from '../entities/contact.entity';
-import { MAX_PAGE_SIZE } from '../services/pagination';
+import { MAX_PAGE_SIZE } from '../services/platform/pagination';
 import { PageInfo } from './connection';
 import { Role, STAFF_ROLES, type StaffRole, User } from '../entities/user.entity';
 

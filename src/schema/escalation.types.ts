@@ -5,7 +5,7 @@ import { EscalationTargetKind } from '../entities/escalation-policy.entity';
 import { Escalation, EscalationStatus } from '../entities/escalation.entity';
 import { TicketCategory, TicketPriority } from '../entities/ticket.entity';
 import { Role } from '../entities/user.entity';
-import { MAX_PAGE_SIZE } from '../services/pagination';
+import { MAX_PAGE_SIZE } from '../services/platform/pagination';
 import { PageInfo } from './connection';
 
 registerEnumType(EscalationTargetKind, {

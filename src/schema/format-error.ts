@@ -3,7 +3,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError, AuthorizationError } from 'type-graphql';
 import { QueryFailedError } from 'typeorm';
 import type { ValidationError } from 'class-validator';
-import { DomainError } from '../services/errors';
+import { DomainError } from '../services/platform/errors';
 import type { Logger } from '../logger';
 
 /**

@@ -5,7 +5,7 @@ import type { Tenant } from '../entities/tenant.entity';
 import type { TicketMessage } from '../entities/ticket-message.entity';
 import type { Ticket } from '../entities/ticket.entity';
 import type { User } from '../entities/user.entity';
-import type { Principal } from '../services/principal';
+import type { Principal } from '../services/directory/principal';
 import type { Services } from '../services';
 
 /**

@@ -1,5 +1,5 @@
 import type { MiddlewareFn } from 'type-graphql';
-import type { Principal } from '../services/principal';
+import type { Principal } from '../services/directory/principal';
 
 /**
  * Field middleware for staff-only fields of types customers also read (tickets and their

@@ -2,9 +2,9 @@ import { ArrayMaxSize, IsInt, IsOptional, IsUrl, IsUUID, Length, Max, MaxLength,
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { TicketMessage } from '../entities/ticket-message.entity';
 import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
-import { TicketChangeKind } from '../services/live-events';
-import { MAX_PAGE_SIZE } from '../services/pagination';
-import { SortDirection, TicketOrderField } from '../services/ticket.service';
+import { TicketChangeKind } from '../services/platform/live-events';
+import { MAX_PAGE_SIZE } from '../services/platform/pagination';
+import { SortDirection, TicketOrderField } from '../services/tickets/ticket.service';
 import { PageInfo } from './connection';
 
 export const MAX_MESSAGE_LENGTH = 10_000;

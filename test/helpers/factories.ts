@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { Contact } from '../../src/entities/contact.entity';
 import { Tenant } from '../../src/entities/tenant.entity';
 import { Availability, Role, type StaffRole, User } from '../../src/entities/user.entity';
-import { hashPassword } from '../../src/services/password';
+import { hashPassword } from '../../src/services/directory/password';
 
 export const PASSWORD = 'correct horse battery staple';
 let passwordHash: Promise<string> | undefined;

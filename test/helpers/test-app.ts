@@ -8,7 +8,7 @@ import { DeliveryStatus } from '../../src/entities/channel';
 import { Delivery } from '../../src/entities/delivery.entity';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
-import { ManualClock } from '../../src/services/clock';
+import { ManualClock } from '../../src/services/platform/clock';
 
 export interface TestApp {
   app: App;

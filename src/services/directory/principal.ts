@@ -1,5 +1,5 @@
-import { Role, type StaffRole } from '../entities/user.entity';
-import { forbidden } from './errors';
+import { Role, type StaffRole } from '../../entities/user.entity';
+import { forbidden } from '../platform/errors';
 
 /** Who is acting: a staff user, or a contact through a customer token. */
 export type Principal = StaffPrincipal | CustomerPrincipal;

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { TicketPriority, TicketStatus } from '../entities/ticket.entity';
-import { badInput } from './errors';
-import type { StaffPrincipal } from './principal';
+import { TicketPriority, TicketStatus } from '../../entities/ticket.entity';
+import { badInput } from '../platform/errors';
+import type { StaffPrincipal } from '../directory/principal';
 import { ACTIVE_STATUSES, UNFINISHED_STATUSES } from './ticket-workflow';
 
 export interface SupportDashboard {

@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
-import type { BusinessHours, BusinessWindow } from '../entities/sla-policy.entity';
-import { badInput } from './errors';
+import type { BusinessHours, BusinessWindow } from '../../entities/sla-policy.entity';
+import { badInput } from '../platform/errors';
 
 /**
  * SLA maths over a weekly working calendar. Pure functions: no clock, no database.

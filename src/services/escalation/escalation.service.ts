@@ -1,25 +1,25 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { Channel } from '../entities/channel';
+import { Channel } from '../../entities/channel';
 import {
   type EscalationLevelSpec,
   EscalationPolicy,
   type EscalationTarget,
   EscalationTargetKind,
-} from '../entities/escalation-policy.entity';
-import { Escalation, EscalationStatus } from '../entities/escalation.entity';
-import { formatTicketReference, type Ticket, TicketCategory, TicketPriority } from '../entities/ticket.entity';
-import { Role, STAFF_ROLES } from '../entities/user.entity';
-import type { Clock } from './clock';
-import type { DeliveryService } from './delivery.service';
+} from '../../entities/escalation-policy.entity';
+import { Escalation, EscalationStatus } from '../../entities/escalation.entity';
+import { formatTicketReference, type Ticket, TicketCategory, TicketPriority } from '../../entities/ticket.entity';
+import { Role, STAFF_ROLES } from '../../entities/user.entity';
+import type { Clock } from '../platform/clock';
+import type { DeliveryService } from '../delivery/delivery.service';
 import { composeDigest, type DigestItem, styleOfLevel } from './escalation-digest';
-import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from './errors';
-import { type Page, type PageRequest, newestFirstPage } from './pagination';
-import type { StaffPrincipal } from './principal';
+import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from '../platform/errors';
+import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
+import type { StaffPrincipal } from '../directory/principal';
 import { activeStaff, notifyStaff, type StaffContact, supervisorsOf } from './staff-notices';
-import { returningRows } from './sql';
-import { templateVariables } from './template-rendering';
-import { UNFINISHED_SQL, UNFINISHED_STATUSES } from './ticket-workflow';
-import type { Transactor, UnitOfWork } from './unit-of-work';
+import { returningRows } from '../platform/sql';
+import { templateVariables } from '../delivery/template-rendering';
+import { UNFINISHED_SQL, UNFINISHED_STATUSES } from '../tickets/ticket-workflow';
+import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 
 /** Product default: 1 h, 2 h, 4 h and 8 h after breach, up the hierarchy and then to supervisors and admins. */
 export const DEFAULT_ESCALATION_LEVELS: EscalationLevelSpec[] = [

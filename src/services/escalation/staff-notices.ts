@@ -1,9 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import { Channel } from '../entities/channel';
-import { Role, type User } from '../entities/user.entity';
-import type { Delivery } from '../entities/delivery.entity';
-import { addressOf, type DeliveryService } from './delivery.service';
-import type { UnitOfWork } from './unit-of-work';
+import { Channel } from '../../entities/channel';
+import { Role, type User } from '../../entities/user.entity';
+import type { Delivery } from '../../entities/delivery.entity';
+import { addressOf, type DeliveryService } from '../delivery/delivery.service';
+import type { UnitOfWork } from '../platform/unit-of-work';
 
 /** The fields of a staff member that notices need. */
 export type StaffContact = Pick<User, 'id' | 'name' | 'role' | 'managerId' | 'email' | 'phone'>;

@@ -1,15 +1,15 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { type BusinessHours, SlaPolicy } from '../entities/sla-policy.entity';
-import { formatTicketReference, TicketPriority } from '../entities/ticket.entity';
+import { type BusinessHours, SlaPolicy } from '../../entities/sla-policy.entity';
+import { formatTicketReference, TicketPriority } from '../../entities/ticket.entity';
 import { addWorkingMinutes, validateBusinessHours } from './business-hours';
-import type { Clock } from './clock';
-import type { DeliveryService } from './delivery.service';
-import { badInput } from './errors';
-import { returningRows } from './sql';
-import type { StaffPrincipal } from './principal';
+import type { Clock } from '../platform/clock';
+import type { DeliveryService } from '../delivery/delivery.service';
+import { badInput } from '../platform/errors';
+import { returningRows } from '../platform/sql';
+import type { StaffPrincipal } from '../directory/principal';
 import { activeStaff, formatDuration, notifyStaff, supervisorsOf } from './staff-notices';
-import { UNFINISHED_SQL } from './ticket-workflow';
-import type { Transactor, UnitOfWork } from './unit-of-work';
+import { UNFINISHED_SQL } from '../tickets/ticket-workflow';
+import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 
 export interface SlaTargets {
   firstResponseMinutes: number;

@@ -1,10 +1,10 @@
 import jwt from 'jsonwebtoken';
 import type { DataSource } from 'typeorm';
-import { Contact } from '../entities/contact.entity';
-import { Tenant } from '../entities/tenant.entity';
-import { Role, User } from '../entities/user.entity';
-import type { Clock } from './clock';
-import { DomainError, ErrorCode, badInput, notFound } from './errors';
+import { Contact } from '../../entities/contact.entity';
+import { Tenant } from '../../entities/tenant.entity';
+import { Role, User } from '../../entities/user.entity';
+import type { Clock } from '../platform/clock';
+import { DomainError, ErrorCode, badInput, notFound } from '../platform/errors';
 import { hashPassword, verifyPassword } from './password';
 import type { Principal, StaffPrincipal } from './principal';
 import { SignInThrottle } from './sign-in-throttle';

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { AdapterRegistry } from '../channels';
-import type { SendOutcome } from '../channels/types';
-import { Channel } from '../entities/channel';
-import { Contact } from '../entities/contact.entity';
-import type { Delivery } from '../entities/delivery.entity';
-import { MessageTemplate } from '../entities/message-template.entity';
-import { Tenant } from '../entities/tenant.entity';
-import { User } from '../entities/user.entity';
+import type { AdapterRegistry } from '../../channels';
+import type { SendOutcome } from '../../channels/types';
+import { Channel } from '../../entities/channel';
+import { Contact } from '../../entities/contact.entity';
+import type { Delivery } from '../../entities/delivery.entity';
+import { MessageTemplate } from '../../entities/message-template.entity';
+import { Tenant } from '../../entities/tenant.entity';
+import { User } from '../../entities/user.entity';
 import type { ChannelProviderService } from './channel-provider.service';
 import { type DeliveryService, type EnqueueInput, addressOf, assertAddress } from './delivery.service';
-import { badInput, conflict, notFound } from './errors';
-import type { Principal, StaffPrincipal } from './principal';
-import type { Transactor } from './unit-of-work';
+import { badInput, conflict, notFound } from '../platform/errors';
+import type { Principal, StaffPrincipal } from '../directory/principal';
+import type { Transactor } from '../platform/unit-of-work';
 
 /** An ad-hoc message: what enqueue takes, with the caller's own idempotency key optional. */
 export type SendMessageInput = Pick<

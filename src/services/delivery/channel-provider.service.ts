@@ -1,14 +1,14 @@
 import type { DataSource } from 'typeorm';
-import { verifyCallbackToken } from '../channels/gateway-webhooks';
-import { type AddressGuard, AddressNotAllowedError } from '../channels/address-guard';
-import type { ProviderAccount } from '../channels/types';
-import { CHANNEL_OF, type Channel, ProviderKind } from '../entities/channel';
-import { ChannelProvider } from '../entities/channel-provider.entity';
-import type { Clock } from './clock';
-import { badInput, conflict, notFound } from './errors';
-import type { Principal } from './principal';
-import { type SecretBox, UnreadableSecretError } from './secret-box';
-import { returningRows } from './sql';
+import { verifyCallbackToken } from '../../channels/gateway-webhooks';
+import { type AddressGuard, AddressNotAllowedError } from '../../channels/address-guard';
+import type { ProviderAccount } from '../../channels/types';
+import { CHANNEL_OF, type Channel, ProviderKind } from '../../entities/channel';
+import { ChannelProvider } from '../../entities/channel-provider.entity';
+import type { Clock } from '../platform/clock';
+import { badInput, conflict, notFound } from '../platform/errors';
+import type { Principal } from '../directory/principal';
+import { type SecretBox, UnreadableSecretError } from '../platform/secret-box';
+import { returningRows } from '../platform/sql';
 
 export interface ProviderInput {
   kind: ProviderKind;

@@ -1,5 +1,5 @@
-import { TicketStatus } from '../entities/ticket.entity';
-import { DomainError, ErrorCode } from './errors';
+import { TicketStatus } from '../../entities/ticket.entity';
+import { DomainError, ErrorCode } from '../platform/errors';
 
 /** The allowed moves of the ticket workflow; everything else is INVALID_TRANSITION. */
 export const TICKET_TRANSITIONS: Record<TicketStatus, readonly TicketStatus[]> = {

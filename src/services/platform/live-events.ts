@@ -1,7 +1,7 @@
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
-import type { Delivery } from '../entities/delivery.entity';
-import type { TicketMessage } from '../entities/ticket-message.entity';
-import type { Ticket } from '../entities/ticket.entity';
+import type { Delivery } from '../../entities/delivery.entity';
+import type { TicketMessage } from '../../entities/ticket-message.entity';
+import type { Ticket } from '../../entities/ticket.entity';
 
 export enum TicketChangeKind {
   CREATED = 'created',

@@ -1,16 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
-import { JobRun, JobRunStatus, JobTrigger } from '../entities/job-run.entity';
-import { JobState } from '../entities/job-state.entity';
-import { Role } from '../entities/user.entity';
-import type { Logger } from '../logger';
-import type { Clock } from './clock';
-import type { DeliveryService } from './delivery.service';
-import { badInput, conflict, notFound } from './errors';
-import type { StaffPrincipal } from './principal';
-import { returningRows } from './sql';
-import { activeStaff, notifyStaff } from './staff-notices';
-import type { Transactor } from './unit-of-work';
+import { JobRun, JobRunStatus, JobTrigger } from '../../entities/job-run.entity';
+import { JobState } from '../../entities/job-state.entity';
+import { Role } from '../../entities/user.entity';
+import type { Logger } from '../../logger';
+import type { Clock } from '../platform/clock';
+import type { DeliveryService } from '../delivery/delivery.service';
+import { badInput, conflict, notFound } from '../platform/errors';
+import type { StaffPrincipal } from '../directory/principal';
+import { returningRows } from '../platform/sql';
+import { activeStaff, notifyStaff } from '../escalation/staff-notices';
+import type { Transactor } from '../platform/unit-of-work';
 
 /** A recurring job as configured: cron expression and timezone. */
 export interface JobSchedule {

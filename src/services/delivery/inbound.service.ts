@@ -1,13 +1,13 @@
 import type { DataSource } from 'typeorm';
-import type { GatewayStatusUpdate } from '../channels/gateway-webhooks';
-import type { MetaInboundMessage, MetaStatusUpdate } from '../channels/meta-webhook';
-import { ProviderKind } from '../entities/channel';
-import { ChannelProvider } from '../entities/channel-provider.entity';
-import { Contact } from '../entities/contact.entity';
+import type { GatewayStatusUpdate } from '../../channels/gateway-webhooks';
+import type { MetaInboundMessage, MetaStatusUpdate } from '../../channels/meta-webhook';
+import { ProviderKind } from '../../entities/channel';
+import { ChannelProvider } from '../../entities/channel-provider.entity';
+import { Contact } from '../../entities/contact.entity';
 import { type ChannelProviderService, inboundIdentityOf } from './channel-provider.service';
 import type { DeliveryService } from './delivery.service';
-import { isUuid } from './ids';
-import type { TicketService } from './ticket.service';
+import { isUuid } from '../platform/ids';
+import type { TicketService } from '../tickets/ticket.service';
 
 /** What providers tell us: status updates of our messages, and messages customers send. */
 export class InboundService {

@@ -1,9 +1,9 @@
 import { type DataSource, In, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
-import { Contact } from '../entities/contact.entity';
-import { Tenant } from '../entities/tenant.entity';
-import { Availability, type Role, type StaffRole, User } from '../entities/user.entity';
-import { badInput, conflict, notFound } from './errors';
-import { type Page, type PageRequest, keysetPage } from './pagination';
+import { Contact } from '../../entities/contact.entity';
+import { Tenant } from '../../entities/tenant.entity';
+import { Availability, type Role, type StaffRole, User } from '../../entities/user.entity';
+import { badInput, conflict, notFound } from '../platform/errors';
+import { type Page, type PageRequest, keysetPage } from '../platform/pagination';
 import { generatePassword, hashPassword } from './password';
 import type { Principal, StaffPrincipal } from './principal';
 

@@ -1,4 +1,4 @@
-import type { Clock } from './clock';
+import type { Clock } from '../platform/clock';
 
 /**
  * Slows password guessing: after `maxFailures` failed sign-ins for one e-mail

@@ -1,11 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { DeliveryStatus } from '../entities/channel';
-import { DeliveryEvent, DeliveryEventType } from '../entities/delivery-event.entity';
-import { Delivery } from '../entities/delivery.entity';
-import type { Clock } from './clock';
-import type { LiveEvents } from './live-events';
-import { returningRows } from './sql';
-import type { UnitOfWork } from './unit-of-work';
+import { DeliveryStatus } from '../../entities/channel';
+import { DeliveryEvent, DeliveryEventType } from '../../entities/delivery-event.entity';
+import { Delivery } from '../../entities/delivery.entity';
+import type { Clock } from '../platform/clock';
+import type { LiveEvents } from '../platform/live-events';
+import { returningRows } from '../platform/sql';
+import type { UnitOfWork } from '../platform/unit-of-work';
 
 /** One step to append to a delivery's history. */
 export interface HistoryStep {

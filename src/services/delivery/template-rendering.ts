@@ -1,4 +1,4 @@
-import { badInput } from './errors';
+import { badInput } from '../platform/errors';
 
 const PLACEHOLDER = /\{\{\s*([a-zA-Z_][\w.]*)\s*\}\}/g;
 

@@ -1,18 +1,18 @@
 import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { Contact } from '../entities/contact.entity';
-import { type Attachment, MessageAuthorKind, TicketMessage } from '../entities/ticket-message.entity';
-import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
-import { Availability, Role, User } from '../entities/user.entity';
-import type { Clock } from './clock';
-import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from './errors';
-import { TicketChangeKind, type LiveEvents } from './live-events';
-import { type CursorKind, type Page, type PageRequest, keysetPage } from './pagination';
-import { type Principal, type StaffPrincipal, requireCustomer } from './principal';
-import { closeEscalationsOf } from './escalation.service';
-import type { SlaService } from './sla.service';
+import { Contact } from '../../entities/contact.entity';
+import { type Attachment, MessageAuthorKind, TicketMessage } from '../../entities/ticket-message.entity';
+import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../../entities/ticket.entity';
+import { Availability, Role, User } from '../../entities/user.entity';
+import type { Clock } from '../platform/clock';
+import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from '../platform/errors';
+import { TicketChangeKind, type LiveEvents } from '../platform/live-events';
+import { type CursorKind, type Page, type PageRequest, keysetPage } from '../platform/pagination';
+import { type Principal, type StaffPrincipal, requireCustomer } from '../directory/principal';
+import { closeEscalationsOf } from '../escalation/escalation.service';
+import type { SlaService } from '../escalation/sla.service';
 import { ACTIVE_STATUSES, assertTransition } from './ticket-workflow';
-import { returningRows } from './sql';
-import type { Transactor, UnitOfWork } from './unit-of-work';
+import { returningRows } from '../platform/sql';
+import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 
 export interface CreateTicketInput {
   subject: string;

@@ -1,17 +1,17 @@
 import type { DataSource } from 'typeorm';
-import type { AdapterRegistry } from '../channels';
-import type { RateLimiter } from '../channels/rate-limiter';
-import { type OutboundMessage, type SendFailure, type SendOutcome, providerFault } from '../channels/types';
-import { DeliveryStatus } from '../entities/channel';
-import type { ChannelProvider } from '../entities/channel-provider.entity';
-import { DeliveryEventType } from '../entities/delivery-event.entity';
-import { Delivery } from '../entities/delivery.entity';
-import { Tenant } from '../entities/tenant.entity';
+import type { AdapterRegistry } from '../../channels';
+import type { RateLimiter } from '../../channels/rate-limiter';
+import { type OutboundMessage, type SendFailure, type SendOutcome, providerFault } from '../../channels/types';
+import { DeliveryStatus } from '../../entities/channel';
+import type { ChannelProvider } from '../../entities/channel-provider.entity';
+import { DeliveryEventType } from '../../entities/delivery-event.entity';
+import { Delivery } from '../../entities/delivery.entity';
+import { Tenant } from '../../entities/tenant.entity';
 import type { ChannelProviderService } from './channel-provider.service';
-import type { Clock } from './clock';
+import type { Clock } from '../platform/clock';
 import type { DeliveryHistory, HistoryStep } from './delivery-history';
-import { UnreadableSecretError } from './secret-box';
-import { returningRows } from './sql';
+import { UnreadableSecretError } from '../platform/secret-box';
+import { returningRows } from '../platform/sql';
 
 export interface DispatchSettings {
   batchSize: number;

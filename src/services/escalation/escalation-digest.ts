@@ -1,4 +1,4 @@
-import { renderTemplate } from './template-rendering';
+import { renderTemplate } from '../delivery/template-rendering';
 import { formatDuration } from './staff-notices';
 
 /**

@@ -1,12 +1,12 @@
 import type { DataSource } from 'typeorm';
-import { Contact } from '../entities/contact.entity';
-import { Tenant } from '../entities/tenant.entity';
-import { TicketCategory, TicketPriority } from '../entities/ticket.entity';
-import { Role, type StaffRole, User } from '../entities/user.entity';
-import { badInput, conflict } from './errors';
+import { Contact } from '../../entities/contact.entity';
+import { Tenant } from '../../entities/tenant.entity';
+import { TicketCategory, TicketPriority } from '../../entities/ticket.entity';
+import { Role, type StaffRole, User } from '../../entities/user.entity';
+import { badInput, conflict } from '../platform/errors';
 import { generatePassword, hashPassword } from './password';
 import type { StaffPrincipal } from './principal';
-import type { TicketService } from './ticket.service';
+import type { TicketService } from '../tickets/ticket.service';
 
 export const DEMO_TENANT = 'demo';
 export const DEMO_PASSWORD = 'demo-password';

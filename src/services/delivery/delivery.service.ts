@@ -1,19 +1,19 @@
-import { type AddressGuard, AddressNotAllowedError } from '../channels/address-guard';
+import { type AddressGuard, AddressNotAllowedError } from '../../channels/address-guard';
 import { type DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
-import { Channel, DeliveryStatus } from '../entities/channel';
-import { Contact } from '../entities/contact.entity';
-import { DeliveryEvent, DeliveryEventType } from '../entities/delivery-event.entity';
-import { Delivery, type MetaTemplateMessage } from '../entities/delivery.entity';
-import { MessageTemplate } from '../entities/message-template.entity';
-import { Ticket } from '../entities/ticket.entity';
-import { User } from '../entities/user.entity';
-import type { Clock } from './clock';
-import { DomainError, ErrorCode, badInput, notFound } from './errors';
+import { Channel, DeliveryStatus } from '../../entities/channel';
+import { Contact } from '../../entities/contact.entity';
+import { DeliveryEvent, DeliveryEventType } from '../../entities/delivery-event.entity';
+import { Delivery, type MetaTemplateMessage } from '../../entities/delivery.entity';
+import { MessageTemplate } from '../../entities/message-template.entity';
+import { Ticket } from '../../entities/ticket.entity';
+import { User } from '../../entities/user.entity';
+import type { Clock } from '../platform/clock';
+import { DomainError, ErrorCode, badInput, notFound } from '../platform/errors';
 import type { DeliveryHistory } from './delivery-history';
-import { type Page, type PageRequest, newestFirstPage } from './pagination';
-import type { Principal } from './principal';
+import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
+import type { Principal } from '../directory/principal';
 import { renderTemplate, templateParameters } from './template-rendering';
-import type { Transactor, UnitOfWork } from './unit-of-work';
+import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 
 export const DELIVERY_WAKE_CHANNEL = 'delivery_queued';
 
