@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { openDataSource, provideDatabase, type DatabaseServer } from './database';
 import { DeliveryDispatcher } from './jobs/delivery-dispatcher';
+import { EventRelay } from './jobs/event-relay';
 import { jobSchedules } from './jobs/scheduled-job';
 import { Scheduler } from './jobs/scheduler';
 import type { Logger } from './logger';
@@ -20,6 +21,7 @@ export interface App {
   dataSource: DataSource;
   api: ApiServer | undefined;
   dispatcher: DeliveryDispatcher | undefined;
+  relay: EventRelay | undefined;
   scheduler: Scheduler;
   stop(): Promise<void>;
 }
@@ -62,6 +64,9 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
             logger,
           );
     await dispatcher?.start();
+    const relay =
+      config.role === 'api' ? undefined : new EventRelay(services.events, database.url, config.events.sweepMs, logger);
+    await relay?.start();
     const openedDataSource = dataSource;
     const openedScheduler = scheduler;
     return {
@@ -69,11 +74,13 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       dataSource,
       api,
       dispatcher,
+      relay,
       scheduler,
       stop: async () => {
         await api?.stop();
         await openedScheduler.stop(config.shutdownTimeoutMs);
         await dispatcher?.stop();
+        await relay?.stop();
         await openedDataSource.destroy();
         await database.stop();
       },
@@ -109,6 +116,7 @@ export async function servicesFor(
       staleAfterMs: config.scheduler.lockLifetimeMs,
     },
     slaWarningCooldownMinutes: config.scheduler.slaWarningCooldownMinutes,
+    events: config.events,
     ...overrides,
   });
 }

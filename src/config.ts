@@ -37,6 +37,16 @@ export interface Config {
   metaVerifyToken: string | undefined;
   delivery: DeliverySettings;
   scheduler: SchedulerSettings;
+  events: EventSettings;
+}
+
+export interface EventSettings {
+  /** Periodic relay pass besides the wake-up at commit (retries that came due, and a fallback). */
+  sweepMs: number;
+  batchSize: number;
+  maxAttempts: number;
+  backoffBaseMs: number;
+  retentionDays: number;
 }
 
 export interface SchedulerSettings {
@@ -172,6 +182,17 @@ export const VARIABLES: Record<string, VariableSpec> = {
     default: '600000',
   },
   JOB_FAILURE_LIMIT: { description: "failed runs in a row that pause a tenant's job and alert its admins", default: '3' },
+  EVENT_RELAY_SWEEP_MS: {
+    description: 'periodic outbox relay pass (commits wake the relay at once)',
+    default: '1000',
+  },
+  EVENT_RELAY_BATCH_SIZE: { description: 'domain events handed on to consumers per pass', default: '500' },
+  EVENT_CONSUMER_MAX_ATTEMPTS: {
+    description: 'tries of one event by one consumer before it is parked for an operator',
+    default: '5',
+  },
+  EVENT_CONSUMER_BACKOFF_MS: { description: 'first retry delay of a failing event consumer, doubling', default: '1000' },
+  EVENT_RETENTION_DAYS: { description: 'how long handled domain events are kept before pruning', default: '7' },
   SLA_WARNING_COOLDOWN_MINUTES: { description: 'least time between two SLA warnings about one ticket', default: '30' },
 };
 
@@ -319,6 +340,13 @@ export function loadConfig(env: Env = process.env): Config {
       lockLifetimeMs: integer(env, 'SCHEDULER_LOCK_LIFETIME_MS', 600_000, 1000, 24 * 3_600_000),
       failureLimit: integer(env, 'JOB_FAILURE_LIMIT', 3, 1, 100),
       slaWarningCooldownMinutes: integer(env, 'SLA_WARNING_COOLDOWN_MINUTES', 30, 0, 7 * 24 * 60),
+    },
+    events: {
+      sweepMs: integer(env, 'EVENT_RELAY_SWEEP_MS', 1000, 10, 600_000),
+      batchSize: integer(env, 'EVENT_RELAY_BATCH_SIZE', 500, 1, 10_000),
+      maxAttempts: integer(env, 'EVENT_CONSUMER_MAX_ATTEMPTS', 5, 1, 100),
+      backoffBaseMs: integer(env, 'EVENT_CONSUMER_BACKOFF_MS', 1000, 0, 3_600_000),
+      retentionDays: integer(env, 'EVENT_RETENTION_DAYS', 7, 0, 3650),
     },
   };
 }

@@ -7,6 +7,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, JoinColumn, ManyToOne } 
  */
 @Entity('domain_event')
 @Index('domain_event_unprocessed_idx', ['id'], { where: '"processedAt" IS NULL' })
+@Index('domain_event_processed_idx', ['processedAt'], { where: '"processedAt" IS NOT NULL' })
 @Index('domain_event_subject_idx', ['tenantId', 'subjectType', 'subjectId'])
 export class DomainEvent {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
@@ -38,6 +39,7 @@ export class DomainEvent {
   @Column({ type: 'timestamptz' })
   occurredAt!: Date;
 
+  /** When the relay handed the event on to its consumers (their progress is in event_handling). */
   @Column({ type: 'timestamptz', nullable: true })
   processedAt!: Date | null;
 }

@@ -13,6 +13,7 @@ import { EscalationPolicy } from './escalation-policy.entity';
 import { Escalation } from './escalation.entity';
 import { JobRun } from './job-run.entity';
 import { JobState } from './job-state.entity';
+import { EventHandling } from './event-handling.entity';
 
 export const ENTITIES = [
   Tenant,
@@ -30,4 +31,5 @@ export const ENTITIES = [
   Escalation,
   JobRun,
   JobState,
+  EventHandling,
 ];

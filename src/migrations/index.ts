@@ -6,6 +6,7 @@ import { SlaEscalations1795324570621 } from './1795324570621-SlaEscalations';
 import { AgendaJobs1795324570622 } from './1795324570622-AgendaJobs';
 import { PlatformAdminsAndInboundIdentity1795400000000 } from './1795400000000-PlatformAdminsAndInboundIdentity';
 import { DeliveryReportsOnce1795400000001 } from './1795400000001-DeliveryReportsOnce';
+import { EventHandling1795461325227 } from './1795461325227-EventHandling';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   AgendaJobs1795324570622,
   PlatformAdminsAndInboundIdentity1795400000000,
   DeliveryReportsOnce1795400000001,
+  EventHandling1795461325227,
 ];

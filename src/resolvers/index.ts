@@ -3,6 +3,7 @@ import { DashboardResolver } from './dashboard.resolver';
 import { ChannelProviderResolver, DeliveryResolver, MessagingResolver } from './delivery.resolver';
 import { ContactResolver, UserResolver } from './directory.resolver';
 import { EscalationResolver, SlaResolver } from './escalation.resolver';
+import { EventResolver } from './event.resolver';
 import { JobResolver } from './job.resolver';
 import { TicketResolver } from './ticket.resolver';
 
@@ -18,4 +19,5 @@ export const RESOLVERS = [
   SlaResolver,
   EscalationResolver,
   JobResolver,
+  EventResolver,
 ] as const;

@@ -2,13 +2,15 @@ import type { DataSource } from 'typeorm';
 import { createAdapters } from '../channels';
 import { AddressGuard } from '../channels/address-guard';
 import { RateLimiter } from '../channels/rate-limiter';
-import type { DeliverySettings } from '../config';
+import type { DeliverySettings, EventSettings } from '../config';
 import { type Logger, silentLogger } from '../logger';
 import { AuthService, type AuthSettings } from './directory/auth.service';
 import { ChannelProviderService } from './delivery/channel-provider.service';
 import type { Clock } from './platform/clock';
 import { DashboardService } from './tickets/dashboard.service';
 import { DeliveryHistory } from './delivery/delivery-history';
+import { EventConsumerRegistry } from './events/event-consumers';
+import { EventRelayService } from './events/event-relay.service';
 import { DeliveryService } from './delivery/delivery.service';
 import { DirectoryService } from './directory/directory.service';
 import { DispatchService } from './delivery/dispatch.service';
@@ -40,6 +42,9 @@ export interface Services {
   sla: SlaService;
   escalations: EscalationService;
   jobs: JobService;
+  /** Where features register what they do with domain events. */
+  eventConsumers: EventConsumerRegistry;
+  events: EventRelayService;
 }
 
 export interface ServiceSettings {
@@ -48,6 +53,7 @@ export interface ServiceSettings {
   delivery: DeliverySettings;
   jobs: JobSettings;
   slaWarningCooldownMinutes: number;
+  events: EventSettings;
   logger?: Logger;
 }
 
@@ -61,6 +67,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     cooldownMs: delivery.circuitCooldownMs,
   });
   const history = new DeliveryHistory(dataSource, live, clock);
+  const eventConsumers = new EventConsumerRegistry();
   const deliveries = new DeliveryService(dataSource, transactor, history, clock, guard, delivery.retries + 1);
   const adapters = createAdapters({ sendTimeoutMs: delivery.sendTimeoutMs, guard });
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
@@ -88,6 +95,13 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     inbound: new InboundService(dataSource, deliveries, providers, tickets),
     sla,
     escalations: new EscalationService(dataSource, transactor, deliveries, clock),
+    eventConsumers,
+    events: new EventRelayService(dataSource, transactor, eventConsumers, clock, {
+      batchSize: settings.events.batchSize,
+      maxAttempts: settings.events.maxAttempts,
+      backoffBaseMs: settings.events.backoffBaseMs,
+      retentionMs: settings.events.retentionDays * 24 * 3_600_000,
+    }),
     jobs: new JobService(dataSource, transactor, deliveries, clock, settings.jobs, settings.logger ?? silentLogger),
   };
 }

@@ -1,6 +1,9 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from './clock';
 
+/** NOTIFY channel an outbox write sends at commit, so the relay wakes at once. */
+export const DOMAIN_EVENT_CHANNEL = 'domain_event';
+
 export interface DomainEventInput {
   tenantId: string;
   type: string;
@@ -31,9 +34,10 @@ export class Transactor {
     private readonly clock: Clock,
   ) {}
 
-  async run<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+  /** `on`: run on this manager's connection (a relay lane holds one of its own). */
+  async run<T>(work: (uow: UnitOfWork) => Promise<T>, on: EntityManager = this.dataSource.manager): Promise<T> {
     const afterCommit: Array<() => void> = [];
-    const result = await this.dataSource.transaction(async (manager) => {
+    const result = await on.transaction(async (manager) => {
       const recordAll = async (events: DomainEventInput[]) => {
         if (!events.length) return;
         // One INSERT for the lot; the outbox rows need nothing back.
@@ -51,6 +55,8 @@ export class Transactor {
             this.clock.now(),
           ],
         );
+        // Delivered at commit: the relay wakes as soon as the events are visible.
+        await manager.query(`SELECT pg_notify($1, '')`, [DOMAIN_EVENT_CHANNEL]);
       };
       return work({
         manager,
