@@ -14,7 +14,8 @@ import { buildAppSchema } from './schema/build-schema';
 import { startApiServer, type ApiServer } from './server';
 import { createServices, type ServiceSettings, type Services } from './services';
 import { type Clock, systemClock } from './services/platform/clock';
-import { createLiveEvents } from './services/platform/live-events';
+import { type LiveEvents, createLiveEvents } from './services/platform/live-events';
+import { type LiveTransport, createLiveTransport } from './live-transport';
 
 export interface App {
   services: Services;
@@ -31,9 +32,11 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   const database: DatabaseServer = await provideDatabase(config, logger);
   let dataSource: DataSource | undefined;
   let scheduler: Scheduler | undefined;
+  let transport: LiveTransport | undefined;
   try {
     dataSource = await openDataSource(database.url, config.databasePoolSize, logger);
-    const services = await servicesFor(config, dataSource, clock, { logger });
+    transport = await createLiveTransport({ dataSource, databaseUrl: database.url, redisUrl: config.redisUrl, logger });
+    const services = await servicesFor(config, dataSource, clock, { logger, live: transport.live });
     await services.providers.assertCredentialsReadable();
     if (config.seedDemoData) {
       const demo = await services.tenantSetup.seedDemoIfEmpty();
@@ -69,6 +72,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     await relay?.start();
     const openedDataSource = dataSource;
     const openedScheduler = scheduler;
+    const openedTransport = transport;
     return {
       services,
       dataSource,
@@ -81,12 +85,14 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         await openedScheduler.stop(config.shutdownTimeoutMs);
         await dispatcher?.stop();
         await relay?.stop();
+        await openedTransport.close();
         await openedDataSource.destroy();
         await database.stop();
       },
     };
   } catch (error) {
     await scheduler?.stop().catch(() => undefined);
+    await transport?.close().catch(() => undefined);
     await dataSource?.destroy().catch(() => undefined);
     await database.stop().catch(() => undefined);
     throw error;
@@ -98,9 +104,10 @@ export async function servicesFor(
   config: Config,
   dataSource: DataSource,
   clock: Clock = systemClock,
-  overrides: Pick<ServiceSettings, 'logger'> = {},
+  overrides: Pick<ServiceSettings, 'logger'> & { live?: LiveEvents } = {},
 ): Promise<Services> {
-  return createServices(dataSource, createLiveEvents(), clock, {
+  const { live = createLiveEvents(), ...settings } = overrides;
+  return createServices(dataSource, live, clock, {
     auth: {
       jwtSecret:
         config.jwtSecret ?? (await localSecret(config.dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'))),
@@ -117,7 +124,7 @@ export async function servicesFor(
     },
     slaWarningCooldownMinutes: config.scheduler.slaWarningCooldownMinutes,
     events: config.events,
-    ...overrides,
+    ...settings,
   });
 }
 

@@ -38,6 +38,8 @@ export interface Config {
   delivery: DeliverySettings;
   scheduler: SchedulerSettings;
   events: EventSettings;
+  /** Empty: live events cross processes through PostgreSQL LISTEN/NOTIFY. */
+  redisUrl: string | undefined;
 }
 
 export interface EventSettings {
@@ -168,6 +170,11 @@ export const VARIABLES: Record<string, VariableSpec> = {
       'comma-separated addresses or CIDR ranges that providers and webhooks may reach although loopback, private or link-local',
     default: '',
   },
+  REDIS_URL: {
+    description: 'Redis for live events across processes (pub/sub); empty uses PostgreSQL LISTEN/NOTIFY',
+    default: '',
+    secret: true,
+  },
   MONGODB_URL: {
     description: "MongoDB connection string for Agenda's jobs; empty keeps them in PostgreSQL",
     default: '',
@@ -282,6 +289,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (mongodbUrl !== undefined && !/^mongodb(\+srv)?:\/\//.test(mongodbUrl)) {
     throw new ConfigError('MONGODB_URL', 'must start with mongodb:// or mongodb+srv://');
   }
+  const redisUrl = read(env, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  }
   const timezone = read(env, 'JOBS_TIMEZONE') ?? 'UTC';
   if (!IANAZone.isValidZone(timezone)) throw new ConfigError('JOBS_TIMEZONE', `must be an IANA timezone (got "${timezone}")`);
 
@@ -341,6 +352,7 @@ export function loadConfig(env: Env = process.env): Config {
       failureLimit: integer(env, 'JOB_FAILURE_LIMIT', 3, 1, 100),
       slaWarningCooldownMinutes: integer(env, 'SLA_WARNING_COOLDOWN_MINUTES', 30, 0, 7 * 24 * 60),
     },
+    redisUrl,
     events: {
       sweepMs: integer(env, 'EVENT_RELAY_SWEEP_MS', 1000, 10, 600_000),
       batchSize: integer(env, 'EVENT_RELAY_BATCH_SIZE', 500, 1, 10_000),

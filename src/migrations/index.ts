@@ -7,6 +7,7 @@ import { AgendaJobs1795324570622 } from './1795324570622-AgendaJobs';
 import { PlatformAdminsAndInboundIdentity1795400000000 } from './1795400000000-PlatformAdminsAndInboundIdentity';
 import { DeliveryReportsOnce1795400000001 } from './1795400000001-DeliveryReportsOnce';
 import { EventHandling1795461325227 } from './1795461325227-EventHandling';
+import { LiveEventPayloads1795461325228 } from './1795461325228-LiveEventPayloads';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   PlatformAdminsAndInboundIdentity1795400000000,
   DeliveryReportsOnce1795400000001,
   EventHandling1795461325227,
+  LiveEventPayloads1795461325228,
 ];
