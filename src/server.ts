@@ -21,8 +21,10 @@ import { createErrorFormatter } from './schema/format-error';
 import { bearerToken } from './services/directory/auth.service';
 import { DomainError } from './services/platform/errors';
 import type { Principal } from './services/directory/principal';
+import { ApiKeyService, type ApiKeyPrincipal } from './services/events/api-key.service';
 import type { Services } from './services';
 import { createWebhookRouter } from './webhooks';
+import { createIngestionRouter } from './ingestion';
 
 export interface ApiServer {
   httpServer: Server;
@@ -155,6 +157,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   // Browsers ask for it on every IDE load; no icon is not an error.
   app.get('/favicon.ico', (_req, res) => void res.status(204).end());
   app.use('/webhooks', createWebhookRouter(services, config, logger));
+  app.use('/v1', createIngestionRouter(services, logger));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res: Response) => {
     const checks = await databaseReady(dataSource);
@@ -168,8 +171,8 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<Context> => {
-        const { principal, error } = await principalOf(req, services);
-        return createContext(services, principal, req.ip, error);
+        const { principal, apiKey, error } = await principalOf(req, services);
+        return createContext(services, principal, req.ip, error, apiKey);
       },
     }),
   );
@@ -205,7 +208,7 @@ function httpError(error: unknown): { status: number; message: string; code: str
   const type = (error as { type?: unknown } | null)?.type;
   if (type === 'entity.parse.failed') return { status: 400, message: 'The request body is not valid JSON', code: 'BAD_REQUEST' };
   if (type === 'entity.too.large') {
-    return { status: 413, message: 'The request body is larger than the limit of 1 MB', code: 'PAYLOAD_TOO_LARGE' };
+    return { status: 413, message: 'The request body is larger than this endpoint accepts', code: 'PAYLOAD_TOO_LARGE' };
   }
   if (typeof type === 'string' && type.startsWith('encoding.')) {
     return { status: 415, message: 'The request body uses an encoding the server does not accept', code: 'BAD_REQUEST' };
@@ -214,15 +217,20 @@ function httpError(error: unknown): { status: number; message: string; code: str
 }
 
 /**
- * The principal of an HTTP request: none without a header; for a header that is not a
- * valid token, none and the reason (operations that need a principal report it).
+ * Who sends an HTTP request: a staff or customer token, or a machine client's API key;
+ * none without a header; for a header that is not valid, none and the reason
+ * (operations that need a principal report it).
  */
-async function principalOf(req: Request, services: Services): Promise<{ principal: Principal | null; error?: Error }> {
+async function principalOf(
+  req: Request,
+  services: Services,
+): Promise<{ principal: Principal | null; apiKey?: ApiKeyPrincipal; error?: Error }> {
   const header = req.headers.authorization;
   if (header === undefined || header.trim() === '') return { principal: null };
   const token = bearerToken(header);
   if (!token) return { principal: null, error: new Error('The Authorization header must be "Bearer <token>"') };
   try {
+    if (ApiKeyService.isApiKey(token)) return { principal: null, apiKey: await services.apiKeys.authenticate(token) };
     return { principal: await services.auth.authenticate(token) };
   } catch (error) {
     return { principal: null, error: error instanceof DomainError ? error : new Error('The access token is invalid') };

@@ -9,6 +9,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, JoinColumn, ManyToOne } 
 @Index('domain_event_unprocessed_idx', ['id'], { where: '"processedAt" IS NULL' })
 @Index('domain_event_processed_idx', ['processedAt'], { where: '"processedAt" IS NOT NULL' })
 @Index('domain_event_subject_idx', ['tenantId', 'subjectType', 'subjectId'])
+@Index('domain_event_idempotency_key', ['tenantId', 'idempotencyKey'], { unique: true, where: '"idempotencyKey" IS NOT NULL' })
 export class DomainEvent {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id!: string;
@@ -27,8 +28,21 @@ export class DomainEvent {
   @Column({ type: 'varchar', length: 50 })
   subjectType!: string;
 
-  @Column({ type: 'uuid' })
-  subjectId!: string;
+  /** Null for an event from another system whose subject was not found (see subjectRef). */
+  @Column({ type: 'uuid', nullable: true })
+  subjectId!: string | null;
+
+  /** How the sending system named the subject (external id, phone, e-mail), as it sent it. */
+  @Column({ type: 'jsonb', nullable: true })
+  subjectRef!: Record<string, unknown> | null;
+
+  /** The sender's idempotency key: a second event with the same key is accepted and ignored. */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  idempotencyKey!: string | null;
+
+  /** internal (a change made here) or api (sent by another system). */
+  @Column({ type: 'varchar', length: 20, default: 'internal' })
+  source!: string;
 
   @Column({ type: 'jsonb' })
   payload!: Record<string, unknown>;

@@ -14,6 +14,7 @@ import { Escalation } from './escalation.entity';
 import { JobRun } from './job-run.entity';
 import { JobState } from './job-state.entity';
 import { EventHandling } from './event-handling.entity';
+import { ApiKey } from './api-key.entity';
 
 export const ENTITIES = [
   Tenant,
@@ -32,4 +33,5 @@ export const ENTITIES = [
   JobRun,
   JobState,
   EventHandling,
+  ApiKey,
 ];

@@ -8,6 +8,7 @@ import { PlatformAdminsAndInboundIdentity1795400000000 } from './1795400000000-P
 import { DeliveryReportsOnce1795400000001 } from './1795400000001-DeliveryReportsOnce';
 import { EventHandling1795461325227 } from './1795461325227-EventHandling';
 import { LiveEventPayloads1795461325228 } from './1795461325228-LiveEventPayloads';
+import { ApiKeysAndBusinessEvents1795462165622 } from './1795462165622-ApiKeysAndBusinessEvents';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   DeliveryReportsOnce1795400000001,
   EventHandling1795461325227,
   LiveEventPayloads1795461325228,
+  ApiKeysAndBusinessEvents1795462165622,
 ];

@@ -4,6 +4,7 @@ import { ChannelProviderResolver, DeliveryResolver, MessagingResolver } from './
 import { ContactResolver, UserResolver } from './directory.resolver';
 import { EscalationResolver, SlaResolver } from './escalation.resolver';
 import { EventResolver } from './event.resolver';
+import { IngestionResolver } from './ingestion.resolver';
 import { JobResolver } from './job.resolver';
 import { TicketResolver } from './ticket.resolver';
 
@@ -20,4 +21,5 @@ export const RESOLVERS = [
   EscalationResolver,
   JobResolver,
   EventResolver,
+  IngestionResolver,
 ] as const;

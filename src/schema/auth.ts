@@ -40,6 +40,21 @@ export function requireAuthentication(options: { openIntrospection: boolean }): 
               .map((d) => [d.name.value, d]),
           );
           const fields = rootFieldNames(operation.selectionSet, fragments);
+          const apiKey = contextValue.apiKey;
+          if (apiKey) {
+            // A machine client reaches only the operations its key's scopes name, nothing else.
+            const refused = fields.filter((name) => {
+              const scope = root?.getFields()[name]?.extensions?.apiScope;
+              return name !== '__typename' && !(typeof scope === 'string' && (apiKey.scopes as string[]).includes(scope));
+            });
+            if (!refused.length) return;
+            throw new GraphQLError(
+              `This API key may not call ${refused.join(', ')}; its scopes are ${apiKey.scopes.join(', ')}`,
+              {
+                extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+              },
+            );
+          }
           const open = (name: string) =>
             name === '__typename' ||
             (options.openIntrospection && (name === '__schema' || name === '__type')) ||

@@ -1,4 +1,5 @@
 import type { Principal } from '../services/directory/principal';
+import type { ApiKeyPrincipal } from '../services/events/api-key.service';
 import type { Services } from '../services';
 import { createLoaders, type Loaders } from './loaders';
 
@@ -13,6 +14,8 @@ export interface Context {
    * operations that need a principal fail with it: signing in again still works.
    */
   authError?: Error;
+  /** A machine client's API key: it may call only operations of its scopes (see requireAuthentication). */
+  apiKey?: ApiKeyPrincipal;
 }
 
 /** Context of a signed-in request (every operation but login). */
@@ -26,8 +29,9 @@ export function createContext(
   principal: Principal | null,
   clientAddress?: string,
   authError?: Error,
+  apiKey?: ApiKeyPrincipal,
 ): Context {
   return principal
     ? ({ services, principal, clientAddress, loaders: createLoaders(services, principal) } as AuthedContext)
-    : { services, principal, clientAddress, authError };
+    : { services, principal, clientAddress, authError, apiKey };
 }

@@ -1,4 +1,6 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { ApiKey } from '../entities/api-key.entity';
 
 @ObjectType({
   description: 'A consumer of domain events (rules, completions, campaigns...) and how far behind it is, for this tenant.',
@@ -21,4 +23,73 @@ export class EventConsumerStatus {
 
   @Field(() => String, { nullable: true, description: 'Its latest error on an event still pending or parked.' })
   lastError!: string | null;
+}
+
+@InputType({ description: 'Who an event is about, as the sending system knows them.' })
+export class EventSubjectInput {
+  @Field({ description: 'contact (a customer) or user (staff).' })
+  type!: string;
+
+  @Field(() => ID, { nullable: true, description: 'Our id of the contact or user.' })
+  id?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Their e-mail address.' })
+  email?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Their phone number, E.164.' })
+  phone?: string | null;
+}
+
+@InputType({ description: 'A business event from another system, e.g. quote.sent or payment.received.' })
+export class PublishEventInput {
+  @Field({ description: 'Lower-case namespace.name, e.g. quote.sent, invoice.created, training.assigned.' })
+  type!: string;
+
+  @Field(() => Date, { nullable: true, description: 'When it happened; now when omitted.' })
+  occurredAt?: Date | null;
+
+  @Field(() => EventSubjectInput, { nullable: true, description: 'Who it is about.' })
+  subject?: EventSubjectInput | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'What the sender knows about it (at most 64 KB).' })
+  payload?: Record<string, unknown> | null;
+
+  @Field(() => String, { nullable: true, description: 'The same key again is accepted and ignored (retries are safe).' })
+  idempotencyKey?: string | null;
+}
+
+@ObjectType({ description: 'What became of one published event.' })
+export class PublishedEvent {
+  @Field(() => Int, { description: 'Its position in the batch.' })
+  index!: number;
+
+  @Field(() => ID, { nullable: true, description: 'The stored event; null for a duplicate.' })
+  id!: string | null;
+
+  @Field({ description: 'True when its idempotency key was seen before: nothing new was stored.' })
+  duplicate!: boolean;
+
+  @Field({ description: 'False when the subject it names was not found: the event is kept without one.' })
+  subjectFound!: boolean;
+}
+
+@ObjectType({ description: 'What became of a batch of published events.' })
+export class PublishResult {
+  @Field(() => Int, { description: 'Events stored.' })
+  accepted!: number;
+
+  @Field(() => Int, { description: 'Events ignored as duplicates.' })
+  duplicates!: number;
+
+  @Field(() => [PublishedEvent], { description: 'Each event of the batch, in order.' })
+  events!: PublishedEvent[];
+}
+
+@ObjectType({ description: 'A new API key with its secret, which is shown only this once.' })
+export class CreatedApiKey {
+  @Field(() => ApiKey, { description: 'The key.' })
+  apiKey!: ApiKey;
+
+  @Field({ description: 'The secret to give the machine client (Authorization: Bearer <secret>); not stored.' })
+  secret!: string;
 }

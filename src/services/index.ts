@@ -9,7 +9,9 @@ import { ChannelProviderService } from './delivery/channel-provider.service';
 import type { Clock } from './platform/clock';
 import { DashboardService } from './tickets/dashboard.service';
 import { DeliveryHistory } from './delivery/delivery-history';
+import { ApiKeyService } from './events/api-key.service';
 import { EventConsumerRegistry } from './events/event-consumers';
+import { EventIngestionService } from './events/event-ingestion.service';
 import { EventRelayService } from './events/event-relay.service';
 import { DeliveryService } from './delivery/delivery.service';
 import { DirectoryService } from './directory/directory.service';
@@ -45,6 +47,8 @@ export interface Services {
   /** Where features register what they do with domain events. */
   eventConsumers: EventConsumerRegistry;
   events: EventRelayService;
+  apiKeys: ApiKeyService;
+  ingestion: EventIngestionService;
 }
 
 export interface ServiceSettings {
@@ -96,6 +100,8 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     sla,
     escalations: new EscalationService(dataSource, transactor, deliveries, clock),
     eventConsumers,
+    apiKeys: new ApiKeyService(dataSource, clock),
+    ingestion: new EventIngestionService(dataSource, clock),
     events: new EventRelayService(dataSource, transactor, eventConsumers, clock, {
       batchSize: settings.events.batchSize,
       maxAttempts: settings.events.maxAttempts,

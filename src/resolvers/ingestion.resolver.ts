@@ -1,0 +1,71 @@
+import { Arg, Authorized, Ctx, Extensions, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { ApiKey, ApiScope } from '../entities/api-key.entity';
+import { Role } from '../entities/user.entity';
+import type { AuthedContext, Context } from '../schema/context';
+import { CreatedApiKey, PublishEventInput, PublishResult } from '../schema/event.types';
+import { requireStaff } from '../services/directory/principal';
+import { MAX_EVENTS_PER_BATCH } from '../services/events/event-ingestion.service';
+import { forbidden } from '../services/platform/errors';
+
+/** The tenant an event is published for: an API key with events:write, or a signed-in admin. */
+function publishingTenant(context: Context): string {
+  if (context.apiKey?.scopes.includes(ApiScope.EVENTS_WRITE)) return context.apiKey.tenantId;
+  if (context.principal?.kind === 'staff' && context.principal.role === Role.ADMIN) return context.principal.tenantId;
+  throw forbidden('Publishing events needs an API key with events:write, or an admin');
+}
+
+@Resolver()
+export class IngestionResolver {
+  @Extensions({ apiScope: ApiScope.EVENTS_WRITE })
+  @Mutation(() => PublishResult, {
+    description: 'Publishes one business event from another system (API key with events:write, or admin).',
+  })
+  publishEvent(
+    @Arg('event', () => PublishEventInput, { description: 'The event.' }) event: PublishEventInput,
+    @Ctx() context: Context,
+  ): Promise<PublishResult> {
+    return context.services.ingestion.ingest(publishingTenant(context), [{ ...event }], context.apiKey ? 'api' : 'admin');
+  }
+
+  @Extensions({ apiScope: ApiScope.EVENTS_WRITE })
+  @Mutation(() => PublishResult, {
+    description: `Publishes up to ${MAX_EVENTS_PER_BATCH} business events at once; a bad one refuses the batch, naming it.`,
+  })
+  publishEvents(
+    @Arg('events', () => [PublishEventInput], { description: 'The events, in order.' }) events: PublishEventInput[],
+    @Ctx() context: Context,
+  ): Promise<PublishResult> {
+    return context.services.ingestion.ingest(
+      publishingTenant(context),
+      events.map((event) => ({ ...event })),
+      context.apiKey ? 'api' : 'admin',
+    );
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => CreatedApiKey, {
+    description: 'Creates an API key for a machine client; its secret is shown only now (admin).',
+  })
+  createApiKey(
+    @Arg('name', { description: 'What uses it, e.g. "Billing system".' }) name: string,
+    @Arg('scopes', () => [ApiScope], { description: 'What it may do.' }) scopes: ApiScope[],
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<CreatedApiKey> {
+    return services.apiKeys.create(requireStaff(principal), name, scopes);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [ApiKey], { description: 'The API keys of this tenant, newest first (admin).' })
+  apiKeys(@Ctx() { principal, services }: AuthedContext): Promise<ApiKey[]> {
+    return services.apiKeys.list(requireStaff(principal));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => ApiKey, { description: 'Revokes an API key at once; again is harmless (admin).' })
+  revokeApiKey(
+    @Arg('id', () => ID, { description: 'Key id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<ApiKey> {
+    return services.apiKeys.revoke(requireStaff(principal), id);
+  }
+}
