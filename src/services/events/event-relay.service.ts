@@ -1,4 +1,4 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+import { type DataSource, In, type QueryRunner } from 'typeorm';
 import { DomainEvent } from '../../entities/domain-event.entity';
 import { EventHandlingStatus } from '../../entities/event-handling.entity';
 import type { Clock } from '../platform/clock';
@@ -35,6 +35,9 @@ export interface RelayPass {
   failed: number;
   parked: number;
 }
+
+/** Events of one lane handled in one transaction, each under its own savepoint. */
+const PAGE_SIZE = 100;
 
 /** A consumer's queue of one tenant: handled one event at a time, in commit order. */
 interface Lane {
@@ -136,12 +139,12 @@ export class EventRelayService {
       const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [key]);
       if (!locked) return outcome;
       try {
-        for (let n = 0; n < maxEvents; n++) {
-          const next = await this.headOf(runner, lane);
-          if (!next) break;
-          const result = await this.handle(runner, consumer, next);
-          outcome[result]++;
-          if (result === 'failed') break;
+        while (outcome.handled + outcome.parked < maxEvents) {
+          const page = await this.runPage(runner, consumer, lane, PAGE_SIZE);
+          outcome.handled += page.handled;
+          outcome.failed += page.failed;
+          outcome.parked += page.parked;
+          if (page.failed || page.handled + page.parked < PAGE_SIZE) break;
         }
       } finally {
         await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [key]);
@@ -152,39 +155,70 @@ export class EventRelayService {
     return outcome;
   }
 
-  private async headOf(runner: QueryRunner, lane: Lane): Promise<{ event: DomainEvent; attempts: number } | undefined> {
-    const [head] = (await runner.query(
-      `SELECT h."eventId", h.attempts, h."nextAttemptAt" FROM event_handling h
-        WHERE h.consumer = $1 AND h."tenantId" = $2 AND h.status = 'pending'
-        ORDER BY h.seq LIMIT 1`,
-      [lane.consumer, lane.tenantId],
-    )) as Array<{ eventId: string; attempts: number; nextAttemptAt: Date }>;
-    if (!head || head.nextAttemptAt > this.clock.now()) return undefined;
-    const event = await runner.manager.findOneByOrFail(DomainEvent, { id: head.eventId });
-    return { event, attempts: head.attempts };
-  }
-
-  /** The consumer's effects and the done mark in one transaction; a failure is counted outside it. */
-  private async handle(
+  /**
+   * Up to `size` due events of the lane, in order, in one transaction: each under a savepoint,
+   * so a failing event's effects are undone while the ones before it commit with their done
+   * marks; the failure is recorded and the page stops there (later events wait, for order).
+   * A crash rolls the whole page back: its events are handled again, never lost, never twice.
+   */
+  private async runPage(
     runner: QueryRunner,
     consumer: EventConsumer,
-    { event, attempts }: { event: DomainEvent; attempts: number },
+    lane: Lane,
+    size: number,
+  ): Promise<Omit<RelayPass, 'handedOn'>> {
+    const outcome = { handled: 0, failed: 0, parked: 0 };
+    await this.transactor.run(async (uow) => {
+      const heads = (await uow.manager.query(
+        `SELECT h."eventId", h.attempts, h."nextAttemptAt" FROM event_handling h
+          WHERE h.consumer = $1 AND h."tenantId" = $2 AND h.status = 'pending'
+          ORDER BY h.seq LIMIT $3`,
+        [lane.consumer, lane.tenantId, size],
+      )) as Array<{ eventId: string; attempts: number; nextAttemptAt: Date }>;
+      const now = this.clock.now();
+      // Stops at the first event still waiting out a retry: the ones after it keep their order.
+      const firstNotDue = heads.findIndex((head) => head.nextAttemptAt > now);
+      const due = firstNotDue === -1 ? heads : heads.slice(0, firstNotDue);
+      if (!due.length) return;
+      const events = new Map(
+        (await uow.manager.findBy(DomainEvent, { id: In(due.map((head) => head.eventId)) })).map((event) => [event.id, event]),
+      );
+      for (const head of due) {
+        const event = events.get(head.eventId);
+        if (!event) continue;
+        const result = await this.handleOne(uow, consumer, event, head.attempts);
+        outcome[result]++;
+        if (result === 'failed') break;
+      }
+    }, runner.manager);
+    return outcome;
+  }
+
+  private async handleOne(
+    uow: UnitOfWork,
+    consumer: EventConsumer,
+    event: DomainEvent,
+    attempts: number,
   ): Promise<'handled' | 'failed' | 'parked'> {
+    const later: Array<() => void> = [];
+    await uow.manager.query('SAVEPOINT relay_event');
     try {
-      await this.transactor.run(async (uow: UnitOfWork) => {
-        await consumer.handle(event, uow);
-        await uow.manager.query(
-          `UPDATE event_handling SET status = 'done', attempts = attempts + 1, "handledAt" = $3, "lastError" = NULL
-            WHERE "eventId" = $1 AND consumer = $2 AND status = 'pending'`,
-          [event.id, consumer.name, this.clock.now()],
-        );
-      }, runner.manager);
+      // The consumer's after-commit actions count only if its savepoint holds.
+      await consumer.handle(event, { ...uow, afterCommit: (action) => later.push(action) });
+      await uow.manager.query(
+        `UPDATE event_handling SET status = 'done', attempts = attempts + 1, "handledAt" = $3, "lastError" = NULL
+          WHERE "eventId" = $1 AND consumer = $2 AND status = 'pending'`,
+        [event.id, consumer.name, this.clock.now()],
+      );
+      await uow.manager.query('RELEASE SAVEPOINT relay_event');
+      for (const action of later) uow.afterCommit(action);
       return 'handled';
     } catch (error) {
+      await uow.manager.query('ROLLBACK TO SAVEPOINT relay_event');
       const tries = attempts + 1;
       const parked = tries >= this.settings.maxAttempts;
       const delay = Math.min(this.settings.backoffBaseMs * 2 ** (tries - 1), 5 * 60_000);
-      await runner.query(
+      await uow.manager.query(
         `UPDATE event_handling SET attempts = $3, status = $4, "lastError" = $5, "nextAttemptAt" = $6
           WHERE "eventId" = $1 AND consumer = $2`,
         [
