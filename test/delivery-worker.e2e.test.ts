@@ -15,6 +15,19 @@ import { killAndWait, until } from './helpers/wait';
 const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
 const CREDENTIALS_KEY = Buffer.alloc(32, 9).toString('base64');
 
+/** The environment of a ROLE=worker process on the test app's database. */
+function workerEnv(t: TestApp): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ROLE: 'worker',
+    DATABASE_URL: t.databaseUrl,
+    JWT_SECRET: 'x'.repeat(40),
+    CREDENTIALS_KEY,
+    NODE_ENV: 'test',
+    SEED_DEMO_DATA: 'false',
+  };
+}
+
 async function terminateConnections(t: TestApp, database: string): Promise<number> {
   const admin = new PgClient({ connectionString: t.databaseUrl });
   await admin.connect();
@@ -93,13 +106,7 @@ describe('delivery worker', () => {
       fake.always('meta', { kind: 'delay', ms: 3000 });
       worker = spawn(process.execPath, [MAIN], {
         env: {
-          ...process.env,
-          ROLE: 'worker',
-          DATABASE_URL: t.databaseUrl,
-          JWT_SECRET: 'x'.repeat(40),
-          CREDENTIALS_KEY,
-          NODE_ENV: 'test',
-          SEED_DEMO_DATA: 'false',
+          ...workerEnv(t),
           DISPATCHER_BATCH_SIZE: '10',
           OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1',
         },
@@ -140,13 +147,7 @@ describe('delivery worker', () => {
       let output = '';
       worker = spawn(process.execPath, [MAIN], {
         env: {
-          ...process.env,
-          ROLE: 'worker',
-          DATABASE_URL: t.databaseUrl,
-          JWT_SECRET: 'x'.repeat(40),
-          CREDENTIALS_KEY,
-          NODE_ENV: 'test',
-          SEED_DEMO_DATA: 'false',
+          ...workerEnv(t),
           OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1',
           // No sweep to fall back on: only a LISTEN connection that came back can wake it.
           DISPATCHER_SWEEP_MS: '600000',
@@ -223,15 +224,7 @@ describe('delivery worker', () => {
       await tenantWithMeta(t);
       const wrongKey = Buffer.alloc(32, 1).toString('base64');
       const started = spawn(process.execPath, [MAIN], {
-        env: {
-          ...process.env,
-          ROLE: 'worker',
-          DATABASE_URL: t.databaseUrl,
-          JWT_SECRET: 'x'.repeat(40),
-          CREDENTIALS_KEY: wrongKey,
-          NODE_ENV: 'test',
-          SEED_DEMO_DATA: 'false',
-        },
+        env: { ...workerEnv(t), CREDENTIALS_KEY: wrongKey },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';

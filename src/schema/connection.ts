@@ -1,4 +1,21 @@
-import { Field, ObjectType } from 'type-graphql';
+import { IsInt, IsOptional, Max, MaxLength, Min } from 'class-validator';
+import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
+import { MAX_PAGE_SIZE } from '../services/platform/pagination';
+
+/** Forward pagination arguments every connection takes; list arguments extend it. */
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { defaultValue: 20, description: `Page size (1-${MAX_PAGE_SIZE}).` })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts (`pageInfo.endCursor`).' })
+  @IsOptional()
+  @MaxLength(500)
+  after?: string | null;
+}
 
 @ObjectType({ description: 'Relay-style pagination information.' })
 export class PageInfo {

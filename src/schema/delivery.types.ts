@@ -3,8 +3,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Channel, DeliveryStatus, ProviderKind } from '../entities/channel';
 import { Delivery } from '../entities/delivery.entity';
-import { MAX_PAGE_SIZE } from '../services/platform/pagination';
-import { PageInfo } from './connection';
+import { PageInfo, PageArgs } from './connection';
 
 export enum CircuitState {
   CLOSED = 'closed',
@@ -87,20 +86,9 @@ export class DeliveryFilter {
 }
 
 @ArgsType()
-export class DeliveriesArgs {
+export class DeliveriesArgs extends PageArgs {
   @Field(() => DeliveryFilter, { nullable: true, description: 'Which deliveries; all when omitted.' })
   filter?: DeliveryFilter | null;
-
-  @Field(() => Int, { defaultValue: 20, description: `Page size (1-${MAX_PAGE_SIZE}).` })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  first!: number;
-
-  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
-  @IsOptional()
-  @MaxLength(500)
-  after?: string | null;
 
   @Field({ defaultValue: false, description: 'All tenants (platform super-admins only).' })
   allTenants!: boolean;

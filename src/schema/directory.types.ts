@@ -2,8 +2,7 @@ import { ArrayMaxSize, IsEmail, IsIn, IsInt, IsOptional, IsUUID, Length, Matches
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Contact } from '../entities/contact.entity';
-import { MAX_PAGE_SIZE } from '../services/platform/pagination';
-import { PageInfo } from './connection';
+import { PageInfo, PageArgs } from './connection';
 import { Role, STAFF_ROLES, type StaffRole, User } from '../entities/user.entity';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -114,7 +113,7 @@ export class ContactInput {
 }
 
 @ArgsType()
-export class UsersArgs {
+export class UsersArgs extends PageArgs {
   @Field(() => String, { nullable: true, description: 'Part of a name, e-mail address or phone number.' })
   @IsOptional()
   @MaxLength(200)
@@ -127,17 +126,6 @@ export class UsersArgs {
 
   @Field(() => Boolean, { nullable: true, description: 'Only active (true) or deactivated (false) users.' })
   active?: boolean | null;
-
-  @Field(() => Int, { defaultValue: 20, description: `Page size (1-${MAX_PAGE_SIZE}).` })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  first!: number;
-
-  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts (`pageInfo.endCursor`).' })
-  @IsOptional()
-  @MaxLength(500)
-  after?: string | null;
 }
 
 @ObjectType({ description: 'A staff user in a list, with its cursor.' })
@@ -162,22 +150,11 @@ export class UserConnection {
 }
 
 @ArgsType()
-export class ContactsArgs {
+export class ContactsArgs extends PageArgs {
   @Field(() => String, { nullable: true, description: 'Part of a name, e-mail address or phone number.' })
   @IsOptional()
   @MaxLength(200)
   search?: string | null;
-
-  @Field(() => Int, { defaultValue: 20, description: `Page size (1-${MAX_PAGE_SIZE}).` })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  first!: number;
-
-  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts (`pageInfo.endCursor`).' })
-  @IsOptional()
-  @MaxLength(500)
-  after?: string | null;
 }
 
 @ObjectType({ description: 'A contact in a list, with its cursor.' })

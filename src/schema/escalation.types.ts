@@ -5,8 +5,7 @@ import { EscalationTargetKind } from '../entities/escalation-policy.entity';
 import { Escalation, EscalationStatus } from '../entities/escalation.entity';
 import { TicketCategory, TicketPriority } from '../entities/ticket.entity';
 import { Role } from '../entities/user.entity';
-import { MAX_PAGE_SIZE } from '../services/platform/pagination';
-import { PageInfo } from './connection';
+import { PageInfo, PageArgs } from './connection';
 
 registerEnumType(EscalationTargetKind, {
   name: 'EscalationTargetKind',
@@ -161,20 +160,9 @@ export class EscalationFilter {
 }
 
 @ArgsType()
-export class EscalationsArgs {
+export class EscalationsArgs extends PageArgs {
   @Field(() => EscalationFilter, { nullable: true, description: 'Which escalations; all when omitted.' })
   filter?: EscalationFilter | null;
-
-  @Field(() => Int, { defaultValue: 20, description: `Page size (1-${MAX_PAGE_SIZE}).` })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  first!: number;
-
-  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
-  @IsOptional()
-  @MaxLength(500)
-  after?: string | null;
 }
 
 @ObjectType({ description: 'An escalation and its cursor.' })

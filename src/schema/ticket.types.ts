@@ -3,9 +3,8 @@ import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } fro
 import { TicketMessage } from '../entities/ticket-message.entity';
 import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
 import { TicketChangeKind } from '../services/platform/live-events';
-import { MAX_PAGE_SIZE } from '../services/platform/pagination';
 import { SortDirection, TicketOrderField } from '../services/tickets/ticket.service';
-import { PageInfo } from './connection';
+import { PageInfo, PageArgs } from './connection';
 
 export const MAX_MESSAGE_LENGTH = 10_000;
 
@@ -169,7 +168,7 @@ export class TicketOrder {
 }
 
 @ArgsType()
-export class TicketsArgs {
+export class TicketsArgs extends PageArgs {
   @Field(() => TicketFilter, { nullable: true, description: 'Which tickets; all visible ones when omitted.' })
   @IsOptional()
   @ValidateNested()
@@ -177,17 +176,6 @@ export class TicketsArgs {
 
   @Field(() => TicketOrder, { nullable: true, description: 'Sort order; newest first when omitted.' })
   orderBy?: TicketOrder | null;
-
-  @Field(() => Int, { defaultValue: 20, description: `Page size (1-${MAX_PAGE_SIZE}).` })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  first!: number;
-
-  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts (`pageInfo.endCursor`).' })
-  @IsOptional()
-  @MaxLength(500)
-  after?: string | null;
 }
 
 @ObjectType({ description: 'A ticket in a list, with its cursor.' })

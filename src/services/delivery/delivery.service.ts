@@ -114,13 +114,13 @@ export class DeliveryService {
    * missing variable or a bad address is an error and queues nothing; an opted-out
    * contact gets a cancelled delivery that records why.
    */
-  async enqueue(tenantId: string, input: EnqueueInput, uow?: UnitOfWork, checked = false): Promise<Delivery> {
-    if (!uow) {
-      // Resolved before the transaction where possible: a slow DNS answer should not hold a connection.
-      await this.assertWebhookReachable(input);
-      return this.transactor.run((own) => this.enqueue(tenantId, input, own, true));
-    }
-    if (!checked) await this.assertWebhookReachable(input);
+  async enqueue(tenantId: string, input: EnqueueInput, uow?: UnitOfWork): Promise<Delivery> {
+    // Resolved before a transaction of our own starts: a slow DNS answer should not hold a connection.
+    await this.assertWebhookReachable(input);
+    return uow ? this.enqueueIn(uow, tenantId, input) : this.transactor.run((own) => this.enqueueIn(own, tenantId, input));
+  }
+
+  private async enqueueIn(uow: UnitOfWork, tenantId: string, input: EnqueueInput): Promise<Delivery> {
     const { manager } = uow;
     const existing = await manager.findOneBy(Delivery, { tenantId, idempotencyKey: input.idempotencyKey });
     if (existing) return existing;
