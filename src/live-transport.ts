@@ -122,12 +122,14 @@ class PostgresEventTarget {
        INSERT INTO live_event_payload (payload) VALUES ($1) RETURNING id`,
       [message, STORED_PAYLOAD_TTL_MS / 1000],
     )) as Array<{ id: string }>;
-    await this.dataSource.query(`SELECT pg_notify($1, $2)`, [LIVE_EVENT_CHANNEL, JSON.stringify({ stored: id })]);
+    await this.dataSource.query(`SELECT pg_notify($1, $2)`, [LIVE_EVENT_CHANNEL, JSON.stringify({ topic, stored: id })]);
   }
 
   private async receive(payload: string): Promise<void> {
     try {
       let message = JSON.parse(payload) as { topic?: string; data?: string | null; stored?: string };
+      // Most processes have no subscriber for most topics: they fetch nothing.
+      if (!message.topic || !this.callbacks.get(message.topic)?.size) return;
       if (message.stored) {
         const [row] = (await this.dataSource.query(`SELECT payload FROM live_event_payload WHERE id = $1`, [
           message.stored,

@@ -28,10 +28,6 @@ export class PgListener {
     },
   ) {}
 
-  get connected(): boolean {
-    return this.client !== undefined;
-  }
-
   /** Connects once; when the database is unreachable now, keeps trying in the background. */
   async start(): Promise<void> {
     await this.connect();

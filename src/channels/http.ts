@@ -1,19 +1,12 @@
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
-import { AddressGuard, isRefusedAddressError } from './address-guard';
+import { type AddressGuard, isRefusedAddressError } from './address-guard';
 import { type FailureKind, MissingSettingError, type SendFailure, providerFault, rejected, throttled, transient } from './types';
-
-export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
 /** What every adapter's outbound connections share: the send timeout and the address guard. */
 export interface ChannelSettings {
   sendTimeoutMs: number;
   guard: AddressGuard;
 }
-
-export const defaultChannelSettings = (): ChannelSettings => ({
-  sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS,
-  guard: new AddressGuard(),
-});
 
 /**
  * One axios instance per adapter: a timeout, connections only to allowed addresses, no

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import { PgListener } from '../pg-listener';
 import { DELIVERY_WAKE_CHANNEL } from '../services/delivery/delivery.service';
-import type { DispatchService, Outcome } from '../services/delivery/dispatch.service';
+import type { DispatchService } from '../services/delivery/dispatch.service';
 import type { Delivery } from '../entities/delivery.entity';
 
 /**
@@ -24,7 +24,6 @@ export class DeliveryDispatcher {
     databaseUrl: string,
     private readonly settings: { sweepMs: number; concurrency: number; batchSize: number },
     private readonly logger: Logger,
-    private readonly onOutcome: (outcome: Outcome) => void = () => {},
   ) {
     this.listener = new PgListener({
       databaseUrl,
@@ -75,12 +74,14 @@ export class DeliveryDispatcher {
   private send(delivery: Delivery): void {
     const sending: Promise<void> = this.dispatch
       .dispatchOne(delivery)
-      .then(this.onOutcome, (error: unknown) =>
-        // The claim's lease runs out and another pass takes the delivery back: nothing is lost.
-        this.logger.error('dispatching a delivery failed; it is retried when its lease runs out', {
-          error,
-          deliveryId: delivery.id,
-        }),
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          // The claim's lease runs out and another pass takes the delivery back: nothing is lost.
+          this.logger.error('dispatching a delivery failed; it is retried when its lease runs out', {
+            error,
+            deliveryId: delivery.id,
+          }),
       )
       .finally(() => {
         this.sending.delete(sending);

@@ -25,7 +25,6 @@ export class EventRelay {
     databaseUrl: string,
     private readonly sweepMs: number,
     private readonly logger: Logger,
-    private readonly onPass: (pass: RelayPass) => void = () => {},
   ) {
     this.listener = new PgListener({
       databaseUrl,
@@ -60,7 +59,6 @@ export class EventRelay {
           let pass: RelayPass;
           do {
             pass = await this.relay.runOnce();
-            if (pass.handedOn || pass.handled || pass.failed || pass.parked) this.onPass(pass);
           } while ((pass.handedOn > 0 || pass.handled > 0) && !this.stopped);
         } catch (error) {
           this.logger.error('event relay pass failed; the next sweep retries', { error });

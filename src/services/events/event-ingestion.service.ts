@@ -131,6 +131,7 @@ export class EventIngestionService {
     tenantId: string,
     events: CheckedEvent[],
   ): Promise<Array<{ type: string; id: string | null; found: boolean }>> {
+    if (!events.some((event) => event.subject)) return events.map(() => ({ type: 'none', id: null, found: true }));
     const wanted = (kind: string, field: 'id' | 'email' | 'phone') => [
       ...new Set(
         events.flatMap((event) => (event.subject?.type === kind && event.subject[field] ? [String(event.subject[field])] : [])),
