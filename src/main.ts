@@ -15,11 +15,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const app = await startApp(config, logger);
-  if (app.api)
-    logger.info(`Notify Desk API ready at ${app.api.url}/graphql (GraphQL IDE at ${app.api.url}/)`, { role: config.role });
-  else logger.info('Notify Desk worker running', { role: config.role });
-
+  // Handlers first: a worker runs jobs before start-up has finished, and a signal in that
+  // window must still drain and release them rather than kill the process outright.
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -31,7 +28,8 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs + 10_000);
     force.unref();
     try {
-      await app.stop();
+      // Nothing can run between registering the handlers and starting: `started` is set by then.
+      await (await started).stop();
       logger.info('stopped cleanly');
       process.exit(0);
     } catch (error) {
@@ -41,6 +39,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const started = startApp(config, logger);
+  const app = await started;
+  if (stopping) return;
+  if (app.api)
+    logger.info(`Notify Desk API ready at ${app.api.url}/graphql (GraphQL IDE at ${app.api.url}/)`, { role: config.role });
+  else logger.info('Notify Desk worker running', { role: config.role });
 }
 
 main().catch((error: unknown) => {
