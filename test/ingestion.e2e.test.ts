@@ -92,7 +92,7 @@ describe('business events from other systems', () => {
       .find({ where: { tenantId: w.tenant.id }, order: { id: 'ASC' } });
     const apiRows = rows.filter((row) => row.source === 'api');
     expect(apiRows.map((row) => row.subjectId)).toEqual([null, null, w.contact.id]);
-    expect(apiRows[0].subjectRef).toEqual({ type: 'contact', id: victim.contact.id, email: null, phone: null });
+    expect(apiRows[0].subjectRef).toEqual({ type: 'contact', id: victim.contact.id });
   });
 
   it('refuses bad keys, bad events and oversized batches, writing nothing', async () => {

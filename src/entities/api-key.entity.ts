@@ -5,6 +5,9 @@ import { TenantOwned } from './tenant-owned';
 /** What a machine client may do with an API key. */
 export enum ApiScope {
   EVENTS_WRITE = 'events:write',
+  RECORDS_WRITE = 'records:write',
+  CONTACTS_WRITE = 'contacts:write',
+  USERS_WRITE = 'users:write',
 }
 
 registerEnumType(ApiScope, {
@@ -12,6 +15,9 @@ registerEnumType(ApiScope, {
   description: 'What an API key allows.',
   valuesConfig: {
     EVENTS_WRITE: { description: 'Send business events (POST /v1/events, publishEvent, publishEvents).' },
+    RECORDS_WRITE: { description: 'Upsert business records (upsertBusinessRecords).' },
+    CONTACTS_WRITE: { description: 'Import customer contacts (importContacts).' },
+    USERS_WRITE: { description: 'Import staff users and their managers (importUsers).' },
   },
 });
 

@@ -15,6 +15,7 @@ import { JobRun } from './job-run.entity';
 import { JobState } from './job-state.entity';
 import { EventHandling } from './event-handling.entity';
 import { ApiKey } from './api-key.entity';
+import { BusinessRecord } from './business-record.entity';
 
 export const ENTITIES = [
   Tenant,
@@ -34,4 +35,5 @@ export const ENTITIES = [
   JobState,
   EventHandling,
   ApiKey,
+  BusinessRecord,
 ];

@@ -16,6 +16,22 @@ export class Tenant {
   @Column({ type: 'varchar', length: 200 })
   name!: string;
 
+  @Field({ description: 'IANA time zone for schedules, business dates and reports, e.g. Asia/Jakarta.' })
+  @Column({ type: 'varchar', length: 64, default: 'UTC' })
+  timezone!: string;
+
+  @Field({ description: 'Default language of messages, as a BCP 47 tag, e.g. id or en.' })
+  @Column({ type: 'varchar', length: 35, default: 'en' })
+  locale!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'ISO 3166 country whose local phone numbers are understood, e.g. ID for 0812...; null accepts only +country numbers.',
+  })
+  @Column({ type: 'varchar', length: 2, nullable: true })
+  defaultCountry!: string | null;
+
   /** Last ticket number handed out; incremented under a row lock so numbers never repeat. */
   @Column({ type: 'integer', default: 0 })
   ticketSequence!: number;

@@ -1,3 +1,4 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { TenantOwned } from './tenant-owned';
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, UpdateDateColumn } from 'typeorm';
@@ -48,7 +49,12 @@ registerEnumType(Availability, {
 @ObjectType({ description: 'A staff member of the tenant.' })
 @Entity('user')
 @Index('user_tenant_email_key', ['tenantId', 'email'], { unique: true })
+@Index('user_tenant_external_id_key', ['tenantId', 'externalId'], { unique: true, where: '"externalId" IS NOT NULL' })
 export class User extends TenantOwned {
+  @Field(() => String, { nullable: true, description: "The user's id in the tenant's HR system (employee number); unique." })
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  externalId!: string | null;
+
   @Field({ description: 'Full name.' })
   @Column({ type: 'varchar', length: 200 })
   name!: string;
@@ -76,6 +82,16 @@ export class User extends TenantOwned {
   @ManyToOne(() => User, { nullable: true, onDelete: 'SET NULL' })
   @JoinColumn({ name: 'managerId' })
   manager?: User | null;
+
+  @Field(() => String, { nullable: true, description: "IANA time zone, e.g. Asia/Makassar; the tenant's when null." })
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  timezone!: string | null;
+
+  @Field(() => GraphQLJSONObject, {
+    description: 'What the HR system knows: store, cluster, position, ...; used by rules and reports.',
+  })
+  @Column({ type: 'jsonb', default: {} })
+  attributes!: Record<string, unknown>;
 
   @Field(() => Availability, { description: 'Whether the user takes new tickets.' })
   @Column({ type: 'enum', enum: Availability, enumName: 'availability', default: Availability.AVAILABLE })

@@ -9,6 +9,7 @@ import { DeliveryReportsOnce1795400000001 } from './1795400000001-DeliveryReport
 import { EventHandling1795461325227 } from './1795461325227-EventHandling';
 import { LiveEventPayloads1795461325228 } from './1795461325228-LiveEventPayloads';
 import { ApiKeysAndBusinessEvents1795462165622 } from './1795462165622-ApiKeysAndBusinessEvents';
+import { BusinessRecordsAndPeopleFields1795466345980 } from './1795466345980-BusinessRecordsAndPeopleFields';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   EventHandling1795461325227,
   LiveEventPayloads1795461325228,
   ApiKeysAndBusinessEvents1795462165622,
+  BusinessRecordsAndPeopleFields1795466345980,
 ];

@@ -1,9 +1,18 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ApiScope } from '../entities/api-key.entity';
+import type { Channel } from '../entities/channel';
 import { Contact } from '../entities/contact.entity';
+import { Tenant } from '../entities/tenant.entity';
 import { Availability, Role, STAFF_ROLES, User } from '../entities/user.entity';
-import type { AuthedContext } from '../schema/context';
+import { keyOrStaff } from '../schema/auth';
+import type { AuthedContext, Context } from '../schema/context';
 import { pageInfo } from '../schema/connection';
 import {
+  ChannelConsent,
+  ContactImportInput,
+  ImportReport,
+  TenantSettingsInput,
+  UserImportInput,
   ContactConnection,
   ContactInput,
   ContactsArgs,
@@ -13,7 +22,26 @@ import {
   UserConnection,
   UsersArgs,
 } from '../schema/directory.types';
+import { MAX_IMPORT_ROWS } from '../services/directory/people-import.service';
 import { TICKET_WORKERS, requireStaff } from '../services/directory/principal';
+
+@Resolver(() => Tenant)
+export class TenantResolver {
+  @Authorized(...STAFF_ROLES)
+  @Query(() => Tenant, { description: "The caller's tenant: name, time zone, language, phone country." })
+  tenantSettings(@Ctx() { principal, services }: AuthedContext): Promise<Tenant> {
+    return services.directory.tenant(principal);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Tenant, { description: "Changes the tenant's name, time zone, language or phone country (admin)." })
+  updateTenantSettings(
+    @Arg('input', () => TenantSettingsInput, { description: 'The changes.' }) input: TenantSettingsInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Tenant> {
+    return services.directory.updateTenantSettings(requireStaff(principal), input);
+  }
+}
 
 @Resolver(() => User)
 export class UserResolver {
@@ -65,6 +93,44 @@ export class UserResolver {
     return services.directory.setAvailability(requireStaff(principal), availability);
   }
 
+  @Authorized(Role.ADMIN)
+  @Mutation(() => CreatedUser, {
+    description: 'Gives a staff user a new one-time password, e.g. someone imported from HR (admin).',
+  })
+  async resetUserPassword(
+    @Arg('id', () => ID, { description: 'User id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<CreatedUser> {
+    const { user, password } = await services.directory.resetPassword(requireStaff(principal), id);
+    return { user, oneTimePassword: password };
+  }
+
+  @Authorized(...STAFF_ROLES)
+  @Mutation(() => User, { description: 'Changes your own password (12-200 characters); the current one is needed.' })
+  changeMyPassword(
+    @Arg('currentPassword', { description: 'The password you use now.' }) currentPassword: string,
+    @Arg('newPassword', { description: 'The new password.' }) newPassword: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<User> {
+    return services.directory.changePassword(requireStaff(principal), currentPassword, newPassword);
+  }
+
+  @Extensions({ apiScope: ApiScope.USERS_WRITE })
+  @Mutation(() => ImportReport, {
+    description: `Creates or updates up to ${MAX_IMPORT_ROWS} staff users from an HR system, with their managers, by external id or e-mail (API key with users:write, or admin). Bad rows (unknown manager, reporting loop, duplicate in the batch) are reported and not written.`,
+  })
+  importUsers(
+    @Arg('rows', () => [UserImportInput], { description: 'The users, in any order.' }) rows: UserImportInput[],
+    @Ctx() context: Context,
+  ): Promise<ImportReport> {
+    const { tenantId, actorId } = keyOrStaff(context, ApiScope.USERS_WRITE, [Role.ADMIN]);
+    return context.services.peopleImport.importUsers(
+      tenantId,
+      rows.map((row) => ({ ...row })),
+      actorId,
+    );
+  }
+
   @FieldResolver(() => User, { nullable: true, description: 'The user this one reports to.' })
   async manager(@Root() user: User, @Ctx() { loaders }: AuthedContext): Promise<User | null> {
     return user.managerId ? ((await loaders.user.load(user.managerId)) ?? null) : null;
@@ -98,6 +164,32 @@ export class ContactResolver {
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<Contact> {
     return services.directory.createContact(requireStaff(principal), input);
+  }
+
+  @Extensions({ apiScope: ApiScope.CONTACTS_WRITE })
+  @Mutation(() => ImportReport, {
+    description: `Creates or updates up to ${MAX_IMPORT_ROWS} contacts by external id, phone or e-mail (API key with contacts:write, or admin). Bad rows are reported and not written.`,
+  })
+  importContacts(
+    @Arg('rows', () => [ContactImportInput], { description: 'The contacts.' }) rows: ContactImportInput[],
+    @Ctx() context: Context,
+  ): Promise<ImportReport> {
+    const { tenantId, actorId } = keyOrStaff(context, ApiScope.CONTACTS_WRITE, [Role.ADMIN]);
+    return context.services.peopleImport.importContacts(
+      tenantId,
+      rows.map((row) => ({ ...row })),
+      actorId,
+    );
+  }
+
+  @FieldResolver(() => [ChannelConsent], { description: 'What the contact agreed to, per channel.' })
+  consent(@Root() contact: Contact): ChannelConsent[] {
+    return Object.entries(contact.consent ?? {}).map(([channel, answer]) => ({
+      channel: channel as Channel,
+      granted: answer!.granted,
+      at: new Date(answer!.at),
+      source: answer!.source,
+    }));
   }
 
   @Authorized(...TICKET_WORKERS)

@@ -1,11 +1,12 @@
 import { AuthResolver } from './auth.resolver';
 import { DashboardResolver } from './dashboard.resolver';
 import { ChannelProviderResolver, DeliveryResolver, MessagingResolver } from './delivery.resolver';
-import { ContactResolver, UserResolver } from './directory.resolver';
+import { ContactResolver, TenantResolver, UserResolver } from './directory.resolver';
 import { EscalationResolver, SlaResolver } from './escalation.resolver';
 import { EventResolver } from './event.resolver';
 import { IngestionResolver } from './ingestion.resolver';
 import { JobResolver } from './job.resolver';
+import { BusinessRecordResolver, ContactRecordsResolver, UserRecordsResolver } from './record.resolver';
 import { TicketResolver } from './ticket.resolver';
 
 export const RESOLVERS = [
@@ -22,4 +23,8 @@ export const RESOLVERS = [
   JobResolver,
   EventResolver,
   IngestionResolver,
+  TenantResolver,
+  BusinessRecordResolver,
+  ContactRecordsResolver,
+  UserRecordsResolver,
 ] as const;

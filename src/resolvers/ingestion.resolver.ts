@@ -5,14 +5,10 @@ import type { AuthedContext, Context } from '../schema/context';
 import { CreatedApiKey, PublishEventInput, PublishResult } from '../schema/event.types';
 import { requireStaff } from '../services/directory/principal';
 import { MAX_EVENTS_PER_BATCH } from '../services/events/event-ingestion.service';
-import { forbidden } from '../services/platform/errors';
+import { keyOrStaff } from '../schema/auth';
 
 /** The tenant an event is published for: an API key with events:write, or a signed-in admin. */
-function publishingTenant(context: Context): string {
-  if (context.apiKey?.scopes.includes(ApiScope.EVENTS_WRITE)) return context.apiKey.tenantId;
-  if (context.principal?.kind === 'staff' && context.principal.role === Role.ADMIN) return context.principal.tenantId;
-  throw forbidden('Publishing events needs an API key with events:write, or an admin');
-}
+const publishingTenant = (context: Context) => keyOrStaff(context, ApiScope.EVENTS_WRITE, [Role.ADMIN]).tenantId;
 
 @Resolver()
 export class IngestionResolver {

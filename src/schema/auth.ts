@@ -1,6 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { type FragmentDefinitionNode, GraphQLError, Kind, type SelectionSetNode } from 'graphql';
 import type { AuthChecker } from 'type-graphql';
+import type { ApiScope } from '../entities/api-key.entity';
+import type { Role } from '../entities/user.entity';
+import { forbidden } from '../services/platform/errors';
 import type { Context } from './context';
 
 /**
@@ -11,6 +14,25 @@ export const authChecker: AuthChecker<Context> = ({ context }, roles) => {
   if (!context.principal) return false;
   return roles.length === 0 || roles.includes(context.principal.role);
 };
+
+/**
+ * Who may call an operation open to machine clients: an API key with the scope, or a
+ * signed-in staff user with one of the roles. Answers the tenant, the acting user (null
+ * for a key) and the source recorded on what it writes. Mark the operation with
+ * `@Extensions({ apiScope })` so keys reach it at all.
+ */
+export function keyOrStaff(
+  context: Context,
+  scope: ApiScope,
+  roles: Role[],
+): { tenantId: string; actorId: string | null; source: 'api' | 'staff' } {
+  if (context.apiKey?.scopes.includes(scope)) return { tenantId: context.apiKey.tenantId, actorId: null, source: 'api' };
+  const principal = context.principal;
+  if (principal?.kind === 'staff' && roles.includes(principal.role)) {
+    return { tenantId: principal.tenantId, actorId: principal.userId, source: 'staff' };
+  }
+  throw forbidden(`This needs an API key with ${scope}, or a user with the role ${roles.join(' or ')}`);
+}
 
 /** Marks a root field as reachable without signing in (login only). */
 export const PUBLIC = { public: true } as const;

@@ -1,12 +1,13 @@
-import { ArrayMaxSize, IsEmail, IsIn, IsInt, IsOptional, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsEmail, IsIn, IsInt, IsOptional, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Channel } from '../entities/channel';
 import { Contact } from '../entities/contact.entity';
 import { PageInfo, PageArgs } from './connection';
 import { Role, STAFF_ROLES, type StaffRole, User } from '../entities/user.entity';
+import { FieldProblem, UpsertOutcome } from './record.types';
 
-const E164 = /^\+[1-9]\d{6,14}$/;
-const E164_MESSAGE = 'must be a phone number in E.164 form, e.g. +6281234567890';
+const PHONE_DESCRIPTION = "Phone number, stored in E.164 form; local numbers (0812...) are read in the tenant's default country.";
 
 @InputType({ description: 'A new staff user.' })
 export class CreateUserInput {
@@ -23,10 +24,24 @@ export class CreateUserInput {
   @IsIn(STAFF_ROLES, { message: 'must be a staff role (not customer)' })
   role!: StaffRole;
 
-  @Field(() => String, { nullable: true, description: 'Mobile number in E.164 form.' })
+  @Field(() => String, { nullable: true, description: PHONE_DESCRIPTION })
   @IsOptional()
-  @Matches(E164, { message: E164_MESSAGE })
+  @MaxLength(32)
   phone?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Their id in the HR system; unique in the tenant.' })
+  @IsOptional()
+  @MaxLength(200)
+  externalId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'IANA time zone, e.g. Asia/Makassar.' })
+  @IsOptional()
+  @MaxLength(64)
+  timezone?: string | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'HR facts: store, cluster, position...' })
+  @IsOptional()
+  attributes?: Record<string, unknown> | null;
 
   @Field(() => ID, { nullable: true, description: 'Who the user reports to.' })
   @IsOptional()
@@ -53,10 +68,24 @@ export class UpdateUserInput {
   @IsIn(STAFF_ROLES, { message: 'must be a staff role (not customer)' })
   role?: StaffRole | null;
 
-  @Field(() => String, { nullable: true, description: 'Mobile number in E.164 form.' })
+  @Field(() => String, { nullable: true, description: PHONE_DESCRIPTION })
   @IsOptional()
-  @Matches(E164, { message: E164_MESSAGE })
+  @MaxLength(32)
   phone?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Their id in the HR system; unique in the tenant.' })
+  @IsOptional()
+  @MaxLength(200)
+  externalId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'IANA time zone, e.g. Asia/Makassar.' })
+  @IsOptional()
+  @MaxLength(64)
+  timezone?: string | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'HR facts: store, cluster, position...' })
+  @IsOptional()
+  attributes?: Record<string, unknown> | null;
 
   @Field(() => ID, { nullable: true, description: 'Who the user reports to; null removes the manager.' })
   @IsOptional()
@@ -84,15 +113,74 @@ export class CreatedUser {
   oneTimePassword!: string;
 }
 
+@InputType({ description: 'Whether a contact agreed to messages on a channel.' })
+export class ConsentInput {
+  @Field(() => Channel, { description: 'The channel.' })
+  channel!: Channel;
+
+  @Field({ description: 'True when they agreed, false when they refused or withdrew.' })
+  granted!: boolean;
+}
+
+@ObjectType({ description: 'What a contact agreed to on one channel.' })
+export class ChannelConsent {
+  @Field(() => Channel, { description: 'The channel.' })
+  channel!: Channel;
+
+  @Field({ description: 'True when they agreed.' })
+  granted!: boolean;
+
+  @Field({ description: 'When they answered.' })
+  at!: Date;
+
+  @Field({ description: 'Where the answer came from: api, import, inbound...' })
+  source!: string;
+}
+
 @InputType({ description: 'A customer contact.' })
 export class ContactInput {
   @Field({ description: 'Full name.' })
   @Length(1, 200)
   name!: string;
 
-  @Field(() => String, { nullable: true, description: 'Mobile number in E.164 form.' })
+  @Field(() => String, { nullable: true, description: 'Their id in your CRM or billing system; unique in the tenant.' })
   @IsOptional()
-  @Matches(E164, { message: E164_MESSAGE })
+  @MaxLength(200)
+  externalId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Birthday, YYYY-MM-DD.' })
+  @IsOptional()
+  @MaxLength(10)
+  birthday?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A yearly date that matters, YYYY-MM-DD.' })
+  @IsOptional()
+  @MaxLength(10)
+  anniversary?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'IANA time zone, e.g. Asia/Jakarta.' })
+  @IsOptional()
+  @MaxLength(64)
+  timezone?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Preferred language, e.g. id or en-GB.' })
+  @IsOptional()
+  @MaxLength(35)
+  locale?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Service area (city, district).' })
+  @IsOptional()
+  @MaxLength(100)
+  area?: string | null;
+
+  @Field(() => [ConsentInput], { nullable: true, description: 'Consent answers per channel; channels not named keep theirs.' })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  consent?: ConsentInput[] | null;
+
+  @Field(() => String, { nullable: true, description: PHONE_DESCRIPTION })
+  @IsOptional()
+  @MaxLength(32)
   phone?: string | null;
 
   @Field(() => String, { nullable: true, description: 'E-mail address.' })
@@ -110,6 +198,143 @@ export class ContactInput {
   @ArrayMaxSize(50)
   @Length(1, 50, { each: true })
   tags?: string[] | null;
+}
+
+@InputType({
+  description:
+    'A contact from another system, matched by external id, then phone, then e-mail. Omitted or null fields keep their value; attributes are merged.',
+})
+export class ContactImportInput {
+  @Field(() => String, { nullable: true, description: 'Their id in your system.' })
+  externalId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Full name; needed for a new contact.' })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true, description: PHONE_DESCRIPTION })
+  phone?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'E-mail address.' })
+  email?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Birthday, YYYY-MM-DD.' })
+  birthday?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A yearly date that matters, YYYY-MM-DD.' })
+  anniversary?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'IANA time zone.' })
+  timezone?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Preferred language.' })
+  locale?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Service area.' })
+  area?: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'Labels; replace the ones there.' })
+  tags?: string[] | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Attributes, merged into the ones there.' })
+  attributes?: Record<string, unknown> | null;
+
+  @Field(() => [ConsentInput], { nullable: true, description: 'Consent answers per channel.' })
+  consent?: ConsentInput[] | null;
+}
+
+@InputType({
+  description:
+    'A staff user from an HR system, matched by external id, then e-mail. Omitted or null fields keep their value; attributes are merged.',
+})
+export class UserImportInput {
+  @Field(() => String, { nullable: true, description: 'Their id in the HR system (employee number).' })
+  externalId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Full name; needed for a new user.' })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'E-mail address; needed for a new user.' })
+  email?: string | null;
+
+  @Field(() => String, { nullable: true, description: PHONE_DESCRIPTION })
+  phone?: string | null;
+
+  @Field(() => Role, { nullable: true, description: 'Role; agent for a new user when omitted.' })
+  role?: StaffRole | null;
+
+  @Field(() => String, { nullable: true, description: 'Their manager by HR id, in this batch or already here.' })
+  managerExternalId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Their manager by e-mail, when there is no HR id.' })
+  managerEmail?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'IANA time zone.' })
+  timezone?: string | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'HR facts (store, cluster, position), merged.' })
+  attributes?: Record<string, unknown> | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'False deactivates them (e.g. they left).' })
+  active?: boolean | null;
+}
+
+@ObjectType({ description: 'What became of one row of an import.' })
+export class ImportRow {
+  @Field(() => Int, { description: 'Its position in the call.' })
+  index!: number;
+
+  @Field(() => ID, { nullable: true, description: 'The person; null when a new one failed.' })
+  id!: string | null;
+
+  @Field(() => UpsertOutcome, { description: 'What it did.' })
+  outcome!: UpsertOutcome;
+
+  @Field(() => String, { nullable: true, description: 'How it found an existing person: external_id, phone or email.' })
+  matchedBy!: string | null;
+
+  @Field(() => [FieldProblem], { description: 'Why it failed; empty otherwise.' })
+  problems!: FieldProblem[];
+}
+
+@ObjectType({ description: 'What became of an import: counts and every row.' })
+export class ImportReport {
+  @Field(() => Int, { description: 'People created.' })
+  created!: number;
+
+  @Field(() => Int, { description: 'People changed.' })
+  updated!: number;
+
+  @Field(() => Int, { description: 'Rows that matched and changed nothing.' })
+  unchanged!: number;
+
+  @Field(() => Int, { description: 'Rows refused; nothing was written for them.' })
+  failed!: number;
+
+  @Field(() => [ImportRow], { description: 'Every row, in the order sent.' })
+  rows!: ImportRow[];
+}
+
+@InputType({ description: "The tenant's settings; omitted fields stay as they are." })
+export class TenantSettingsInput {
+  @Field(() => String, { nullable: true, description: 'Display name.' })
+  @IsOptional()
+  @MaxLength(200)
+  name?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'IANA time zone, e.g. Asia/Jakarta.' })
+  @IsOptional()
+  @MaxLength(64)
+  timezone?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Default language, e.g. id.' })
+  @IsOptional()
+  @MaxLength(35)
+  locale?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'ISO 3166 country for local phone numbers, e.g. ID; empty clears it.' })
+  @IsOptional()
+  @MaxLength(2)
+  defaultCountry?: string | null;
 }
 
 @ArgsType()

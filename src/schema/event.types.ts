@@ -25,18 +25,24 @@ export class EventConsumerStatus {
   lastError!: string | null;
 }
 
-@InputType({ description: 'Who an event is about, as the sending system knows them.' })
+@InputType({ description: 'Who or what an event is about, as the sending system knows them.' })
 export class EventSubjectInput {
-  @Field({ description: 'contact (a customer) or user (staff).' })
+  @Field({ description: 'contact (a customer), user (staff) or record (a business record).' })
   type!: string;
 
-  @Field(() => ID, { nullable: true, description: 'Our id of the contact or user.' })
+  @Field(() => ID, { nullable: true, description: 'Our id of the contact, user or record.' })
   id?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Their id in the sending system.' })
+  externalId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'For a record named by externalId: its kind, e.g. invoice.' })
+  kind?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Their e-mail address.' })
   email?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Their phone number, E.164.' })
+  @Field(() => String, { nullable: true, description: "Their phone number; local numbers are read in the tenant's country." })
   phone?: string | null;
 }
 
@@ -51,7 +57,11 @@ export class PublishEventInput {
   @Field(() => EventSubjectInput, { nullable: true, description: 'Who it is about.' })
   subject?: EventSubjectInput | null;
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'What the sender knows about it (at most 64 KB).' })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description:
+      'What the sender knows about it (at most 64 KB). A `record` object in it (kind, externalId, status, dates, amount...) upserts that business record with the event.',
+  })
   payload?: Record<string, unknown> | null;
 
   @Field(() => String, { nullable: true, description: 'The same key again is accepted and ignored (retries are safe).' })
@@ -71,6 +81,12 @@ export class PublishedEvent {
 
   @Field({ description: 'False when the subject it names was not found: the event is kept without one.' })
   subjectFound!: boolean;
+
+  @Field(() => ID, { nullable: true, description: 'The business record its payload.record created or updated.' })
+  recordId!: string | null;
+
+  @Field({ description: 'False when payload.record names a subject or owner that was not found (kept without).' })
+  recordReferencesFound!: boolean;
 }
 
 @ObjectType({ description: 'What became of a batch of published events.' })

@@ -15,6 +15,8 @@ import { EventIngestionService } from './events/event-ingestion.service';
 import { EventRelayService } from './events/event-relay.service';
 import { DeliveryService } from './delivery/delivery.service';
 import { DirectoryService } from './directory/directory.service';
+import { PeopleImportService } from './directory/people-import.service';
+import { RecordService } from './records/record.service';
 import { DispatchService } from './delivery/dispatch.service';
 import { EscalationService } from './escalation/escalation.service';
 import { JobService, type JobSettings } from './scheduling/job.service';
@@ -33,6 +35,8 @@ export interface Services {
   live: LiveEvents;
   auth: AuthService;
   directory: DirectoryService;
+  peopleImport: PeopleImportService;
+  records: RecordService;
   tickets: TicketService;
   dashboard: DashboardService;
   tenantSetup: TenantSetupService;
@@ -76,11 +80,14 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const adapters = createAdapters({ sendTimeoutMs: delivery.sendTimeoutMs, guard });
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
   const tickets = new TicketService(dataSource, transactor, live, clock, sla);
+  const records = new RecordService(dataSource, transactor, clock);
   return {
     clock,
     live,
     auth: new AuthService(dataSource, settings.auth, clock),
-    directory: new DirectoryService(dataSource),
+    directory: new DirectoryService(dataSource, transactor, clock),
+    peopleImport: new PeopleImportService(transactor, clock),
+    records,
     tickets,
     dashboard: new DashboardService(dataSource),
     tenantSetup: new TenantSetupService(dataSource, tickets),
@@ -101,7 +108,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     escalations: new EscalationService(dataSource, transactor, deliveries, clock),
     eventConsumers,
     apiKeys: new ApiKeyService(dataSource, clock),
-    ingestion: new EventIngestionService(dataSource, clock),
+    ingestion: new EventIngestionService(transactor, records, clock),
     events: new EventRelayService(dataSource, transactor, eventConsumers, clock, {
       batchSize: settings.events.batchSize,
       maxAttempts: settings.events.maxAttempts,

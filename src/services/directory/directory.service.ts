@@ -1,41 +1,83 @@
-import { type DataSource, In, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { type DataSource, In, Not, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { Contact } from '../../entities/contact.entity';
 import { Tenant } from '../../entities/tenant.entity';
 import { Availability, type Role, type StaffRole, User } from '../../entities/user.entity';
-import { badInput, conflict, notFound } from '../platform/errors';
+import type { Clock } from '../platform/clock';
+import { DomainError, ErrorCode, badInput, conflict, notFound } from '../platform/errors';
 import { type Page, type PageRequest, keysetPage } from '../platform/pagination';
-import { generatePassword, hashPassword } from './password';
+import { isSupportedCountryCode } from '../platform/phone';
+import type { Transactor } from '../platform/unit-of-work';
+import { generatePassword, hashPassword, verifyPassword } from './password';
+import {
+  type ContactFields,
+  type FieldProblem,
+  type UserFields,
+  applyContactFields,
+  applyUserFields,
+  isTimezone,
+  normalizeLocale,
+} from './person-fields';
 import type { Principal, StaffPrincipal } from './principal';
 
-export interface CreateUserInput {
+export interface CreateUserInput extends UserFields {
   name: string;
   email: string;
   role: StaffRole;
-  phone?: string | null;
   managerId?: string | null;
-  maxOpenTickets?: number | null;
 }
 
-export interface UpdateUserInput {
+export interface UpdateUserInput extends UserFields {
+  managerId?: string | null;
+}
+
+export type ContactInput = ContactFields;
+
+export interface TenantSettingsInput {
   name?: string | null;
-  role?: StaffRole | null;
-  phone?: string | null;
-  managerId?: string | null;
-  maxOpenTickets?: number | null;
-  active?: boolean | null;
-}
-
-export interface ContactInput {
-  name: string;
-  phone?: string | null;
-  email?: string | null;
-  attributes?: Record<string, unknown> | null;
-  tags?: string[] | null;
+  timezone?: string | null;
+  locale?: string | null;
+  /** Empty string or null clears it. */
+  defaultCountry?: string | null;
 }
 
 /** The people of a tenant: staff users and customer contacts. */
 export class DirectoryService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactor: Transactor,
+    private readonly clock: Clock,
+  ) {}
+
+  async tenant(actor: Principal): Promise<Tenant> {
+    return this.dataSource.getRepository(Tenant).findOneByOrFail({ id: actor.tenantId });
+  }
+
+  /** The tenant's name, time zone, language and phone country (admin). */
+  async updateTenantSettings(actor: StaffPrincipal, input: TenantSettingsInput): Promise<Tenant> {
+    const tenant = await this.tenant(actor);
+    if (input.name != null) {
+      if (!input.name.trim() || input.name.trim().length > 200) throw badInput('The name must be 1-200 characters', 'name');
+      tenant.name = input.name.trim();
+    }
+    if (input.timezone != null) {
+      if (!isTimezone(input.timezone))
+        throw badInput(`"${input.timezone}" is not an IANA time zone such as Asia/Jakarta`, 'timezone');
+      tenant.timezone = input.timezone;
+    }
+    if (input.locale != null) {
+      const locale = normalizeLocale(input.locale);
+      if (!locale) throw badInput(`"${input.locale}" is not a language tag such as id or en-GB`, 'locale');
+      tenant.locale = locale;
+    }
+    if (input.defaultCountry !== undefined) {
+      const country = input.defaultCountry?.trim().toUpperCase() || null;
+      if (country && !isSupportedCountryCode(country)) {
+        throw badInput(`"${input.defaultCountry}" is not an ISO 3166 country code such as ID`, 'defaultCountry');
+      }
+      tenant.defaultCountry = country;
+    }
+    return this.dataSource.getRepository(Tenant).save(tenant);
+  }
 
   /** Staff users of the tenant by name, a page at a time. */
   users(actor: Principal, filter: UserFilter, page: PageRequest): Promise<Page<User>> {
@@ -74,26 +116,65 @@ export class DirectoryService {
 
   /** Creates a staff user with a one-time password, returned once and never stored in clear. */
   async createUser(actor: StaffPrincipal, input: CreateUserInput): Promise<{ user: User; password: string }> {
-    const email = input.email.trim().toLowerCase();
     const repository = this.dataSource.getRepository(User);
-    if (await repository.existsBy({ tenantId: actor.tenantId, email })) {
-      throw conflict(`A user with e-mail ${email} already exists`);
-    }
-    if (input.managerId) await this.user(actor, input.managerId);
-    const password = generatePassword();
+    const { managerId, ...fields } = input;
     const user = repository.create({
       tenantId: actor.tenantId,
-      name: input.name.trim(),
-      email,
-      role: input.role,
-      phone: input.phone ?? null,
-      managerId: input.managerId ?? null,
-      maxOpenTickets: input.maxOpenTickets ?? 10,
+      managerId: managerId ?? null,
+      externalId: null,
+      attributes: {},
+      maxOpenTickets: 10,
       availability: Availability.AVAILABLE,
-      passwordHash: await hashPassword(password),
     });
-    await repository.save(user);
+    throwProblems(applyUserFields(user, fields, await this.fieldOptions(actor)));
+    if (await repository.existsBy({ tenantId: actor.tenantId, email: user.email })) {
+      throw conflict(`A user with e-mail ${user.email} already exists`);
+    }
+    if (user.externalId && (await repository.existsBy({ tenantId: actor.tenantId, externalId: user.externalId }))) {
+      throw conflict(`A user with external id ${user.externalId} already exists`);
+    }
+    if (managerId) await this.user(actor, managerId);
+    const password = generatePassword();
+    user.passwordHash = await hashPassword(password);
+    await this.transactor.run(async (uow) => {
+      await uow.manager.save(user);
+      await uow.record({
+        tenantId: actor.tenantId,
+        type: 'user.created',
+        subjectType: 'user',
+        subjectId: user.id,
+        payload: { userId: user.id, externalId: user.externalId, name: user.name, role: user.role, source: 'api' },
+        actorId: actor.userId,
+      });
+    });
     return { user, password };
+  }
+
+  /** Gives a staff user a new one-time password, e.g. someone imported from HR (admin). */
+  async resetPassword(actor: StaffPrincipal, id: string): Promise<{ user: User; password: string }> {
+    const user = await this.user(actor, id);
+    const password = generatePassword();
+    user.passwordHash = await hashPassword(password);
+    await this.dataSource.getRepository(User).update({ id, tenantId: actor.tenantId }, { passwordHash: user.passwordHash });
+    return { user, password };
+  }
+
+  /** Changes the caller's own password; the current one must be given. */
+  async changePassword(actor: StaffPrincipal, current: string, next: string): Promise<User> {
+    const user = await this.user(actor, actor.userId);
+    if (!(await verifyPassword(user.passwordHash, current))) {
+      throw new DomainError(ErrorCode.BadUserInput, 'The current password is wrong', { field: 'currentPassword' });
+    }
+    if (next.length < 12 || next.length > 200) throw badInput('The new password must be 12-200 characters', 'newPassword');
+    user.passwordHash = await hashPassword(next);
+    await this.dataSource.getRepository(User).update({ id: user.id }, { passwordHash: user.passwordHash });
+    return user;
+  }
+
+  /** How people's fields are read in this tenant: its phone country, now, and the source. */
+  private async fieldOptions(actor: Principal, nullClears = false) {
+    const tenant = await this.tenant(actor);
+    return { defaultCountry: tenant.defaultCountry, now: this.clock.now(), source: 'api', nullClears };
   }
 
   async updateUser(actor: StaffPrincipal, id: string, input: UpdateUserInput): Promise<User> {
@@ -104,13 +185,17 @@ export class DirectoryService {
         if (input.managerId !== null) await this.assertValidManager(actor.tenantId, user.id, input.managerId);
         user.managerId = input.managerId;
       }
-      if (input.name) user.name = input.name.trim();
-      if (input.role) user.role = input.role;
-      if (input.phone !== undefined) user.phone = input.phone;
-      if (input.maxOpenTickets !== undefined && input.maxOpenTickets !== null) user.maxOpenTickets = input.maxOpenTickets;
-      if (input.active !== undefined && input.active !== null) {
-        if (user.id === actor.userId && !input.active) throw badInput('You cannot deactivate yourself', 'active');
-        user.active = input.active;
+      if (user.id === actor.userId && input.active === false) throw badInput('You cannot deactivate yourself', 'active');
+      const { managerId: _managerId, ...fields } = input;
+      // A phone may be cleared with null; name, role and the rest keep their value when null.
+      throwProblems(applyUserFields(user, { ...fields, phone: undefined }, await this.fieldOptions(actor)));
+      if (input.phone !== undefined)
+        throwProblems(applyUserFields(user, { phone: input.phone }, await this.fieldOptions(actor, true)));
+      if (
+        fields.externalId &&
+        (await manager.existsBy(User, { tenantId: actor.tenantId, externalId: user.externalId!, id: Not(user.id) }))
+      ) {
+        throw conflict(`A user with external id ${user.externalId} already exists`);
       }
       return manager.save(user);
     });
@@ -159,32 +244,55 @@ export class DirectoryService {
   }
 
   async createContact(actor: StaffPrincipal, input: ContactInput): Promise<Contact> {
-    const repository = this.dataSource.getRepository(Contact);
-    return repository.save(
-      repository.create({
+    const contact = this.dataSource.getRepository(Contact).create({
+      tenantId: actor.tenantId,
+      phone: null,
+      email: null,
+      externalId: null,
+      attributes: {},
+      tags: [],
+      consent: {},
+    });
+    throwProblems(applyContactFields(contact, input, await this.fieldOptions(actor)));
+    await this.assertExternalIdFree(actor, contact);
+    return this.transactor.run(async (uow) => {
+      const saved = await uow.manager.save(contact);
+      await uow.record({
         tenantId: actor.tenantId,
-        name: input.name.trim(),
-        phone: input.phone ?? null,
-        email: input.email?.trim().toLowerCase() ?? null,
-        attributes: input.attributes ?? {},
-        tags: normalizeTags(input.tags ?? []),
-      }),
-    );
+        type: 'contact.created',
+        subjectType: 'contact',
+        subjectId: saved.id,
+        payload: { contactId: saved.id, externalId: saved.externalId, name: saved.name, source: 'api' },
+        actorId: actor.userId,
+      });
+      return saved;
+    });
   }
 
+  /** Changes the given fields; null clears an optional one. */
   async updateContact(actor: StaffPrincipal, id: string, input: Partial<ContactInput>): Promise<Contact> {
     const contact = await this.contact(actor, id);
-    if (input.name) contact.name = input.name.trim();
-    if (input.phone !== undefined) contact.phone = input.phone ?? null;
-    if (input.email !== undefined) contact.email = input.email?.trim().toLowerCase() ?? null;
-    if (input.attributes) contact.attributes = input.attributes;
-    if (input.tags) contact.tags = normalizeTags(input.tags);
+    throwProblems(applyContactFields(contact, input, await this.fieldOptions(actor, true)));
+    await this.assertExternalIdFree(actor, contact);
     return this.dataSource.getRepository(Contact).save(contact);
+  }
+
+  private async assertExternalIdFree(actor: Principal, contact: Contact): Promise<void> {
+    if (!contact.externalId) return;
+    const taken = await this.dataSource
+      .getRepository(Contact)
+      .findOneBy({ tenantId: actor.tenantId, externalId: contact.externalId });
+    if (taken && taken.id !== contact.id) throw conflict(`A contact with external id ${contact.externalId} already exists`);
   }
 }
 
-function normalizeTags(tags: string[]): string[] {
-  return [...new Set(tags.map((tag) => tag.trim().toLowerCase()).filter(Boolean))];
+/** One field's problem as BAD_USER_INPUT naming it; all of them in `problems`. */
+function throwProblems(problems: FieldProblem[]): void {
+  if (!problems.length) return;
+  throw new DomainError(ErrorCode.BadUserInput, problems.map(({ field, problem }) => `${field}: ${problem}`).join('; '), {
+    field: problems[0].field,
+    problems,
+  });
 }
 
 export interface UserFilter {

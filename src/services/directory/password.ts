@@ -6,7 +6,11 @@ export function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, { type: argon2.argon2id });
 }
 
+/** Stored for staff imported from another system until an admin gives them a password: matches nothing. */
+export const NO_PASSWORD = '!none';
+
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  if (hash === NO_PASSWORD) return false;
   try {
     return await argon2.verify(hash, password);
   } catch {

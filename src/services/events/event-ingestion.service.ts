@@ -1,25 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { Contact } from '../../entities/contact.entity';
-import { User } from '../../entities/user.entity';
+import type { EntityManager } from 'typeorm';
+import { Tenant } from '../../entities/tenant.entity';
+import { type PersonRef, personRefProblems, resolvePeople } from '../directory/people-lookup';
 import type { Clock } from '../platform/clock';
 import { DomainError, ErrorCode } from '../platform/errors';
 import { isUuid } from '../platform/ids';
 import { returningRows } from '../platform/sql';
-import { DOMAIN_EVENT_CHANNEL } from '../platform/unit-of-work';
+import { DOMAIN_EVENT_CHANNEL, type DomainEventInput, type Transactor, type UnitOfWork } from '../platform/unit-of-work';
+import { type RecordRowResult, type RecordService, checkRecord } from '../records/record.service';
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** `namespace.name`, lower case: quote.sent, payment.received, training.assigned. */
 const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
-/** How another system names who an event is about. */
+/** How another system names who an event is about: a contact, a staff user, or a business record. */
 export interface EventSubjectInput {
-  /** contact (a customer) or user (staff). */
+  /** contact (a customer), user (staff) or record (a business record). */
   type?: string | null;
   id?: string | null;
+  externalId?: string | null;
   email?: string | null;
   phone?: string | null;
+  /** For a record named by external id: its kind (invoice, quote...). */
+  kind?: string | null;
 }
 
 /** A business event as another system sends it. */
@@ -27,6 +31,7 @@ export interface IncomingEvent {
   type: string;
   occurredAt?: string | Date | null;
   subject?: EventSubjectInput | null;
+  /** `payload.record` (kind, externalId, status, dates...) upserts a business record with the event. */
   payload?: Record<string, unknown> | null;
   idempotencyKey?: string | null;
 }
@@ -39,6 +44,10 @@ export interface IngestedEvent {
   duplicate: boolean;
   /** False when the subject was named but not found: the event is stored without one. */
   subjectFound: boolean;
+  /** The business record the event's `payload.record` created or updated. */
+  recordId: string | null;
+  /** False when the record names a subject or owner that was not found (kept without them). */
+  recordReferencesFound: boolean;
 }
 
 export interface IngestResult {
@@ -60,7 +69,8 @@ export interface EventProblem {
  */
 export class EventIngestionService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactor: Transactor,
+    private readonly records: RecordService,
     private readonly clock: Clock,
   ) {}
 
@@ -88,91 +98,162 @@ export class EventIngestionService {
       );
     }
     const valid = checked as CheckedEvent[];
-    const subjects = await this.resolveSubjects(tenantId, valid);
     // Every event gets a key, the sender's or one of ours, so the answer maps back to the batch exactly.
     const keys = valid.map((event) => event.idempotencyKey ?? `auto:${randomUUID()}`);
-    const rows = returningRows<{ id: string; idempotencyKey: string }>(
-      await this.dataSource.query(
-        `INSERT INTO domain_event ("tenantId", type, "subjectType", "subjectId", "subjectRef", payload, "idempotencyKey", "occurredAt", source)
-         SELECT $1, v.type, v."subjectType", v."subjectId", v."subjectRef", v.payload, v."idempotencyKey", v."occurredAt", $9
-           FROM unnest($2::varchar[], $3::varchar[], $4::uuid[], $5::jsonb[], $6::jsonb[], $7::varchar[], $8::timestamptz[])
-             WITH ORDINALITY AS v(type, "subjectType", "subjectId", "subjectRef", payload, "idempotencyKey", "occurredAt", n)
-          ORDER BY v.n
-         ON CONFLICT ("tenantId", "idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING
-         RETURNING id, "idempotencyKey"`,
-        [
-          tenantId,
-          valid.map((event) => event.type),
-          valid.map((_, n) => subjects[n].type),
-          valid.map((_, n) => subjects[n].id),
-          valid.map((event) => (event.subject ? JSON.stringify(event.subject) : null)),
-          valid.map((event) => JSON.stringify(event.payload)),
-          keys,
-          valid.map((event) => event.occurredAt),
-          source,
-        ],
-      ),
-    );
-    if (rows.length) await this.dataSource.query(`SELECT pg_notify($1, '')`, [DOMAIN_EVENT_CHANNEL]);
-    const stored = new Map(rows.map((row) => [row.idempotencyKey, row.id]));
-    const firstWithKey = new Map<string, number>();
-    keys.forEach((key, index) => firstWithKey.has(key) || firstWithKey.set(key, index));
-    const results = valid.map((_, index): IngestedEvent => {
-      // A key repeated inside the batch: its first event is the one stored.
-      const id = firstWithKey.get(keys[index]) === index ? (stored.get(keys[index]) ?? null) : null;
-      return { index, id, duplicate: id === null, subjectFound: subjects[index].found };
+    return this.transactor.run(async (uow) => {
+      const { manager } = uow;
+      const firstWithKey = new Map<string, number>();
+      keys.forEach((key, index) => firstWithKey.has(key) || firstWithKey.set(key, index));
+      const seen = new Set(
+        returningRows<{ idempotencyKey: string }>(
+          await manager.query(
+            `SELECT "idempotencyKey" FROM domain_event WHERE "tenantId" = $1 AND "idempotencyKey" = ANY($2::varchar[])`,
+            [tenantId, valid.flatMap((event) => (event.idempotencyKey ? [event.idempotencyKey] : []))],
+          ),
+        ).map((row) => row.idempotencyKey),
+      );
+      const fresh = valid.map((_, index) => firstWithKey.get(keys[index]) === index && !seen.has(keys[index]));
+      const defaultCountry = (await manager.findOneByOrFail(Tenant, { id: tenantId })).defaultCountry;
+      const people = await resolvePeople(
+        manager,
+        tenantId,
+        valid.map((event) => (event.subject && event.subject.type !== 'record' ? (event.subject as PersonRef) : null)),
+        defaultCountry,
+      );
+      const records = await this.applyRecords(uow, tenantId, valid, fresh);
+      const namedRecords = await findRecords(
+        manager,
+        tenantId,
+        valid.map((event) => (event.subject?.type === 'record' ? event.subject : null)),
+      );
+      const subjects = valid.map((event, index) => {
+        if (!event.subject) {
+          const recordId = records[index]?.id ?? null;
+          return recordId ? { type: 'business_record', id: recordId, found: true } : { type: 'none', id: null, found: true };
+        }
+        const id = event.subject.type === 'record' ? namedRecords[index] : people[index];
+        return { type: event.subject.type === 'record' ? 'business_record' : event.subject.type!, id, found: id !== null };
+      });
+      const payloads = valid.map((event, index) =>
+        records[index]?.id
+          ? { ...event.payload, record: { ...(event.payload.record as object), id: records[index]!.id } }
+          : event.payload,
+      );
+      const stored = new Map(
+        returningRows<{ id: string; idempotencyKey: string }>(
+          await manager.query(
+            `INSERT INTO domain_event ("tenantId", type, "subjectType", "subjectId", "subjectRef", payload, "idempotencyKey", "occurredAt", source)
+             SELECT $1, v.type, v."subjectType", v."subjectId", v."subjectRef", v.payload, v."idempotencyKey", v."occurredAt", $9
+               FROM unnest($2::varchar[], $3::varchar[], $4::uuid[], $5::jsonb[], $6::jsonb[], $7::varchar[], $8::timestamptz[])
+                 WITH ORDINALITY AS v(type, "subjectType", "subjectId", "subjectRef", payload, "idempotencyKey", "occurredAt", n)
+              ORDER BY v.n
+             ON CONFLICT ("tenantId", "idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING
+             RETURNING id, "idempotencyKey"`,
+            [
+              tenantId,
+              valid.map((event) => event.type),
+              subjects.map((subject) => subject.type),
+              subjects.map((subject) => subject.id),
+              valid.map((event) => (event.subject ? JSON.stringify(event.subject) : null)),
+              payloads.map((payload) => JSON.stringify(payload)),
+              keys,
+              valid.map((event) => event.occurredAt),
+              source,
+            ],
+          ),
+        ).map((row) => [row.idempotencyKey, row.id]),
+      );
+      if (stored.size) await manager.query(`SELECT pg_notify($1, '')`, [DOMAIN_EVENT_CHANNEL]);
+      const results = valid.map((_, index): IngestedEvent => {
+        // A key repeated inside the batch or seen before: the first event stands.
+        const id = fresh[index] ? (stored.get(keys[index]) ?? null) : null;
+        return {
+          index,
+          id,
+          duplicate: id === null,
+          subjectFound: subjects[index].found,
+          recordId: records[index]?.id ?? null,
+          recordReferencesFound: records[index]?.referencesFound ?? true,
+        };
+      });
+      const duplicates = results.filter((result) => result.duplicate).length;
+      return { accepted: results.length - duplicates, duplicates, events: results };
     });
-    const duplicates = results.filter((result) => result.duplicate).length;
-    return { accepted: results.length - duplicates, duplicates, events: results };
   }
 
-  /** Finds each named subject in the tenant, in two queries for the whole batch. */
-  private async resolveSubjects(
+  /**
+   * Upserts the records the new events carry, after the events' own order: a batch may
+   * move one record twice (quote.sent, then quote.accepted), so each record's n-th
+   * appearance goes in the n-th pass. Their status events are recorded before the
+   * business events, in the same transaction.
+   */
+  private async applyRecords(
+    uow: UnitOfWork,
     tenantId: string,
     events: CheckedEvent[],
-  ): Promise<Array<{ type: string; id: string | null; found: boolean }>> {
-    if (!events.some((event) => event.subject)) return events.map(() => ({ type: 'none', id: null, found: true }));
-    const wanted = (kind: string, field: 'id' | 'email' | 'phone') => [
-      ...new Set(
-        events.flatMap((event) => (event.subject?.type === kind && event.subject[field] ? [String(event.subject[field])] : [])),
-      ),
-    ];
-    const contacts = await this.dataSource
-      .getRepository(Contact)
-      .createQueryBuilder('c')
-      .select(['c.id', 'c.email', 'c.phone'])
-      .where('c."tenantId" = :tenantId', { tenantId })
-      .andWhere('(c.id = ANY(:ids) OR lower(c.email) = ANY(:emails) OR c.phone = ANY(:phones))', {
-        ids: wanted('contact', 'id').filter(isUuid),
-        emails: wanted('contact', 'email').map((email) => email.toLowerCase()),
-        phones: wanted('contact', 'phone'),
-      })
-      .getMany();
-    const users = await this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .select(['u.id', 'u.email'])
-      .where('u."tenantId" = :tenantId', { tenantId })
-      .andWhere('(u.id = ANY(:ids) OR u.email = ANY(:emails))', {
-        ids: wanted('user', 'id').filter(isUuid),
-        emails: wanted('user', 'email').map((email) => email.toLowerCase()),
-      })
-      .getMany();
-    return events.map((event) => {
-      const subject = event.subject;
-      if (!subject) return { type: 'none', id: null, found: true };
-      const found =
-        subject.type === 'contact'
-          ? contacts.find(
-              (contact) =>
-                contact.id === subject.id ||
-                (subject.email && contact.email?.toLowerCase() === subject.email.toLowerCase()) ||
-                (subject.phone && contact.phone === subject.phone),
-            )
-          : users.find((user) => user.id === subject.id || (subject.email && user.email === subject.email.toLowerCase()));
-      return { type: subject.type ?? 'unknown', id: found?.id ?? null, found: !!found };
+    fresh: boolean[],
+  ): Promise<Array<RecordRowResult | null>> {
+    const results: Array<RecordRowResult | null> = events.map(() => null);
+    const passes: number[][] = [];
+    const appearances = new Map<string, number>();
+    events.forEach((event, index) => {
+      const record = event.payload.record as { kind: string; externalId: string } | undefined;
+      if (!record || !fresh[index]) return;
+      const key = `${record.kind}/${String(record.externalId).trim()}`;
+      const pass = appearances.get(key) ?? 0;
+      appearances.set(key, pass + 1);
+      (passes[pass] ??= []).push(index);
     });
+    const statusEvents: DomainEventInput[] = [];
+    for (const pass of passes) {
+      const { results: passResults, events: changes } = await this.records.upsertIn(
+        uow.manager,
+        tenantId,
+        pass.map((index) => events[index].payload.record),
+        {
+          missing: 'keep_without',
+          actorId: null,
+          defaultSubjects: pass.map((index) => {
+            const subject = events[index].subject;
+            return subject && subject.type !== 'record' ? (subject as PersonRef) : null;
+          }),
+        },
+      );
+      pass.forEach((index, n) => (results[index] = passResults[n]));
+      statusEvents.push(...changes);
+    }
+    await uow.recordAll(statusEvents);
+    return results;
   }
+}
+
+/** The record each subject of type record names (by id, or by kind and external id), or null. */
+async function findRecords(
+  manager: EntityManager,
+  tenantId: string,
+  refs: Array<EventSubjectInput | null>,
+): Promise<Array<string | null>> {
+  if (!refs.some(Boolean)) return refs.map(() => null);
+  const rows = returningRows<{ id: string; kind: string; externalId: string }>(
+    await manager.query(
+      `SELECT id, kind, "externalId" FROM business_record
+        WHERE "tenantId" = $1
+          AND (id = ANY($2::uuid[]) OR (kind, "externalId") IN (SELECT * FROM unnest($3::varchar[], $4::varchar[])))`,
+      [
+        tenantId,
+        refs.flatMap((ref) => (ref?.id ? [ref.id] : [])),
+        refs.flatMap((ref) => (ref && !ref.id ? [ref.kind!] : [])),
+        refs.flatMap((ref) => (ref && !ref.id ? [ref.externalId!] : [])),
+      ],
+    ),
+  );
+  return refs.map((ref) => {
+    if (!ref) return null;
+    const row = rows.find((candidate) =>
+      ref.id ? candidate.id === ref.id : candidate.kind === ref.kind && candidate.externalId === ref.externalId,
+    );
+    return row?.id ?? null;
+  });
 }
 
 interface CheckedEvent {
@@ -181,6 +262,11 @@ interface CheckedEvent {
   subject: EventSubjectInput | null;
   payload: Record<string, unknown>;
   idempotencyKey: string | null;
+}
+
+/** The named fields that are set, as strings. */
+function pick(from: Record<string, unknown>, fields: string[]): EventSubjectInput {
+  return Object.fromEntries(fields.filter((field) => from[field] != null).map((field) => [field, String(from[field])]));
 }
 
 /** Checks one event, adding its problems with their paths; returns it in stored form. */
@@ -212,25 +298,22 @@ function checkEvent(raw: unknown, path: string, problems: EventProblem[], now: D
   let subject: EventSubjectInput | null = null;
   if (event.subject !== undefined && event.subject !== null) {
     const given = event.subject as Record<string, unknown>;
-    if (typeof given !== 'object' || Array.isArray(given)) problem('.subject', 'must be an object');
-    else {
-      if (given.type !== 'contact' && given.type !== 'user') problem('.subject.type', 'must be contact or user');
-      if (given.id === undefined && given.email === undefined && given.phone === undefined) {
-        problem('.subject', 'must name the subject by id, email or phone');
+    if (given && typeof given === 'object' && !Array.isArray(given) && given.type === 'record') {
+      if (given.id != null && !isUuid(given.id)) problem('.subject.id', 'must be a UUID');
+      if (given.id == null && (typeof given.kind !== 'string' || typeof given.externalId !== 'string')) {
+        problem('.subject', 'must name the record by id, or by kind and externalId');
       }
-      if (given.id !== undefined && !isUuid(given.id)) problem('.subject.id', 'must be a UUID');
-      for (const field of ['email', 'phone'] as const) {
-        if (given[field] !== undefined && (typeof given[field] !== 'string' || String(given[field]).length > 320)) {
-          problem(`.subject.${field}`, 'must be a string');
-        }
-      }
-      subject = {
-        type: given.type as string,
-        id: (given.id as string | undefined) ?? null,
-        email: (given.email as string | undefined) ?? null,
-        phone: (given.phone as string | undefined) ?? null,
-      };
+      subject = pick(given, ['type', 'id', 'kind', 'externalId']);
+    } else {
+      for (const [at, text] of personRefProblems(given, ['contact', 'user']))
+        problem(`.subject${at}`, text.replace('must be contact or user', 'must be contact, user or record'));
+      subject = given && typeof given === 'object' ? pick(given, ['type', 'id', 'externalId', 'email', 'phone']) : null;
     }
+  }
+  const record = (payload as Record<string, unknown> | null)?.record;
+  if (record !== undefined && typeof payload === 'object' && payload !== null) {
+    for (const { field, problem: text } of checkRecord(record).problems)
+      problem(`.payload.record${field ? `.${field}` : ''}`, text);
   }
   if (problems.length > before) return undefined;
   return {
