@@ -186,14 +186,38 @@ describe('delivery API', () => {
     fake.script('meta', metaError(131026, 'Message undeliverable'));
     await gqlOk(t.url, SEND, { input: { channel: 'WHATSAPP', to: '+6281111111111', text: 'a' } }, w.agentToken);
     await drain();
-    await gqlOk(t.url, SEND, { input: { channel: 'WHATSAPP', to: '+6281111111112', text: 'b' } }, w.agentToken);
+    await gqlOk(
+      t.url,
+      SEND,
+      { input: { channel: 'WHATSAPP', to: '+6281111111112', text: 'b', notificationType: 'payment_reminder' } },
+      w.agentToken,
+    );
+    expect(
+      errorCode(
+        await gql(
+          t.url,
+          SEND,
+          { input: { channel: 'WHATSAPP', to: '+6281111111112', text: 'b', notificationType: 'Bad Kind' } },
+          w.agentToken,
+        ),
+      ),
+    ).toBe('BAD_USER_INPUT');
     await gqlOk(t.url, SEND, { input: { channel: 'WHATSAPP', to: '+6281111111113', text: 'c' } }, other.agentToken);
     await drain();
     const stats = `query ($from: DateTimeISO!, $to: DateTimeISO!, $all: Boolean!) {
-      deliveryStats(from: $from, to: $to, allTenants: $all) { total successRate failureRate byStatus { key count } byProvider { key count } }
+      deliveryStats(from: $from, to: $to, allTenants: $all) {
+        total successRate failureRate byStatus { key count } byProvider { key count } byNotificationType { key count }
+      }
     }`;
     const vars = { from: start, to: new Date(t.clock.now().getTime() + 1000).toISOString(), all: false };
     const { deliveryStats } = await gqlOk(t.url, stats, vars, w.adminToken);
+    // Each message counts under its kind: sendMessage takes one (ad_hoc when omitted).
+    expect(deliveryStats.byNotificationType).toEqual(
+      expect.arrayContaining([
+        { key: 'ad_hoc', count: 1 },
+        { key: 'payment_reminder', count: 1 },
+      ]),
+    );
     expect(deliveryStats).toMatchObject({
       total: 2,
       successRate: 50,

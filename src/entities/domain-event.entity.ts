@@ -50,6 +50,14 @@ export class DomainEvent {
   @Column({ type: 'uuid', nullable: true })
   actorId!: string | null;
 
+  /** How many rule executions led to this event (0: a person or another system); rules stop at a limit. */
+  @Column({ type: 'smallint', default: 0 })
+  depth!: number;
+
+  /** The rule execution whose action caused it, if any. */
+  @Column({ type: 'uuid', nullable: true })
+  causationId!: string | null;
+
   @Column({ type: 'timestamptz' })
   occurredAt!: Date;
 

@@ -16,6 +16,8 @@ import { JobState } from './job-state.entity';
 import { EventHandling } from './event-handling.entity';
 import { ApiKey } from './api-key.entity';
 import { BusinessRecord } from './business-record.entity';
+import { AutomationRule } from './automation-rule.entity';
+import { RuleExecution } from './rule-execution.entity';
 
 export const ENTITIES = [
   Tenant,
@@ -36,4 +38,6 @@ export const ENTITIES = [
   EventHandling,
   ApiKey,
   BusinessRecord,
+  AutomationRule,
+  RuleExecution,
 ];

@@ -10,6 +10,7 @@ import { EventHandling1795461325227 } from './1795461325227-EventHandling';
 import { LiveEventPayloads1795461325228 } from './1795461325228-LiveEventPayloads';
 import { ApiKeysAndBusinessEvents1795462165622 } from './1795462165622-ApiKeysAndBusinessEvents';
 import { BusinessRecordsAndPeopleFields1795466345980 } from './1795466345980-BusinessRecordsAndPeopleFields';
+import { AutomationRules1795468462525 } from './1795468462525-AutomationRules';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   LiveEventPayloads1795461325228,
   ApiKeysAndBusinessEvents1795462165622,
   BusinessRecordsAndPeopleFields1795466345980,
+  AutomationRules1795468462525,
 ];

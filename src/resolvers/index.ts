@@ -6,6 +6,7 @@ import { EscalationResolver, SlaResolver } from './escalation.resolver';
 import { EventResolver } from './event.resolver';
 import { IngestionResolver } from './ingestion.resolver';
 import { JobResolver } from './job.resolver';
+import { AutomationRuleResolver, RuleExecutionResolver } from './rule.resolver';
 import { BusinessRecordResolver, ContactRecordsResolver, UserRecordsResolver } from './record.resolver';
 import { TicketResolver } from './ticket.resolver';
 
@@ -27,4 +28,6 @@ export const RESOLVERS = [
   BusinessRecordResolver,
   ContactRecordsResolver,
   UserRecordsResolver,
+  AutomationRuleResolver,
+  RuleExecutionResolver,
 ] as const;

@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsInt, IsOptional, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsInt, IsOptional, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Channel, DeliveryStatus, ProviderKind } from '../entities/channel';
@@ -246,6 +246,14 @@ export class SendMessageInput {
   @IsOptional()
   @IsUUID('all', { message: 'must be a ticket id' })
   ticketId?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'What kind of notification it is, counted under it in deliveryStats (e.g. payment_reminder); ad_hoc when omitted.',
+  })
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9_]{0,49}$/, { message: 'must be a lower-case word such as payment_reminder' })
+  notificationType?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Your key: sending again with the same key returns the first delivery.' })
   @IsOptional()

@@ -17,6 +17,8 @@ import { DeliveryService } from './delivery/delivery.service';
 import { DirectoryService } from './directory/directory.service';
 import { PeopleImportService } from './directory/people-import.service';
 import { RecordService } from './records/record.service';
+import { RuleEngine } from './rules/rule-engine';
+import { RuleService } from './rules/rule.service';
 import { DispatchService } from './delivery/dispatch.service';
 import { EscalationService } from './escalation/escalation.service';
 import { JobService, type JobSettings } from './scheduling/job.service';
@@ -37,6 +39,7 @@ export interface Services {
   directory: DirectoryService;
   peopleImport: PeopleImportService;
   records: RecordService;
+  rules: RuleService;
   tickets: TicketService;
   dashboard: DashboardService;
   tenantSetup: TenantSetupService;
@@ -81,6 +84,8 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
   const tickets = new TicketService(dataSource, transactor, live, clock, sla);
   const records = new RecordService(dataSource, transactor, clock);
+  const rules = new RuleService(dataSource, transactor, new RuleEngine(deliveries, tickets, clock), clock);
+  eventConsumers.register(rules.consumer);
   return {
     clock,
     live,
@@ -88,6 +93,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     directory: new DirectoryService(dataSource, transactor, clock),
     peopleImport: new PeopleImportService(transactor, clock),
     records,
+    rules,
     tickets,
     dashboard: new DashboardService(dataSource),
     tenantSetup: new TenantSetupService(dataSource, tickets),

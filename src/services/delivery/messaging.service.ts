@@ -20,6 +20,8 @@ export type SendMessageInput = Pick<
   'channel' | 'to' | 'contactId' | 'userId' | 'templateName' | 'variables' | 'text' | 'subject' | 'ticketId'
 > & {
   idempotencyKey?: string | null;
+  /** The kind it is counted under in deliveryStats, e.g. payment_reminder; ad_hoc when omitted. */
+  notificationType?: string | null;
 };
 
 export interface TemplateInput {
@@ -55,10 +57,10 @@ export class MessagingService {
 
   /** An ad-hoc message from staff. Without an idempotency key every call queues a new one. */
   sendMessage(actor: StaffPrincipal, input: SendMessageInput): Promise<Delivery> {
-    const { idempotencyKey, ...rest } = input;
+    const { idempotencyKey, notificationType, ...rest } = input;
     const enqueue: EnqueueInput = {
       ...rest,
-      notificationType: 'ad_hoc',
+      notificationType: notificationType ?? 'ad_hoc',
       idempotencyKey: `send:${idempotencyKey ?? randomUUID()}`,
     };
     return this.deliveries.enqueue(actor.tenantId, enqueue);

@@ -11,6 +11,10 @@ export interface DomainEventInput {
   subjectId: string;
   payload: Record<string, unknown>;
   actorId?: string | null;
+  /** How many rule executions led here (set by the rules engine on what its actions cause). */
+  depth?: number;
+  /** The rule execution whose action caused it. */
+  causationId?: string | null;
 }
 
 /** What a service sees inside one database transaction. */
@@ -34,17 +38,22 @@ export class Transactor {
     private readonly clock: Clock,
   ) {}
 
-  /** `on`: run on this manager's connection (a relay lane holds one of its own). */
-  async run<T>(work: (uow: UnitOfWork) => Promise<T>, on: EntityManager = this.dataSource.manager): Promise<T> {
+  /**
+   * `on`: run on this manager's connection (a relay lane holds one of its own); or join
+   * a unit of work already open (a rule's action runs in the relay's transaction), whose
+   * commit then commits this work too.
+   */
+  async run<T>(work: (uow: UnitOfWork) => Promise<T>, on: EntityManager | UnitOfWork = this.dataSource.manager): Promise<T> {
+    if (isUnitOfWork(on)) return work(on);
     const afterCommit: Array<() => void> = [];
     const result = await on.transaction(async (manager) => {
       const recordAll = async (events: DomainEventInput[]) => {
         if (!events.length) return;
         // One INSERT for the lot; the outbox rows need nothing back.
         await manager.query(
-          `INSERT INTO domain_event ("tenantId", type, "subjectType", "subjectId", payload, "actorId", "occurredAt")
-           SELECT v.*, $7::timestamptz
-             FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::jsonb[], $6::uuid[]) AS v`,
+          `INSERT INTO domain_event ("tenantId", type, "subjectType", "subjectId", payload, "actorId", depth, "causationId", "occurredAt")
+           SELECT v.*, $9::timestamptz
+             FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::jsonb[], $6::uuid[], $7::smallint[], $8::uuid[]) AS v`,
           [
             events.map((event) => event.tenantId),
             events.map((event) => event.type),
@@ -52,6 +61,8 @@ export class Transactor {
             events.map((event) => event.subjectId),
             events.map((event) => JSON.stringify(event.payload)),
             events.map((event) => event.actorId ?? null),
+            events.map((event) => event.depth ?? 0),
+            events.map((event) => event.causationId ?? null),
             this.clock.now(),
           ],
         );
@@ -68,4 +79,8 @@ export class Transactor {
     for (const action of afterCommit) action();
     return result;
   }
+}
+
+function isUnitOfWork(on: EntityManager | UnitOfWork): on is UnitOfWork {
+  return 'recordAll' in on && 'afterCommit' in on;
 }

@@ -136,7 +136,7 @@ export class TicketService {
     return query;
   }
 
-  async create(actor: StaffPrincipal, input: CreateTicketInput): Promise<Ticket> {
+  async create(actor: StaffPrincipal, input: CreateTicketInput, within?: UnitOfWork): Promise<Ticket> {
     return this.transactor.run(async (uow) => {
       const requester = await uow.manager.findOneBy(Contact, { id: input.requesterId, tenantId: actor.tenantId });
       if (!requester) throw notFound('Contact', input.requesterId);
@@ -154,7 +154,7 @@ export class TicketService {
       );
       if (input.assigneeId) await this.assignWithin(uow, actor, ticket, input.assigneeId);
       return ticket;
-    });
+    }, within);
   }
 
   async update(actor: StaffPrincipal, id: string, input: UpdateTicketInput): Promise<Ticket> {
@@ -178,15 +178,15 @@ export class TicketService {
   }
 
   /** Assigns to `userId`, or without one to the least-loaded available agent. */
-  async assign(actor: StaffPrincipal, ticketId: string, userId?: string | null): Promise<Ticket> {
+  async assign(actor: StaffPrincipal, ticketId: string, userId?: string | null, within?: UnitOfWork): Promise<Ticket> {
     return this.transactor.run(async (uow) => {
       const ticket = await this.lockVisible(uow.manager, actor, ticketId);
       await this.assignWithin(uow, actor, ticket, userId ?? undefined);
       return ticket;
-    });
+    }, within);
   }
 
-  async changeStatus(actor: StaffPrincipal, ticketId: string, status: TicketStatus): Promise<Ticket> {
+  async changeStatus(actor: StaffPrincipal, ticketId: string, status: TicketStatus, within?: UnitOfWork): Promise<Ticket> {
     return this.transactor.run(async (uow) => {
       const ticket = await this.lockVisible(uow.manager, actor, ticketId);
       if (status === TicketStatus.ASSIGNED && !ticket.assigneeId) {
@@ -194,10 +194,10 @@ export class TicketService {
       }
       await this.moveTo(uow, actor, ticket, status);
       return ticket;
-    });
+    }, within);
   }
 
-  async changePriority(actor: StaffPrincipal, ticketId: string, priority: TicketPriority): Promise<Ticket> {
+  async changePriority(actor: StaffPrincipal, ticketId: string, priority: TicketPriority, within?: UnitOfWork): Promise<Ticket> {
     return this.transactor.run(async (uow) => {
       const ticket = await this.lockVisible(uow.manager, actor, ticketId);
       if (ticket.priority === priority) return ticket;
@@ -216,14 +216,14 @@ export class TicketService {
         to: priority,
       });
       return ticket;
-    });
+    }, within);
   }
 
-  async addMessage(actor: Principal, ticketId: string, input: AddMessageInput): Promise<TicketMessage> {
+  async addMessage(actor: Principal, ticketId: string, input: AddMessageInput, within?: UnitOfWork): Promise<TicketMessage> {
     return this.transactor.run(async (uow) => {
       const ticket = await this.lockVisible(uow.manager, actor, ticketId);
       return this.addMessageWithin(uow, actor, ticket, input);
-    });
+    }, within);
   }
 
   async rate(actor: Principal, ticketId: string, rating: number, comment?: string | null): Promise<Ticket> {

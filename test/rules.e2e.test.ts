@@ -1,0 +1,453 @@
+import { AutomationRule } from '../src/entities/automation-rule.entity';
+import { Channel } from '../src/entities/channel';
+import { Delivery } from '../src/entities/delivery.entity';
+import { MessageTemplate } from '../src/entities/message-template.entity';
+import { RuleExecution } from '../src/entities/rule-execution.entity';
+import { Ticket } from '../src/entities/ticket.entity';
+import { Role } from '../src/entities/user.entity';
+import { ManualClock } from '../src/services/platform/clock';
+import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
+
+const CREATE = `mutation ($input: AutomationRuleInput!) { createAutomationRule(input: $input) { id name active } }`;
+const PUBLISH = `mutation ($event: PublishEventInput!) { publishEvent(event: $event) { events { id recordId } } }`;
+const EXECUTIONS = `query ($ruleId: ID) { ruleExecutions(ruleId: $ruleId, first: 50) { totalCount edges { node {
+  status reason trigger eventType depth runAt actions { type status error detail } deliveries { channel recipient body notificationType }
+} } } }`;
+
+/** Automation rules: when this happens, if these hold, after this delay, do these things. */
+describe('automation rules', () => {
+  let t: TestApp;
+  const clock = new ManualClock(new Date('2026-11-23T02:00:00Z'));
+
+  beforeAll(async () => {
+    t = await startTestApp(clock);
+  });
+  afterAll(() => t.stop());
+
+  /** Hands every pending domain event to its consumers (the worker's relay does this on NOTIFY). */
+  const relay = async () => {
+    for (let pass = await t.app.services.events.runOnce(); pass.handedOn || pass.handled;)
+      pass = await t.app.services.events.runOnce();
+  };
+
+  async function tenant() {
+    const tenant = await makeTenant(t.app.dataSource, { defaultCountry: 'ID', timezone: 'Asia/Jakarta' });
+    const admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN });
+    const agent = await makeUser(t.app.dataSource, tenant, { role: Role.AGENT, phone: '+6281300000001' });
+    const token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
+    const contact = await makeContact(t.app.dataSource, tenant, { name: 'Siti', phone: '+6281298765432' });
+    await t.app.dataSource.getRepository(MessageTemplate).save({
+      tenantId: tenant.id,
+      channel: Channel.WHATSAPP,
+      name: 'quote_followup',
+      body: 'Halo {{contact.name}}, penawaran {{record.externalId}} masih berlaku sampai {{record.expiresAt}}.',
+    });
+    return { tenant, admin, agent, token, contact };
+  }
+
+  const quoteRule = (overrides: Record<string, unknown> = {}) => ({
+    name: 'Quote follow-up',
+    triggerType: 'EVENT',
+    eventTypes: ['quote.*'],
+    conditions: {
+      all: [
+        { path: 'record.kind', op: 'eq', value: 'quote' },
+        { path: 'record.amount', op: 'gte', value: 1000000 },
+      ],
+    },
+    actions: [
+      {
+        type: 'send_message',
+        channels: ['whatsapp', 'sms'],
+        template: 'quote_followup',
+        recipients: [{ type: 'contact' }],
+        notificationType: 'quote_followup',
+      },
+    ],
+    ...overrides,
+  });
+
+  const quoteEvent = (externalId: string, amount: string, status = 'sent') => ({
+    type: 'quote.sent',
+    idempotencyKey: `${externalId}:${status}`,
+    subject: { type: 'contact', phone: '081298765432' },
+    payload: { record: { kind: 'quote', externalId, status, amount, expiresAt: '2026-12-20T00:00:00Z' } },
+  });
+
+  const executions = async (token: string, ruleId: string) =>
+    (await gqlOk(t.url, EXECUTIONS, { ruleId }, token)).ruleExecutions.edges.map((edge: any) => edge.node);
+
+  it('refuses a rule that could not run, naming each problem’s place, and writes nothing', async () => {
+    const w = await tenant();
+    const other = await tenant();
+    const bad = await gql(
+      t.url,
+      CREATE,
+      {
+        input: quoteRule({
+          conditions: {
+            all: [
+              { path: 'record.colour', op: 'eq', value: 'red' },
+              { path: 'record.dueAt', op: 'contains', value: 'x' },
+            ],
+          },
+          actions: [
+            {
+              type: 'send_message',
+              channels: ['whatsapp'],
+              text: 'Hi {{contact.nickname}}',
+              recipients: [{ type: 'user', userId: other.agent.id }],
+            },
+            { type: 'send_message', channels: ['email'], template: 'quote_followup', recipients: [{ type: 'contact' }] },
+            { type: 'launch_rocket' },
+          ],
+        }),
+      },
+      w.token,
+    );
+    expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+    expect((bad.errors![0].extensions as any).problems).toEqual([
+      { path: 'conditions.all[0].path', problem: 'unknown path "record.colour"' },
+      { path: 'conditions.all[1].op', problem: '"contains" needs text or a list' },
+      { path: 'actions[0].text', problem: 'uses {{contact.nickname}}, which is not a field the rule knows' },
+      { path: 'actions[1].template', problem: 'no template "quote_followup" for email' },
+      { path: 'actions[2].type', problem: expect.stringContaining('must be one of send_message') },
+      { path: 'actions[0].recipients[0].userId', problem: 'no user of this tenant has this id' },
+    ]);
+    // A template variable the rule cannot fill is refused too.
+    await t.app.dataSource
+      .getRepository(MessageTemplate)
+      .save({ tenantId: w.tenant.id, channel: Channel.WHATSAPP, name: 'needs_coupon', body: 'Kode kupon {{coupon}}' });
+    const template = await gql(
+      t.url,
+      CREATE,
+      { input: quoteRule({ actions: [{ ...quoteRule().actions[0], template: 'needs_coupon' }] }) },
+      w.token,
+    );
+    expect((template.errors![0].extensions as any).problems).toEqual([
+      { path: 'actions[0].template', problem: 'uses {{coupon}}, which the rule cannot fill; give it in variables' },
+    ]);
+    expect(await t.app.dataSource.getRepository(AutomationRule).countBy({ tenantId: w.tenant.id })).toBe(0);
+
+    const supervisor = await makeUser(t.app.dataSource, w.tenant, { role: Role.SUPERVISOR });
+    const supervisorToken = (await t.app.services.auth.login(supervisor.email, PASSWORD)).token;
+    expect(errorCode(await gql(t.url, CREATE, { input: quoteRule() }, supervisorToken))).toBe('FORBIDDEN');
+    const agentToken = (await t.app.services.auth.login(w.agent.email, PASSWORD)).token;
+    expect(errorCode(await gql(t.url, '{ automationRules { totalCount } }', {}, agentToken))).toBe('FORBIDDEN');
+  });
+
+  it('acts on a matching business event with a rendered WhatsApp message, once, and says why it skipped the others', async () => {
+    const w = await tenant();
+    const { createAutomationRule: rule } = await gqlOk(t.url, CREATE, { input: quoteRule() }, w.token);
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('Q-1', '2500000') }, w.token);
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('Q-2', '500000') }, w.token);
+    await relay();
+
+    const ran = await executions(w.token, rule.id);
+    // record.created does not match quote.*; each quote.sent does, once.
+    expect(ran).toHaveLength(2);
+    const big = ran.find((execution: any) => execution.status === 'SUCCEEDED');
+    const small = ran.find((execution: any) => execution.status === 'SKIPPED');
+    expect(big).toMatchObject({ trigger: 'event', eventType: 'quote.sent', depth: 0 });
+    expect(big.actions).toEqual([{ type: 'send_message', status: 'succeeded', error: null, detail: '1 message(s) queued' }]);
+    expect(big.deliveries).toEqual([
+      {
+        channel: 'WHATSAPP',
+        recipient: '+6281298765432',
+        body: 'Halo Siti, penawaran Q-1 masih berlaku sampai 2026-12-20T00:00:00.000Z.',
+        notificationType: 'quote_followup',
+      },
+    ]);
+    expect(small).toMatchObject({ status: 'SKIPPED', reason: 'record.amount gte 1000000 (was 500000)' });
+
+    // quote.sent (the business event itself) matched quote.* too, but the same record's message key differs by execution:
+    // each execution is its own, and replaying the relay changes nothing.
+    const before = await t.app.dataSource.getRepository(Delivery).countBy({ tenantId: w.tenant.id });
+    await t.app.dataSource.query(`UPDATE event_handling SET status = 'pending' WHERE "tenantId" = $1 AND consumer = 'rules'`, [
+      w.tenant.id,
+    ]);
+    await relay();
+    expect(await t.app.dataSource.getRepository(Delivery).countBy({ tenantId: w.tenant.id })).toBe(before);
+    const { automationRule } = await gqlOk(
+      t.url,
+      `query ($id: ID!) { automationRule(id: $id) { executionCount successCount failureCount lastExecutedAt } }`,
+      { id: rule.id },
+      w.token,
+    );
+    expect(automationRule).toMatchObject({ executionCount: before, successCount: before, failureCount: 0 });
+  });
+
+  it('waits out a delay, checks its conditions again, and never acts for a rule switched off meanwhile', async () => {
+    const w = await tenant();
+    const { createAutomationRule: rule } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: quoteRule({
+          name: 'Day-3 follow-up',
+          eventTypes: ['quote.sent'],
+          conditions: {
+            all: [
+              { path: 'record.kind', op: 'eq', value: 'quote' },
+              { not: { path: 'record.status', op: 'in', value: ['accepted', 'paid'] } },
+            ],
+          },
+          delay: { days: 3, untilLocalTime: '09:00' },
+        }),
+      },
+      w.token,
+    );
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('Q-10', '100') }, w.token);
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('Q-11', '100') }, w.token);
+    await relay();
+    const waiting = await executions(w.token, rule.id);
+    expect(waiting.map((execution: any) => execution.status)).toEqual(['DELAYED', 'DELAYED']);
+    // 3 days after 09:00 in Jakarta (02:00Z) is 09:00 local on the 26th.
+    expect(waiting[0].runAt).toBe('2026-11-26T02:00:00.000Z');
+
+    // Q-10 is accepted before day 3: no follow-up for it.
+    await gqlOk(t.url, PUBLISH, { event: { ...quoteEvent('Q-10', '100', 'accepted'), type: 'quote.accepted' } }, w.token);
+    await relay();
+    expect(await t.app.services.rules.runDue()).toBe(0);
+    clock.advance(3 * 86_400_000);
+    expect(await t.app.services.rules.runDue()).toBe(2);
+    w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
+    const done = await executions(w.token, rule.id);
+    expect(done.map((execution: any) => execution.status).sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
+    const sent = done.find((execution: any) => execution.status === 'SUCCEEDED');
+    expect(sent.deliveries.map((delivery: any) => delivery.body)).toEqual([expect.stringContaining('penawaran Q-11')]);
+    expect(done.find((execution: any) => execution.status === 'SKIPPED').reason).toContain(
+      'No longer holds after the delay: not expected: record.status in',
+    );
+
+    // Switched off while waiting: the delay ends without acting.
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('Q-12', '100') }, w.token);
+    await relay();
+    await gqlOk(
+      t.url,
+      `mutation ($id: ID!) { setAutomationRuleActive(id: $id, active: false) { active } }`,
+      { id: rule.id },
+      w.token,
+    );
+    clock.advance(4 * 86_400_000);
+    expect(await t.app.services.rules.runDue()).toBe(1);
+    w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
+    const [latest] = await executions(w.token, rule.id);
+    expect(latest).toMatchObject({
+      status: 'SKIPPED',
+      reason: 'The rule was deleted or switched off before its delay ended',
+      deliveries: [],
+    });
+  });
+
+  it('changes tickets, records each action’s outcome, goes on past a failure, and stops a rule that loops', async () => {
+    const w = await tenant();
+    await t.app.dataSource.query(`UPDATE contact SET email = NULL WHERE id = $1`, [w.contact.id]);
+    const actions = [
+      { type: 'set_ticket_priority', priority: 'urgent' },
+      { type: 'send_message', channels: ['email'], text: 'Ticket {{ticket.reference}}', recipients: [{ type: 'contact' }] },
+      { type: 'add_ticket_note', text: 'VIP customer {{contact.name}}: handle first' },
+      { type: 'add_tag', tag: 'Escalated' },
+    ];
+    const { createAutomationRule: vip } = await gqlOk(
+      t.url,
+      CREATE,
+      { input: { name: 'VIP first', triggerType: 'EVENT', eventTypes: ['ticket.created'], actions } },
+      w.token,
+    );
+    // A rule that answers every ticket message with a note: each note is a message, so it would run for ever.
+    const { createAutomationRule: echo } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Echo',
+          triggerType: 'EVENT',
+          eventTypes: ['ticket.message_added'],
+          actions: [{ type: 'add_ticket_note', text: 'echo' }],
+        },
+      },
+      w.token,
+    );
+    const { createTicket } = await gqlOk(
+      t.url,
+      `mutation ($input: CreateTicketInput!) { createTicket(input: $input) { id } }`,
+      { input: { subject: 'Router down', category: 'TECHNICAL', priority: 'LOW', requesterId: w.contact.id } },
+      w.token,
+    );
+    for (let round = 0; round < 6; round++) await relay();
+
+    const [execution] = await executions(w.token, vip.id);
+    // The contact has no e-mail address: that action fails alone, the others run.
+    expect(execution.status).toBe('FAILED');
+    expect(execution.actions.map((a: any) => [a.type, a.status])).toEqual([
+      ['set_ticket_priority', 'succeeded'],
+      ['send_message', 'failed'],
+      ['add_ticket_note', 'succeeded'],
+      ['add_tag', 'succeeded'],
+    ]);
+    expect(execution.actions[1].error).toContain('cannot be reached on email');
+    const ticket = await t.app.dataSource.getRepository(Ticket).findOneByOrFail({ id: createTicket.id });
+    expect(ticket.priority).toBe('urgent');
+    expect(
+      (await t.app.services.directory.contact({ kind: 'staff', tenantId: w.tenant.id } as never, w.contact.id)).tags,
+    ).toContain('escalated');
+
+    const echoes = (await executions(w.token, echo.id)).sort((a: any, b: any) => b.depth - a.depth);
+    expect(echoes.map((e: any) => [e.status, e.depth])).toEqual([
+      ['SKIPPED', 3],
+      ['SUCCEEDED', 2],
+      ['SUCCEEDED', 1],
+    ]);
+    expect(echoes[0].reason).toContain('the rules loop');
+    const notes = await t.app.dataSource.query(
+      `SELECT body FROM ticket_message WHERE "ticketId" = $1 AND internal ORDER BY "createdAt"`,
+      [createTicket.id],
+    );
+    expect(notes.map((note: any) => note.body)).toEqual(['VIP customer Siti: handle first', 'echo', 'echo']);
+  });
+
+  it('dry-runs a draft or a saved rule with the messages it would send, writing and sending nothing', async () => {
+    const w = await tenant();
+    const record = (
+      await gqlOk(
+        t.url,
+        `mutation { upsertBusinessRecords(records: [{ kind: "quote", externalId: "Q-50", status: "sent", amount: "3000000", expiresAt: "2026-12-01T00:00:00Z", subject: { type: "contact", phone: "081298765432" } }]) { records { id } } }`,
+        {},
+        w.token,
+      )
+    ).upsertBusinessRecords.records[0];
+    await relay();
+    const counts = async () => ({
+      deliveries: await t.app.dataSource.getRepository(Delivery).countBy({ tenantId: w.tenant.id }),
+      executions: await t.app.dataSource.getRepository(RuleExecution).countBy({ tenantId: w.tenant.id }),
+      rules: await t.app.dataSource.getRepository(AutomationRule).countBy({ tenantId: w.tenant.id }),
+    });
+    const before = await counts();
+    const TEST = `mutation ($rule: AutomationRuleInput, $id: ID, $event: SampleEventInput!) {
+      testAutomationRule(rule: $rule, id: $id, event: $event) { matched reason wouldRunAt actions { type status messages { channel to body } } }
+    }`;
+    const event = { type: 'quote.reminder', subject: { type: 'business_record', id: record.id } };
+    const { testAutomationRule: draft } = await gqlOk(t.url, TEST, { rule: quoteRule(), event }, w.token);
+    expect(draft).toEqual({
+      matched: true,
+      reason: null,
+      wouldRunAt: null,
+      actions: [
+        {
+          type: 'send_message',
+          status: 'succeeded',
+          messages: [
+            {
+              channel: 'whatsapp',
+              to: '+6281298765432',
+              body: 'Halo Siti, penawaran Q-50 masih berlaku sampai 2026-12-01T00:00:00.000Z.',
+            },
+          ],
+        },
+      ],
+    });
+    const { testAutomationRule: other } = await gqlOk(
+      t.url,
+      TEST,
+      { rule: quoteRule(), event: { ...event, type: 'invoice.created' } },
+      w.token,
+    );
+    expect(other).toMatchObject({ matched: false, reason: 'It listens to quote.*, not invoice.created' });
+    const { createAutomationRule: saved } = await gqlOk(
+      t.url,
+      CREATE,
+      { input: quoteRule({ active: false, conditions: { path: 'record.amount', op: 'gt', value: 5000000 } }) },
+      w.token,
+    );
+    const { testAutomationRule: unmatched } = await gqlOk(t.url, TEST, { id: saved.id, event }, w.token);
+    expect(unmatched).toMatchObject({ matched: false, reason: 'record.amount gt 5000000 (was 3000000)' });
+    expect(await counts()).toEqual({ ...before, rules: before.rules + 1 });
+  });
+
+  it('keeps a second tenant out of the first one’s rules and subjects', async () => {
+    const victim = await tenant();
+    const attacker = await tenant();
+    const { createAutomationRule: rule } = await gqlOk(t.url, CREATE, { input: quoteRule() }, victim.token);
+    const { createAutomationRule: own } = await gqlOk(t.url, CREATE, { input: quoteRule() }, attacker.token);
+    for (const [query, variables] of [
+      [`query ($id: ID!) { automationRule(id: $id) { id } }`, { id: rule.id }],
+      [`mutation ($id: ID!) { setAutomationRuleActive(id: $id, active: false) { id } }`, { id: rule.id }],
+      [`mutation ($id: ID!) { deleteAutomationRule(id: $id) }`, { id: rule.id }],
+      [`mutation ($id: ID!) { duplicateAutomationRule(id: $id) { id } }`, { id: rule.id }],
+      [
+        `mutation ($id: ID!, $s: RuleSubjectInput!) { runAutomationRule(id: $id, subject: $s) { id } }`,
+        { id: rule.id, s: { type: 'contact', id: attacker.contact.id } },
+      ],
+      [
+        `mutation ($id: ID!, $s: RuleSubjectInput!) { runAutomationRule(id: $id, subject: $s) { id } }`,
+        { id: own.id, s: { type: 'contact', id: victim.contact.id } },
+      ],
+      [
+        `mutation ($id: ID!, $s: RuleSubjectInput!) { runAutomationRule(id: $id, subject: $s) { id } }`,
+        { id: own.id, s: { type: 'contact', id: 'not-an-id' } },
+      ],
+    ] as const) {
+      expect(errorCode(await gql(t.url, query, variables, attacker.token))).toBe('NOT_FOUND');
+    }
+    expect((await gqlOk(t.url, EXECUTIONS, { ruleId: rule.id }, attacker.token)).ruleExecutions.totalCount).toBe(0);
+    const { automationRule } = await gqlOk(
+      t.url,
+      `query ($id: ID!) { automationRule(id: $id) { active } }`,
+      { id: rule.id },
+      victim.token,
+    );
+    expect(automationRule.active).toBe(true);
+  });
+
+  it('runs a rule by hand for a subject, duplicates and deletes rules, and reports per-rule figures', async () => {
+    const w = await tenant();
+    const { createAutomationRule: rule } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Tag by hand',
+          triggerType: 'MANUAL',
+          actions: [{ type: 'add_tag', tag: 'checked' }],
+          maxExecutionsPerSubject: 1,
+        },
+      },
+      w.token,
+    );
+    const RUN = `mutation ($id: ID!, $s: RuleSubjectInput!) { runAutomationRule(id: $id, subject: $s) { status reason } }`;
+    const subject = { type: 'contact', id: w.contact.id };
+    expect((await gqlOk(t.url, RUN, { id: rule.id, s: subject }, w.token)).runAutomationRule).toEqual({
+      status: 'SUCCEEDED',
+      reason: null,
+    });
+    expect((await gqlOk(t.url, RUN, { id: rule.id, s: subject }, w.token)).runAutomationRule).toEqual({
+      status: 'SKIPPED',
+      reason: 'Reached its limit of 1 executions for this contact',
+    });
+    const { duplicateAutomationRule: copy } = await gqlOk(
+      t.url,
+      `mutation ($id: ID!) { duplicateAutomationRule(id: $id) { name active } }`,
+      { id: rule.id },
+      w.token,
+    );
+    expect(copy).toEqual({ name: 'Tag by hand (copy)', active: false });
+    const { automationRuleStats } = await gqlOk(
+      t.url,
+      `query { automationRuleStats(from: "2026-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { name succeeded skipped failed } }`,
+      {},
+      w.token,
+    );
+    expect(automationRuleStats).toEqual([
+      { name: 'Tag by hand', succeeded: 1, skipped: 1, failed: 0 },
+      { name: 'Tag by hand (copy)', succeeded: 0, skipped: 0, failed: 0 },
+    ]);
+    await gqlOk(t.url, `mutation ($id: ID!) { deleteAutomationRule(id: $id) }`, { id: rule.id }, w.token);
+    const history = await t.app.dataSource.getRepository(RuleExecution).findBy({ tenantId: w.tenant.id });
+    expect(history.map((execution) => [execution.ruleId, execution.ruleName])).toEqual([
+      [null, 'Tag by hand'],
+      [null, 'Tag by hand'],
+    ]);
+  });
+});
