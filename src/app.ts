@@ -7,7 +7,7 @@ import type { Config } from './config';
 import { openDataSource, provideDatabase, type DatabaseServer } from './database';
 import { DeliveryDispatcher } from './jobs/delivery-dispatcher';
 import { EventRelay } from './jobs/event-relay';
-import { RuleDelays } from './jobs/rule-delays';
+import { RuleTimers } from './jobs/rule-timers';
 import { jobSchedules } from './jobs/scheduled-job';
 import { Scheduler } from './jobs/scheduler';
 import type { Logger } from './logger';
@@ -71,8 +71,15 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const relay =
       config.role === 'api' ? undefined : new EventRelay(services.events, database.url, config.events.sweepMs, logger);
     await relay?.start();
-    const ruleDelays = config.role === 'api' ? undefined : new RuleDelays(services.rules, config.events.ruleDelayPollMs, logger);
-    ruleDelays?.start();
+    const ruleTimers =
+      config.role === 'api'
+        ? undefined
+        : new RuleTimers(
+            services.rules,
+            { delayPollMs: config.events.ruleDelayPollMs, dateScanMs: config.events.ruleDateScanMs },
+            logger,
+          );
+    ruleTimers?.start();
     const openedDataSource = dataSource;
     const openedScheduler = scheduler;
     const openedTransport = transport;
@@ -88,7 +95,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         await openedScheduler.stop(config.shutdownTimeoutMs);
         await dispatcher?.stop();
         await relay?.stop();
-        await ruleDelays?.stop();
+        await ruleTimers?.stop();
         await openedTransport.close();
         await openedDataSource.destroy();
         await database.stop();

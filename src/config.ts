@@ -51,6 +51,8 @@ export interface EventSettings {
   retentionDays: number;
   /** How often the worker looks for delayed rule executions that came due. */
   ruleDelayPollMs: number;
+  /** How often the worker scans relative-date rules for what is due today. */
+  ruleDateScanMs: number;
 }
 
 export interface SchedulerSettings {
@@ -203,6 +205,7 @@ export const VARIABLES: Record<string, VariableSpec> = {
   EVENT_CONSUMER_BACKOFF_MS: { description: 'first retry delay of a failing event consumer, doubling', default: '1000' },
   EVENT_RETENTION_DAYS: { description: 'how long handled domain events are kept before pruning', default: '7' },
   RULE_DELAY_POLL_MS: { description: 'how often the worker acts on delayed rule executions that came due', default: '5000' },
+  RULE_DATE_SCAN_MS: { description: 'how often the worker scans relative-date rules for what is due today', default: '60000' },
   SLA_WARNING_COOLDOWN_MINUTES: { description: 'least time between two SLA warnings about one ticket', default: '30' },
 };
 
@@ -363,6 +366,7 @@ export function loadConfig(env: Env = process.env): Config {
       backoffBaseMs: integer(env, 'EVENT_CONSUMER_BACKOFF_MS', 1000, 0, 3_600_000),
       retentionDays: integer(env, 'EVENT_RETENTION_DAYS', 7, 0, 3650),
       ruleDelayPollMs: integer(env, 'RULE_DELAY_POLL_MS', 5000, 100, 600_000),
+      ruleDateScanMs: integer(env, 'RULE_DATE_SCAN_MS', 60_000, 1000, 3_600_000),
     },
   };
 }

@@ -450,4 +450,103 @@ describe('automation rules', () => {
       [null, 'Tag by hand'],
     ]);
   });
+
+  it('sends date reminders at the local time of day, once per record and offset, and birthday greetings every year', async () => {
+    clock.set('2026-11-24T01:00:00Z'); // 08:00 in Jakarta
+    const w = await tenant();
+    const reminder = {
+      name: 'Invoice due reminders',
+      triggerType: 'RELATIVE_DATE',
+      dateTrigger: { field: 'record.dueAt', kinds: ['invoice'], offsetsDays: [-7, -3, -1], atLocalTime: '09:00' },
+      conditions: { not: { path: 'record.status', op: 'in', value: ['paid', 'void'] } },
+      actions: [
+        {
+          type: 'send_message',
+          channels: ['whatsapp'],
+          text: 'Tagihan {{record.externalId}} jatuh tempo {{record.dueAt}}',
+          recipients: [{ type: 'contact' }],
+          notificationType: 'payment_reminder',
+        },
+      ],
+    };
+    await gqlOk(t.url, CREATE, { input: reminder }, w.token);
+    const bad = await gql(
+      t.url,
+      CREATE,
+      { input: { ...reminder, name: 'Bad', dateTrigger: { field: 'record.colour', offsetsDays: [] } } },
+      w.token,
+    );
+    expect((bad.errors![0].extensions as any).problems.map((p: any) => p.path)).toEqual([
+      'dateTrigger.field',
+      'dateTrigger.offsetsDays',
+    ]);
+    const invoice = (externalId: string, status: string) => ({
+      kind: 'invoice',
+      externalId,
+      status,
+      dueAt: '2026-12-01T05:00:00Z',
+      subject: { type: 'contact', id: w.contact.id },
+    });
+    await gqlOk(
+      t.url,
+      `mutation ($records: [BusinessRecordInput!]!) { upsertBusinessRecords(records: $records) { failed } }`,
+      { records: [invoice('INV-7', 'sent'), invoice('INV-8', 'paid'), { ...invoice('Q-7', 'sent'), kind: 'quote' }] },
+      w.token,
+    );
+    const reminders = () =>
+      t.app.dataSource.query(
+        `SELECT d.body FROM delivery d JOIN rule_execution e ON e.id = d."ruleExecutionId" WHERE d."tenantId" = $1 ORDER BY d."createdAt"`,
+        [w.tenant.id],
+      );
+    // Seven days before, but not yet 09:00 local: nothing.
+    await t.app.services.rules.scanDates();
+    expect(await reminders()).toEqual([]);
+    clock.set('2026-11-24T02:30:00Z');
+    await t.app.services.rules.scanDates();
+    await t.app.services.rules.scanDates();
+    expect(await reminders()).toEqual([{ body: 'Tagihan INV-7 jatuh tempo 2026-12-01T05:00:00.000Z' }]);
+    // The paid invoice was considered and skipped, with the reason.
+    const skipped = await t.app.dataSource.query(
+      `SELECT reason FROM rule_execution WHERE "tenantId" = $1 AND status = 'skipped'`,
+      [w.tenant.id],
+    );
+    expect(skipped).toEqual([{ reason: expect.stringContaining('not expected: record.status in') }]);
+    // Nothing on the days between; the 3-day reminder on the 28th.
+    clock.set('2026-11-26T03:00:00Z');
+    await t.app.services.rules.scanDates();
+    clock.set('2026-11-28T03:00:00Z');
+    await t.app.services.rules.scanDates();
+    expect(await reminders()).toHaveLength(2);
+
+    // A birthday at 09:00 in the contact's own time zone (Makassar, UTC+8).
+    await t.app.dataSource.query(`UPDATE contact SET birthday = '1990-11-29', timezone = 'Asia/Makassar' WHERE id = $1`, [
+      w.contact.id,
+    ]);
+    await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Birthday',
+          triggerType: 'RELATIVE_DATE',
+          dateTrigger: { field: 'contact.birthday', offsetsDays: [0], atLocalTime: '09:00', timezone: 'recipient' },
+          actions: [
+            {
+              type: 'send_message',
+              channels: ['whatsapp'],
+              text: 'Selamat ulang tahun, {{contact.name}}!',
+              recipients: [{ type: 'contact' }],
+            },
+          ],
+        },
+      },
+      (await t.app.services.auth.login(w.admin.email, PASSWORD)).token,
+    );
+    clock.set('2026-11-29T00:30:00Z'); // 08:30 in Makassar
+    await t.app.services.rules.scanDates();
+    expect(await reminders()).toHaveLength(2);
+    clock.set('2026-11-29T01:30:00Z'); // 09:30 in Makassar, 08:30 in Jakarta
+    await t.app.services.rules.scanDates();
+    expect((await reminders()).map((row: any) => row.body)).toContain('Selamat ulang tahun, Siti!');
+  });
 });

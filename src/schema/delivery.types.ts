@@ -249,7 +249,8 @@ export class SendMessageInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'What kind of notification it is, counted under it in deliveryStats (e.g. payment_reminder); ad_hoc when omitted.',
+    description:
+      'What kind of notification it is, counted under it in deliveryStats (e.g. payment_reminder); ad_hoc when omitted.',
   })
   @IsOptional()
   @Matches(/^[a-z][a-z0-9_]{0,49}$/, { message: 'must be a lower-case word such as payment_reminder' })

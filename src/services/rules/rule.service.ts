@@ -443,6 +443,83 @@ export class RuleService {
     return done;
   }
 
+  /**
+   * Relative-date rules: for each active rule, the records (or contacts) whose date, moved
+   * by one of the rule's offsets, is today in the recipient's (or tenant's) time zone and
+   * whose local time of day has come. Each (rule, subject, offset, date) acts once, however
+   * often this runs: a worker calls it every few minutes, and one that was down catches up
+   * the same day. A record whose date moves gets reminders for its new date.
+   */
+  async scanDates(): Promise<number> {
+    const rules = await this.dataSource
+      .getRepository(AutomationRule)
+      .findBy({ active: true, triggerType: RuleTriggerType.RELATIVE_DATE });
+    let acted = 0;
+    for (const rule of rules) {
+      const trigger = rule.dateTrigger as unknown as DateTrigger;
+      for (const offset of trigger.offsetsDays) {
+        for (const due of await this.dueOn(rule, trigger, offset)) {
+          acted += await this.transactor.run(async (uow) => {
+            const ids: FactIds = trigger.field.startsWith('record.') ? { recordId: due.id } : { contactId: due.id };
+            const { facts, ids: loaded } = await this.engine.loadFacts(uow.manager, rule.tenantId, ids, null);
+            const occurrence: Occurrence = {
+              trigger: RuleTriggerType.RELATIVE_DATE,
+              dedupeKey: `date:${due.id}:${trigger.field}:${offset}:${due.anchor}`,
+              event: null,
+              subjectType: trigger.field.startsWith('record.') ? 'business_record' : 'contact',
+              subjectId: due.id,
+              ids: loaded,
+              depth: 0,
+            };
+            return (await this.engine.execute(uow, rule, occurrence, facts)).fresh ? 1 : 0;
+          });
+        }
+      }
+    }
+    return acted;
+  }
+
+  /** The subjects of a relative-date rule due today for one offset, with the date they hang on. */
+  private async dueOn(
+    rule: AutomationRule,
+    trigger: DateTrigger,
+    offset: number,
+  ): Promise<Array<{ id: string; anchor: string }>> {
+    // A fixed zone, or the contact's, or the tenant's. The column comes from the checked list of date fields.
+    const zone = trigger.timezone && trigger.timezone !== 'recipient' ? trigger.timezone : null;
+    const at = trigger.atLocalTime ?? '09:00';
+    const now = this.clock.now();
+    const column = trigger.field.split('.')[1];
+    const zoneOf = (parameter: number) => `COALESCE(CAST($${parameter} AS text), c.timezone, t.timezone)`;
+    if (trigger.field.startsWith('record.')) {
+      const tz = zoneOf(6);
+      return (await this.dataSource.query(
+        `SELECT r.id, to_char((r."${column}" AT TIME ZONE ${tz})::date, 'YYYY-MM-DD') AS anchor
+           FROM business_record r
+           JOIN tenant t ON t.id = r."tenantId"
+           LEFT JOIN contact c ON c.id = r."contactId"
+          WHERE r."tenantId" = $1 AND r."${column}" IS NOT NULL
+            AND ($2::text[] IS NULL OR r.kind = ANY($2::text[]))
+            AND (r."${column}" AT TIME ZONE ${tz})::date = ($3::timestamptz AT TIME ZONE ${tz})::date - $4::int
+            AND ($3::timestamptz AT TIME ZONE ${tz})::time >= $5::time
+          LIMIT 10000`,
+        [rule.tenantId, trigger.kinds?.length ? trigger.kinds : null, now, offset, at, zone],
+      )) as Array<{ id: string; anchor: string }>;
+    }
+    // A birthday or anniversary: every year, on its month and day.
+    const tz = zoneOf(5);
+    return (await this.dataSource.query(
+      `SELECT c.id, to_char(($2::timestamptz AT TIME ZONE ${tz})::date - $3::int, 'YYYY-MM-DD') AS anchor
+         FROM contact c
+         JOIN tenant t ON t.id = c."tenantId"
+        WHERE c."tenantId" = $1 AND c."${column}" IS NOT NULL
+          AND to_char(c."${column}", 'MM-DD') = to_char(($2::timestamptz AT TIME ZONE ${tz})::date - $3::int, 'MM-DD')
+          AND ($2::timestamptz AT TIME ZONE ${tz})::time >= $4::time
+        LIMIT 10000`,
+      [rule.tenantId, now, offset, at, zone],
+    )) as Array<{ id: string; anchor: string }>;
+  }
+
   // ---- history ----
 
   executions(actor: StaffPrincipal, filter: ExecutionFilter, page: PageRequest): Promise<Page<RuleExecution>> {
@@ -500,6 +577,15 @@ export class RuleService {
     if (!rows.length) throw notFound(subject.type, subject.id);
     return { [table[1]]: subject.id };
   }
+}
+
+/** A relative-date rule's trigger, as checked when it was saved. */
+interface DateTrigger {
+  field: string;
+  kinds?: string[];
+  offsetsDays: number[];
+  atLocalTime?: string;
+  timezone?: string;
 }
 
 function occurrenceOf(event: DomainEvent, ids: FactIds, dedupeKey: string): Occurrence {
