@@ -11,6 +11,7 @@ import { LiveEventPayloads1795461325228 } from './1795461325228-LiveEventPayload
 import { ApiKeysAndBusinessEvents1795462165622 } from './1795462165622-ApiKeysAndBusinessEvents';
 import { BusinessRecordsAndPeopleFields1795466345980 } from './1795466345980-BusinessRecordsAndPeopleFields';
 import { AutomationRules1795468462525 } from './1795468462525-AutomationRules';
+import { NotificationPackV11795468462526 } from './1795468462526-NotificationPackV1';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   ApiKeysAndBusinessEvents1795462165622,
   BusinessRecordsAndPeopleFields1795466345980,
   AutomationRules1795468462525,
+  NotificationPackV11795468462526,
 ];

@@ -5,6 +5,7 @@ import { Contact } from '../../entities/contact.entity';
 import { DeliveryEvent, DeliveryEventType } from '../../entities/delivery-event.entity';
 import { Delivery, type MetaTemplateMessage } from '../../entities/delivery.entity';
 import { MessageTemplate } from '../../entities/message-template.entity';
+import { Tenant } from '../../entities/tenant.entity';
 import { Ticket } from '../../entities/ticket.entity';
 import { User } from '../../entities/user.entity';
 import type { Clock } from '../platform/clock';
@@ -426,6 +427,23 @@ export class DeliveryService {
     return { recipient, contact, user };
   }
 
+  /**
+   * The template by name in the recipient's language: `name.<locale>` (e.g. payment_reminder.id),
+   * then `name.<language>`, then `name`, then `name.en`; the locale is the contact's, or the tenant's.
+   */
+  private async templateFor(
+    manager: EntityManager,
+    tenantId: string,
+    channel: Channel,
+    name: string,
+    contactLocale: string | null,
+  ): Promise<MessageTemplate | null> {
+    const locale = contactLocale ?? (await manager.findOneBy(Tenant, { id: tenantId }))?.locale ?? 'en';
+    const candidates = [...new Set([`${name}.${locale}`, `${name}.${locale.split('-')[0]}`, name, `${name}.en`])];
+    const found = await manager.findBy(MessageTemplate, { tenantId, channel, name: In(candidates) });
+    return candidates.map((candidate) => found.find((template) => template.name === candidate)).find(Boolean) ?? null;
+  }
+
   private async render(
     manager: EntityManager,
     tenantId: string,
@@ -436,7 +454,7 @@ export class DeliveryService {
       if (!input.text?.trim()) throw badInput('Give the message text or a template name', 'text');
       return { templateId: null, subject: input.subject ?? null, body: input.text, metaTemplate: null };
     }
-    const template = await manager.findOneBy(MessageTemplate, { tenantId, channel: input.channel, name: input.templateName });
+    const template = await this.templateFor(manager, tenantId, input.channel, input.templateName, people.contact?.locale ?? null);
     if (!template) throw notFound(`${input.channel} template`, input.templateName);
     const variables = { contact: people.contact ?? undefined, user: people.user ?? undefined, ...(input.variables ?? {}) };
     const body = renderTemplate(template.body, variables);

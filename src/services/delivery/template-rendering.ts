@@ -1,6 +1,7 @@
 import { badInput } from '../platform/errors';
 
-const PLACEHOLDER = /\{\{\s*([a-zA-Z_][\w.]*)\s*\}\}/g;
+/** {{path}}, or {{path | fallback}} for a value that may be missing (e.g. {{contact.area | -}}). */
+const PLACEHOLDER = /\{\{\s*([a-zA-Z_][\w.]*)\s*(?:\|\s*([^}]*?)\s*)?\}\}/g;
 
 /** The variable names a template uses, e.g. ["contact.name", "ticket.reference"]. */
 export function templateVariables(body: string): string[] {
@@ -16,23 +17,33 @@ function lookup(variables: Record<string, unknown>, path: string): unknown {
     );
 }
 
-/** A missing variable is refused before anything is queued, naming every one that is missing. */
+const missingValue = (value: unknown) => value === undefined || value === null || value === '';
+
+/** A missing variable without a fallback is refused before anything is queued, naming every one that is missing. */
 function assertComplete(body: string, variables: Record<string, unknown>): void {
-  const missing = templateVariables(body).filter((name) => {
-    const value = lookup(variables, name);
-    return value === undefined || value === null;
-  });
+  const missing = [
+    ...new Set(
+      [...body.matchAll(PLACEHOLDER)]
+        .filter((match) => match[2] === undefined && (lookup(variables, match[1]) ?? null) === null)
+        .map((match) => match[1]),
+    ),
+  ];
   if (missing.length) throw badInput(`The template needs values for: ${missing.join(', ')}`, 'variables');
 }
 
 /** Fills {{variable}} placeholders (dotted paths reach into objects). */
 export function renderTemplate(body: string, variables: Record<string, unknown>): string {
   assertComplete(body, variables);
-  return body.replace(PLACEHOLDER, (_, name: string) => String(lookup(variables, name)));
+  return body.replace(PLACEHOLDER, (_, name: string, fallback?: string) => valueOf(variables, name, fallback));
 }
 
 /** Each placeholder's value in order of appearance, repeats included: Meta template body parameters. */
 export function templateParameters(body: string, variables: Record<string, unknown>): string[] {
   assertComplete(body, variables);
-  return [...body.matchAll(PLACEHOLDER)].map((match) => String(lookup(variables, match[1])));
+  return [...body.matchAll(PLACEHOLDER)].map((match) => valueOf(variables, match[1], match[2]));
+}
+
+function valueOf(variables: Record<string, unknown>, name: string, fallback: string | undefined): string {
+  const value = lookup(variables, name);
+  return missingValue(value) ? (fallback ?? '') : String(value);
 }

@@ -6,6 +6,7 @@ import { Role, type StaffRole, User } from '../../entities/user.entity';
 import { badInput, conflict } from '../platform/errors';
 import { generatePassword, hashPassword } from './password';
 import type { StaffPrincipal } from './principal';
+import { installNotificationPack } from '../rules/notification-pack';
 import type { TicketService } from '../tickets/ticket.service';
 
 export const DEMO_TENANT = 'demo';
@@ -46,6 +47,7 @@ export class TenantSetupService {
     const password = generatePassword();
     const passwordHash = await hashPassword(password);
     return this.dataSource.transaction(async (manager) => {
+      const existed = await manager.existsBy(Tenant, { slug });
       await manager
         .createQueryBuilder()
         .insert()
@@ -54,6 +56,8 @@ export class TenantSetupService {
         .orIgnore()
         .execute();
       const tenant = await manager.findOneByOrFail(Tenant, { slug });
+      // A new tenant starts with the built-in notifications, as rules it can change or switch off.
+      if (!existed) await installNotificationPack(manager, tenant.id);
       const existing = await manager.findOneBy(User, { tenantId: tenant.id, email });
       if (existing && input.platformAdmin) {
         await manager.update(User, { id: existing.id }, { platformAdmin: true });
@@ -80,6 +84,7 @@ export class TenantSetupService {
     const passwordHash = await hashPassword(DEMO_PASSWORD);
     const { tenant, people, customers } = await this.dataSource.transaction(async (manager) => {
       const tenant = await manager.save(manager.create(Tenant, { slug: DEMO_TENANT, name: 'Demo Company' }));
+      await installNotificationPack(manager, tenant.id);
       const person = (name: string, email: string, role: StaffRole, phone: string, managerId: string | null = null) =>
         manager.save(manager.create(User, { tenantId: tenant.id, name, email, role, phone, managerId, passwordHash }));
       const admin = await person('Ada Admin', 'admin@demo.test', Role.ADMIN, '+15550000001');

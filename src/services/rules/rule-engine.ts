@@ -7,7 +7,6 @@ import { Channel } from '../../entities/channel';
 import { Contact } from '../../entities/contact.entity';
 import type { DomainEvent } from '../../entities/domain-event.entity';
 import { Delivery } from '../../entities/delivery.entity';
-import { MessageTemplate } from '../../entities/message-template.entity';
 import { type ActionOutcome, RuleExecution, RuleExecutionStatus } from '../../entities/rule-execution.entity';
 import { Tenant } from '../../entities/tenant.entity';
 import { Ticket, type TicketCategory, type TicketPriority, type TicketStatus } from '../../entities/ticket.entity';
@@ -111,7 +110,9 @@ export class RuleEngine {
           : null,
         ticket: ticket ? { ...ticket, reference: ticket.reference } : null,
         contact: plain(contact),
-        record: record ? { ...record, amount: record.amount === null ? null : Number(record.amount) } : null,
+        record: record
+          ? { ...record, amount: record.amount === null ? null : Number(record.amount), ...localDates(record, contact, tenant) }
+          : null,
         user: user
           ? { id: user.id, name: user.name, email: user.email, phone: user.phone, role: user.role, attributes: user.attributes }
           : null,
@@ -479,7 +480,10 @@ export class RuleEngine {
     const available = template
       ? new Set(
           (
-            await manager.find(MessageTemplate, { where: { tenantId: rule.tenantId, name: template }, select: { channel: true } })
+            (await manager.query(
+              `SELECT DISTINCT channel FROM message_template WHERE "tenantId" = $1 AND (name = $2 OR name LIKE $3)`,
+              [rule.tenantId, template, `${template.replace(/[\\%_]/g, (c) => '\\' + c)}.%`],
+            )) as Array<{ channel: Channel }>
           ).map((row) => row.channel),
         )
       : new Set(channels);
@@ -630,6 +634,23 @@ export class RuleEngine {
   static deliveriesOf(manager: EntityManager, executionId: string): Promise<Delivery[]> {
     return manager.find(Delivery, { where: { ruleExecutionId: executionId }, order: { createdAt: 'ASC' } });
   }
+}
+
+/**
+ * A record's dates as the recipient reads them, in their time zone and language:
+ * dueDate "1 Des 2026", scheduledTime "09:30", for messages (the *At fields stay ISO 8601).
+ */
+function localDates(record: BusinessRecord, contact: Contact | null, tenant: Tenant): Record<string, string | null> {
+  const zone = contact?.timezone ?? tenant.timezone;
+  const locale = contact?.locale ?? tenant.locale;
+  const local = (date: Date | null) => (date ? DateTime.fromJSDate(date, { zone }).setLocale(locale) : null);
+  return {
+    dueDate: local(record.dueAt)?.toLocaleString(DateTime.DATE_MED) ?? null,
+    expiresDate: local(record.expiresAt)?.toLocaleString(DateTime.DATE_MED) ?? null,
+    sentDate: local(record.sentAt)?.toLocaleString(DateTime.DATE_MED) ?? null,
+    scheduledDate: local(record.scheduledAt)?.toLocaleString(DateTime.DATE_MED) ?? null,
+    scheduledTime: local(record.scheduledAt)?.toFormat('HH:mm') ?? null,
+  };
 }
 
 interface Target {

@@ -268,15 +268,24 @@ export class RuleService {
       .map((entry) => ({ path: entry.path, problem: 'no user of this tenant has this id' }));
   }
 
+  /** The tenant's templates by channel and name; `name.id` and `name.en` are languages of `name`. */
   private async catalogue(tenantId: string): Promise<TemplateCatalogue> {
     const templates = await this.dataSource.getRepository(MessageTemplate).find({ where: { tenantId } });
-    const byKey = new Map(
-      templates.map((template) => [
-        `${template.channel}:${template.name}`,
-        templateVariables(`${template.subject ?? ''} ${template.body}`),
-      ]),
-    );
-    return { variables: (channel: Channel, name: string) => byKey.get(`${channel}:${name}`) };
+    const byKey = new Map<string, Set<string>>();
+    for (const template of templates) {
+      const variables = templateVariables(`${template.subject ?? ''} ${template.body}`);
+      const base = template.name.replace(/\.[a-z]{2}(-[A-Z]{2})?$/, '');
+      for (const name of new Set([template.name, base])) {
+        const key = `${template.channel}:${name}`;
+        byKey.set(key, new Set([...(byKey.get(key) ?? []), ...variables]));
+      }
+    }
+    return {
+      variables: (channel: Channel, name: string) => {
+        const found = byKey.get(`${channel}:${name}`);
+        return found ? [...found] : undefined;
+      },
+    };
   }
 
   // ---- running ----

@@ -1,0 +1,145 @@
+import { AutomationRule } from '../src/entities/automation-rule.entity';
+import { MessageTemplate } from '../src/entities/message-template.entity';
+import { Tenant } from '../src/entities/tenant.entity';
+import { Role } from '../src/entities/user.entity';
+import { NotificationPackV11795468462526 } from '../src/migrations/1795468462526-NotificationPackV1';
+import type { StaffPrincipal } from '../src/services/directory/principal';
+import { ManualClock } from '../src/services/platform/clock';
+import { PACK_RULES, PACK_TEMPLATES } from '../src/services/rules/notification-pack.v1';
+import { makeContact, makeTenant, makeUser } from './helpers/factories';
+import { type TestApp, startTestApp } from './helpers/test-app';
+
+/** Every tenant starts with the notifications a service business needs, as rules it owns. */
+describe('built-in notification pack', () => {
+  let t: TestApp;
+  const clock = new ManualClock(new Date('2026-11-24T01:00:00Z'));
+
+  beforeAll(async () => {
+    t = await startTestApp(clock);
+  });
+  afterAll(() => t.stop());
+
+  const relay = async () => {
+    for (let pass = await t.app.services.events.runOnce(); pass.handedOn || pass.handled;)
+      pass = await t.app.services.events.runOnce();
+  };
+
+  async function newTenant(locale: string) {
+    const slug = `pack-${Math.random().toString(36).slice(2, 10)}`;
+    const { user } = await t.app.services.tenantSetup.createAdmin({ tenantSlug: slug, email: `admin@${slug}.test` });
+    await t.app.dataSource
+      .getRepository(Tenant)
+      .update({ id: user.tenantId }, { locale, timezone: 'Asia/Jakarta', defaultCountry: 'ID' });
+    const tenant = await t.app.dataSource.getRepository(Tenant).findOneByOrFail({ id: user.tenantId });
+    const actor: StaffPrincipal = { kind: 'staff', tenantId: tenant.id, userId: user.id, role: Role.ADMIN, name: user.name };
+    return { tenant, admin: user, actor };
+  }
+
+  const messages = (tenantId: string) =>
+    t.app.dataSource.query(
+      `SELECT recipient, body, "notificationType" FROM delivery WHERE "tenantId" = $1 ORDER BY "createdAt", body`,
+      [tenantId],
+    ) as Promise<Array<{ recipient: string; body: string; notificationType: string }>>;
+
+  it('is installed with a new tenant, every rule active and valid as saved by an admin', async () => {
+    const w = await newTenant('id');
+    const rules = await t.app.dataSource.getRepository(AutomationRule).findBy({ tenantId: w.tenant.id });
+    expect(rules.map((rule) => rule.builtIn).sort()).toEqual(PACK_RULES.map((rule) => rule.key).sort());
+    expect(rules.every((rule) => rule.active)).toBe(true);
+    expect(await t.app.dataSource.getRepository(MessageTemplate).countBy({ tenantId: w.tenant.id })).toBe(PACK_TEMPLATES.length);
+    // Saved again through the API's checks: each one is a rule an admin could have written.
+    for (const { key, rule } of PACK_RULES) {
+      const stored = rules.find((candidate) => candidate.builtIn === key)!;
+      await expect(t.app.services.rules.update(w.actor, stored.id, rule)).resolves.toMatchObject({ builtIn: key });
+    }
+  });
+
+  it('is installed for tenants that existed before, once', async () => {
+    const old = await makeTenant(t.app.dataSource);
+    const runner = t.app.dataSource.createQueryRunner();
+    try {
+      await new NotificationPackV11795468462526().up(runner);
+      await new NotificationPackV11795468462526().up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect(await t.app.dataSource.getRepository(AutomationRule).countBy({ tenantId: old.id })).toBe(PACK_RULES.length);
+    expect(await t.app.dataSource.getRepository(MessageTemplate).countBy({ tenantId: old.id })).toBe(PACK_TEMPLATES.length);
+  });
+
+  it('tells the assignee and the customer in their language, reminds before a due date, and stays quiet when switched off', async () => {
+    const w = await newTenant('id');
+    const technician = await makeUser(t.app.dataSource, w.tenant, {
+      role: Role.TECHNICIAN,
+      phone: '+6281300000009',
+      name: 'Tono',
+    });
+    const customer = await makeContact(t.app.dataSource, w.tenant, {
+      name: 'Ayu',
+      phone: '+6281298765001',
+      area: 'Dago',
+      locale: 'en',
+    });
+    const ticket = await t.app.services.tickets.create(w.actor, {
+      subject: 'AC leaking',
+      category: 'technical' as never,
+      priority: 'high' as never,
+      requesterId: customer.id,
+      assigneeId: technician.id,
+    });
+    await t.app.services.tickets.changeStatus(w.actor, ticket.id, 'in_progress' as never);
+    await relay();
+    // The technician reads the tenant's language; the customer chose English. (Same instant: ordered by text.)
+    expect(await messages(w.tenant.id)).toEqual([
+      {
+        recipient: '+6281298765001',
+        body: `Hi Ayu, we are working on your ticket ${ticket.reference} (AC leaking). We will let you know when it is done.`,
+        notificationType: 'ticket_status',
+      },
+      {
+        recipient: '+6281300000009',
+        body: `Tiket baru untuk Anda: ${ticket.reference} (high) AC leaking. Pelanggan: Ayu, +6281298765001, area Dago.`,
+        notificationType: 'ticket_assigned',
+      },
+    ]);
+
+    // An invoice due on 1 December: the reminder goes out on 24 November at 09:00 Jakarta time.
+    const indonesian = await makeContact(t.app.dataSource, w.tenant, { name: 'Budi', phone: '+6281298765002' });
+    await t.app.services.records.upsert(
+      w.tenant.id,
+      [
+        {
+          kind: 'invoice',
+          externalId: 'INV-9',
+          status: 'sent',
+          dueAt: '2026-12-01T05:00:00Z',
+          amount: '150000',
+          currency: 'IDR',
+          subject: { type: 'contact', id: indonesian.id },
+        },
+      ],
+      null,
+    );
+    clock.set('2026-11-24T02:05:00Z');
+    await t.app.services.rules.scanDates();
+    const reminders = (await messages(w.tenant.id)).filter((message) => message.notificationType === 'payment_reminder');
+    expect(reminders).toEqual([
+      {
+        recipient: '+6281298765002',
+        body: 'Halo Budi, mengingatkan tagihan INV-9 sebesar IDR 150000 jatuh tempo pada 1 Des 2026.',
+        notificationType: 'payment_reminder',
+      },
+    ]);
+
+    // Switched off, the waiting-on-customer notice is not sent.
+    const rule = await t.app.dataSource
+      .getRepository(AutomationRule)
+      .findOneByOrFail({ tenantId: w.tenant.id, builtIn: 'ticket_waiting_on_customer' });
+    await t.app.services.rules.setActive(w.actor, rule.id, false);
+    await t.app.services.tickets.changeStatus(w.actor, ticket.id, 'waiting_on_customer' as never);
+    await relay();
+    expect(
+      (await messages(w.tenant.id)).filter((message) => message.body.includes('balasan') || message.body.includes('reply')),
+    ).toEqual([]);
+  });
+});
