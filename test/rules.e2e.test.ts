@@ -549,4 +549,129 @@ describe('automation rules', () => {
     await t.app.services.rules.scanDates();
     expect((await reminders()).map((row: any) => row.body)).toContain('Selamat ulang tahun, Siti!');
   });
+
+  it('sends scheduled reports: a daily summary to leads and each technician their own week, once per occurrence', async () => {
+    clock.set('2026-11-27T03:00:00Z'); // Friday 10:00 in Jakarta
+    const w = await tenant();
+    const manager = await makeUser(t.app.dataSource, w.tenant, { role: Role.MANAGER, phone: '+6281300000101', name: 'Maya' });
+    const supervisor = await makeUser(t.app.dataSource, w.tenant, { role: Role.SUPERVISOR, phone: '+6281300000102' });
+    const ana = await makeUser(t.app.dataSource, w.tenant, { role: Role.TECHNICIAN, phone: '+6281300000103', name: 'Ana' });
+    const ben = await makeUser(t.app.dataSource, w.tenant, { role: Role.TECHNICIAN, phone: '+6281300000104', name: 'Ben' });
+    const actor = { kind: 'staff' as const, tenantId: w.tenant.id, userId: w.admin.id, role: Role.ADMIN as const, name: 'Admin' };
+    for (const [assignee, rating] of [
+      [ana, 5],
+      [ana, 4],
+      [ben, 3],
+    ] as const) {
+      const ticket = await t.app.services.tickets.create(actor, {
+        subject: 'Fix',
+        category: 'technical' as never,
+        priority: 'medium' as never,
+        requesterId: w.contact.id,
+      });
+      await t.app.dataSource.query(
+        `UPDATE ticket SET status = 'resolved', "assigneeId" = $2, "resolvedAt" = $3, rating = $4, "ratedAt" = $3 WHERE id = $1`,
+        [ticket.id, assignee.id, new Date('2026-11-27T04:00:00Z'), rating],
+      );
+    }
+    const bad = await gql(
+      t.url,
+      CREATE,
+      { input: { name: 'Bad cron', triggerType: 'SCHEDULE', cron: 'every day', actions: [{ type: 'add_tag', tag: 'x' }] } },
+      w.token,
+    );
+    expect((bad.errors![0].extensions as any).problems).toEqual([
+      { path: 'cron', problem: expect.stringContaining('cron expression') },
+    ]);
+    const badReport = await gql(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Bad report',
+          triggerType: 'SCHEDULE',
+          cron: '0 8 * * *',
+          actions: [
+            {
+              type: 'send_report',
+              report: 'weather',
+              period: 'someday',
+              channels: ['whatsapp'],
+              recipients: [{ type: 'each_technician' }],
+            },
+          ],
+        },
+      },
+      w.token,
+    );
+    expect((badReport.errors![0].extensions as any).problems.map((p: any) => p.path)).toEqual([
+      'actions[0].report',
+      'actions[0].period',
+    ]);
+    const report = (name: string, cron: string, kind: string, period: string, recipients: unknown[]) => ({
+      name,
+      triggerType: 'SCHEDULE',
+      cron,
+      actions: [{ type: 'send_report', report: kind, period, channels: ['whatsapp'], recipients }],
+    });
+    await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: report('Daily summary', '0 18 * * *', 'daily_summary', 'today', [
+          { type: 'role', role: 'manager' },
+          { type: 'role', role: 'supervisor' },
+        ]),
+      },
+      w.token,
+    );
+    await gqlOk(
+      t.url,
+      CREATE,
+      { input: report('Weekly', '0 8 * * 1', 'technician_performance', 'last_week', [{ type: 'each_technician' }]) },
+      w.token,
+    );
+    const reports = () =>
+      t.app.dataSource.query(
+        `SELECT recipient, body FROM delivery WHERE "tenantId" = $1 AND "notificationType" = 'report' ORDER BY recipient`,
+        [w.tenant.id],
+      ) as Promise<Array<{ recipient: string; body: string }>>;
+
+    clock.set('2026-11-27T10:59:00Z'); // 17:59: not yet
+    await t.app.services.rules.scanSchedules();
+    clock.set('2026-11-27T11:00:30Z'); // 18:00:30
+    await t.app.services.rules.scanSchedules();
+    await t.app.services.rules.scanSchedules();
+    const daily = await reports();
+    expect(daily.map((row) => row.recipient)).toEqual([manager.phone, supervisor.phone]);
+    expect(daily[0].body).toContain('Daily summary, 27 Nov 2026');
+    expect(daily[0].body).toContain('Tickets opened: 3, resolved: 3');
+    expect(daily[0].body).toContain('1. Ana: 2, 1 h, 4.5');
+
+    clock.set('2026-11-30T01:00:30Z'); // Monday 08:00:30
+    await t.app.services.rules.scanSchedules();
+    const weekly = (await reports()).filter((row) => row.body.startsWith('Your performance'));
+    expect(weekly).toEqual([
+      { recipient: ana.phone, body: expect.stringContaining('Tickets resolved: 2 (rank 1 of 2)') },
+      { recipient: ben.phone, body: expect.stringContaining('Tickets resolved: 1 (rank 2 of 2)') },
+    ]);
+    expect(weekly[1].body).toContain('Your performance, 23 Nov 2026 - 29 Nov 2026');
+    // Sunday's 18:00 summary, missed while time jumped, ran late for its own day.
+    expect((await reports()).filter((row) => row.body.startsWith('Daily summary, 29 Nov 2026'))).toHaveLength(2);
+
+    // On demand: who may send which report follows the role table.
+    const SEND = `mutation ($kind: ReportKind!, $to: [ID!]!) { sendReport(kind: $kind, period: LAST_WEEK, to: $to) { recipient body } }`;
+    const login = async (email: string) => (await t.app.services.auth.login(email, PASSWORD)).token;
+    const supervisorToken = await login(supervisor.email);
+    expect(errorCode(await gql(t.url, SEND, { kind: 'DAILY_SUMMARY', to: [manager.id] }, supervisorToken))).toBe('FORBIDDEN');
+    const { sendReport } = await gqlOk(t.url, SEND, { kind: 'TECHNICIAN_PERFORMANCE', to: [ana.id] }, supervisorToken);
+    expect(sendReport).toEqual([{ recipient: ana.phone, body: expect.stringContaining('rank 1 of 2') }]);
+    expect(errorCode(await gql(t.url, SEND, { kind: 'TECHNICIAN_PERFORMANCE', to: [ana.id] }, await login(ana.email)))).toBe(
+      'FORBIDDEN',
+    );
+    const stranger = await tenant();
+    expect(
+      errorCode(await gql(t.url, SEND, { kind: 'DAILY_SUMMARY', to: [stranger.agent.id] }, await login(w.admin.email))),
+    ).toBe('NOT_FOUND');
+  });
 });

@@ -7,6 +7,7 @@ import { TenantOwned } from './tenant-owned';
 export enum RuleTriggerType {
   EVENT = 'event',
   RELATIVE_DATE = 'relative_date',
+  SCHEDULE = 'schedule',
   MANUAL = 'manual',
 }
 
@@ -18,6 +19,7 @@ registerEnumType(RuleTriggerType, {
     RELATIVE_DATE: {
       description: "A date of a business record or contact (an invoice's dueAt, a birthday), some days before or after.",
     },
+    SCHEDULE: { description: 'A cron schedule in a time zone (the tenant’s by default), e.g. 0 18 * * * for 18:00 daily.' },
     MANUAL: { description: 'Only runAutomationRule.' },
   },
 });
@@ -57,6 +59,20 @@ export class AutomationRule extends TenantOwned {
   })
   @Column({ type: 'jsonb', nullable: true })
   dateTrigger!: Record<string, unknown> | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'For a schedule trigger: a cron expression, e.g. 0 8 * * 1 (Mondays 08:00).',
+  })
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  cron!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "For a schedule trigger: the cron's IANA time zone; the tenant's when null.",
+  })
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  cronTimezone!: string | null;
 
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Nested all/any/not conditions; null always holds.' })
   @Column({ type: 'jsonb', nullable: true })

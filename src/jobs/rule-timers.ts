@@ -3,8 +3,8 @@ import type { RuleService } from '../services/rules/rule.service';
 
 /**
  * The rules engine's clock in the worker: acts on delayed executions as they come due,
- * and scans relative-date rules (a week before an invoice's due date, a birthday) for
- * what is due today. Delays are rows written with the decision, and date occurrences
+ * scans relative-date rules (a week before an invoice's due date, a birthday) for what
+ * is due today, and runs schedule rules at their cron occurrences. Delays are rows written with the decision, and date occurrences
  * are keyed, so a crash or restart loses or repeats none; due rows are claimed with
  * SKIP LOCKED, so several workers share them.
  */
@@ -31,6 +31,7 @@ export class RuleTimers {
       while (!this.stopped && (await this.rules.runDue(100)) === 100);
     });
     every('dates', this.settings.dateScanMs, () => this.rules.scanDates());
+    every('schedules', this.settings.dateScanMs, () => this.rules.scanSchedules());
   }
 
   /** One run of a timer's work at a time; a failure is logged and the next tick retries. */

@@ -6,6 +6,7 @@ import { EscalationResolver, SlaResolver } from './escalation.resolver';
 import { EventResolver } from './event.resolver';
 import { IngestionResolver } from './ingestion.resolver';
 import { JobResolver } from './job.resolver';
+import { ReportResolver } from './report.resolver';
 import { AutomationRuleResolver, RuleExecutionResolver } from './rule.resolver';
 import { BusinessRecordResolver, ContactRecordsResolver, UserRecordsResolver } from './record.resolver';
 import { TicketResolver } from './ticket.resolver';
@@ -30,4 +31,5 @@ export const RESOLVERS = [
   UserRecordsResolver,
   AutomationRuleResolver,
   RuleExecutionResolver,
+  ReportResolver,
 ] as const;

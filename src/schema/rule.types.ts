@@ -32,6 +32,12 @@ export class AutomationRuleInput {
   })
   dateTrigger?: Record<string, unknown> | null;
 
+  @Field(() => String, { nullable: true, description: 'For SCHEDULE: a cron expression, e.g. "0 18 * * *" (18:00 daily).' })
+  cron?: string | null;
+
+  @Field(() => String, { nullable: true, description: "For SCHEDULE: the cron's IANA time zone; the tenant's when omitted." })
+  cronTimezone?: string | null;
+
   @Field(() => GraphQLJSONObject, { nullable: true, description: '{ all | any: [...] } / { not } / { path, op, value }.' })
   conditions?: Record<string, unknown> | null;
 

@@ -17,6 +17,7 @@ import { DeliveryService } from './delivery/delivery.service';
 import { DirectoryService } from './directory/directory.service';
 import { PeopleImportService } from './directory/people-import.service';
 import { RecordService } from './records/record.service';
+import { ReportService } from './reports/report.service';
 import { RuleEngine } from './rules/rule-engine';
 import { RuleService } from './rules/rule.service';
 import { DispatchService } from './delivery/dispatch.service';
@@ -40,6 +41,7 @@ export interface Services {
   peopleImport: PeopleImportService;
   records: RecordService;
   rules: RuleService;
+  reports: ReportService;
   tickets: TicketService;
   dashboard: DashboardService;
   tenantSetup: TenantSetupService;
@@ -84,7 +86,8 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
   const tickets = new TicketService(dataSource, transactor, live, clock, sla);
   const records = new RecordService(dataSource, transactor, clock);
-  const rules = new RuleService(dataSource, transactor, new RuleEngine(deliveries, tickets, clock), clock);
+  const reports = new ReportService(dataSource, deliveries, clock);
+  const rules = new RuleService(dataSource, transactor, new RuleEngine(deliveries, tickets, reports, clock), clock);
   eventConsumers.register(rules.consumer);
   return {
     clock,
@@ -94,6 +97,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     peopleImport: new PeopleImportService(transactor, clock),
     records,
     rules,
+    reports,
     tickets,
     dashboard: new DashboardService(dataSource),
     tenantSetup: new TenantSetupService(dataSource, tickets),

@@ -26,12 +26,12 @@ export async function installNotificationPack(
     ],
   );
   await manager.query(
-    `INSERT INTO automation_rule ("tenantId", name, description, active, "triggerType", "eventTypes", "dateTrigger",
+    `INSERT INTO automation_rule ("tenantId", name, description, active, "triggerType", "eventTypes", "dateTrigger", cron,
                                   conditions, delay, actions, "maxExecutionsPerSubject", "builtIn")
      SELECT $1, r.name, r.description, true, r."triggerType", ARRAY(SELECT jsonb_array_elements_text(r."eventTypes")),
-            r."dateTrigger", r.conditions, r.delay, r.actions, r."maxExecutionsPerSubject", r.key
+            r."dateTrigger", r.cron, r.conditions, r.delay, r.actions, r."maxExecutionsPerSubject", r.key
        FROM jsonb_to_recordset($2::jsonb) AS r(key text, name text, description text, "triggerType" text, "eventTypes" jsonb,
-                                               "dateTrigger" jsonb, conditions jsonb, delay jsonb, actions jsonb,
+                                               "dateTrigger" jsonb, cron text, conditions jsonb, delay jsonb, actions jsonb,
                                                "maxExecutionsPerSubject" int)
      ON CONFLICT ("tenantId", name) DO NOTHING`,
     [
@@ -44,6 +44,7 @@ export async function installNotificationPack(
           triggerType: rule.triggerType,
           eventTypes: rule.eventTypes ?? [],
           dateTrigger: rule.dateTrigger ?? null,
+          cron: rule.cron ?? null,
           conditions: rule.conditions ?? null,
           delay: rule.delay ?? null,
           actions: rule.actions,

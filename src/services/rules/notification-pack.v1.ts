@@ -259,6 +259,43 @@ export const PACK_RULES: PackRule[] = [
     },
   },
   {
+    key: 'daily_summary',
+    rule: {
+      name: 'Daily summary at 18:00: managers and supervisors',
+      triggerType: RuleTriggerType.SCHEDULE,
+      cron: '0 18 * * *',
+      actions: [
+        {
+          type: 'send_report',
+          report: 'daily_summary',
+          period: 'today',
+          channels: [Channel.WHATSAPP, Channel.EMAIL],
+          recipients: [
+            { type: 'role', role: 'manager' },
+            { type: 'role', role: 'supervisor' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    key: 'technician_performance',
+    rule: {
+      name: 'Weekly technician performance, Monday 08:00',
+      triggerType: RuleTriggerType.SCHEDULE,
+      cron: '0 8 * * 1',
+      actions: [
+        {
+          type: 'send_report',
+          report: 'technician_performance',
+          period: 'last_week',
+          channels: [Channel.WHATSAPP, Channel.EMAIL],
+          recipients: [{ type: 'each_technician' }],
+        },
+      ],
+    },
+  },
+  {
     key: 'birthday_greeting',
     rule: {
       name: 'Birthday greeting',

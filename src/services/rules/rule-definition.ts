@@ -4,6 +4,8 @@ import { RuleTriggerType } from '../../entities/automation-rule.entity';
 import { TicketCategory, TicketPriority, TicketStatus } from '../../entities/ticket.entity';
 import { STAFF_ROLES } from '../../entities/user.entity';
 import { isUuid } from '../platform/ids';
+import { CronExpressionParser } from 'cron-parser';
+import { REPORT_PERIODS, ReportKind } from '../reports/report.service';
 import { FACT_SCHEMA, type ConditionProblem, checkCondition, fieldType } from './conditions';
 
 /**
@@ -18,6 +20,8 @@ export interface RuleInput {
   triggerType: RuleTriggerType;
   eventTypes?: string[] | null;
   dateTrigger?: Record<string, unknown> | null;
+  cron?: string | null;
+  cronTimezone?: string | null;
   conditions?: Record<string, unknown> | null;
   delay?: Record<string, unknown> | null;
   actions: Array<Record<string, unknown>>;
@@ -39,7 +43,8 @@ export type ActionType =
   | 'create_ticket'
   | 'call_webhook'
   | 'set_field'
-  | 'add_tag';
+  | 'add_tag'
+  | 'send_report';
 
 export const ACTION_TYPES: readonly ActionType[] = [
   'send_message',
@@ -51,10 +56,20 @@ export const ACTION_TYPES: readonly ActionType[] = [
   'call_webhook',
   'set_field',
   'add_tag',
+  'send_report',
 ];
 
 export type RecipientType =
-  'contact' | 'requester' | 'assignee' | 'record_owner' | 'owner_manager' | 'role' | 'user' | 'address' | 'whatsapp_group';
+  | 'contact'
+  | 'requester'
+  | 'assignee'
+  | 'record_owner'
+  | 'owner_manager'
+  | 'role'
+  | 'user'
+  | 'address'
+  | 'whatsapp_group'
+  | 'each_technician';
 
 const RECIPIENT_TYPES: readonly RecipientType[] = [
   'contact',
@@ -66,6 +81,7 @@ const RECIPIENT_TYPES: readonly RecipientType[] = [
   'user',
   'address',
   'whatsapp_group',
+  'each_technician',
 ];
 
 /** The fields `set_field` may change. */
@@ -113,6 +129,12 @@ export function checkRule(rule: RuleInput, templates: TemplateCatalogue): Condit
   } else if (rule.eventTypes?.length) problem('eventTypes', 'only an event rule has event types');
   if (rule.triggerType === RuleTriggerType.RELATIVE_DATE) checkDateTrigger(rule.dateTrigger, problem);
   else if (rule.dateTrigger) problem('dateTrigger', 'only a relative-date rule has a date trigger');
+  if (rule.triggerType === RuleTriggerType.SCHEDULE) {
+    if (rule.cronTimezone && !IANAZone.isValidZone(rule.cronTimezone))
+      problem('cronTimezone', 'must be an IANA time zone such as Asia/Jakarta');
+    else if (!rule.cron || !isCron(rule.cron, rule.cronTimezone ?? 'UTC'))
+      problem('cron', 'must be a cron expression such as 0 18 * * * (18:00 daily)');
+  } else if (rule.cron) problem('cron', 'only a schedule rule has a cron expression');
   if (rule.conditions) problems.push(...checkCondition(rule.conditions, FACT_SCHEMA, 'conditions'));
   if (rule.delay) checkDelay(rule.delay, problem);
   if (!Array.isArray(rule.actions) || !rule.actions.length || rule.actions.length > 20) {
@@ -236,6 +258,14 @@ function checkAction(
       if (typeof action.tag !== 'string' || !action.tag.trim() || action.tag.length > 50)
         problem(`${at}.tag`, 'must be 1-50 characters');
       return;
+    case 'send_report':
+      if (!Object.values(ReportKind).includes(action.report as ReportKind)) {
+        problem(`${at}.report`, `must be one of ${Object.values(ReportKind).join(', ')}`);
+      }
+      if (!REPORT_PERIODS.includes(action.period as string))
+        problem(`${at}.period`, `must be one of ${REPORT_PERIODS.join(', ')}`);
+      // The text is the report's; the channels and recipients are checked like a message's.
+      return checkSendMessage({ ...action, text: 'report' }, at, templates, problem);
   }
 }
 
@@ -320,4 +350,14 @@ export function delayMs(delay: Record<string, unknown>): number {
     ((delay.hours as number) ?? 0) * 3_600_000 +
     ((delay.days as number) ?? 0) * 86_400_000
   );
+}
+
+function isCron(expression: string, timezone: string): boolean {
+  if (expression.trim().split(/\s+/).length !== 5) return false;
+  try {
+    CronExpressionParser.parse(expression, { tz: timezone });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -19,6 +19,7 @@ import type { Clock } from '../platform/clock';
 import { DomainError, badInput } from '../platform/errors';
 import type { DomainEventInput, UnitOfWork } from '../platform/unit-of-work';
 import { recordPayload } from '../records/record.service';
+import { type ReportKind, type ReportPeriod, ReportService } from '../reports/report.service';
 import type { TicketService } from '../tickets/ticket.service';
 import { type Condition, evaluate } from './conditions';
 import { delayMs } from './rule-definition';
@@ -55,6 +56,8 @@ export interface Occurrence {
   subjectId: string | null;
   ids: FactIds;
   depth: number;
+  /** For a schedule: the occurrence it runs for. */
+  scheduledFor?: Date;
 }
 
 export interface ExecutionResult {
@@ -76,6 +79,7 @@ export class RuleEngine {
   constructor(
     private readonly deliveries: DeliveryService,
     private readonly tickets: TicketService,
+    private readonly reports: ReportService,
     private readonly clock: Clock,
   ) {}
 
@@ -159,7 +163,12 @@ export class RuleEngine {
       subjectType: occurrence.subjectType,
       subjectId: occurrence.subjectId,
       subjectKey: occurrence.subjectId ? `${occurrence.subjectType}:${occurrence.subjectId}` : null,
-      context: { ...occurrence.ids, eventPayload: occurrence.event?.payload ?? null, eventType: occurrence.event?.type ?? null },
+      context: {
+        ...occurrence.ids,
+        eventPayload: occurrence.event?.payload ?? null,
+        eventType: occurrence.event?.type ?? null,
+        ...(occurrence.scheduledFor ? { scheduledFor: occurrence.scheduledFor.toISOString() } : {}),
+      },
       depth: occurrence.depth,
       runAt: null,
       actionOutcomes: [],
@@ -406,6 +415,18 @@ export class RuleEngine {
       }
       case 'set_field':
         return this.setField(uow, action, facts);
+      case 'send_report': {
+        // A schedule's report covers the period as of its occurrence, even when a worker runs it late.
+        const asOf =
+          typeof execution.context.scheduledFor === 'string' ? new Date(execution.context.scheduledFor) : this.clock.now();
+        const period = ReportService.period(action.period as ReportPeriod, asOf, facts.tenant.timezone);
+        const figures = await this.reports.figures(manager, rule.tenantId, action.report as ReportKind, period.from, period.to);
+        const ids = await this.sendMessage(uow, rule, execution, index, action, facts, (target) =>
+          this.reports.text(figures, facts.tenant.timezone, target.user?.id),
+        );
+        outcome.deliveryIds = ids;
+        return `${String(action.report)} for ${String(action.period)} sent to ${ids.length} recipient(s)`;
+      }
       case 'add_tag': {
         const contactId = facts.contact?.id as string | undefined;
         if (!contactId) throw badInput('There is no contact to tag');
@@ -473,10 +494,11 @@ export class RuleEngine {
     index: number,
     action: Record<string, unknown>,
     facts: Facts,
+    textFor?: (target: Target) => string,
   ): Promise<string[]> {
     const { manager } = uow;
     const channels = (action.channels ?? [action.channel]) as Channel[];
-    const template = action.template as string | undefined;
+    const template = textFor ? undefined : (action.template as string | undefined);
     const available = template
       ? new Set(
           (
@@ -502,9 +524,9 @@ export class RuleEngine {
           contactId: target.contact?.id ?? null,
           userId: target.user?.id ?? null,
           templateName: template ?? null,
-          text: template ? null : renderTemplate(String(action.text), values),
+          text: template ? null : textFor ? textFor(target) : renderTemplate(String(action.text), values),
           variables: values,
-          notificationType: (action.notificationType as string) ?? 'automation',
+          notificationType: (action.notificationType as string) ?? (textFor ? 'report' : 'automation'),
           idempotencyKey: `rule:${execution.id}:${index}:${target.key}`,
           ticketId: (facts.ticket?.id as string) ?? null,
           ruleExecutionId: execution.id,
@@ -551,6 +573,9 @@ export class RuleEngine {
         case 'role':
           for (const user of await manager.findBy(User, { tenantId, role: recipient.role as StaffRole, active: true }))
             addUser(user);
+          break;
+        case 'each_technician':
+          for (const user of await manager.findBy(User, { tenantId, role: Role.TECHNICIAN, active: true })) addUser(user);
           break;
         case 'user':
           addUser(await userById(recipient.userId));
