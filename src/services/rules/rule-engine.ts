@@ -147,9 +147,41 @@ export class RuleEngine {
    * occurrence seen before for this rule is not acted on again.
    */
   async execute(uow: UnitOfWork, rule: AutomationRule, occurrence: Occurrence, facts: Facts): Promise<ExecutionResult> {
-    const { manager } = uow;
-    const existing = await manager.findOneBy(RuleExecution, { ruleId: rule.id, dedupeKey: occurrence.dedupeKey });
+    const existing = await uow.manager.findOneBy(RuleExecution, { ruleId: rule.id, dedupeKey: occurrence.dedupeKey });
     if (existing) return { execution: existing, fresh: false };
+    const skipped: RuleExecution[] = [];
+    const result = await this.decide(uow, rule, occurrence, facts, skipped);
+    await insertExecutions(uow.manager, skipped);
+    return result;
+  }
+
+  /**
+   * Every rule listening to one occurrence (an event), in order: one query finds the
+   * rules that saw it already (a redelivery), and the skipped executions, the common
+   * case, are written together at the end.
+   */
+  async executeAll(uow: UnitOfWork, rules: AutomationRule[], occurrence: Occurrence, facts: Facts): Promise<void> {
+    const seen = new Set(
+      (
+        (await uow.manager.query(`SELECT "ruleId" FROM rule_execution WHERE "dedupeKey" = $1 AND "ruleId" = ANY($2::uuid[])`, [
+          occurrence.dedupeKey,
+          rules.map((rule) => rule.id),
+        ])) as Array<{ ruleId: string }>
+      ).map((row) => row.ruleId),
+    );
+    const skipped: RuleExecution[] = [];
+    for (const rule of rules) if (!seen.has(rule.id)) await this.decide(uow, rule, occurrence, facts, skipped);
+    await insertExecutions(uow.manager, skipped);
+  }
+
+  private async decide(
+    uow: UnitOfWork,
+    rule: AutomationRule,
+    occurrence: Occurrence,
+    facts: Facts,
+    skipped: RuleExecution[],
+  ): Promise<ExecutionResult> {
+    const { manager } = uow;
     const now = this.clock.now();
     const execution = manager.create(RuleExecution, {
       id: randomUUID(),
@@ -179,7 +211,9 @@ export class RuleEngine {
       (await this.refusal(manager, rule, execution, now)) ??
       evaluate(rule.conditions as Condition | null, facts as never, now).reason;
     if (refusal) {
-      return this.finish(manager, rule, execution, RuleExecutionStatus.SKIPPED, refusal, [], now);
+      Object.assign(execution, { status: RuleExecutionStatus.SKIPPED, reason: refusal, finishedAt: now });
+      skipped.push(execution);
+      return { execution, fresh: true };
     }
     if (rule.delay) {
       execution.runAt = this.delayedUntil(rule.delay, facts, now);
@@ -728,8 +762,13 @@ function isActionFailure(error: unknown): boolean {
   return !(code.startsWith('40') || code.startsWith('08') || code.startsWith('57') || code.startsWith('53'));
 }
 
-/** TypeORM's insert types do not take JSON columns typed as records; the row is whole. */
+/** TypeORM's insert types do not take JSON columns typed as records; the rows are whole. */
+function insertExecutions(manager: EntityManager, executions: RuleExecution[]) {
+  if (!executions.length) return Promise.resolve();
+  const rows = executions.map(({ rule: _rule, tenant: _tenant, ...row }) => row);
+  return manager.insert(RuleExecution, rows as never);
+}
+
 function insertExecution(manager: EntityManager, execution: RuleExecution) {
-  const { rule: _rule, tenant: _tenant, ...row } = execution;
-  return manager.insert(RuleExecution, row as never);
+  return insertExecutions(manager, [execution]);
 }

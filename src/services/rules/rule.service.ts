@@ -301,9 +301,7 @@ export class RuleService {
     const rules = await this.rulesFor(uow.manager, event.tenantId, event.type);
     if (!rules.length) return;
     const { facts, ids } = await this.engine.loadFacts(uow.manager, event.tenantId, RuleEngine.idsOf(event), event);
-    for (const rule of rules) {
-      await this.engine.execute(uow, rule, occurrenceOf(event, ids, `event:${event.id}`), facts);
-    }
+    await this.engine.executeAll(uow, rules, occurrenceOf(event, ids, `event:${event.id}`), facts);
   }
 
   private rulesFor(manager: EntityManager, tenantId: string, type: string): Promise<AutomationRule[]> {
