@@ -142,4 +142,25 @@ describe('built-in notification pack', () => {
       (await messages(w.tenant.id)).filter((message) => message.body.includes('balasan') || message.body.includes('reply')),
     ).toEqual([]);
   });
+
+  it('sends an agent’s public reply back on WhatsApp when the customer wrote there, and nothing else', async () => {
+    const w = await newTenant('en');
+    const customer = await makeContact(t.app.dataSource, w.tenant, { name: 'Rina', phone: '+6281298765003' });
+    const inbound = await t.app.services.tickets.receiveInbound(customer, 'My router is down', 'wamid.HBgM001');
+    await t.app.services.tickets.addMessage(w.actor, inbound.ticketId, { body: 'A technician is on the way.' });
+    await t.app.services.tickets.addMessage(w.actor, inbound.ticketId, { body: 'Check the modem first', internal: true });
+    // A ticket staff opened by phone: replies stay in the thread.
+    const other = await t.app.services.tickets.create(w.actor, {
+      subject: 'Phone call',
+      category: 'other' as never,
+      priority: 'low' as never,
+      requesterId: customer.id,
+    });
+    await t.app.services.tickets.addMessage(w.actor, other.id, { body: 'Noted your call.' });
+    await relay();
+    const replies = (await messages(w.tenant.id)).filter((message) => message.notificationType === 'ticket_reply');
+    expect(replies).toEqual([
+      { recipient: '+6281298765003', body: 'A technician is on the way.', notificationType: 'ticket_reply' },
+    ]);
+  });
 });

@@ -149,6 +149,30 @@ export const PACK_RULES: PackRule[] = [
     },
   },
   {
+    key: 'whatsapp_reply',
+    rule: {
+      name: 'Agent reply on a WhatsApp conversation: send it on WhatsApp',
+      description: 'A public staff reply on a ticket the customer opened on WhatsApp goes to them on WhatsApp.',
+      ...onEvent(
+        ['ticket.message_added'],
+        {
+          all: [
+            { path: 'event.payload.authorKind', op: 'eq', value: 'staff' },
+            { path: 'event.payload.internal', op: 'eq', value: false },
+            { path: 'event.payload.viaChannel', op: 'eq', value: 'whatsapp' },
+          ],
+        },
+        {
+          type: 'send_message',
+          channels: [Channel.WHATSAPP],
+          text: '{{event.payload.body}}',
+          recipients: [{ type: 'contact' }],
+          notificationType: 'ticket_reply',
+        },
+      ),
+    },
+  },
+  {
     key: 'ticket_in_progress',
     rule: {
       name: 'Ticket in progress: tell the customer',

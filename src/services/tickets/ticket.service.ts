@@ -305,6 +305,15 @@ export class TicketService {
 
   // ---- inside a transaction ----
 
+  /** Whether the customer wrote on this ticket through WhatsApp (inbound messages carry the provider's id). */
+  private async cameInOnWhatsApp(manager: EntityManager, ticketId: string): Promise<boolean> {
+    const rows = (await manager.query(
+      `SELECT 1 FROM ticket_message WHERE "ticketId" = $1 AND "authorKind" = 'customer' AND "externalId" IS NOT NULL LIMIT 1`,
+      [ticketId],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
   private async insertTicket(
     uow: UnitOfWork,
     tenantId: string,
@@ -466,13 +475,16 @@ export class TicketService {
       createdAt: now,
     });
     await uow.manager.save(message);
+    // A public staff reply on a conversation that came in on WhatsApp goes back there (the built-in rule does it).
+    const viaChannel =
+      actor.kind === 'staff' && !internal && (await this.cameInOnWhatsApp(uow.manager, ticket.id)) ? 'whatsapp' : null;
     await uow.record({
       tenantId: ticket.tenantId,
       type: 'ticket.message_added',
       subjectType: 'ticket',
       subjectId: ticket.id,
       actorId: actorId(actor),
-      payload: { messageId: message.id, internal, authorKind: message.authorKind },
+      payload: { messageId: message.id, internal, authorKind: message.authorKind, body: message.body.slice(0, 4000), viaChannel },
     });
     const published = Object.assign(new TicketMessage(), message);
     uow.afterCommit(() => this.live.publish('ticketMessageAdded', ticket.id, published));
