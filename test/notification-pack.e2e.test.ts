@@ -163,4 +163,30 @@ describe('built-in notification pack', () => {
       { recipient: '+6281298765003', body: 'A technician is on the way.', notificationType: 'ticket_reply' },
     ]);
   });
+
+  it('sends the satisfaction survey on resolution, and a reply of 1-5 rates the ticket without reopening it', async () => {
+    const w = await newTenant('en');
+    const customer = await makeContact(t.app.dataSource, w.tenant, { name: 'Dewi', phone: '+6281298765004' });
+    await makeUser(t.app.dataSource, w.tenant, { role: Role.AGENT, phone: '+6281300000201' });
+    const first = await t.app.services.tickets.receiveInbound(customer, 'No internet', 'wamid.HBgM101');
+    await t.app.services.tickets.changeStatus(w.actor, first.ticketId, 'in_progress' as never);
+    await t.app.services.tickets.changeStatus(w.actor, first.ticketId, 'resolved' as never);
+    await relay();
+    const survey = (await messages(w.tenant.id)).filter((message) => message.notificationType === 'satisfaction_survey');
+    expect(survey).toEqual([
+      {
+        recipient: '+6281298765004',
+        body: expect.stringContaining('Reply with a number from 1'),
+        notificationType: 'satisfaction_survey',
+      },
+    ]);
+    await t.app.services.tickets.receiveInbound(customer, ' 4 ', 'wamid.HBgM102');
+    const ticket = await t.app.dataSource.query(`SELECT status, rating FROM ticket WHERE id = $1`, [first.ticketId]);
+    expect(ticket).toEqual([{ status: 'resolved', rating: 4 }]);
+    // Any other answer is a message like any other: it reopens the conversation.
+    await t.app.services.tickets.receiveInbound(customer, 'It broke again', 'wamid.HBgM103');
+    expect(await t.app.dataSource.query(`SELECT status, rating FROM ticket WHERE id = $1`, [first.ticketId])).toEqual([
+      { status: 'in_progress', rating: 4 },
+    ]);
+  });
 });

@@ -300,7 +300,38 @@ export class TicketService {
       .andWhere('t.status <> :closed', { closed: TicketStatus.CLOSED })
       .orderBy('t."createdAt"', 'DESC')
       .getOne();
+    const score = /^\s*([1-5])\s*$/.exec(text);
+    if (score && open && open.status === TicketStatus.RESOLVED && open.rating === null && (await this.surveySent(open.id))) {
+      return this.rateByReply(customer, open.id, Number(score[1]), text, externalId);
+    }
     return (await this.startSupportConversation(customer, text, open?.id, externalId)).message;
+  }
+
+  /** Whether the satisfaction survey went out for this ticket (the built-in rule sends it on resolution). */
+  private async surveySent(ticketId: string): Promise<boolean> {
+    const rows = (await this.dataSource.query(
+      `SELECT 1 FROM delivery WHERE "ticketId" = $1 AND "notificationType" = 'satisfaction_survey' LIMIT 1`,
+      [ticketId],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
+  /** A reply of 1-5 to the survey rates the resolved ticket; it stays in the thread and does not reopen it. */
+  private rateByReply(
+    customer: Principal,
+    ticketId: string,
+    rating: number,
+    text: string,
+    externalId: string,
+  ): Promise<TicketMessage> {
+    return this.transactor.run(async (uow) => {
+      const ticket = await this.lockVisible(uow.manager, customer, ticketId);
+      const now = this.clock.now();
+      Object.assign(ticket, { rating, ratingComment: null, ratedAt: now, updatedAt: now });
+      await uow.manager.save(ticket);
+      await this.recordChange(uow, customer, ticket, 'ticket.rated', TicketChangeKind.RATED, { rating, via: 'survey_reply' });
+      return this.addMessageWithin(uow, customer, ticket, { body: text, externalId }, { reopen: false });
+    });
   }
 
   // ---- inside a transaction ----
@@ -449,6 +480,7 @@ export class TicketService {
     actor: Principal,
     ticket: Ticket,
     input: AddMessageInput,
+    options: { reopen?: boolean } = {},
   ): Promise<TicketMessage> {
     const internal = input.internal ?? false;
     if (actor.kind === 'customer' && internal) throw forbidden('Customers cannot write internal notes');
@@ -497,6 +529,7 @@ export class TicketService {
     // A customer's answer puts a waiting or resolved ticket back in front of the agent.
     if (
       actor.kind === 'customer' &&
+      options.reopen !== false &&
       (ticket.status === TicketStatus.WAITING_ON_CUSTOMER || ticket.status === TicketStatus.RESOLVED)
     ) {
       await this.moveTo(uow, actor, ticket, TicketStatus.IN_PROGRESS);
