@@ -674,4 +674,43 @@ describe('automation rules', () => {
       errorCode(await gql(t.url, SEND, { kind: 'DAILY_SUMMARY', to: [stranger.agent.id] }, await login(w.admin.email))),
     ).toBe('NOT_FOUND');
   });
+
+  it('escalates a ticket up the assignee’s management chain, with the reason rendered', async () => {
+    const w = await tenant();
+    const lead = await makeUser(t.app.dataSource, w.tenant, { role: Role.MANAGER, phone: '+6281300000301', name: 'Lead' });
+    await t.app.dataSource.query(`UPDATE "user" SET "managerId" = $2 WHERE id = $1`, [w.agent.id, lead.id]);
+    await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Urgent tickets to the lead',
+          triggerType: 'EVENT',
+          eventTypes: ['ticket.assigned'],
+          conditions: { path: 'ticket.priority', op: 'eq', value: 'urgent' },
+          actions: [{ type: 'escalate', reason: 'Urgent ticket {{ticket.reference}} for {{contact.name}}' }],
+        },
+      },
+      w.token,
+    );
+    const actor = { kind: 'staff' as const, tenantId: w.tenant.id, userId: w.admin.id, role: Role.ADMIN as const, name: 'Admin' };
+    const ticket = await t.app.services.tickets.create(actor, {
+      subject: 'Fire alarm',
+      category: 'technical' as never,
+      priority: 'urgent' as never,
+      requesterId: w.contact.id,
+      assigneeId: w.agent.id,
+    });
+    await relay();
+    const escalations = await t.app.dataSource.query(
+      `SELECT "recipientId", reason, manual FROM escalation WHERE "ticketId" = $1`,
+      [ticket.id],
+    );
+    expect(escalations).toEqual([{ recipientId: lead.id, reason: `Urgent ticket ${ticket.reference} for Siti`, manual: true }]);
+    const told = await t.app.dataSource.query(
+      `SELECT recipient FROM delivery WHERE "ticketId" = $1 AND "notificationType" = 'escalation'`,
+      [ticket.id],
+    );
+    expect(told).toEqual([{ recipient: lead.phone }]);
+  });
 });

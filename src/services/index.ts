@@ -86,8 +86,9 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
   const tickets = new TicketService(dataSource, transactor, live, clock, sla);
   const records = new RecordService(dataSource, transactor, clock);
+  const escalations = new EscalationService(dataSource, transactor, deliveries, clock);
   const reports = new ReportService(dataSource, deliveries, clock);
-  const rules = new RuleService(dataSource, transactor, new RuleEngine(deliveries, tickets, reports, clock), clock);
+  const rules = new RuleService(dataSource, transactor, new RuleEngine(deliveries, tickets, escalations, reports, clock), clock);
   eventConsumers.register(rules.consumer);
   return {
     clock,
@@ -115,7 +116,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
     inbound: new InboundService(dataSource, deliveries, providers, tickets),
     sla,
-    escalations: new EscalationService(dataSource, transactor, deliveries, clock),
+    escalations,
     eventConsumers,
     apiKeys: new ApiKeyService(dataSource, clock),
     ingestion: new EventIngestionService(transactor, records, clock),

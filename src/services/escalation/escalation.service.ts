@@ -527,7 +527,13 @@ export class EscalationService {
   }
 
   /** A person escalates a ticket to someone by hand, with a reason; they are told at once. */
-  async escalateManually(actor: StaffPrincipal, ticketId: string, toUserId: string, reason: string): Promise<Escalation> {
+  async escalateManually(
+    actor: StaffPrincipal,
+    ticketId: string,
+    toUserId: string,
+    reason: string,
+    within?: UnitOfWork,
+  ): Promise<Escalation> {
     const why = reason.trim();
     if (!why || why.length > 1000) throw badInput('A reason is 1 to 1000 characters', 'reason');
     return this.transactor.run(async (uow) => {
@@ -589,7 +595,7 @@ export class EscalationService {
         actorId: actor.userId,
       });
       return escalation;
-    });
+    }, within);
   }
 
   /** The recipient (or an admin) acknowledges; acknowledging twice changes nothing. */

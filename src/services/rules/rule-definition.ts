@@ -44,7 +44,8 @@ export type ActionType =
   | 'call_webhook'
   | 'set_field'
   | 'add_tag'
-  | 'send_report';
+  | 'send_report'
+  | 'escalate';
 
 export const ACTION_TYPES: readonly ActionType[] = [
   'send_message',
@@ -57,6 +58,7 @@ export const ACTION_TYPES: readonly ActionType[] = [
   'set_field',
   'add_tag',
   'send_report',
+  'escalate',
 ];
 
 export type RecipientType =
@@ -258,6 +260,11 @@ function checkAction(
       if (typeof action.tag !== 'string' || !action.tag.trim() || action.tag.length > 50)
         problem(`${at}.tag`, 'must be 1-50 characters');
       return;
+    case 'escalate':
+      if (action.userId !== undefined && !isUuid(action.userId)) {
+        problem(`${at}.userId`, "must be a user id (or omit it for the assignee's manager)");
+      }
+      return text('reason', 1000, false);
     case 'send_report':
       if (!Object.values(ReportKind).includes(action.report as ReportKind)) {
         problem(`${at}.report`, `must be one of ${Object.values(ReportKind).join(', ')}`);

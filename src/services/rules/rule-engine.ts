@@ -21,6 +21,7 @@ import type { DomainEventInput, UnitOfWork } from '../platform/unit-of-work';
 import { recordPayload } from '../records/record.service';
 import { type ReportKind, type ReportPeriod, ReportService } from '../reports/report.service';
 import type { TicketService } from '../tickets/ticket.service';
+import type { EscalationService } from '../escalation/escalation.service';
 import { type Condition, evaluate } from './conditions';
 import { delayMs } from './rule-definition';
 
@@ -79,6 +80,7 @@ export class RuleEngine {
   constructor(
     private readonly deliveries: DeliveryService,
     private readonly tickets: TicketService,
+    private readonly escalations: EscalationService,
     private readonly reports: ReportService,
     private readonly clock: Clock,
   ) {}
@@ -449,6 +451,26 @@ export class RuleEngine {
       }
       case 'set_field':
         return this.setField(uow, action, facts);
+      case 'escalate': {
+        // To a named user, or up the assignee's management chain.
+        let to = action.userId as string | undefined;
+        if (!to) {
+          const assignee = facts.ticket?.assigneeId
+            ? await manager.findOneBy(User, { id: facts.ticket.assigneeId as string, tenantId: rule.tenantId })
+            : null;
+          to = assignee?.managerId ?? undefined;
+        }
+        if (!to) throw badInput('Nobody to escalate to: the ticket has no assignee with a manager, and the action names no user');
+        const escalation = await this.escalations.escalateManually(
+          await this.actor(manager, rule),
+          needTicket(),
+          to,
+          renderTemplate(String(action.reason ?? `Escalated by the rule "${rule.name}"`), variables(facts, action)),
+          uow,
+        );
+        outcome.deliveryIds = escalation.deliveryIds;
+        return `Escalated to ${to}`;
+      }
       case 'send_report': {
         // A schedule's report covers the period as of its occurrence, even when a worker runs it late.
         const asOf =
