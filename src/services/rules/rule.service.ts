@@ -15,6 +15,7 @@ import { DomainError, ErrorCode, badInput, conflict, notFound } from '../platfor
 import { isUuid } from '../platform/ids';
 import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
+import { type Condition, evaluate } from './conditions';
 import { type RuleInput, type TemplateCatalogue, checkRule } from './rule-definition';
 import { type Facts, type FactIds, type Occurrence, RuleEngine } from './rule-engine';
 
@@ -298,10 +299,25 @@ export class RuleService {
 
   /** The relay's hand-off: every active event rule listening to the type acts on the event, highest priority first. */
   async onEvent(event: DomainEvent, uow: UnitOfWork): Promise<void> {
-    const rules = await this.rulesFor(uow.manager, event.tenantId, event.type);
-    if (!rules.length) return;
-    const { facts, ids } = await this.engine.loadFacts(uow.manager, event.tenantId, RuleEngine.idsOf(event), event);
-    await this.engine.executeAll(uow, rules, occurrenceOf(event, ids, `event:${event.id}`), facts);
+    const matched = await this.match(uow.manager, event);
+    if (!matched) return;
+    await this.engine.executeAll(uow, matched.rules, occurrenceOf(event, matched.ids, `event:${event.id}`), matched.facts);
+  }
+
+  /**
+   * Matching, without acting: the active rules listening to the event's type (one
+   * indexed query), the facts they see, and whether each one's conditions hold.
+   */
+  async match(
+    manager: EntityManager,
+    event: DomainEvent,
+  ): Promise<{ rules: AutomationRule[]; facts: Facts; ids: FactIds; holds: boolean[] } | null> {
+    const rules = await this.rulesFor(manager, event.tenantId, event.type);
+    if (!rules.length) return null;
+    const { facts, ids } = await this.engine.loadFacts(manager, event.tenantId, RuleEngine.idsOf(event), event);
+    const now = this.clock.now();
+    const holds = rules.map((rule) => evaluate(rule.conditions as Condition | null, facts as never, now).matched);
+    return { rules, facts, ids, holds };
   }
 
   private rulesFor(manager: EntityManager, tenantId: string, type: string): Promise<AutomationRule[]> {
