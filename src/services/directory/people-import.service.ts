@@ -4,7 +4,7 @@ import { Contact } from '../../entities/contact.entity';
 import { Tenant } from '../../entities/tenant.entity';
 import { Availability, Role, User } from '../../entities/user.entity';
 import type { Clock } from '../platform/clock';
-import { DomainError, ErrorCode } from '../platform/errors';
+import { assertBatchLimit } from '../platform/errors';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import { UpsertOutcome, countOutcomes } from '../platform/upsert';
 import {
@@ -303,12 +303,7 @@ function matchesKey(user: User, key: string): boolean {
 }
 
 function assertBatchSize(count: number): void {
-  if (count > MAX_IMPORT_ROWS) {
-    throw new DomainError(ErrorCode.BadUserInput, `An import holds at most ${MAX_IMPORT_ROWS} rows (got ${count})`, {
-      field: 'rows',
-      limit: MAX_IMPORT_ROWS,
-    });
-  }
+  assertBatchLimit(count, MAX_IMPORT_ROWS, 'rows', 'rows');
 }
 
 /** Imports of one tenant and kind run one at a time; answers the tenant's phone country. */

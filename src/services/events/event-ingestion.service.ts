@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { Tenant } from '../../entities/tenant.entity';
 import { type PersonRef, personRefProblems, resolvePeople } from '../directory/people-lookup';
 import type { Clock } from '../platform/clock';
-import { DomainError, ErrorCode } from '../platform/errors';
+import { DomainError, ErrorCode, assertBatchLimit } from '../platform/errors';
 import { isUuid } from '../platform/ids';
 import { returningRows } from '../platform/sql';
 import { DOMAIN_EVENT_CHANNEL, type DomainEventInput, type Transactor, type UnitOfWork } from '../platform/unit-of-work';
@@ -75,16 +75,7 @@ export class EventIngestionService {
   ) {}
 
   async ingest(tenantId: string, events: unknown[], source: string): Promise<IngestResult> {
-    if (events.length > MAX_EVENTS_PER_BATCH) {
-      throw new DomainError(
-        ErrorCode.BadUserInput,
-        `A batch holds at most ${MAX_EVENTS_PER_BATCH} events (got ${events.length})`,
-        {
-          field: 'events',
-          limit: MAX_EVENTS_PER_BATCH,
-        },
-      );
-    }
+    assertBatchLimit(events.length, MAX_EVENTS_PER_BATCH, 'events', 'events');
     const problems: EventProblem[] = [];
     const checked = events.map((event, index) => checkEvent(event, `events[${index}]`, problems, this.clock.now()));
     if (problems.length) {

@@ -38,3 +38,13 @@ export const conflict = (message: string): DomainError => new DomainError(ErrorC
 export function assertPeriod(from: Date, to: Date): void {
   if (from >= to) throw badInput('`from` must be before `to`', 'from');
 }
+
+/** Refuses a bulk call over its limit before anything is read or written: BAD_USER_INPUT with the limit. */
+export function assertBatchLimit(count: number, limit: number, field: string, noun: string): void {
+  if (count > limit) {
+    throw new DomainError(ErrorCode.BadUserInput, `A call holds at most ${limit.toLocaleString('en')} ${noun} (got ${count})`, {
+      field,
+      limit,
+    });
+  }
+}

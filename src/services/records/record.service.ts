@@ -4,7 +4,7 @@ import { Tenant } from '../../entities/tenant.entity';
 import type { Principal } from '../directory/principal';
 import { type PersonRef, personRefProblems, resolvePeople } from '../directory/people-lookup';
 import type { Clock } from '../platform/clock';
-import { DomainError, ErrorCode, notFound } from '../platform/errors';
+import { assertBatchLimit, notFound } from '../platform/errors';
 import { isUuid } from '../platform/ids';
 import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
 import type { DomainEventInput, Transactor } from '../platform/unit-of-work';
@@ -96,16 +96,7 @@ export class RecordService {
 
   /** Upserts up to 10,000 records in one transaction: bad rows are reported and skipped, the rest written. */
   async upsert(tenantId: string, inputs: unknown[], actorId: string | null): Promise<RecordUpsertReport> {
-    if (inputs.length > MAX_RECORDS_PER_CALL) {
-      throw new DomainError(
-        ErrorCode.BadUserInput,
-        `A call holds at most ${MAX_RECORDS_PER_CALL} records (got ${inputs.length})`,
-        {
-          field: 'records',
-          limit: MAX_RECORDS_PER_CALL,
-        },
-      );
-    }
+    assertBatchLimit(inputs.length, MAX_RECORDS_PER_CALL, 'records', 'records');
     return this.transactor.run(async (uow) => {
       const { results, events } = await this.upsertIn(uow.manager, tenantId, inputs, { missing: 'refuse_row', actorId });
       await uow.recordAll(events);

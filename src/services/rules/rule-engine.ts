@@ -231,20 +231,9 @@ export class RuleEngine {
   async resume(uow: UnitOfWork, execution: RuleExecution, rule: AutomationRule | null): Promise<RuleExecution> {
     const now = this.clock.now();
     const { manager } = uow;
-    if (!rule || !rule.active) {
-      return (
-        await this.finish(
-          manager,
-          rule,
-          execution,
-          RuleExecutionStatus.SKIPPED,
-          'The rule was deleted or switched off before its delay ended',
-          [],
-          now,
-          false,
-        )
-      ).execution;
-    }
+    const skip = async (reason: string) =>
+      (await this.finish(manager, execution, RuleExecutionStatus.SKIPPED, reason, [], now, false)).execution;
+    if (!rule || !rule.active) return skip('The rule was deleted or switched off before its delay ended');
     const ids = execution.context as FactIds;
     const event = execution.eventType
       ? ({
@@ -258,20 +247,7 @@ export class RuleEngine {
     const { facts } = await this.loadFacts(manager, execution.tenantId, ids, event);
     if (rule.delay?.recheckConditions !== false) {
       const verdict = evaluate(rule.conditions as Condition | null, facts as never, now);
-      if (!verdict.matched) {
-        return (
-          await this.finish(
-            manager,
-            rule,
-            execution,
-            RuleExecutionStatus.SKIPPED,
-            `No longer holds after the delay: ${verdict.reason}`,
-            [],
-            now,
-            false,
-          )
-        ).execution;
-      }
+      if (!verdict.matched) return skip(`No longer holds after the delay: ${verdict.reason}`);
     }
     const outcomes = await this.runActions(uow, rule, execution, facts);
     return (await this.finishActed(manager, rule, execution, outcomes, now, false)).execution;
@@ -692,12 +668,11 @@ export class RuleEngine {
               "failureCount" = "failureCount" + $3, "lastExecutedAt" = $4 WHERE id = $1`,
       [rule.id, failed.length ? 0 : 1, failed.length ? 1 : 0, now],
     );
-    return this.finish(manager, rule, execution, status, reason, outcomes, now, insert);
+    return this.finish(manager, execution, status, reason, outcomes, now, insert);
   }
 
   private async finish(
     manager: EntityManager,
-    _rule: AutomationRule | null,
     execution: RuleExecution,
     status: RuleExecutionStatus,
     reason: string | null,
