@@ -7,7 +7,7 @@ import type { Config } from './config';
 import { openDataSource, provideDatabase, type DatabaseServer } from './database';
 import { DeliveryDispatcher } from './jobs/delivery-dispatcher';
 import { EventRelay } from './jobs/event-relay';
-import { RuleTimers } from './jobs/rule-timers';
+import { Timers } from './jobs/timers';
 import { jobSchedules } from './jobs/scheduled-job';
 import { Scheduler } from './jobs/scheduler';
 import type { Logger } from './logger';
@@ -71,15 +71,31 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const relay =
       config.role === 'api' ? undefined : new EventRelay(services.events, database.url, config.events.sweepMs, logger);
     await relay?.start();
-    const ruleTimers =
+    const timers =
       config.role === 'api'
         ? undefined
-        : new RuleTimers(
-            services.rules,
-            { delayPollMs: config.events.ruleDelayPollMs, dateScanMs: config.events.ruleDateScanMs },
+        : new Timers(
+            [
+              {
+                name: 'delayed rule executions',
+                everyMs: config.events.ruleDelayPollMs,
+                run: async () => {
+                  while ((await services.rules.runDue(100)) === 100);
+                },
+              },
+              { name: 'relative-date rules', everyMs: config.events.ruleDateScanMs, run: () => services.rules.scanDates() },
+              { name: 'schedule rules', everyMs: config.events.ruleDateScanMs, run: () => services.rules.scanSchedules() },
+              {
+                name: 'completion requests',
+                everyMs: config.events.ruleDateScanMs,
+                run: async () => {
+                  while ((await services.completions.runDue(100)) === 100);
+                },
+              },
+            ],
             logger,
           );
-    ruleTimers?.start();
+    timers?.start();
     const openedDataSource = dataSource;
     const openedScheduler = scheduler;
     const openedTransport = transport;
@@ -95,7 +111,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         await openedScheduler.stop(config.shutdownTimeoutMs);
         await dispatcher?.stop();
         await relay?.stop();
-        await ruleTimers?.stop();
+        await timers?.stop();
         await openedTransport.close();
         await openedDataSource.destroy();
         await database.stop();
@@ -135,6 +151,7 @@ export async function servicesFor(
     },
     slaWarningCooldownMinutes: config.scheduler.slaWarningCooldownMinutes,
     events: config.events,
+    completions: config.completions,
     ...settings,
   });
 }

@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { IANAZone } from 'luxon';
+import type { CompletionSettings } from './services/completions/completion.service';
 import { isIP } from 'node:net';
 
 /**
@@ -38,6 +39,7 @@ export interface Config {
   delivery: DeliverySettings;
   scheduler: SchedulerSettings;
   events: EventSettings;
+  completions: CompletionSettings;
   /** Empty: live events cross processes through PostgreSQL LISTEN/NOTIFY. */
   redisUrl: string | undefined;
 }
@@ -204,6 +206,20 @@ export const VARIABLES: Record<string, VariableSpec> = {
   },
   EVENT_CONSUMER_BACKOFF_MS: { description: 'first retry delay of a failing event consumer, doubling', default: '1000' },
   EVENT_RETENTION_DAYS: { description: 'how long handled domain events are kept before pruning', default: '7' },
+  PUBLIC_URL: {
+    description: 'where customers reach the API from outside, for links in messages (e.g. https://api.example.com)',
+    default: 'http://localhost:<PORT>',
+  },
+  COMPLETION_DEADLINE_HOURS: { description: 'default time a customer has to confirm a finished job', default: '48' },
+  COMPLETION_REMINDER_HOURS: { description: 'hours between reminders of an unanswered completion request', default: '12' },
+  COMPLETION_AUTO_COMPLETE_DAYS: {
+    description: 'days after which an unanswered completion request may auto-complete',
+    default: '7',
+  },
+  COMPLETION_AUTO_COMPLETE_ATTEMPTS: {
+    description: 'failed contact attempts needed before a completion request auto-completes',
+    default: '3',
+  },
   RULE_DELAY_POLL_MS: { description: 'how often the worker acts on delayed rule executions that came due', default: '5000' },
   RULE_DATE_SCAN_MS: { description: 'how often the worker scans relative-date rules for what is due today', default: '60000' },
   SLA_WARNING_COOLDOWN_MINUTES: { description: 'least time between two SLA warnings about one ticket', default: '30' },
@@ -273,6 +289,10 @@ export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = read(env, 'DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
+  }
+  const publicUrl = read(env, 'PUBLIC_URL');
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(publicUrl)) {
+    throw new ConfigError('PUBLIC_URL', 'must be an http(s) URL such as https://api.example.com');
   }
 
   const jwtSecret = read(env, 'JWT_SECRET');
@@ -359,6 +379,13 @@ export function loadConfig(env: Env = process.env): Config {
       slaWarningCooldownMinutes: integer(env, 'SLA_WARNING_COOLDOWN_MINUTES', 30, 0, 7 * 24 * 60),
     },
     redisUrl,
+    completions: {
+      publicUrl: publicUrl ?? `http://localhost:${integer(env, 'PORT', 4000, 0, 65535)}`,
+      deadlineHours: integer(env, 'COMPLETION_DEADLINE_HOURS', 48, 1, 720),
+      reminderHours: integer(env, 'COMPLETION_REMINDER_HOURS', 12, 1, 720),
+      autoCompleteDays: integer(env, 'COMPLETION_AUTO_COMPLETE_DAYS', 7, 1, 365),
+      autoCompleteAttempts: integer(env, 'COMPLETION_AUTO_COMPLETE_ATTEMPTS', 3, 0, 100),
+    },
     events: {
       sweepMs: integer(env, 'EVENT_RELAY_SWEEP_MS', 1000, 10, 600_000),
       batchSize: integer(env, 'EVENT_RELAY_BATCH_SIZE', 500, 1, 10_000),

@@ -25,6 +25,7 @@ import { ApiKeyService, type ApiKeyPrincipal } from './services/events/api-key.s
 import type { Services } from './services';
 import { createWebhookRouter } from './webhooks';
 import { createIngestionRouter } from './ingestion';
+import { createCompletionPageRouter } from './completion-page';
 
 export interface ApiServer {
   httpServer: Server;
@@ -158,6 +159,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   app.get('/favicon.ico', (_req, res) => void res.status(204).end());
   app.use('/webhooks', createWebhookRouter(services, config, logger));
   app.use('/v1', createIngestionRouter(services, logger));
+  app.use('/c', createCompletionPageRouter(services, logger));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res: Response) => {
     const checks = await databaseReady(dataSource);

@@ -18,6 +18,7 @@ import { ApiKey } from './api-key.entity';
 import { BusinessRecord } from './business-record.entity';
 import { AutomationRule } from './automation-rule.entity';
 import { RuleExecution } from './rule-execution.entity';
+import { CompletionContactAttempt, CompletionRequest, Review } from './completion-request.entity';
 
 export const ENTITIES = [
   Tenant,
@@ -40,4 +41,7 @@ export const ENTITIES = [
   BusinessRecord,
   AutomationRule,
   RuleExecution,
+  CompletionRequest,
+  CompletionContactAttempt,
+  Review,
 ];

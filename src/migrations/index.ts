@@ -12,6 +12,7 @@ import { ApiKeysAndBusinessEvents1795462165622 } from './1795462165622-ApiKeysAn
 import { BusinessRecordsAndPeopleFields1795466345980 } from './1795466345980-BusinessRecordsAndPeopleFields';
 import { AutomationRules1795468462525 } from './1795468462525-AutomationRules';
 import { NotificationPackV11795468462526 } from './1795468462526-NotificationPackV1';
+import { CompletionRequests1795470736368 } from './1795470736368-CompletionRequests';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   BusinessRecordsAndPeopleFields1795466345980,
   AutomationRules1795468462525,
   NotificationPackV11795468462526,
+  CompletionRequests1795470736368,
 ];

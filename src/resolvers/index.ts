@@ -6,6 +6,7 @@ import { EscalationResolver, SlaResolver } from './escalation.resolver';
 import { EventResolver } from './event.resolver';
 import { IngestionResolver } from './ingestion.resolver';
 import { JobResolver } from './job.resolver';
+import { CompletionResolver } from './completion.resolver';
 import { ReportResolver } from './report.resolver';
 import { AutomationRuleResolver, RuleExecutionResolver } from './rule.resolver';
 import { BusinessRecordResolver, ContactRecordsResolver, UserRecordsResolver } from './record.resolver';
@@ -32,4 +33,5 @@ export const RESOLVERS = [
   AutomationRuleResolver,
   RuleExecutionResolver,
   ReportResolver,
+  CompletionResolver,
 ] as const;

@@ -18,6 +18,7 @@ import { DirectoryService } from './directory/directory.service';
 import { PeopleImportService } from './directory/people-import.service';
 import { RecordService } from './records/record.service';
 import { ReportService } from './reports/report.service';
+import { CompletionService, type CompletionSettings } from './completions/completion.service';
 import { RuleEngine } from './rules/rule-engine';
 import { RuleService } from './rules/rule.service';
 import { DispatchService } from './delivery/dispatch.service';
@@ -42,6 +43,7 @@ export interface Services {
   records: RecordService;
   rules: RuleService;
   reports: ReportService;
+  completions: CompletionService;
   tickets: TicketService;
   dashboard: DashboardService;
   tenantSetup: TenantSetupService;
@@ -67,6 +69,7 @@ export interface ServiceSettings {
   jobs: JobSettings;
   slaWarningCooldownMinutes: number;
   events: EventSettings;
+  completions: CompletionSettings;
   logger?: Logger;
 }
 
@@ -86,6 +89,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
   const tickets = new TicketService(dataSource, transactor, live, clock, sla);
   const records = new RecordService(dataSource, transactor, clock);
+  const completions = new CompletionService(dataSource, transactor, deliveries, tickets, clock, settings.completions);
   const escalations = new EscalationService(dataSource, transactor, deliveries, clock);
   const reports = new ReportService(dataSource, deliveries, clock);
   const rules = new RuleService(dataSource, transactor, new RuleEngine(deliveries, tickets, escalations, reports, clock), clock);
@@ -99,6 +103,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     records,
     rules,
     reports,
+    completions,
     tickets,
     dashboard: new DashboardService(dataSource),
     tenantSetup: new TenantSetupService(dataSource, tickets),
@@ -114,7 +119,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
       throttlePauseMs: delivery.circuitCooldownMs,
     }),
     messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
-    inbound: new InboundService(dataSource, deliveries, providers, tickets),
+    inbound: new InboundService(dataSource, deliveries, providers, tickets, completions),
     sla,
     escalations,
     eventConsumers,

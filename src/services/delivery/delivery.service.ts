@@ -46,6 +46,7 @@ export interface DeliveryFilter {
   ticketId?: string | null;
   campaignId?: string | null;
   escalationId?: string | null;
+  completionRequestId?: string | null;
   contactId?: string | null;
   recipient?: string | null;
   notificationType?: string | null;
@@ -394,6 +395,7 @@ export class DeliveryService {
       'ticketId',
       'campaignId',
       'escalationId',
+      'completionRequestId',
       'contactId',
       'recipient',
       'notificationType',

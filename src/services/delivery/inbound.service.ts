@@ -7,6 +7,7 @@ import { Contact } from '../../entities/contact.entity';
 import { type ChannelProviderService, inboundIdentityOf } from './channel-provider.service';
 import type { DeliveryService } from './delivery.service';
 import { isUuid } from '../platform/ids';
+import type { CompletionService } from '../completions/completion.service';
 import type { TicketService } from '../tickets/ticket.service';
 
 /** What providers tell us: status updates of our messages, and messages customers send. */
@@ -16,6 +17,7 @@ export class InboundService {
     private readonly deliveries: DeliveryService,
     private readonly providers: ChannelProviderService,
     private readonly tickets: TicketService,
+    private readonly completions: CompletionService,
   ) {}
 
   async metaStatus(update: MetaStatusUpdate): Promise<void> {
@@ -49,7 +51,10 @@ export class InboundService {
           tags: [],
         }),
       ));
-    await this.tickets.receiveInbound(contact, message.text, message.messageId);
+    // YA / TIDAK to a waiting completion request is its answer; anything else joins the conversation.
+    if (!(await this.completions.handleReply(contact, message.text, message.messageId))) {
+      await this.tickets.receiveInbound(contact, message.text, message.messageId);
+    }
     return true;
   }
 
