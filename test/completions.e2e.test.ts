@@ -3,7 +3,7 @@ import { DomainEvent } from '../src/entities/domain-event.entity';
 import { Role } from '../src/entities/user.entity';
 import { ManualClock } from '../src/services/platform/clock';
 import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
-import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
+import { Subscription, type TestApp, errorCode, gql, gqlOk, settle, startTestApp, wsClient } from './helpers/test-app';
 
 const REQUEST = `mutation ($jobId: ID!, $note: String) { requestCompletion(jobId: $jobId, note: $note) { id status deadlineAt } }`;
 const HOUR = 3_600_000;
@@ -229,5 +229,39 @@ describe('job-completion requests', () => {
     expect(errorCode(await gql(t.url, REQUEST, { jobId }, await victim.token(victim.agent.email)))).toBe('FORBIDDEN');
     expect(await status(requestCompletion.id)).toBe('pending');
     expect((await gqlOk(t.url, '{ completionRequests { totalCount } }', {}, admin)).completionRequests.totalCount).toBe(0);
+  });
+
+  it('streams a request’s changes live to the tenant’s staff and its customer, and to nobody else', async () => {
+    const w = await tenant();
+    const stranger = await tenant();
+    const jobId = await w.job('JOB-5');
+    const QUERY = `subscription { completionRequestChanged { status respondedVia } }`;
+    const clients = [
+      wsClient(t.url, await w.token(w.admin.email)),
+      wsClient(t.url, await w.customerToken()),
+      wsClient(t.url, await stranger.token(stranger.admin.email)),
+    ];
+    const [staff, customer, outsider] = clients.map((client) => new Subscription<any>(client, QUERY));
+    try {
+      await settle();
+      const { requestCompletion } = await gqlOk(t.url, REQUEST, { jobId }, await w.token(w.technician.email));
+      await gqlOk(
+        t.url,
+        `mutation ($id: ID!) { respondToCompletion(id: $id, confirmed: true, comment: "Great") { status } }`,
+        { id: requestCompletion.id },
+        await w.customerToken(),
+      );
+      const expected = [
+        { completionRequestChanged: { status: 'PENDING', respondedVia: null } },
+        { completionRequestChanged: { status: 'CUSTOMER_CONFIRMED', respondedVia: 'app' } },
+      ];
+      expect(await staff.waitFor(2)).toEqual(expected);
+      expect(await customer.waitFor(2)).toEqual(expected);
+      await settle();
+      expect(outsider.items).toEqual([]);
+    } finally {
+      for (const subscription of [staff, customer, outsider]) subscription.close();
+      await Promise.all(clients.map((client) => client.dispose()));
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { filter, pipe } from '@graphql-yoga/subscription';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { BusinessRecord } from '../entities/business-record.entity';
 import {
   CompletionContactAttempt,
@@ -12,9 +13,9 @@ import { Delivery } from '../entities/delivery.entity';
 import { Role, STAFF_ROLES } from '../entities/user.entity';
 import { CompletionRequestConnection, CompletionRequestsArgs, CompletionStats } from '../schema/completion.types';
 import { pageInfo } from '../schema/connection';
-import type { AuthedContext } from '../schema/context';
+import type { AuthedContext, Context } from '../schema/context';
 import { TICKET_WORKERS, requireStaff } from '../services/directory/principal';
-import { assertPeriod } from '../services/platform/errors';
+import { DomainError, ErrorCode, assertPeriod } from '../services/platform/errors';
 
 const REQUESTERS = [Role.TECHNICIAN, Role.ADMIN, Role.MANAGER, Role.SUPERVISOR];
 
@@ -115,6 +116,19 @@ export class CompletionResolver {
     return services.completions.stats(requireStaff(principal), from, to);
   }
 
+  @Subscription(() => CompletionRequest, {
+    description:
+      'Completion requests as they change (requested, answered, escalated, completed or closed), live: staff of the tenant (technicians their own), a customer their own; one request with id.',
+    subscribe: ({ args, context }: { args: Record<string, unknown>; context: Context }) =>
+      subscribeToCompletions(context, (args.id as string | null | undefined) ?? null),
+  })
+  completionRequestChanged(
+    @Root() request: CompletionRequest,
+    @Arg('id', () => ID, { nullable: true, description: 'Only this request.' }) _id: string | null,
+  ): CompletionRequest {
+    return request;
+  }
+
   @Authorized(...STAFF_ROLES)
   @FieldResolver(() => [CompletionContactAttempt], { description: 'Support’s attempts to reach the customer (staff only).' })
   attempts(@Root() request: CompletionRequest, @Ctx() { services }: AuthedContext): Promise<CompletionContactAttempt[]> {
@@ -137,4 +151,17 @@ export class CompletionResolver {
   async job(@Root() request: CompletionRequest, @Ctx() { principal, services }: AuthedContext): Promise<BusinessRecord | null> {
     return services.records.get(principal, request.jobId).catch(() => null);
   }
+}
+
+function subscribeToCompletions(context: Context, id: string | null): AsyncIterable<CompletionRequest> {
+  const principal = context.principal;
+  if (!principal) throw new DomainError(ErrorCode.Unauthenticated, 'Sign in first');
+  return pipe(
+    context.services.live.subscribe('completionRequestChanged', principal.tenantId),
+    filter((request: CompletionRequest) => {
+      if (id && request.id !== id) return false;
+      if (principal.kind === 'customer') return request.contactId === principal.contactId;
+      return principal.role !== Role.TECHNICIAN || request.technicianId === principal.userId;
+    }),
+  );
 }

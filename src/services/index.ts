@@ -89,7 +89,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
   const tickets = new TicketService(dataSource, transactor, live, clock, sla);
   const records = new RecordService(dataSource, transactor, clock);
-  const completions = new CompletionService(dataSource, transactor, deliveries, tickets, clock, settings.completions);
+  const completions = new CompletionService(dataSource, transactor, deliveries, tickets, live, clock, settings.completions);
   const escalations = new EscalationService(dataSource, transactor, deliveries, clock);
   const reports = new ReportService(dataSource, deliveries, clock);
   const rules = new RuleService(dataSource, transactor, new RuleEngine(deliveries, tickets, escalations, reports, clock), clock);

@@ -20,6 +20,7 @@ import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from 
 import { isUuid } from '../platform/ids';
 import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
+import type { LiveEvents } from '../platform/live-events';
 import type { TicketService } from '../tickets/ticket.service';
 
 export interface CompletionSettings {
@@ -70,6 +71,7 @@ export class CompletionService {
     private readonly transactor: Transactor,
     private readonly deliveries: DeliveryService,
     private readonly tickets: TicketService,
+    private readonly live: LiveEvents,
     private readonly clock: Clock,
     private readonly settings: CompletionSettings,
   ) {}
@@ -576,6 +578,7 @@ export class CompletionService {
     );
   }
 
+  /** Records the step as a DomainEvent and, after the commit, tells live subscribers. */
   private record(
     uow: UnitOfWork,
     request: CompletionRequest,
@@ -583,6 +586,8 @@ export class CompletionService {
     actorId: string | null,
     extra: Record<string, unknown>,
   ) {
+    const snapshot = Object.assign(new CompletionRequest(), request);
+    uow.afterCommit(() => this.live.publish('completionRequestChanged', request.tenantId, snapshot));
     return uow.record({
       tenantId: request.tenantId,
       type,

@@ -1,4 +1,5 @@
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import type { CompletionRequest } from '../../entities/completion-request.entity';
 import type { Delivery } from '../../entities/delivery.entity';
 import type { TicketMessage } from '../../entities/ticket-message.entity';
 import type { Ticket } from '../../entities/ticket.entity';
@@ -30,6 +31,8 @@ export type LiveTopics = {
   ticketChanged: [tenantId: string, change: TicketChanged];
   /** id: tenant id */
   deliveryStatusChanged: [tenantId: string, delivery: Delivery];
+  /** id: tenant id */
+  completionRequestChanged: [tenantId: string, request: CompletionRequest];
 };
 
 export type LiveEvents = PubSub<LiveTopics>;
