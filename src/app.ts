@@ -86,6 +86,13 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
               { name: 'relative-date rules', everyMs: config.events.ruleDateScanMs, run: () => services.rules.scanDates() },
               { name: 'schedule rules', everyMs: config.events.ruleDateScanMs, run: () => services.rules.scanSchedules() },
               {
+                name: 'ticket auto-close',
+                everyMs: config.events.ruleDateScanMs,
+                run: async () => {
+                  while ((await services.tickets.autoCloseDue(100)) === 100);
+                },
+              },
+              {
                 name: 'completion requests',
                 everyMs: config.events.ruleDateScanMs,
                 run: async () => {

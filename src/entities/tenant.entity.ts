@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 @ObjectType({ description: 'An organisation using the service; every other row belongs to exactly one tenant.' })
@@ -31,6 +31,10 @@ export class Tenant {
   })
   @Column({ type: 'varchar', length: 2, nullable: true })
   defaultCountry!: string | null;
+
+  @Field(() => Int, { description: 'Days after which a resolved ticket without a customer reply closes itself; 0 never.' })
+  @Column({ type: 'integer', default: 7 })
+  ticketAutoCloseDays!: number;
 
   /** Last ticket number handed out; incremented under a row lock so numbers never repeat. */
   @Column({ type: 'integer', default: 0 })

@@ -46,6 +46,26 @@ registerEnumType(TicketPriority, {
   },
 });
 
+export enum ResolutionType {
+  FIXED = 'fixed',
+  WORKAROUND = 'workaround',
+  NO_FAULT_FOUND = 'no_fault_found',
+  DUPLICATE = 'duplicate',
+  CUSTOMER_CANCELLED = 'customer_cancelled',
+}
+
+registerEnumType(ResolutionType, {
+  name: 'ResolutionType',
+  description: 'How a ticket was resolved.',
+  valuesConfig: {
+    FIXED: { description: 'The fault was fixed.' },
+    WORKAROUND: { description: 'A workaround serves the customer for now.' },
+    NO_FAULT_FOUND: { description: 'Nothing wrong was found.' },
+    DUPLICATE: { description: 'Another ticket covers it.' },
+    CUSTOMER_CANCELLED: { description: 'The customer withdrew it.' },
+  },
+});
+
 export enum TicketCategory {
   ACCOUNT = 'account',
   BOOKING = 'booking',
@@ -77,6 +97,7 @@ registerEnumType(TicketCategory, {
 @Index('ticket_tenant_assignee_status_idx', ['tenantId', 'assigneeId', 'status'])
 @Index('ticket_tenant_requester_idx', ['tenantId', 'requesterId'])
 @Index('ticket_tenant_created_idx', ['tenantId', 'createdAt'])
+@Index('ticket_resolved_at_idx', ['resolvedAt'], { where: `status = 'resolved'` })
 @Index('ticket_open_first_response_due_idx', ['tenantId', 'firstResponseDueAt'], {
   where: `"firstRespondedAt" IS NULL AND "status" IN ('open', 'assigned', 'in_progress', 'waiting_on_customer')`,
 })
@@ -172,6 +193,23 @@ export class Ticket extends TenantOwned {
   @Field(() => Date, { nullable: true, description: 'When the ticket was closed.' })
   @Column({ type: 'timestamptz', nullable: true })
   closedAt!: Date | null;
+
+  @Field(() => [String], { description: 'Labels, lower-case, for filters and bulk work.' })
+  @Column({ type: 'text', array: true, default: '{}' })
+  tags!: string[];
+
+  @Field(() => ResolutionType, { nullable: true, description: 'How it was resolved.' })
+  @Column({ type: 'varchar', length: 30, nullable: true })
+  resolutionType!: ResolutionType | null;
+
+  @Field(() => String, { nullable: true, description: 'What was done, in a sentence, as given on resolving.' })
+  @Column({ type: 'text', nullable: true })
+  resolutionSummary!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Staff notes on the resolution.' + STAFF_ONLY_NOTE })
+  @UseMiddleware(StaffOnly)
+  @Column({ type: 'text', nullable: true })
+  resolutionNotes!: string | null;
 
   @Field(() => Int, { nullable: true, description: 'Satisfaction rating from 1 (poor) to 5 (excellent).' })
   @Column({ type: 'smallint', nullable: true })

@@ -13,6 +13,7 @@ import { BusinessRecordsAndPeopleFields1795466345980 } from './1795466345980-Bus
 import { AutomationRules1795468462525 } from './1795468462525-AutomationRules';
 import { NotificationPackV11795468462526 } from './1795468462526-NotificationPackV1';
 import { CompletionRequests1795470736368 } from './1795470736368-CompletionRequests';
+import { TicketOperations1795471148918 } from './1795471148918-TicketOperations';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   AutomationRules1795468462525,
   NotificationPackV11795468462526,
   CompletionRequests1795470736368,
+  TicketOperations1795471148918,
 ];

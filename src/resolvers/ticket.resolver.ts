@@ -8,7 +8,10 @@ import { pageInfo } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import {
   AddTicketMessageInput,
+  BulkTicketChange,
+  BulkTicketResult,
   CreateTicketInput,
+  ResolveTicketInput,
   RateTicketArgs,
   SupportConversation,
   TicketChangedEvent,
@@ -21,7 +24,7 @@ import {
 import { DomainError, ErrorCode, badInput, notFound } from '../services/platform/errors';
 import type { TicketChanged } from '../services/platform/live-events';
 import { TICKET_WORKERS, requireStaff, type Principal } from '../services/directory/principal';
-import { SortDirection, TicketOrderField } from '../services/tickets/ticket.service';
+import { MAX_BULK_TICKETS, SortDirection, TicketOrderField } from '../services/tickets/ticket.service';
 
 /** What TypeGraphQL hands a subscription's `subscribe`. */
 interface SubscribeData {
@@ -89,6 +92,30 @@ export class TicketResolver {
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<Ticket> {
     return services.tickets.changeStatus(requireStaff(principal), ticketId, status);
+  }
+
+  @Authorized(...TICKET_WORKERS, Role.TECHNICIAN)
+  @Mutation(() => Ticket, {
+    description: 'Resolves a ticket with a summary, how it was resolved and notes (kept on the ticket and noted in the thread).',
+  })
+  resolveTicket(
+    @Arg('ticketId', () => ID, { description: 'Ticket id.' }) ticketId: string,
+    @Arg('input', () => ResolveTicketInput, { description: 'The resolution.' }) input: ResolveTicketInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<Ticket> {
+    return services.tickets.resolve(requireStaff(principal), ticketId, input);
+  }
+
+  @Authorized(...TICKET_WORKERS)
+  @Mutation(() => [BulkTicketResult], {
+    description: `Applies one change (assignee, status, priority, a tag) to up to ${MAX_BULK_TICKETS} tickets, each on its own: a refused ticket does not hold back the others.`,
+  })
+  bulkUpdateTickets(
+    @Arg('ticketIds', () => [ID], { description: 'The tickets.' }) ticketIds: string[],
+    @Arg('change', () => BulkTicketChange, { description: 'The change.' }) change: BulkTicketChange,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<BulkTicketResult[]> {
+    return services.tickets.bulkUpdate(requireStaff(principal), ticketIds, { ...change });
   }
 
   @Authorized(...TICKET_WORKERS)

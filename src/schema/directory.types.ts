@@ -335,6 +335,12 @@ export class TenantSettingsInput {
   @IsOptional()
   @MaxLength(2)
   defaultCountry?: string | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Days after which a resolved ticket without a customer reply closes itself; 0 never.',
+  })
+  ticketAutoCloseDays?: number | null;
 }
 
 @ArgsType()

@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsInt, IsOptional, IsUrl, IsUUID, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { TicketMessage } from '../entities/ticket-message.entity';
-import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
+import { ResolutionType, Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
 import { TicketChangeKind } from '../services/platform/live-events';
 import { SortDirection, TicketOrderField } from '../services/tickets/ticket.service';
 import { PageInfo, PageArgs } from './connection';
@@ -156,6 +156,73 @@ export class TicketFilter {
   @IsOptional()
   @MaxLength(200)
   text?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'Created at or after.' })
+  createdFrom?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Created before.' })
+  createdTo?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Resolved at or after.' })
+  resolvedFrom?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Resolved before.' })
+  resolvedTo?: Date | null;
+
+  @Field(() => [String], { nullable: true, description: 'Any of these tags.' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  tags?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: "The requester's service area." })
+  @IsOptional()
+  @MaxLength(100)
+  area?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Only tickets that missed an SLA target (true), or none (false).' })
+  breached?: boolean | null;
+}
+
+@InputType({ description: 'How a ticket was resolved.' })
+export class ResolveTicketInput {
+  @Field({ description: 'What was done, in a sentence (1-500 characters).' })
+  summary!: string;
+
+  @Field(() => ResolutionType, { description: 'How it was resolved.' })
+  type!: ResolutionType;
+
+  @Field(() => String, { nullable: true, description: 'Staff notes (up to 5,000 characters).' })
+  notes?: string | null;
+}
+
+@InputType({ description: 'One change for many tickets; what is given is applied to each.' })
+export class BulkTicketChange {
+  @Field(() => ID, { nullable: true, description: 'Assign to this user (least-loaded agent when null is given explicitly).' })
+  assigneeId?: string | null;
+
+  @Field(() => TicketStatus, { nullable: true, description: 'Move to this status.' })
+  status?: TicketStatus | null;
+
+  @Field(() => TicketPriority, { nullable: true, description: 'Set this priority.' })
+  priority?: TicketPriority | null;
+
+  @Field(() => String, { nullable: true, description: 'Add this tag.' })
+  addTag?: string | null;
+}
+
+@ObjectType({ description: 'What became of one ticket of a bulk change.' })
+export class BulkTicketResult {
+  @Field(() => ID, { description: 'The ticket.' })
+  ticketId!: string;
+
+  @Field({ description: 'True when the whole change was applied; false when none of it was.' })
+  ok!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Why not, as an error code (NOT_FOUND, INVALID_TRANSITION...).' })
+  errorCode!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Why not, in words.' })
+  error!: string | null;
 }
 
 @InputType({ description: 'Sort order of a ticket list.' })

@@ -87,7 +87,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const deliveries = new DeliveryService(dataSource, transactor, history, clock, guard, delivery.retries + 1);
   const adapters = createAdapters({ sendTimeoutMs: delivery.sendTimeoutMs, guard });
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
-  const tickets = new TicketService(dataSource, transactor, live, clock, sla);
+  const tickets = new TicketService(dataSource, transactor, live, clock, sla, deliveries);
   const records = new RecordService(dataSource, transactor, clock);
   const completions = new CompletionService(dataSource, transactor, deliveries, tickets, live, clock, settings.completions);
   const escalations = new EscalationService(dataSource, transactor, deliveries, clock);

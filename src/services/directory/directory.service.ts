@@ -38,6 +38,8 @@ export interface TenantSettingsInput {
   locale?: string | null;
   /** Empty string or null clears it. */
   defaultCountry?: string | null;
+  /** Days after which a resolved ticket without a reply closes itself; 0 never. */
+  ticketAutoCloseDays?: number | null;
 }
 
 /** The people of a tenant: staff users and customer contacts. */
@@ -75,6 +77,12 @@ export class DirectoryService {
         throw badInput(`"${input.defaultCountry}" is not an ISO 3166 country code such as ID`, 'defaultCountry');
       }
       tenant.defaultCountry = country;
+    }
+    if (input.ticketAutoCloseDays != null) {
+      if (!Number.isInteger(input.ticketAutoCloseDays) || input.ticketAutoCloseDays < 0 || input.ticketAutoCloseDays > 365) {
+        throw badInput('Auto-close is 0 (never) to 365 days', 'ticketAutoCloseDays');
+      }
+      tenant.ticketAutoCloseDays = input.ticketAutoCloseDays;
     }
     return this.dataSource.getRepository(Tenant).save(tenant);
   }

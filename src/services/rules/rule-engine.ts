@@ -13,7 +13,7 @@ import { Ticket, type TicketCategory, type TicketPriority, type TicketStatus } f
 import { Role, type StaffRole, User } from '../../entities/user.entity';
 import type { DeliveryService } from '../delivery/delivery.service';
 import { renderTemplate } from '../delivery/template-rendering';
-import { NO_PASSWORD } from '../directory/password';
+import { automationActor } from '../directory/automation-user';
 import type { StaffPrincipal } from '../directory/principal';
 import type { Clock } from '../platform/clock';
 import { DomainError, badInput } from '../platform/errors';
@@ -66,8 +66,6 @@ export interface ExecutionResult {
   /** False when an execution for this occurrence already existed (nothing was done again). */
   fresh: boolean;
 }
-
-const AUTOMATION_EMAIL = 'automation@notify-desk.invalid';
 
 /**
  * Runs rules: decides whether a rule acts on an occurrence (validity, limits, cooldown,
@@ -632,24 +630,9 @@ export class RuleEngine {
     return [...targets.values()];
   }
 
-  /** The tenant's automation user: who rule actions are recorded as (it cannot sign in). */
-  private async actor(manager: EntityManager, rule: AutomationRule): Promise<StaffPrincipal> {
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(User)
-      .values({
-        tenantId: rule.tenantId,
-        name: 'Automation',
-        email: AUTOMATION_EMAIL,
-        role: Role.ADMIN,
-        passwordHash: NO_PASSWORD,
-        active: false,
-      })
-      .orIgnore()
-      .execute();
-    const user = await manager.findOneByOrFail(User, { tenantId: rule.tenantId, email: AUTOMATION_EMAIL });
-    return { kind: 'staff', tenantId: rule.tenantId, userId: user.id, role: Role.ADMIN, name: `Automation: ${rule.name}` };
+  /** Rule actions are recorded as the tenant's Automation user, named after the rule. */
+  private actor(manager: EntityManager, rule: AutomationRule): Promise<StaffPrincipal> {
+    return automationActor(manager, rule.tenantId, `Automation: ${rule.name}`);
   }
 
   private async finishActed(

@@ -1,7 +1,8 @@
 import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { Channel } from '../../entities/channel';
 import { Contact } from '../../entities/contact.entity';
 import { type Attachment, MessageAuthorKind, TicketMessage } from '../../entities/ticket-message.entity';
-import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../../entities/ticket.entity';
+import { ResolutionType, Ticket, TicketCategory, TicketPriority, TicketStatus } from '../../entities/ticket.entity';
 import { Availability, Role, User } from '../../entities/user.entity';
 import type { Clock } from '../platform/clock';
 import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from '../platform/errors';
@@ -13,6 +14,9 @@ import type { SlaService } from '../escalation/sla.service';
 import { ACTIVE_STATUSES, assertTransition } from './ticket-workflow';
 import { returningRows } from '../platform/sql';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
+import type { DeliveryService } from '../delivery/delivery.service';
+import { automationActor } from '../directory/automation-user';
+import { isUuid } from '../platform/ids';
 
 export interface CreateTicketInput {
   subject: string;
@@ -45,7 +49,40 @@ export interface TicketFilter {
   unassigned?: boolean | null;
   requesterId?: string | null;
   text?: string | null;
+  createdFrom?: Date | null;
+  createdTo?: Date | null;
+  resolvedFrom?: Date | null;
+  resolvedTo?: Date | null;
+  /** Any of these tags. */
+  tags?: string[] | null;
+  /** The requester's service area. */
+  area?: string | null;
+  /** Only tickets that missed a target (true) or did not (false). */
+  breached?: boolean | null;
 }
+
+export interface ResolveInput {
+  summary: string;
+  type: ResolutionType;
+  notes?: string | null;
+}
+
+/** One change for many tickets at once; what is given is applied to each. */
+export interface BulkChange {
+  assigneeId?: string | null;
+  status?: TicketStatus | null;
+  priority?: TicketPriority | null;
+  addTag?: string | null;
+}
+
+export interface BulkResult {
+  ticketId: string;
+  ok: boolean;
+  errorCode: string | null;
+  error: string | null;
+}
+
+export const MAX_BULK_TICKETS = 100;
 
 export enum TicketOrderField {
   CREATED_AT = 'createdAt',
@@ -88,7 +125,119 @@ export class TicketService {
     private readonly live: LiveEvents,
     private readonly clock: Clock,
     private readonly sla: SlaService,
+    private readonly deliveries: DeliveryService,
   ) {}
+
+  /**
+   * Resolves with the details support reports on: a summary, how it was resolved, and
+   * notes; they are kept on the ticket and added to the thread as an internal note.
+   */
+  async resolve(actor: StaffPrincipal, ticketId: string, input: ResolveInput): Promise<Ticket> {
+    const summary = input.summary?.trim();
+    if (!summary || summary.length > 500) throw badInput('The summary is 1-500 characters', 'summary');
+    if (!Object.values(ResolutionType).includes(input.type)) throw badInput('Give how it was resolved', 'type');
+    if (input.notes && input.notes.length > 5000) throw badInput('The notes are at most 5,000 characters', 'notes');
+    return this.transactor.run(async (uow) => {
+      const ticket = await this.lockVisible(uow.manager, actor, ticketId);
+      Object.assign(ticket, {
+        resolutionType: input.type,
+        resolutionSummary: summary,
+        resolutionNotes: input.notes?.trim() || null,
+      });
+      await this.moveTo(uow, actor, ticket, TicketStatus.RESOLVED);
+      const label = input.type.replace(/_/g, ' ');
+      await this.addMessageWithin(uow, actor, ticket, {
+        body: `Resolved (${label}): ${summary}${ticket.resolutionNotes ? `\n${ticket.resolutionNotes}` : ''}`,
+        internal: true,
+      });
+      return ticket;
+    });
+  }
+
+  /**
+   * The same change for up to 100 tickets, each in its own transaction: one refused
+   * ticket (another tenant's, a transition not allowed) does not hold back the others,
+   * and the answer says what became of each.
+   */
+  async bulkUpdate(actor: StaffPrincipal, ticketIds: string[], change: BulkChange): Promise<BulkResult[]> {
+    if (!ticketIds.length || ticketIds.length > MAX_BULK_TICKETS)
+      throw badInput(`Give 1-${MAX_BULK_TICKETS} tickets`, 'ticketIds');
+    if (change.assigneeId === undefined && !change.status && !change.priority && !change.addTag) {
+      throw badInput('Say what to change: assigneeId, status, priority or addTag', 'change');
+    }
+    const tag = change.addTag?.trim().toLowerCase();
+    if (change.addTag !== undefined && change.addTag !== null && (!tag || tag.length > 50))
+      throw badInput('A tag is 1-50 characters', 'addTag');
+    const results: BulkResult[] = [];
+    for (const ticketId of [...new Set(ticketIds)]) {
+      try {
+        await this.transactor.run(async (uow) => {
+          if (!isUuid(ticketId)) throw notFound('Ticket', ticketId);
+          if (change.assigneeId !== undefined) await this.assign(actor, ticketId, change.assigneeId, uow);
+          if (change.priority) await this.changePriority(actor, ticketId, change.priority, uow);
+          if (change.status) await this.changeStatus(actor, ticketId, change.status, uow);
+          if (tag) {
+            const ticket = await this.lockVisible(uow.manager, actor, ticketId);
+            if (!ticket.tags.includes(tag)) {
+              ticket.tags = [...ticket.tags, tag];
+              ticket.updatedAt = this.clock.now();
+              await uow.manager.save(ticket);
+            }
+          }
+        });
+        results.push({ ticketId, ok: true, errorCode: null, error: null });
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        results.push({ ticketId, ok: false, errorCode: error.code, error: error.message });
+      }
+    }
+    return results;
+  }
+
+  /**
+   * Closes resolved tickets whose customer did not write back within the tenant's
+   * ticketAutoCloseDays, telling them; a reply after that opens a new conversation.
+   * One ticket per transaction, claimed with SKIP LOCKED; returns how many closed.
+   */
+  async autoCloseDue(limit = 100): Promise<number> {
+    let closed = 0;
+    while (closed < limit) {
+      const done = await this.transactor.run(async (uow) => {
+        const [due] = (await uow.manager.query(
+          `SELECT t.id, t."tenantId", tn."ticketAutoCloseDays" AS days FROM ticket t JOIN tenant tn ON tn.id = t."tenantId"
+            WHERE t.status = 'resolved' AND tn."ticketAutoCloseDays" > 0
+              AND t."resolvedAt" <= $1::timestamptz - make_interval(days => tn."ticketAutoCloseDays")
+            ORDER BY t."resolvedAt" LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
+          [this.clock.now()],
+        )) as Array<{ id: string; tenantId: string; days: number }>;
+        if (!due) return false;
+        const actor = await automationActor(uow.manager, due.tenantId, 'Automation: auto-close');
+        const ticket = await this.lockVisible(uow.manager, actor, due.id);
+        await this.moveTo(uow, actor, ticket, TicketStatus.CLOSED);
+        const requester = await uow.manager.findOneByOrFail(Contact, { id: ticket.requesterId });
+        const channel = requester.phone ? Channel.WHATSAPP : requester.email ? Channel.EMAIL : null;
+        if (channel) {
+          await this.deliveries.enqueue(
+            ticket.tenantId,
+            {
+              channel,
+              contactId: requester.id,
+              subject: `${ticket.reference} closed`,
+              text: `Hi ${requester.name}, we closed ticket ${ticket.reference} (${ticket.subject}) after ${due.days} days without news from you. Write to us any time if you need help again.`,
+              notificationType: 'ticket_auto_closed',
+              idempotencyKey: `ticket:${ticket.id}:auto-closed`,
+              ticketId: ticket.id,
+            },
+            uow,
+          );
+        }
+        return true;
+      });
+      if (!done) break;
+      closed++;
+    }
+    return closed;
+  }
 
   /** A ticket the actor may see: same tenant, and for customers only their own. */
   async get(actor: Principal, id: string): Promise<Ticket> {
@@ -609,6 +758,24 @@ function applyFilter(query: SelectQueryBuilder<Ticket>, filter: TicketFilter): v
   if (filter.assigneeId) query.andWhere('t."assigneeId" = :assigneeId', { assigneeId: filter.assigneeId });
   if (filter.unassigned) query.andWhere('t."assigneeId" IS NULL');
   if (filter.requesterId) query.andWhere('t."requesterId" = :requesterId', { requesterId: filter.requesterId });
+  if (filter.createdFrom) query.andWhere('t."createdAt" >= :createdFrom', { createdFrom: filter.createdFrom });
+  if (filter.createdTo) query.andWhere('t."createdAt" < :createdTo', { createdTo: filter.createdTo });
+  if (filter.resolvedFrom) query.andWhere('t."resolvedAt" >= :resolvedFrom', { resolvedFrom: filter.resolvedFrom });
+  if (filter.resolvedTo) query.andWhere('t."resolvedAt" < :resolvedTo', { resolvedTo: filter.resolvedTo });
+  if (filter.tags?.length)
+    query.andWhere('t.tags && CAST(:tags AS text[])', { tags: filter.tags.map((tag) => tag.trim().toLowerCase()) });
+  if (filter.area?.trim()) {
+    query.andWhere('EXISTS (SELECT 1 FROM contact c WHERE c.id = t."requesterId" AND lower(c.area) = lower(:area))', {
+      area: filter.area.trim(),
+    });
+  }
+  if (filter.breached != null) {
+    query.andWhere(
+      filter.breached
+        ? '(t."firstResponseBreachedAt" IS NOT NULL OR t."resolutionBreachedAt" IS NOT NULL)'
+        : '(t."firstResponseBreachedAt" IS NULL AND t."resolutionBreachedAt" IS NULL)',
+    );
+  }
   const text = filter.text?.trim();
   if (text) {
     const pattern = `%${text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
