@@ -648,11 +648,17 @@ describe('automation rules', () => {
     expect(daily[0].body).toContain('Tickets opened: 3, resolved: 3');
     expect(daily[0].body).toContain('1. Ana: 2, 1 h, 4.5');
 
+    // A customer's verified review of Ana's job counts in her week.
+    await t.app.dataSource.query(
+      `INSERT INTO review ("tenantId", "completionRequestId", "jobId", "technicianId", "contactId", rating, "createdAt")
+       VALUES ($1, gen_random_uuid(), gen_random_uuid(), $2, $3, 5, '2026-11-27T05:00:00Z')`,
+      [w.tenant.id, ana.id, w.contact.id],
+    );
     clock.set('2026-11-30T01:00:30Z'); // Monday 08:00:30
     await t.app.services.rules.scanSchedules();
     const weekly = (await reports()).filter((row) => row.body.startsWith('Your performance'));
     expect(weekly).toEqual([
-      { recipient: ana.phone, body: expect.stringContaining('Tickets resolved: 2 (rank 1 of 2)') },
+      { recipient: ana.phone, body: expect.stringMatching(/Tickets resolved: 2 \(rank 1 of 2\)[\s\S]*Job reviews: 5 \(1\)/) },
       { recipient: ben.phone, body: expect.stringContaining('Tickets resolved: 1 (rank 2 of 2)') },
     ]);
     expect(weekly[1].body).toContain('Your performance, 23 Nov 2026 - 29 Nov 2026');

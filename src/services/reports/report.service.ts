@@ -33,6 +33,9 @@ export interface PersonFigures {
   open: number;
   averageResolutionHours: number | null;
   averageRating: number | null;
+  /** Verified reviews of their jobs in the period: the average and how many. */
+  reviewRating: number | null;
+  reviews: number;
   rank: number;
 }
 
@@ -116,7 +119,10 @@ export class ReportService {
               count(t.id) FILTER (WHERE t."resolvedAt" >= $2 AND t."resolvedAt" < $3)::int AS resolved,
               count(t.id) FILTER (WHERE t."resolvedAt" IS NULL AND t.status NOT IN ('resolved', 'closed'))::int AS open,
               round((avg(extract(epoch FROM t."resolvedAt" - t."createdAt")) FILTER (WHERE t."resolvedAt" >= $2 AND t."resolvedAt" < $3) / 3600)::numeric, 1)::float AS "averageResolutionHours",
-              round((avg(t.rating) FILTER (WHERE t."ratedAt" >= $2 AND t."ratedAt" < $3))::numeric, 2)::float AS "averageRating"
+              round((avg(t.rating) FILTER (WHERE t."ratedAt" >= $2 AND t."ratedAt" < $3))::numeric, 2)::float AS "averageRating",
+              (SELECT round(avg(r.rating)::numeric, 2)::float FROM review r
+                WHERE r."technicianId" = u.id AND r."createdAt" >= $2 AND r."createdAt" < $3) AS "reviewRating",
+              (SELECT count(*)::int FROM review r WHERE r."technicianId" = u.id AND r."createdAt" >= $2 AND r."createdAt" < $3) AS reviews
          FROM "user" u
          LEFT JOIN ticket t ON t."assigneeId" = u.id
         WHERE u."tenantId" = $1 AND u.active AND u.role = ANY($4::role[])
@@ -153,7 +159,8 @@ export class ReportService {
         `Your performance, ${period}`,
         `Tickets resolved: ${person.resolved} (rank ${person.rank} of ${figures.people.length})`,
         `Average resolution time: ${person.averageResolutionHours ?? '-'} h`,
-        `Average rating: ${person.averageRating ?? '-'}`,
+        `Average ticket rating: ${person.averageRating ?? '-'}`,
+        `Job reviews: ${person.reviewRating ?? '-'} (${person.reviews})`,
         `Still open: ${person.open}`,
       ].join('\n');
     }
