@@ -4,7 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type Request, type Response } from 'express';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +26,7 @@ import type { Services } from './services';
 import { createWebhookRouter } from './webhooks';
 import { createIngestionRouter } from './ingestion';
 import { createCompletionPageRouter } from './completion-page';
+import { QUERY_LIMITS, QUERY_LIMIT_RULES } from './schema/query-limits';
 
 export interface ApiServer {
   httpServer: Server;
@@ -99,6 +100,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     {
       schema,
       context: (ctx): Context => createContext(services, ctx.extra.principal ?? null),
+      validate: (schemaToCheck, document) => validate(schemaToCheck, document, [...specifiedRules, ...QUERY_LIMIT_RULES]),
       // A bad or missing token is refused at connect: graphql-ws closes with 4403.
       onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
       onNext: (_ctx, _id, _payload, _args, result) =>
@@ -128,6 +130,8 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   const apollo = new ApolloServer<Context>({
     schema,
     formatError,
+    validationRules: QUERY_LIMIT_RULES,
+    parseOptions: { maxTokens: QUERY_LIMITS.tokens },
     includeStacktraceInErrorResponses: !production,
     introspection: true,
     // The process owns shutdown (src/main.ts): Apollo must not race it with its own signal handlers.

@@ -4,6 +4,7 @@ import { ArgumentValidationError, AuthorizationError } from 'type-graphql';
 import { QueryFailedError } from 'typeorm';
 import type { ValidationError } from 'class-validator';
 import { DomainError } from '../services/platform/errors';
+import { QUERY_LIMITS, QUERY_LIMIT_EXTENSION, isTokenLimitError } from './query-limits';
 import type { Logger } from '../logger';
 
 /**
@@ -33,6 +34,19 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
         ...formatted,
         message: 'A value has the wrong format (for example an id that is not a UUID)',
         extensions: { code: 'BAD_USER_INPUT' },
+      };
+    }
+    // Query limits (depth, aliases, directives, cost, tokens): one code naming the limit.
+    const limit = formatted.extensions?.[QUERY_LIMIT_EXTENSION];
+    if (typeof limit === 'string' || isTokenLimitError(formatted.message)) {
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        extensions: {
+          code: 'QUERY_TOO_COMPLEX',
+          limit: typeof limit === 'string' ? limit : 'tokens',
+          max: formatted.extensions?.max ?? QUERY_LIMITS.tokens,
+        },
       };
     }
     const code = formatted.extensions?.code;

@@ -1,0 +1,79 @@
+import { getIntrospectionQuery } from 'graphql';
+import { Role } from '../src/entities/user.entity';
+import { PASSWORD, makeTenant, makeUser } from './helpers/factories';
+import { Subscription, type TestApp, errorCode, gql, gqlOk, startTestApp, wsClient } from './helpers/test-app';
+
+/** Hostile queries are refused before they run; what a frontend asks for is not. */
+describe('query limits', () => {
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const tenant = await makeTenant(t.app.dataSource);
+    const admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN });
+    token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
+  });
+  afterAll(() => t.stop());
+
+  const refused = async (query: string) => {
+    const result = await gql(t.url, query, {}, token);
+    expect(result.data ?? null).toBeNull();
+    return {
+      code: errorCode(result),
+      extensions: result.errors![0].extensions as Record<string, unknown>,
+      message: result.errors![0].message,
+    };
+  };
+
+  it('refuses a thousand aliases, deep nesting, too many tokens and expensive nested lists, naming the limit', async () => {
+    const aliases = await refused(`{ ${Array.from({ length: 40 }, (_, i) => `a${i}: me { name }`).join(' ')} }`);
+    expect(aliases).toMatchObject({ code: 'QUERY_TOO_COMPLEX', extensions: { limit: 'aliases', max: 30 } });
+    // A thousand aliases does not even get parsed.
+    const thousand = await refused(`{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: me { name }`).join(' ')} }`);
+    expect(thousand.code).toBe('QUERY_TOO_COMPLEX');
+
+    const deep = `{ me { name } users(first: 1) { edges { node { ${'manager { '.repeat(15)}id${' }'.repeat(15)} } } } }`;
+    expect(await refused(deep)).toMatchObject({ code: 'QUERY_TOO_COMPLEX', extensions: { limit: 'depth', max: 12 } });
+
+    const tokens = await refused(`{ me { ${Array.from({ length: 6000 }, () => 'name').join(' ')} } }`);
+    expect(tokens).toMatchObject({ code: 'QUERY_TOO_COMPLEX', extensions: { limit: 'tokens' } });
+
+    const costly = await refused(
+      `{ users(first: 100) { edges { node { businessRecords(first: 100) { edges { node { contact { businessRecords(first: 100) { totalCount } } } } } } } } }`,
+    );
+    expect(costly.code).toBe('QUERY_TOO_COMPLEX');
+    expect(costly.extensions).toMatchObject({ limit: 'cost', max: 25000 });
+    expect(costly.message).toContain('Ask for fewer items per page');
+  });
+
+  it('answers what a frontend and the IDE ask for', async () => {
+    await gqlOk(
+      t.url,
+      `query Queue($after: String) {
+        tickets(first: 20, after: $after) { totalCount edges { cursor node { id reference subject status priority
+          requester { id name phone } assignee { id name } messages { id body authorName } } } pageInfo { endCursor hasNextPage } }
+        me { name role }
+      }`,
+      {},
+      token,
+    );
+    const introspection = await gqlOk(t.url, getIntrospectionQuery(), {}, token);
+    expect(introspection.__schema.queryType.name).toBe('Query');
+  });
+
+  it('applies the same limits to subscriptions over graphql-ws', async () => {
+    const client = wsClient(t.url, token);
+    const subscription = new Subscription(
+      client,
+      `subscription { ${Array.from({ length: 40 }, (_, i) => `a${i}: ticketChanged { kind }`).join(' ')} }`,
+    );
+    try {
+      await subscription.waitFor(1).catch(() => undefined);
+      expect(JSON.stringify(subscription.errors)).toContain('QUERY_TOO_COMPLEX');
+    } finally {
+      subscription.close();
+      await client.dispose();
+    }
+  });
+});
