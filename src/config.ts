@@ -40,6 +40,10 @@ export interface Config {
   scheduler: SchedulerSettings;
   events: EventSettings;
   completions: CompletionSettings;
+  /** Who may introspect the schema: everyone, signed-in staff only, or nobody. */
+  introspection: 'all' | 'staff' | 'off';
+  /** Whether the GraphQL IDE is served (always outside production; in production only when asked). */
+  ide: boolean;
   /** Empty: live events cross processes through PostgreSQL LISTEN/NOTIFY. */
   redisUrl: string | undefined;
 }
@@ -206,6 +210,11 @@ export const VARIABLES: Record<string, VariableSpec> = {
   },
   EVENT_CONSUMER_BACKOFF_MS: { description: 'first retry delay of a failing event consumer, doubling', default: '1000' },
   EVENT_RETENTION_DAYS: { description: 'how long handled domain events are kept before pruning', default: '7' },
+  GRAPHQL_INTROSPECTION: {
+    description: 'who may introspect the schema: all, staff (signed-in staff only) or off',
+    default: 'all outside production, staff in production',
+  },
+  GRAPHQL_IDE: { description: 'serve the GraphQL IDE in production too (always served outside production)', default: 'false' },
   PUBLIC_URL: {
     description: 'where customers reach the API from outside, for links in messages (e.g. https://api.example.com)',
     default: 'http://localhost:<PORT>',
@@ -379,6 +388,8 @@ export function loadConfig(env: Env = process.env): Config {
       slaWarningCooldownMinutes: integer(env, 'SLA_WARNING_COOLDOWN_MINUTES', 30, 0, 7 * 24 * 60),
     },
     redisUrl,
+    introspection: oneOf(env, 'GRAPHQL_INTROSPECTION', ['all', 'staff', 'off'] as const, production ? 'staff' : 'all'),
+    ide: !production || boolean(env, 'GRAPHQL_IDE', false),
     completions: {
       publicUrl: publicUrl ?? `http://localhost:${integer(env, 'PORT', 4000, 0, 65535)}`,
       deadlineHours: integer(env, 'COMPLETION_DEADLINE_HOURS', 48, 1, 720),

@@ -38,7 +38,16 @@ export interface ApiServer {
 interface ApiOptions {
   config: Pick<
     Config,
-    'host' | 'port' | 'nodeEnv' | 'corsOrigins' | 'trustProxyHops' | 'shutdownTimeoutMs' | 'metaAppSecret' | 'metaVerifyToken'
+    | 'host'
+    | 'port'
+    | 'nodeEnv'
+    | 'corsOrigins'
+    | 'trustProxyHops'
+    | 'shutdownTimeoutMs'
+    | 'metaAppSecret'
+    | 'metaVerifyToken'
+    | 'introspection'
+    | 'ide'
   >;
   schema: GraphQLSchema;
   services: Services;
@@ -139,7 +148,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
-      requireAuthentication({ openIntrospection: !production }),
+      requireAuthentication({ introspection: config.introspection }),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
     ],
   });
@@ -157,8 +166,10 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   });
   const wantsHtml = (req: Request) => req.method === 'GET' && req.accepts(['application/json', 'text/html']) === 'text/html';
 
-  app.use(serveStatic(IDE_STATIC_PATH));
-  app.get('/', (_req, res) => void res.type('html').send(ide));
+  if (config.ide) {
+    app.use(serveStatic(IDE_STATIC_PATH));
+    app.get('/', (_req, res) => void res.type('html').send(ide));
+  }
   // Browsers ask for it on every IDE load; no icon is not an error.
   app.get('/favicon.ico', (_req, res) => void res.status(204).end());
   app.use('/webhooks', createWebhookRouter(services, config, logger));
@@ -172,7 +183,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   });
   app.use(
     '/graphql',
-    (req, res, next) => (wantsHtml(req) ? void res.type('html').send(ide) : next()),
+    (req, res, next) => (config.ide && wantsHtml(req) ? void res.type('html').send(ide) : next()),
     cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins }),
     // Room for a bulk import of 10,000 rows (about 3 MB); anything bigger is refused before parsing.
     express.json({ limit: '8mb' }),

@@ -1,6 +1,6 @@
 import { getIntrospectionQuery } from 'graphql';
 import { Role } from '../src/entities/user.entity';
-import { PASSWORD, makeTenant, makeUser } from './helpers/factories';
+import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
 import { Subscription, type TestApp, errorCode, gql, gqlOk, startTestApp, wsClient } from './helpers/test-app';
 
 /** Hostile queries are refused before they run; what a frontend asks for is not. */
@@ -47,6 +47,14 @@ describe('query limits', () => {
     expect(costly.message).toContain('Ask for fewer items per page');
   });
 
+  it('answers expected errors without a stack trace, outside production too', async () => {
+    for (const query of [`{ ticket(id: "00000000-0000-0000-0000-000000000000") { id } }`, `{ nope }`, `{ me { name `]) {
+      const result = await gql(t.url, query, {}, token);
+      expect(result.errors?.length).toBeGreaterThan(0);
+      for (const error of result.errors!) expect(error.extensions).not.toHaveProperty('stacktrace');
+    }
+  });
+
   it('answers what a frontend and the IDE ask for', async () => {
     await gqlOk(
       t.url,
@@ -74,6 +82,51 @@ describe('query limits', () => {
     } finally {
       subscription.close();
       await client.dispose();
+    }
+  });
+});
+
+describe('introspection and the IDE in production', () => {
+  const INTROSPECT = '{ __schema { queryType { name } } }';
+
+  it('opens introspection to signed-in staff only by default, and serves no IDE unless asked', async () => {
+    const t = await startTestApp(undefined, {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(40),
+      CREDENTIALS_KEY: Buffer.alloc(32, 7).toString('base64'),
+    });
+    try {
+      const tenant = await makeTenant(t.app.dataSource);
+      const admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN });
+      const staff = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
+      const contact = await makeContact(t.app.dataSource, tenant);
+      const customer = (
+        await t.app.services.auth.issueCustomerToken(
+          { kind: 'staff', tenantId: tenant.id, userId: admin.id, role: Role.ADMIN, name: 'A' },
+          contact.id,
+        )
+      ).token;
+      expect(errorCode(await gql(t.url, INTROSPECT))).toBe('UNAUTHENTICATED');
+      expect(errorCode(await gql(t.url, INTROSPECT, {}, customer))).toBe('FORBIDDEN');
+      expect((await gqlOk(t.url, INTROSPECT, {}, staff)).__schema.queryType.name).toBe('Query');
+      const page = await fetch(`${t.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(page.headers.get('content-type') ?? '').not.toContain('text/html');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('refuses introspection to everyone when switched off', async () => {
+    const t = await startTestApp(undefined, { GRAPHQL_INTROSPECTION: 'off' });
+    try {
+      const tenant = await makeTenant(t.app.dataSource);
+      const admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN });
+      const staff = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
+      expect(errorCode(await gql(t.url, INTROSPECT, {}, staff))).toBe('FORBIDDEN');
+      expect(errorCode(await gql(t.url, INTROSPECT))).toBe('FORBIDDEN');
+      await gqlOk(t.url, '{ me { name } }', {}, staff);
+    } finally {
+      await t.stop();
     }
   });
 });

@@ -46,15 +46,16 @@ export const PUBLIC = { public: true } as const;
  *
  * A bad Authorization header fails only the operations that need a principal, with the
  * header's own problem (expired, malformed): signing in again with it still works, as it
- * must in an IDE that keeps sending yesterday's token. Outside production, schema
- * introspection is open too, so the IDE shows its docs before anyone signs in.
+ * must in an IDE that keeps sending yesterday's token. Schema introspection follows
+ * GRAPHQL_INTROSPECTION: open to all (outside production, so the IDE shows its docs before
+ * anyone signs in), to signed-in staff only (production), or off.
  */
-export function requireAuthentication(options: { openIntrospection: boolean }): ApolloServerPlugin<Context> {
+export function requireAuthentication(options: { introspection: 'all' | 'staff' | 'off' }): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation, document, schema }) {
-          if (contextValue.principal || !operation) return;
+          if (!operation) return;
           const root = schema.getRootType(operation.operation);
           const fragments = new Map(
             document.definitions
@@ -62,6 +63,23 @@ export function requireAuthentication(options: { openIntrospection: boolean }): 
               .map((d) => [d.name.value, d]),
           );
           const fields = rootFieldNames(operation.selectionSet, fragments);
+          const introspects = fields.some((name) => name === '__schema' || name === '__type');
+          if (introspects && options.introspection === 'off') {
+            throw new GraphQLError('Schema introspection is switched off on this server', {
+              extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+            });
+          }
+          if (
+            introspects &&
+            options.introspection === 'staff' &&
+            contextValue.principal &&
+            contextValue.principal.kind !== 'staff'
+          ) {
+            throw new GraphQLError('Schema introspection is open to staff only', {
+              extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+            });
+          }
+          if (contextValue.principal) return;
           const apiKey = contextValue.apiKey;
           if (apiKey) {
             // A machine client reaches only the operations its key's scopes name, nothing else.
@@ -79,7 +97,7 @@ export function requireAuthentication(options: { openIntrospection: boolean }): 
           }
           const open = (name: string) =>
             name === '__typename' ||
-            (options.openIntrospection && (name === '__schema' || name === '__type')) ||
+            (options.introspection === 'all' && (name === '__schema' || name === '__type')) ||
             root?.getFields()[name]?.extensions?.public === true;
           if (fields.every(open)) return;
           throw new GraphQLError(

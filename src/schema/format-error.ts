@@ -51,8 +51,9 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
     }
     const code = formatted.extensions?.code;
     if (original instanceof GraphQLError || (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR')) {
+      // An expected error (bad query, unauthenticated, forbidden...) is the client's: no stack trace, in any mode.
       const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-      return production ? { ...formatted, extensions } : formatted;
+      return { ...formatted, extensions };
     }
     logger.error('unexpected error in a resolver', { error: original, path: formatted.path?.join('.') });
     if (!production) return formatted;
