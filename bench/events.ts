@@ -21,7 +21,7 @@ import { ApiScope } from '../src/entities/api-key.entity';
 import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
 import type { StaffPrincipal } from '../src/services/directory/principal';
-import { freePort, prepareDatabase, runBench, startProcess } from './support';
+import { BENCH_ENV, freePort, prepareDatabase, runBench, startProcess } from './support';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
@@ -29,13 +29,7 @@ const SENDERS = Number(process.env.BENCH_SENDERS ?? 4);
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 10);
 const SINGLES = Number(process.env.BENCH_SINGLES ?? 500);
 
-const ENV = {
-  JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
-  CREDENTIALS_KEY: Buffer.alloc(32, 3).toString('base64'),
-  SEED_DEMO_DATA: 'false',
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'info',
-};
+const ENV = BENCH_ENV;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 

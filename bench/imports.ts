@@ -21,18 +21,12 @@ import { ApiScope } from '../src/entities/api-key.entity';
 import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
 import type { StaffPrincipal } from '../src/services/directory/principal';
-import { freePort, prepareDatabase, runBench, startProcess } from './support';
+import { BENCH_ENV, freePort, prepareDatabase, runBench, startProcess } from './support';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000);
 const STAFF = Number(process.env.BENCH_STAFF ?? 2_000);
 
-const ENV = {
-  JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
-  CREDENTIALS_KEY: Buffer.alloc(32, 3).toString('base64'),
-  SEED_DEMO_DATA: 'false',
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'info',
-};
+const ENV = BENCH_ENV;
 
 async function main(): Promise<void> {
   console.log(`bench:imports — ${os.cpus().length} CPUs, Node ${process.version}`);

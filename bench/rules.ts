@@ -23,7 +23,7 @@ import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
 import type { StaffPrincipal } from '../src/services/directory/principal';
 import { type Condition, evaluate } from '../src/services/rules/conditions';
-import { prepareDatabase, runBench } from './support';
+import { BENCH_ENV, prepareDatabase, runBench } from './support';
 
 const RULES = Number(process.env.BENCH_RULES ?? 200);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
@@ -38,13 +38,7 @@ async function main(): Promise<void> {
   console.log(`bench:rules — ${os.cpus().length} CPUs, Node ${process.version}`);
   const database = await prepareDatabase();
   try {
-    const config = loadConfig({
-      JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
-      CREDENTIALS_KEY: Buffer.alloc(32, 3).toString('base64'),
-      SEED_DEMO_DATA: 'false',
-      NODE_ENV: 'production',
-      DATABASE_URL: database.url,
-    });
+    const config = loadConfig({ ...BENCH_ENV, DATABASE_URL: database.url });
     const dataSource = await openDataSource(database.url, 8, silentLogger);
     const services = await servicesFor(config, dataSource);
     const { user } = await services.tenantSetup.createAdmin({ tenantSlug: 'bench-rules', email: 'bench@example.test' });

@@ -79,3 +79,12 @@ export function runBench(main: () => Promise<void>): void {
     },
   );
 }
+
+/** The environment the benchmarks' own service processes run with (production mode, fixed secrets, no demo data). */
+export const BENCH_ENV = {
+  JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
+  CREDENTIALS_KEY: Buffer.alloc(32, 3).toString('base64'),
+  SEED_DEMO_DATA: 'false',
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'info',
+};

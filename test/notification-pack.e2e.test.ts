@@ -7,7 +7,7 @@ import type { StaffPrincipal } from '../src/services/directory/principal';
 import { ManualClock } from '../src/services/platform/clock';
 import { PACK_RULES, PACK_TEMPLATES } from '../src/services/rules/notification-pack.v1';
 import { makeContact, makeTenant, makeUser } from './helpers/factories';
-import { type TestApp, startTestApp } from './helpers/test-app';
+import { type TestApp, startTestApp, relayAll } from './helpers/test-app';
 
 /** Every tenant starts with the notifications a service business needs, as rules it owns. */
 describe('built-in notification pack', () => {
@@ -19,10 +19,7 @@ describe('built-in notification pack', () => {
   });
   afterAll(() => t.stop());
 
-  const relay = async () => {
-    for (let pass = await t.app.services.events.runOnce(); pass.handedOn || pass.handled;)
-      pass = await t.app.services.events.runOnce();
-  };
+  const relay = () => relayAll(t);
 
   async function newTenant(locale: string) {
     const slug = `pack-${Math.random().toString(36).slice(2, 10)}`;

@@ -7,7 +7,7 @@ import { Ticket } from '../src/entities/ticket.entity';
 import { Role } from '../src/entities/user.entity';
 import { ManualClock } from '../src/services/platform/clock';
 import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
-import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
+import { type TestApp, errorCode, gql, gqlOk, startTestApp, relayAll } from './helpers/test-app';
 
 const CREATE = `mutation ($input: AutomationRuleInput!) { createAutomationRule(input: $input) { id name active } }`;
 const PUBLISH = `mutation ($event: PublishEventInput!) { publishEvent(event: $event) { events { id recordId } } }`;
@@ -25,11 +25,7 @@ describe('automation rules', () => {
   });
   afterAll(() => t.stop());
 
-  /** Hands every pending domain event to its consumers (the worker's relay does this on NOTIFY). */
-  const relay = async () => {
-    for (let pass = await t.app.services.events.runOnce(); pass.handedOn || pass.handled;)
-      pass = await t.app.services.events.runOnce();
-  };
+  const relay = () => relayAll(t);
 
   async function tenant() {
     const tenant = await makeTenant(t.app.dataSource, { defaultCountry: 'ID', timezone: 'Asia/Jakarta' });

@@ -221,3 +221,10 @@ export async function cancelOutstandingDeliveries(t: TestApp): Promise<void> {
     .getRepository(Delivery)
     .update({ status: In([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]) }, { status: DeliveryStatus.CANCELLED });
 }
+
+/** Hands every pending domain event to its consumers, as the worker's relay does on NOTIFY. */
+export async function relayAll(t: TestApp): Promise<void> {
+  for (let pass = await t.app.services.events.runOnce(); pass.handedOn || pass.handled;) {
+    pass = await t.app.services.events.runOnce();
+  }
+}
