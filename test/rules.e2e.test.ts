@@ -7,7 +7,7 @@ import { Ticket } from '../src/entities/ticket.entity';
 import { Role } from '../src/entities/user.entity';
 import { ManualClock } from '../src/services/platform/clock';
 import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
-import { type TestApp, errorCode, gql, gqlOk, startTestApp, relayAll } from './helpers/test-app';
+import { Subscription, type TestApp, errorCode, gql, gqlOk, relayAll, settle, startTestApp, wsClient } from './helpers/test-app';
 
 const CREATE = `mutation ($input: AutomationRuleInput!) { createAutomationRule(input: $input) { id name active } }`;
 const PUBLISH = `mutation ($event: PublishEventInput!) { publishEvent(event: $event) { events { id recordId } } }`;
@@ -714,5 +714,85 @@ describe('automation rules', () => {
       [ticket.id],
     );
     expect(told).toEqual([{ recipient: lead.phone }]);
+  });
+
+  it('notifies staff in the app, live, each once, and only the people it names', async () => {
+    const w = await tenant();
+    const bad = await gql(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Bad',
+          triggerType: 'EVENT',
+          eventTypes: ['ticket.created'],
+          actions: [{ type: 'notify_staff', title: 'x', text: 'y', recipients: [{ type: 'contact' }] }],
+        },
+      },
+      w.token,
+    );
+    expect((bad.errors![0].extensions as any).problems).toEqual([
+      { path: 'actions[0].recipients[0].type', problem: expect.stringContaining('staff notification goes to') },
+    ]);
+    await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'New ticket bell',
+          triggerType: 'EVENT',
+          eventTypes: ['ticket.created'],
+          actions: [
+            {
+              type: 'notify_staff',
+              title: 'New ticket {{ticket.reference}}',
+              text: '{{contact.name}}: {{ticket.subject}}',
+              recipients: [{ type: 'assignee' }],
+            },
+          ],
+        },
+      },
+      w.token,
+    );
+    const agentToken = (await t.app.services.auth.login(w.agent.email, PASSWORD)).token;
+    const client = wsClient(t.url, agentToken);
+    const live = new Subscription<any>(client, `subscription { staffNotificationAdded { title body readAt } }`);
+    try {
+      await settle();
+      const actor = {
+        kind: 'staff' as const,
+        tenantId: w.tenant.id,
+        userId: w.admin.id,
+        role: Role.ADMIN as const,
+        name: 'Admin',
+      };
+      const ticket = await t.app.services.tickets.create(actor, {
+        subject: 'Leaking pipe',
+        category: 'technical' as never,
+        priority: 'low' as never,
+        requesterId: w.contact.id,
+        assigneeId: w.agent.id,
+      });
+      await relay();
+      await t.app.dataSource.query(`UPDATE event_handling SET status = 'pending' WHERE "tenantId" = $1 AND consumer = 'rules'`, [
+        w.tenant.id,
+      ]);
+      await relay();
+      const expected = { title: `New ticket ${ticket.reference}`, body: 'Siti: Leaking pipe', readAt: null };
+      expect(await live.waitFor(1)).toEqual([{ staffNotificationAdded: expected }]);
+      const MINE = `{ myNotifications(unreadOnly: true) { totalCount edges { node { title ticketId } } } }`;
+      expect((await gqlOk(t.url, MINE, {}, agentToken)).myNotifications).toEqual({
+        totalCount: 1,
+        edges: [{ node: { title: expected.title, ticketId: ticket.id } }],
+      });
+      expect((await gqlOk(t.url, MINE, {}, w.token)).myNotifications.totalCount).toBe(0);
+      expect((await gqlOk(t.url, `mutation { markNotificationsRead }`, {}, agentToken)).markNotificationsRead).toBe(1);
+      expect((await gqlOk(t.url, MINE, {}, agentToken)).myNotifications.totalCount).toBe(0);
+      await settle();
+      expect(live.items).toHaveLength(1);
+    } finally {
+      live.close();
+      await client.dispose();
+    }
   });
 });

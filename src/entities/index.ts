@@ -19,6 +19,7 @@ import { BusinessRecord } from './business-record.entity';
 import { AutomationRule } from './automation-rule.entity';
 import { RuleExecution } from './rule-execution.entity';
 import { CompletionContactAttempt, CompletionRequest, Review } from './completion-request.entity';
+import { StaffNotification } from './staff-notification.entity';
 
 export const ENTITIES = [
   Tenant,
@@ -44,4 +45,5 @@ export const ENTITIES = [
   CompletionRequest,
   CompletionContactAttempt,
   Review,
+  StaffNotification,
 ];

@@ -14,6 +14,7 @@ import { AutomationRules1795468462525 } from './1795468462525-AutomationRules';
 import { NotificationPackV11795468462526 } from './1795468462526-NotificationPackV1';
 import { CompletionRequests1795470736368 } from './1795470736368-CompletionRequests';
 import { TicketOperations1795471148918 } from './1795471148918-TicketOperations';
+import { StaffNotifications1795472749323 } from './1795472749323-StaffNotifications';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   NotificationPackV11795468462526,
   CompletionRequests1795470736368,
   TicketOperations1795471148918,
+  StaffNotifications1795472749323,
 ];

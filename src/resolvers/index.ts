@@ -6,6 +6,7 @@ import { EscalationResolver, SlaResolver } from './escalation.resolver';
 import { EventResolver } from './event.resolver';
 import { IngestionResolver } from './ingestion.resolver';
 import { JobResolver } from './job.resolver';
+import { StaffNotificationResolver } from './notification.resolver';
 import { CompletionResolver } from './completion.resolver';
 import { ReportResolver } from './report.resolver';
 import { AutomationRuleResolver, RuleExecutionResolver } from './rule.resolver';
@@ -34,4 +35,5 @@ export const RESOLVERS = [
   RuleExecutionResolver,
   ReportResolver,
   CompletionResolver,
+  StaffNotificationResolver,
 ] as const;

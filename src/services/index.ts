@@ -18,6 +18,7 @@ import { DirectoryService } from './directory/directory.service';
 import { PeopleImportService } from './directory/people-import.service';
 import { RecordService } from './records/record.service';
 import { ReportService } from './reports/report.service';
+import { StaffNotificationService } from './notifications/staff-notification.service';
 import { CompletionService, type CompletionSettings } from './completions/completion.service';
 import { RuleEngine } from './rules/rule-engine';
 import { RuleService } from './rules/rule.service';
@@ -44,6 +45,7 @@ export interface Services {
   rules: RuleService;
   reports: ReportService;
   completions: CompletionService;
+  notifications: StaffNotificationService;
   tickets: TicketService;
   dashboard: DashboardService;
   tenantSetup: TenantSetupService;
@@ -91,8 +93,14 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const records = new RecordService(dataSource, transactor, clock);
   const completions = new CompletionService(dataSource, transactor, deliveries, tickets, live, clock, settings.completions);
   const escalations = new EscalationService(dataSource, transactor, deliveries, clock);
+  const notifications = new StaffNotificationService(dataSource, live, clock);
   const reports = new ReportService(dataSource, deliveries, clock);
-  const rules = new RuleService(dataSource, transactor, new RuleEngine(deliveries, tickets, escalations, reports, clock), clock);
+  const rules = new RuleService(
+    dataSource,
+    transactor,
+    new RuleEngine(deliveries, tickets, escalations, reports, notifications, clock),
+    clock,
+  );
   eventConsumers.register(rules.consumer);
   return {
     clock,
@@ -104,6 +112,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     rules,
     reports,
     completions,
+    notifications,
     tickets,
     dashboard: new DashboardService(dataSource),
     tenantSetup: new TenantSetupService(dataSource, tickets),

@@ -1,6 +1,7 @@
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import type { CompletionRequest } from '../../entities/completion-request.entity';
 import type { Delivery } from '../../entities/delivery.entity';
+import type { StaffNotification } from '../../entities/staff-notification.entity';
 import type { TicketMessage } from '../../entities/ticket-message.entity';
 import type { Ticket } from '../../entities/ticket.entity';
 
@@ -33,6 +34,8 @@ export type LiveTopics = {
   deliveryStatusChanged: [tenantId: string, delivery: Delivery];
   /** id: tenant id */
   completionRequestChanged: [tenantId: string, request: CompletionRequest];
+  /** id: user id */
+  staffNotificationAdded: [userId: string, notification: StaffNotification];
 };
 
 export type LiveEvents = PubSub<LiveTopics>;

@@ -45,7 +45,8 @@ export type ActionType =
   | 'set_field'
   | 'add_tag'
   | 'send_report'
-  | 'escalate';
+  | 'escalate'
+  | 'notify_staff';
 
 export const ACTION_TYPES: readonly ActionType[] = [
   'send_message',
@@ -59,6 +60,7 @@ export const ACTION_TYPES: readonly ActionType[] = [
   'add_tag',
   'send_report',
   'escalate',
+  'notify_staff',
 ];
 
 export type RecipientType =
@@ -260,6 +262,21 @@ function checkAction(
       if (typeof action.tag !== 'string' || !action.tag.trim() || action.tag.length > 50)
         problem(`${at}.tag`, 'must be 1-50 characters');
       return;
+    case 'notify_staff': {
+      text('title', 200);
+      text('text', 2000);
+      const recipients = Array.isArray(action.recipients) ? (action.recipients as Array<Record<string, unknown>>) : [];
+      const staffOnly = ['assignee', 'record_owner', 'owner_manager', 'role', 'user', 'each_technician'];
+      recipients.forEach((recipient, n) => {
+        if (!staffOnly.includes(String(recipient?.type))) {
+          problem(`${at}.recipients[${n}].type`, `a staff notification goes to ${staffOnly.join(', ')}`);
+        }
+      });
+      // With channels it is also a message: the recipients and channels are checked like one.
+      if (action.channels !== undefined) return checkSendMessage(action, at, templates, problem);
+      if (!recipients.length || recipients.length > 20) problem(`${at}.recipients`, 'give 1-20 recipients');
+      return;
+    }
     case 'escalate':
       if (action.userId !== undefined && !isUuid(action.userId)) {
         problem(`${at}.userId`, "must be a user id (or omit it for the assignee's manager)");

@@ -21,6 +21,7 @@ import type { DomainEventInput, UnitOfWork } from '../platform/unit-of-work';
 import { recordPayload } from '../records/record.service';
 import { type ReportKind, type ReportPeriod, ReportService } from '../reports/report.service';
 import type { TicketService } from '../tickets/ticket.service';
+import type { StaffNotificationService } from '../notifications/staff-notification.service';
 import type { EscalationService } from '../escalation/escalation.service';
 import { type Condition, evaluate } from './conditions';
 import { delayMs } from './rule-definition';
@@ -80,6 +81,7 @@ export class RuleEngine {
     private readonly tickets: TicketService,
     private readonly escalations: EscalationService,
     private readonly reports: ReportService,
+    private readonly notifications: StaffNotificationService,
     private readonly clock: Clock,
   ) {}
 
@@ -425,6 +427,30 @@ export class RuleEngine {
       }
       case 'set_field':
         return this.setField(uow, action, facts);
+      case 'notify_staff': {
+        // An in-app notification for each staff recipient, and with channels a message too.
+        const targets = (
+          await this.recipients(manager, rule.tenantId, action.recipients as Array<Record<string, unknown>>, facts)
+        ).filter((target) => target.user);
+        if (!targets.length) throw badInput('No staff user could be found for this notification');
+        const values = variables(facts, action);
+        const ids = await this.notifications.notify(
+          uow,
+          rule.tenantId,
+          targets.map((target) => target.user!.id),
+          {
+            title: renderTemplate(String(action.title), values),
+            body: renderTemplate(String(action.text), values),
+            ticketId: (facts.ticket?.id as string) ?? null,
+            recordId: (facts.record?.id as string) ?? null,
+          },
+          `rule:${execution.id}:${index}`,
+        );
+        if (Array.isArray(action.channels) && action.channels.length) {
+          outcome.deliveryIds = await this.sendMessage(uow, rule, execution, index, action, facts);
+        }
+        return `${ids.length} staff notified${outcome.deliveryIds.length ? `, ${outcome.deliveryIds.length} message(s) queued` : ''}`;
+      }
       case 'escalate': {
         // To a named user, or up the assignee's management chain.
         let to = action.userId as string | undefined;
