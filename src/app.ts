@@ -35,7 +35,13 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   let scheduler: Scheduler | undefined;
   let transport: LiveTransport | undefined;
   try {
-    dataSource = await openDataSource(database.url, config.databasePoolSize, logger);
+    // Workers run long batches; the API's requests get a statement timeout.
+    dataSource = await openDataSource(
+      database.url,
+      config.databasePoolSize,
+      logger,
+      config.role === 'api' ? config.statementTimeoutMs : 0,
+    );
     transport = await createLiveTransport({ dataSource, databaseUrl: database.url, redisUrl: config.redisUrl, logger });
     const services = await servicesFor(config, dataSource, clock, { logger, live: transport.live });
     await services.providers.assertCredentialsReadable();

@@ -40,6 +40,8 @@ export interface Config {
   scheduler: SchedulerSettings;
   events: EventSettings;
   completions: CompletionSettings;
+  /** In the api role, longest a statement may run (0: no limit). */
+  statementTimeoutMs: number;
   /** Who may introspect the schema: everyone, signed-in staff only, or nobody. */
   introspection: 'all' | 'staff' | 'off';
   /** Whether the GraphQL IDE is served (always outside production; in production only when asked). */
@@ -210,6 +212,10 @@ export const VARIABLES: Record<string, VariableSpec> = {
   },
   EVENT_CONSUMER_BACKOFF_MS: { description: 'first retry delay of a failing event consumer, doubling', default: '1000' },
   EVENT_RETENTION_DAYS: { description: 'how long handled domain events are kept before pruning', default: '7' },
+  DB_STATEMENT_TIMEOUT_MS: {
+    description: 'in the api role, longest a database statement may run before it is stopped (0: no limit)',
+    default: '30000',
+  },
   GRAPHQL_INTROSPECTION: {
     description: 'who may introspect the schema: all, staff (signed-in staff only) or off',
     default: 'all outside production, staff in production',
@@ -388,6 +394,7 @@ export function loadConfig(env: Env = process.env): Config {
       slaWarningCooldownMinutes: integer(env, 'SLA_WARNING_COOLDOWN_MINUTES', 30, 0, 7 * 24 * 60),
     },
     redisUrl,
+    statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
     introspection: oneOf(env, 'GRAPHQL_INTROSPECTION', ['all', 'staff', 'off'] as const, production ? 'staff' : 'all'),
     ide: !production || boolean(env, 'GRAPHQL_IDE', false),
     completions: {

@@ -88,12 +88,25 @@ export async function createDatabaseIfMissing(adminUrl: string, name: string): P
   }
 }
 
-/** Opens the application's DataSource and applies pending migrations. */
-export async function openDataSource(url: string, poolSize: number, logger: Logger): Promise<DataSource> {
-  const dataSource = new DataSource(dataSourceOptions(url, poolSize));
+/**
+ * Applies pending migrations (on a connection of their own, without a statement timeout),
+ * then opens the application's DataSource. With `statementTimeoutMs`, every statement of
+ * the pool is stopped after that long (the API role: one slow query never holds the pool).
+ */
+export async function openDataSource(url: string, poolSize: number, logger: Logger, statementTimeoutMs = 0): Promise<DataSource> {
+  const migrator = new DataSource(dataSourceOptions(url, 1));
+  await migrator.initialize();
+  try {
+    const applied = await migrator.runMigrations({ transaction: 'each' });
+    if (applied.length) logger.info('migrations applied', { migrations: applied.map((m) => m.name) });
+  } finally {
+    await migrator.destroy();
+  }
+  const options = dataSourceOptions(url, poolSize);
+  const dataSource = new DataSource(
+    statementTimeoutMs > 0 ? { ...options, extra: { ...options.extra, statement_timeout: statementTimeoutMs } } : options,
+  );
   await dataSource.initialize();
-  const applied = await dataSource.runMigrations({ transaction: 'each' });
-  if (applied.length) logger.info('migrations applied', { migrations: applied.map((m) => m.name) });
   return dataSource;
 }
 

@@ -130,3 +130,15 @@ describe('introspection and the IDE in production', () => {
     }
   });
 });
+
+describe('statement timeout of the api role', () => {
+  it('stops a statement that runs past DB_STATEMENT_TIMEOUT_MS, and the pool keeps serving', async () => {
+    const t = await startTestApp(undefined, { ROLE: 'api', DB_STATEMENT_TIMEOUT_MS: '200' });
+    try {
+      await expect(t.app.dataSource.query('SELECT pg_sleep(1)')).rejects.toMatchObject({ driverError: { code: '57014' } });
+      expect(await t.app.dataSource.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    } finally {
+      await t.stop();
+    }
+  });
+});

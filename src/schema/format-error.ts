@@ -29,6 +29,14 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
     if (original instanceof AuthorizationError) {
       return { ...formatted, message: 'Your role does not allow this operation', extensions: { code: 'FORBIDDEN' } };
     }
+    if (original instanceof QueryFailedError && driverCode(original) === STATEMENT_TIMEOUT) {
+      logger.warn('a request was stopped by the statement timeout', { path: formatted.path?.join('.') });
+      return {
+        ...formatted,
+        message: 'The request took too long and was stopped; ask for less (a smaller page, a narrower filter) or try again',
+        extensions: { code: 'QUERY_TIMEOUT' },
+      };
+    }
     if (original instanceof QueryFailedError && MALFORMED_VALUE.has(driverCode(original))) {
       return {
         ...formatted,
@@ -68,6 +76,9 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
 
 /** PostgreSQL errors caused by a malformed value from the client: invalid text, datetime format, datetime overflow. */
 const MALFORMED_VALUE = new Set(['22P02', '22007', '22008']);
+
+/** query_canceled: the statement timeout stopped it. */
+const STATEMENT_TIMEOUT = '57014';
 
 function driverCode(error: QueryFailedError): string {
   return String((error.driverError as { code?: unknown } | undefined)?.code ?? '');
