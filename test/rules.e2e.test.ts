@@ -136,6 +136,19 @@ describe('automation rules', () => {
   it('acts on a matching business event with a rendered WhatsApp message, once, and says why it skipped the others', async () => {
     const w = await tenant();
     const { createAutomationRule: rule } = await gqlOk(t.url, CREATE, { input: quoteRule() }, w.token);
+    await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Tag new quotes',
+          triggerType: 'EVENT',
+          eventTypes: ['record.created'],
+          actions: [{ type: 'add_tag', target: 'record', tag: 'Follow-Up' }],
+        },
+      },
+      w.token,
+    );
     await gqlOk(t.url, PUBLISH, { event: quoteEvent('Q-1', '2500000') }, w.token);
     await gqlOk(t.url, PUBLISH, { event: quoteEvent('Q-2', '500000') }, w.token);
     await relay();
@@ -156,6 +169,14 @@ describe('automation rules', () => {
       },
     ]);
     expect(small).toMatchObject({ status: 'SKIPPED', reason: 'record.amount gte 1000000 (was 500000)' });
+    const tagged = await t.app.dataSource.query(
+      `SELECT "externalId", attributes->'tags' AS tags FROM business_record WHERE "tenantId" = $1 ORDER BY "externalId"`,
+      [w.tenant.id],
+    );
+    expect(tagged).toEqual([
+      { externalId: 'Q-1', tags: ['follow-up'] },
+      { externalId: 'Q-2', tags: ['follow-up'] },
+    ]);
 
     // quote.sent (the business event itself) matched quote.* too, but the same record's message key differs by execution:
     // each execution is its own, and replaying the relay changes nothing.

@@ -261,6 +261,9 @@ function checkAction(
     case 'add_tag':
       if (typeof action.tag !== 'string' || !action.tag.trim() || action.tag.length > 50)
         problem(`${at}.tag`, 'must be 1-50 characters');
+      if (action.target !== undefined && action.target !== 'contact' && action.target !== 'record') {
+        problem(`${at}.target`, 'must be contact (the default) or record');
+      }
       return;
     case 'notify_staff': {
       text('title', 200);

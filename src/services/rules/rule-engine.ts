@@ -484,9 +484,21 @@ export class RuleEngine {
         return `${String(action.report)} for ${String(action.period)} sent to ${ids.length} recipient(s)`;
       }
       case 'add_tag': {
+        const tag = String(action.tag).trim().toLowerCase();
+        if (action.target === 'record') {
+          // A record's tags live in its attributes (attributes.tags), where rules and audiences read them.
+          const recordId = facts.record?.id as string | undefined;
+          if (!recordId) throw badInput('There is no business record to tag');
+          await manager.query(
+            `UPDATE business_record
+                SET attributes = jsonb_set(attributes, '{tags}', COALESCE(attributes->'tags', '[]'::jsonb) || to_jsonb($3::text)), "updatedAt" = now()
+              WHERE id = $1 AND "tenantId" = $2 AND NOT (COALESCE(attributes->'tags', '[]'::jsonb) ? $3)`,
+            [recordId, rule.tenantId, tag],
+          );
+          return `Record tagged ${tag}`;
+        }
         const contactId = facts.contact?.id as string | undefined;
         if (!contactId) throw badInput('There is no contact to tag');
-        const tag = String(action.tag).trim().toLowerCase();
         await manager.query(
           `UPDATE contact SET tags = array_append(tags, $3::text), "updatedAt" = now() WHERE id = $1 AND "tenantId" = $2 AND NOT ($3 = ANY(tags))`,
           [contactId, rule.tenantId, tag],
