@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -107,7 +108,28 @@ export async function openDataSource(url: string, poolSize: number, logger: Logg
     statementTimeoutMs > 0 ? { ...options, extra: { ...options.extra, statement_timeout: statementTimeoutMs } } : options,
   );
   await dataSource.initialize();
+  keepLostConnectionsFromCrashing(dataSource, logger);
   return dataSource;
+}
+
+/**
+ * pg-pool listens for errors only on idle clients, and TypeORM adds no listener to the
+ * ones it checks out: a connection killed while checked out between two statements (a
+ * database restart, a failover, an operator) would emit an unhandled 'error' and stop
+ * the process. Every client gets a listener when first handed out; the statement in
+ * flight still fails, its transaction is retried by whoever owns it, and the pool
+ * replaces the connection.
+ */
+function keepLostConnectionsFromCrashing(dataSource: DataSource, logger: Logger): void {
+  const pool = (
+    dataSource.driver as unknown as { master?: { on(event: 'acquire', listener: (client: EventEmitter) => void): void } }
+  ).master;
+  const guarded = new WeakSet<EventEmitter>();
+  pool?.on('acquire', (client) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    client.on('error', (error: Error) => logger.warn('a database connection was lost; the pool replaces it', { error }));
+  });
 }
 
 /** True when the database answers and no migration is pending. */

@@ -167,6 +167,7 @@ describe('delivery worker', () => {
         const killed = await terminateConnections(t, database);
         expect(killed).toBeGreaterThan(0);
         await new Promise((resolve) => setTimeout(resolve, 1500));
+        if (exited !== null) console.log('WORKER OUTPUT', output.slice(-3000));
         expect([blip, exited]).toEqual([blip, null]);
         await enqueue(t, tenant.id, 100 + blip);
         await fake.waitForRequests(blip, 10_000);
