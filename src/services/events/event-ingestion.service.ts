@@ -238,13 +238,10 @@ async function findRecords(
       ],
     ),
   );
-  return refs.map((ref) => {
-    if (!ref) return null;
-    const row = rows.find((candidate) =>
-      ref.id ? candidate.id === ref.id : candidate.kind === ref.kind && candidate.externalId === ref.externalId,
-    );
-    return row?.id ?? null;
-  });
+  const byKey = new Map(
+    rows.flatMap((row) => [[`id:${row.id}`, row.id] as const, [`${row.kind}/${row.externalId}`, row.id] as const]),
+  );
+  return refs.map((ref) => (ref ? (byKey.get(ref.id ? `id:${ref.id}` : `${ref.kind}/${ref.externalId}`) ?? null) : null));
 }
 
 interface CheckedEvent {

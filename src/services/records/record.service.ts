@@ -231,14 +231,7 @@ export class RecordService {
       results[index].id = ids[n];
       const result = results[index];
       if (result.outcome !== UpsertOutcome.CREATED && !result.statusChanged) return;
-      events.push({
-        tenantId,
-        type: result.outcome === UpsertOutcome.CREATED ? 'record.created' : 'record.status_changed',
-        subjectType: 'business_record',
-        subjectId: row.id,
-        payload: { record: recordPayload(row), previousStatus: before?.status ?? null, status: row.status },
-        actorId: options.actorId,
-      });
+      events.push(recordEvent(row, result.outcome === UpsertOutcome.CREATED ? null : before!.status, options.actorId));
     });
     return { results, events };
   }
@@ -367,6 +360,21 @@ export function checkRecord(raw: unknown): { record: CheckedRecord | null; probl
 function fourDecimals(amount: string): string {
   const [whole, fraction = ''] = amount.split('.');
   return `${whole}.${fraction.padEnd(4, '0')}`;
+}
+
+/**
+ * The DomainEvent of a record that was created (previousStatus null: record.created) or
+ * changed status (record.status_changed), whoever changed it: an upsert or a rule.
+ */
+export function recordEvent(record: BusinessRecord, previousStatus: string | null, actorId: string | null): DomainEventInput {
+  return {
+    tenantId: record.tenantId,
+    type: previousStatus === null ? 'record.created' : 'record.status_changed',
+    subjectType: 'business_record',
+    subjectId: record.id,
+    payload: { record: recordPayload(record), previousStatus, status: record.status },
+    actorId,
+  };
 }
 
 /** What events carry of a record, so consumers need not read it back. */

@@ -18,7 +18,7 @@ import type { StaffPrincipal } from '../directory/principal';
 import type { Clock } from '../platform/clock';
 import { DomainError, badInput } from '../platform/errors';
 import type { DomainEventInput, UnitOfWork } from '../platform/unit-of-work';
-import { recordPayload } from '../records/record.service';
+import { recordEvent } from '../records/record.service';
 import { type ReportKind, type ReportPeriod, ReportService } from '../reports/report.service';
 import type { TicketService } from '../tickets/ticket.service';
 import type { StaffNotificationService } from '../notifications/staff-notification.service';
@@ -542,13 +542,7 @@ export class RuleEngine {
         const previousStatus = row.status;
         row.status = status;
         row.statusChangedAt = this.clock.now();
-        await uow.record({
-          tenantId: row.tenantId,
-          type: 'record.status_changed',
-          subjectType: 'business_record',
-          subjectId: row.id,
-          payload: { record: recordPayload(row), previousStatus, status },
-        });
+        await uow.record(recordEvent(row, previousStatus, null));
       }
     }
     await manager.save(row);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import { type DataSource, type EntityManager, In } from 'typeorm';
 import { AutomationRule, RuleTriggerType } from '../../entities/automation-rule.entity';
 import type { Channel } from '../../entities/channel';
 import type { DomainEvent } from '../../entities/domain-event.entity';
@@ -519,9 +519,17 @@ export class RuleService {
       .findBy({ active: true, triggerType: RuleTriggerType.SCHEDULE });
     const now = this.clock.now();
     let acted = 0;
+    // The tenants' time zones, in one query for all schedule rules.
+    const zones = new Map(
+      (await this.dataSource.getRepository(Tenant).findBy({ id: In([...new Set(rules.map((rule) => rule.tenantId))]) })).map(
+        (tenant) => [tenant.id, tenant.timezone],
+      ),
+    );
     for (const rule of rules) {
-      const tenant = await this.dataSource.getRepository(Tenant).findOneByOrFail({ id: rule.tenantId });
-      const occurrence = CronExpressionParser.parse(rule.cron!, { tz: rule.cronTimezone ?? tenant.timezone, currentDate: now })
+      const occurrence = CronExpressionParser.parse(rule.cron!, {
+        tz: rule.cronTimezone ?? zones.get(rule.tenantId) ?? 'UTC',
+        currentDate: now,
+      })
         .prev()
         .toDate();
       if (now.getTime() - occurrence.getTime() > 86_400_000 || occurrence < rule.createdAt) continue;
