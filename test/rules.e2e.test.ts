@@ -195,6 +195,72 @@ describe('automation rules', () => {
     expect(automationRule).toMatchObject({ executionCount: before, successCount: before, failureCount: 0 });
   });
 
+  it('acts on every change to its rules at the next event, however the rule was changed, and keeps maxExecutions exact', async () => {
+    const w = await tenant();
+    const { createAutomationRule: rule } = await gqlOk(t.url, CREATE, { input: quoteRule({ maxExecutions: 2 }) }, w.token);
+    const statuses = async () => (await executions(w.token, rule.id)).map((execution: any) => execution.status);
+    const version = async () =>
+      (await t.app.dataSource.query(`SELECT "rulesVersion" FROM tenant WHERE id = $1`, [w.tenant.id]))[0].rulesVersion;
+
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('C-1', '2000000') }, w.token);
+    await relay();
+    expect(await statuses()).toEqual(['SUCCEEDED']);
+    // Acting moves the counters, not the version the rules are cached at.
+    const afterRun = await version();
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('C-2', '2000000') }, w.token);
+    await relay();
+    expect(await version()).toBe(afterRun);
+    // The third matching event is over the limit of 2.
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('C-3', '2000000') }, w.token);
+    await relay();
+    expect((await executions(w.token, rule.id)).map((execution: any) => [execution.status, execution.reason]).sort()).toEqual([
+      ['SKIPPED', 'Reached its limit of 2 executions'],
+      ['SUCCEEDED', null],
+      ['SUCCEEDED', null],
+    ]);
+
+    // Raised through the API: the very next event sees the new limit and the new condition.
+    const raised = quoteRule({
+      maxExecutions: 10,
+      conditions: { all: [{ path: 'record.amount', op: 'gte', value: 5000000 }] },
+    });
+    await gqlOk(
+      t.url,
+      `mutation ($id: ID!, $input: AutomationRuleInput!) { updateAutomationRule(id: $id, input: $input) { id } }`,
+      {
+        id: rule.id,
+        input: raised,
+      },
+      w.token,
+    );
+    const started = clock.now();
+    clock.advance(60_000); // executions list newest first
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('C-4', '2000000') }, w.token);
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('C-5', '6000000') }, w.token);
+    await relay();
+    const latest = (await executions(w.token, rule.id)).slice(0, 2);
+    expect(latest.map((execution: any) => [execution.status, execution.reason]).sort()).toEqual([
+      ['SKIPPED', 'record.amount gte 5000000 (was 2000000)'],
+      ['SUCCEEDED', null],
+    ]);
+
+    // Switched off behind the service's back (plain SQL): not a single event more.
+    await t.app.dataSource.query(`UPDATE automation_rule SET active = false WHERE id = $1`, [rule.id]);
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('C-6', '6000000') }, w.token);
+    await relay();
+    expect(await statuses()).toHaveLength(5);
+    await t.app.dataSource.query(`UPDATE automation_rule SET active = true WHERE id = $1`, [rule.id]);
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('C-7', '6000000') }, w.token);
+    await relay();
+    expect(await statuses()).toHaveLength(6);
+    // Deleted: gone at once.
+    await gqlOk(t.url, `mutation ($id: ID!) { deleteAutomationRule(id: $id) }`, { id: rule.id }, w.token);
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('C-8', '6000000') }, w.token);
+    await relay();
+    expect(await t.app.dataSource.getRepository(RuleExecution).countBy({ ruleId: rule.id, eventType: 'quote.sent' })).toBe(0);
+    clock.set(started);
+  });
+
   it('waits out a delay, checks its conditions again, and never acts for a rule switched off meanwhile', async () => {
     const w = await tenant();
     const { createAutomationRule: rule } = await gqlOk(

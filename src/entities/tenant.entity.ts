@@ -52,6 +52,14 @@ export class Tenant {
   @Column({ type: 'text', array: true, default: '{}' })
   emergencyWhatsAppGroups!: string[];
 
+  /**
+   * Bumped by a trigger whenever one of the tenant's automation rules is created, changed
+   * (anything but its counters) or deleted, in the same transaction: workers cache the
+   * rules and reload them when the number they read with the tenant has moved.
+   */
+  @Column({ type: 'bigint', default: 0 })
+  rulesVersion!: string;
+
   @Field({ description: 'When the tenant was created.' })
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;

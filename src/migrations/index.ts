@@ -15,6 +15,7 @@ import { NotificationPackV11795468462526 } from './1795468462526-NotificationPac
 import { CompletionRequests1795470736368 } from './1795470736368-CompletionRequests';
 import { TicketOperations1795471148918 } from './1795471148918-TicketOperations';
 import { StaffNotifications1795472749323 } from './1795472749323-StaffNotifications';
+import { RuleCacheVersion1795475779119 } from './1795475779119-RuleCacheVersion';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   CompletionRequests1795470736368,
   TicketOperations1795471148918,
   StaffNotifications1795472749323,
+  RuleCacheVersion1795475779119,
 ];

@@ -91,9 +91,10 @@ export class RuleEngine {
     tenantId: string,
     ids: FactIds,
     event: DomainEvent | null,
+    loadedTenant?: Tenant,
   ): Promise<{ facts: Facts; ids: FactIds }> {
     const resolved: FactIds = { ...ids };
-    const tenant = await manager.findOneByOrFail(Tenant, { id: tenantId });
+    const tenant = loadedTenant ?? (await manager.findOneByOrFail(Tenant, { id: tenantId }));
     const ticket = resolved.ticketId ? await manager.findOneBy(Ticket, { id: resolved.ticketId, tenantId }) : null;
     const record = resolved.recordId ? await manager.findOneBy(BusinessRecord, { id: resolved.recordId, tenantId }) : null;
     resolved.contactId ??= ticket?.requesterId ?? record?.contactId ?? null;
@@ -265,8 +266,13 @@ export class RuleEngine {
     }
     if (rule.validFrom && now < rule.validFrom) return `Not valid before ${rule.validFrom.toISOString()}`;
     if (rule.validUntil && now >= rule.validUntil) return `Not valid after ${rule.validUntil.toISOString()}`;
-    if (rule.maxExecutions != null && rule.executionCount >= rule.maxExecutions)
-      return `Reached its limit of ${rule.maxExecutions} executions`;
+    if (rule.maxExecutions != null) {
+      // Read under the rule's lock: the rule object may come from a cache, and two processes may act at once.
+      const [counted] = (await manager.query(`SELECT "executionCount" FROM automation_rule WHERE id = $1 FOR UPDATE`, [
+        rule.id,
+      ])) as Array<{ executionCount: number }>;
+      if ((counted?.executionCount ?? 0) >= rule.maxExecutions) return `Reached its limit of ${rule.maxExecutions} executions`;
+    }
     if (!execution.subjectKey || (rule.maxExecutionsPerSubject == null && rule.cooldownMinutes == null)) return null;
     const [row] = (await manager.query(
       `SELECT count(*)::int AS total, max("createdAt") AS latest FROM rule_execution

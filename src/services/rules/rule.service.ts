@@ -17,6 +17,7 @@ import { type Page, type PageRequest, newestFirstPage } from '../platform/pagina
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import { type Condition, evaluate } from './conditions';
 import { type RuleInput, type TemplateCatalogue, checkRule } from './rule-definition';
+import { RuleCache } from './rule-cache';
 import { type Facts, type FactIds, type Occurrence, RuleEngine } from './rule-engine';
 
 export interface RuleFilter {
@@ -94,6 +95,8 @@ class DryRunDone extends Error {
  */
 export class RuleService {
   readonly consumer: EventConsumer;
+
+  private readonly cache = new RuleCache();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -312,24 +315,13 @@ export class RuleService {
     manager: EntityManager,
     event: DomainEvent,
   ): Promise<{ rules: AutomationRule[]; facts: Facts; ids: FactIds; holds: boolean[] } | null> {
-    const rules = await this.rulesFor(manager, event.tenantId, event.type);
+    const tenant = await manager.findOneByOrFail(Tenant, { id: event.tenantId });
+    const rules = await this.cache.listening(manager, tenant.id, tenant.rulesVersion, event.type);
     if (!rules.length) return null;
-    const { facts, ids } = await this.engine.loadFacts(manager, event.tenantId, RuleEngine.idsOf(event), event);
+    const { facts, ids } = await this.engine.loadFacts(manager, event.tenantId, RuleEngine.idsOf(event), event, tenant);
     const now = this.clock.now();
     const holds = rules.map((rule) => evaluate(rule.conditions as Condition | null, facts as never, now).matched);
     return { rules, facts, ids, holds };
-  }
-
-  private rulesFor(manager: EntityManager, tenantId: string, type: string): Promise<AutomationRule[]> {
-    const prefixes = type.split('.').map((_, n, parts) => `${parts.slice(0, n + 1).join('.')}.*`);
-    return manager
-      .getRepository(AutomationRule)
-      .createQueryBuilder('r')
-      .where('r."tenantId" = :tenantId AND r.active AND r."triggerType" = :event', { tenantId, event: RuleTriggerType.EVENT })
-      .andWhere('r."eventTypes" && CAST(:types AS text[])', { types: [type, '*', ...prefixes] })
-      .orderBy('r.priority', 'DESC')
-      .addOrderBy('r."createdAt"', 'ASC')
-      .getMany();
   }
 
   /** Runs a rule now for a subject (runAutomationRule): limits and conditions apply as to any trigger. */
