@@ -98,6 +98,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
                   while ((await services.tickets.autoCloseDue(100)) === 100);
                 },
               },
+              { name: 'campaigns', everyMs: config.campaigns.pollMs, run: () => services.campaignSender.tick() },
               {
                 name: 'completion requests',
                 everyMs: config.events.ruleDateScanMs,
@@ -165,6 +166,7 @@ export async function servicesFor(
     slaWarningCooldownMinutes: config.scheduler.slaWarningCooldownMinutes,
     events: config.events,
     completions: config.completions,
+    campaigns: config.campaigns,
     ...settings,
   });
 }

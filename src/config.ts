@@ -40,6 +40,7 @@ export interface Config {
   scheduler: SchedulerSettings;
   events: EventSettings;
   completions: CompletionSettings;
+  campaigns: { batchSize: number; pollMs: number };
   /** In the api role, longest a statement may run (0: no limit). */
   statementTimeoutMs: number;
   /** Who may introspect the schema: everyone, signed-in staff only, or nobody. */
@@ -235,6 +236,8 @@ export const VARIABLES: Record<string, VariableSpec> = {
     description: 'failed contact attempts needed before a completion request auto-completes',
     default: '3',
   },
+  CAMPAIGN_BATCH_SIZE: { description: 'campaign recipients enqueued per transaction (one INSERT each)', default: '5000' },
+  CAMPAIGN_POLL_MS: { description: 'how often the worker starts due campaigns and enqueues their recipients', default: '1000' },
   RULE_DELAY_POLL_MS: { description: 'how often the worker acts on delayed rule executions that came due', default: '5000' },
   RULE_DATE_SCAN_MS: { description: 'how often the worker scans relative-date rules for what is due today', default: '60000' },
   SLA_WARNING_COOLDOWN_MINUTES: { description: 'least time between two SLA warnings about one ticket', default: '30' },
@@ -403,6 +406,10 @@ export function loadConfig(env: Env = process.env): Config {
       reminderHours: integer(env, 'COMPLETION_REMINDER_HOURS', 12, 1, 720),
       autoCompleteDays: integer(env, 'COMPLETION_AUTO_COMPLETE_DAYS', 7, 1, 365),
       autoCompleteAttempts: integer(env, 'COMPLETION_AUTO_COMPLETE_ATTEMPTS', 3, 0, 100),
+    },
+    campaigns: {
+      batchSize: integer(env, 'CAMPAIGN_BATCH_SIZE', 5000, 1, 50_000),
+      pollMs: integer(env, 'CAMPAIGN_POLL_MS', 1000, 10, 600_000),
     },
     events: {
       sweepMs: integer(env, 'EVENT_RELAY_SWEEP_MS', 1000, 10, 600_000),

@@ -25,6 +25,7 @@ import { ApiKeyService, type ApiKeyPrincipal } from './services/events/api-key.s
 import type { Services } from './services';
 import { createWebhookRouter } from './webhooks';
 import { createIngestionRouter } from './ingestion';
+import { createCampaignLinkRouter } from './campaign-links';
 import { createCompletionPageRouter } from './completion-page';
 import { QUERY_LIMITS, QUERY_LIMIT_RULES } from './schema/query-limits';
 
@@ -175,6 +176,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   app.use('/webhooks', createWebhookRouter(services, config, logger));
   app.use('/v1', createIngestionRouter(services, logger));
   app.use('/c', createCompletionPageRouter(services, logger));
+  app.use(createCampaignLinkRouter(services, logger));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res: Response) => {
     const checks = await databaseReady(dataSource);

@@ -9,7 +9,17 @@ import { Role, type User } from '../src/entities/user.entity';
 import type { Principal } from '../src/services/directory/principal';
 import { ProviderFake } from './fakes/provider-fake';
 import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
-import { type TestApp, Subscription, cancelOutstandingDeliveries, settle, startTestApp, wsClient } from './helpers/test-app';
+import { installNotificationPack } from '../src/services/rules/notification-pack';
+import {
+  type TestApp,
+  Subscription,
+  cancelOutstandingDeliveries,
+  gqlOk,
+  relayAll,
+  settle,
+  startTestApp,
+  wsClient,
+} from './helpers/test-app';
 
 const APP_SECRET = 'meta-app-secret';
 const VERIFY_TOKEN = 'verify-me';
@@ -232,6 +242,74 @@ describe('provider webhooks', () => {
       .findOneByOrFail({ tenantId: tenant.id, requesterId: stranger.id });
     expect(opened).toMatchObject({ subject: 'Hello, new here', assigneeId: agent.id });
     await client.dispose();
+  });
+
+  it('carries an agent’s reply back on WhatsApp and shows its delivery status in the thread, live', async () => {
+    const { tenant, provider } = await world();
+    await installNotificationPack(t.app.dataSource.manager, tenant.id);
+    const agent: User = await makeUser(t.app.dataSource, tenant, { role: Role.AGENT });
+    const contact = await makeContact(t.app.dataSource, tenant, { phone: '+6281234567890' });
+    const phoneNumberId = String(provider.settings.phoneNumberId);
+    expect(
+      await post('/webhooks/whatsapp/meta', messagePayload(phoneNumberId, 'wamid.IN-R1', '6281234567890', 'No signal')),
+    ).toBe(200);
+    const ticket = await t.app.dataSource.getRepository(Ticket).findOneByOrFail({ tenantId: tenant.id, requesterId: contact.id });
+    const { token } = await t.app.services.auth.login(agent.email, PASSWORD);
+    const reply = (
+      await gqlOk(
+        t.url,
+        `mutation ($input: AddTicketMessageInput!) { addTicketMessage(input: $input) { id } }`,
+        { input: { ticketId: ticket.id, body: 'A technician is on the way.' } },
+        token,
+      )
+    ).addTicketMessage;
+    await gqlOk(
+      t.url,
+      `mutation ($input: AddTicketMessageInput!) { addTicketMessage(input: $input) { id } }`,
+      { input: { ticketId: ticket.id, body: 'Check the tower first', internal: true } },
+      token,
+    );
+    await relayAll(t);
+    while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
+    const carried = await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ ticketMessageId: reply.id });
+    expect(carried).toMatchObject({ channel: Channel.WHATSAPP, recipient: '+6281234567890', status: DeliveryStatus.SENT });
+    expect(fake.requests.filter((request) => JSON.stringify(request.body).includes('A technician is on the way.'))).toHaveLength(
+      1,
+    );
+
+    const client = wsClient(t.url, token);
+    const statuses = new Subscription<any>(
+      client,
+      'subscription ($ticketId: ID!) { deliveryStatusChanged(filter: { ticketId: $ticketId }) { ticketMessageId status } }',
+      { ticketId: ticket.id },
+    );
+    await settle();
+    expect(await post('/webhooks/whatsapp/meta', statusPayload(carried.providerMessageId!, 'delivered', 1_800_000_010))).toBe(
+      200,
+    );
+    expect(await post('/webhooks/whatsapp/meta', statusPayload(carried.providerMessageId!, 'read', 1_800_000_020))).toBe(200);
+    const live = await statuses.waitFor(2);
+    expect(live.map((item) => item.deliveryStatusChanged)).toEqual([
+      { ticketMessageId: reply.id, status: 'DELIVERED' },
+      { ticketMessageId: reply.id, status: 'READ' },
+    ]);
+    await client.dispose();
+
+    const { ticket: thread } = await gqlOk(
+      t.url,
+      `query ($id: ID!) { ticket(id: $id) { messages { body internal delivery { channel status readAt } } } }`,
+      { id: ticket.id },
+      token,
+    );
+    expect([...thread.messages].sort((a: any, b: any) => a.body.localeCompare(b.body))).toEqual([
+      {
+        body: 'A technician is on the way.',
+        internal: false,
+        delivery: { channel: 'WHATSAPP', status: 'READ', readAt: new Date(1_800_000_020_000).toISOString() },
+      },
+      { body: 'Check the tower first', internal: true, delivery: null },
+      { body: 'No signal', internal: false, delivery: null },
+    ]);
   });
 
   it('accepts Fonnte status callbacks only with the provider’s callback token', async () => {

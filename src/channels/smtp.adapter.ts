@@ -33,7 +33,13 @@ export class SmtpAdapter implements ChannelAdapter {
         to: message.to,
         subject: message.subject ?? '',
         text: message.body,
-        headers: { 'X-Notify-Delivery': message.deliveryId },
+        headers: {
+          'X-Notify-Delivery': message.deliveryId,
+          // RFC 8058 one-click unsubscribe: mail clients POST List-Unsubscribe=One-Click to the URL.
+          ...(message.unsubscribeUrl
+            ? { 'List-Unsubscribe': `<${message.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+            : {}),
+        },
       });
       return { ok: true, providerMessageId: info.messageId };
     } catch (error) {

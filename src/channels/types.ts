@@ -8,6 +8,8 @@ export interface OutboundMessage {
   subject: string | null;
   body: string;
   metaTemplate: MetaTemplateMessage | null;
+  /** One-click unsubscribe URL (RFC 8058) for marketing e-mail. */
+  unsubscribeUrl?: string | null;
 }
 
 /** A provider account as an adapter needs it: decrypted credentials included. */

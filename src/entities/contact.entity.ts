@@ -15,6 +15,7 @@ export interface ConsentRecord {
 @Entity('contact')
 @Index('contact_tenant_phone_idx', ['tenantId', 'phone'])
 @Index('contact_tenant_email_idx', ['tenantId', 'email'])
+@Index('contact_tenant_id_idx', ['tenantId', 'id'])
 @Index('contact_tenant_external_id_key', ['tenantId', 'externalId'], { unique: true, where: '"externalId" IS NOT NULL' })
 export class Contact extends TenantOwned {
   @Field(() => String, { nullable: true, description: "The contact's id in the tenant's own system (CRM, billing); unique." })

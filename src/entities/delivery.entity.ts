@@ -20,6 +20,7 @@ export interface MetaTemplateMessage {
 @Index('delivery_provider_message_idx', ['providerMessageId'])
 @Index('delivery_tenant_created_idx', ['tenantId', 'createdAt'])
 @Index('delivery_tenant_status_idx', ['tenantId', 'status'])
+@Index('delivery_campaign_idx', ['campaignId', 'status'], { where: '"campaignId" IS NOT NULL' })
 export class Delivery extends TenantOwned {
   @Field(() => Channel, { description: 'How it is sent.' })
   @Column({ type: 'enum', enum: Channel, enumName: 'channel' })
@@ -68,6 +69,14 @@ export class Delivery extends TenantOwned {
   @Column({ type: 'uuid', nullable: true })
   ticketId!: string | null;
 
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The thread message it carries to the customer (an agent’s reply sent on WhatsApp).',
+  })
+  @Index('delivery_ticket_message_idx', { where: '"ticketMessageId" IS NOT NULL' })
+  @Column({ type: 'uuid', nullable: true })
+  ticketMessageId!: string | null;
+
   @Field(() => ID, { nullable: true, description: 'Escalation it belongs to.' })
   @Column({ type: 'uuid', nullable: true })
   escalationId!: string | null;
@@ -79,6 +88,10 @@ export class Delivery extends TenantOwned {
   @Field(() => ID, { nullable: true, description: 'Campaign it belongs to.' })
   @Column({ type: 'uuid', nullable: true })
   campaignId!: string | null;
+
+  /** One-click unsubscribe URL sent in the List-Unsubscribe header of campaign e-mail. */
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  unsubscribeUrl!: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Completion request it belongs to.' })
   @Column({ type: 'uuid', nullable: true })

@@ -9,6 +9,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, JoinColumn, ManyToOne } 
 @Index('domain_event_unprocessed_idx', ['id'], { where: '"processedAt" IS NULL' })
 @Index('domain_event_processed_idx', ['processedAt'], { where: '"processedAt" IS NOT NULL' })
 @Index('domain_event_subject_idx', ['tenantId', 'subjectType', 'subjectId'])
+@Index('domain_event_type_idx', ['tenantId', 'type', 'occurredAt'])
 @Index('domain_event_idempotency_key', ['tenantId', 'idempotencyKey'], { unique: true, where: '"idempotencyKey" IS NOT NULL' })
 export class DomainEvent {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })

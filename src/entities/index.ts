@@ -19,6 +19,11 @@ import { BusinessRecord } from './business-record.entity';
 import { AutomationRule } from './automation-rule.entity';
 import { RuleExecution } from './rule-execution.entity';
 import { CompletionContactAttempt, CompletionRequest, Review } from './completion-request.entity';
+import { CampaignRecipient } from './campaign-recipient.entity';
+import { CampaignRun } from './campaign-run.entity';
+import { Campaign } from './campaign.entity';
+import { ConsentChange } from './consent-change.entity';
+import { Segment } from './segment.entity';
 import { StaffNotification } from './staff-notification.entity';
 
 export const ENTITIES = [
@@ -44,6 +49,11 @@ export const ENTITIES = [
   RuleExecution,
   CompletionRequest,
   CompletionContactAttempt,
+  Segment,
+  Campaign,
+  CampaignRun,
+  CampaignRecipient,
+  ConsentChange,
   Review,
   StaffNotification,
 ];

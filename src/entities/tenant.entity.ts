@@ -52,6 +52,21 @@ export class Tenant {
   @Column({ type: 'text', array: true, default: '{}' })
   emergencyWhatsAppGroups!: string[];
 
+  @Field({
+    description:
+      'True: an opted-out contact gets no transactional or operational campaign either; false: only marketing is withheld.',
+  })
+  @Column({ type: 'boolean', default: false })
+  optOutCoversAll!: boolean;
+
+  @Field(() => [String], { description: 'Inbound words that opt a contact out of marketing on that channel, e.g. STOP.' })
+  @Column({ type: 'text', array: true, default: '{STOP,BERHENTI,UNSUBSCRIBE}' })
+  stopKeywords!: string[];
+
+  @Field(() => [String], { description: 'Inbound words that opt a contact back in, e.g. START.' })
+  @Column({ type: 'text', array: true, default: '{START,MULAI}' })
+  startKeywords!: string[];
+
   /**
    * Bumped by a trigger whenever one of the tenant's automation rules is created, changed
    * (anything but its counters) or deleted, in the same transaction: workers cache the

@@ -16,6 +16,7 @@ import { CompletionRequests1795470736368 } from './1795470736368-CompletionReque
 import { TicketOperations1795471148918 } from './1795471148918-TicketOperations';
 import { StaffNotifications1795472749323 } from './1795472749323-StaffNotifications';
 import { RuleCacheVersion1795475779119 } from './1795475779119-RuleCacheVersion';
+import { Campaigns1795476725682 } from './1795476725682-Campaigns';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   TicketOperations1795471148918,
   StaffNotifications1795472749323,
   RuleCacheVersion1795475779119,
+  Campaigns1795476725682,
 ];

@@ -7,17 +7,19 @@ import { EventResolver } from './event.resolver';
 import { IngestionResolver } from './ingestion.resolver';
 import { JobResolver } from './job.resolver';
 import { StaffNotificationResolver } from './notification.resolver';
+import { CampaignResolver, SegmentResolver } from './campaign.resolver';
 import { CompletionResolver } from './completion.resolver';
 import { ReportResolver } from './report.resolver';
 import { AutomationRuleResolver, RuleExecutionResolver } from './rule.resolver';
 import { BusinessRecordResolver, ContactRecordsResolver, UserRecordsResolver } from './record.resolver';
-import { TicketResolver } from './ticket.resolver';
+import { TicketMessageResolver, TicketResolver } from './ticket.resolver';
 
 export const RESOLVERS = [
   AuthResolver,
   UserResolver,
   ContactResolver,
   TicketResolver,
+  TicketMessageResolver,
   DashboardResolver,
   DeliveryResolver,
   ChannelProviderResolver,
@@ -35,5 +37,7 @@ export const RESOLVERS = [
   RuleExecutionResolver,
   ReportResolver,
   CompletionResolver,
+  CampaignResolver,
+  SegmentResolver,
   StaffNotificationResolver,
 ] as const;

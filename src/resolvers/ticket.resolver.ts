@@ -11,6 +11,7 @@ import {
   BulkTicketChange,
   BulkTicketResult,
   CreateTicketInput,
+  MessageDelivery,
   ResolveTicketInput,
   RateTicketArgs,
   SupportConversation,
@@ -213,6 +214,17 @@ export class TicketResolver {
     _filter: TicketChangedFilter | null,
   ): TicketChangedEvent {
     return change as TicketChangedEvent;
+  }
+}
+
+@Resolver(() => TicketMessage)
+export class TicketMessageResolver {
+  @FieldResolver(() => MessageDelivery, {
+    nullable: true,
+    description: 'For a message relayed to the customer (an agent’s reply on WhatsApp): its delivery and status; null otherwise.',
+  })
+  async delivery(@Root() message: TicketMessage, @Ctx() { loaders }: AuthedContext): Promise<MessageDelivery | null> {
+    return (await loaders.messageDelivery.load(message.id)) ?? null;
   }
 }
 

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Contact } from '../entities/contact.entity';
 import type { DeliveryEvent } from '../entities/delivery-event.entity';
+import type { Delivery } from '../entities/delivery.entity';
 import type { Tenant } from '../entities/tenant.entity';
 import type { TicketMessage } from '../entities/ticket-message.entity';
 import type { Ticket } from '../entities/ticket.entity';
@@ -19,6 +20,7 @@ export interface Loaders {
   ticket: DataLoader<string, Ticket | undefined>;
   messages: DataLoader<string, TicketMessage[]>;
   messageCount: DataLoader<string, number>;
+  messageDelivery: DataLoader<string, Delivery | undefined>;
   deliveryEvents: DataLoader<string, DeliveryEvent[]>;
   tenant: DataLoader<string, Tenant | undefined>;
 }
@@ -52,6 +54,10 @@ export function createLoaders(services: Services, principal: Principal): Loaders
     tenant: new DataLoader(async (ids) => {
       const tenants = new Map((await services.directory.tenantsByIds(principal, ids)).map((tenant) => [tenant.id, tenant]));
       return ids.map((id) => tenants.get(id));
+    }, options),
+    messageDelivery: new DataLoader(async (messageIds) => {
+      const deliveries = await services.tickets.messageDeliveries(principal, messageIds);
+      return messageIds.map((id) => deliveries.get(id));
     }, options),
     messageCount: new DataLoader(async (ticketIds) => {
       const counts = await services.tickets.messageCounts(principal, ticketIds);

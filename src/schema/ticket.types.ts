@@ -1,5 +1,6 @@
 import { ArrayMaxSize, IsInt, IsOptional, IsUrl, IsUUID, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Channel, DeliveryStatus } from '../entities/channel';
 import { TicketMessage } from '../entities/ticket-message.entity';
 import { ResolutionType, Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
 import { TicketChangeKind } from '../services/platform/live-events';
@@ -321,4 +322,25 @@ export class RateTicketArgs {
   @IsOptional()
   @MaxLength(2000)
   comment?: string | null;
+}
+
+@ObjectType({ description: 'How a thread message travelled to the customer outside the app, e.g. an agent’s reply on WhatsApp.' })
+export class MessageDelivery {
+  @Field(() => ID, { description: 'The delivery (staff can follow it with deliveryStatusChanged).' })
+  id!: string;
+
+  @Field(() => Channel, { description: 'Channel it went out on.' })
+  channel!: Channel;
+
+  @Field(() => DeliveryStatus, { description: 'Queued, sent, delivered, read or failed, as the provider reported it.' })
+  status!: DeliveryStatus;
+
+  @Field(() => Date, { nullable: true, description: 'When the provider accepted it.' })
+  sentAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it reached the customer’s device.' })
+  deliveredAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the customer read it.' })
+  readAt!: Date | null;
 }

@@ -20,6 +20,10 @@ import { RecordService } from './records/record.service';
 import { ReportService } from './reports/report.service';
 import { StaffNotificationService } from './notifications/staff-notification.service';
 import { CompletionService, type CompletionSettings } from './completions/completion.service';
+import { AudienceService } from './campaigns/audience.service';
+import { CampaignSender } from './campaigns/campaign-sender';
+import { CampaignService } from './campaigns/campaign.service';
+import { ConsentService } from './campaigns/consent.service';
 import { RuleEngine } from './rules/rule-engine';
 import { RuleService } from './rules/rule.service';
 import { DispatchService } from './delivery/dispatch.service';
@@ -45,6 +49,10 @@ export interface Services {
   rules: RuleService;
   reports: ReportService;
   completions: CompletionService;
+  audiences: AudienceService;
+  campaigns: CampaignService;
+  campaignSender: CampaignSender;
+  consent: ConsentService;
   notifications: StaffNotificationService;
   tickets: TicketService;
   dashboard: DashboardService;
@@ -72,6 +80,7 @@ export interface ServiceSettings {
   slaWarningCooldownMinutes: number;
   events: EventSettings;
   completions: CompletionSettings;
+  campaigns: { batchSize: number };
   logger?: Logger;
 }
 
@@ -102,6 +111,9 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     clock,
   );
   eventConsumers.register(rules.consumer);
+  const audiences = new AudienceService(dataSource, clock);
+  const campaigns = new CampaignService(dataSource, transactor, audiences, deliveries, live, clock);
+  const consent = new ConsentService(dataSource, deliveries, clock);
   return {
     clock,
     live,
@@ -112,6 +124,14 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     rules,
     reports,
     completions,
+    audiences,
+    campaigns,
+    campaignSender: new CampaignSender(dataSource, campaigns, audiences, clock, {
+      batchSize: settings.campaigns.batchSize,
+      maxAttempts: delivery.retries + 1,
+      publicUrl: settings.completions.publicUrl,
+    }),
+    consent,
     notifications,
     tickets,
     dashboard: new DashboardService(dataSource),
@@ -128,7 +148,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
       throttlePauseMs: delivery.circuitCooldownMs,
     }),
     messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
-    inbound: new InboundService(dataSource, deliveries, providers, tickets, completions),
+    inbound: new InboundService(dataSource, deliveries, providers, tickets, completions, consent),
     sla,
     escalations,
     eventConsumers,

@@ -31,6 +31,8 @@ export interface EnqueueInput {
   notificationType?: string;
   idempotencyKey: string;
   ticketId?: string | null;
+  /** The thread message this delivery carries, whose status the thread then shows. */
+  ticketMessageId?: string | null;
   escalationId?: string | null;
   ruleExecutionId?: string | null;
   campaignId?: string | null;
@@ -148,6 +150,7 @@ export class DeliveryService {
       metaTemplate: content.metaTemplate,
       notificationType: input.notificationType ?? 'ad_hoc',
       ticketId: input.ticketId ?? null,
+      ticketMessageId: input.ticketId ? (input.ticketMessageId ?? null) : null,
       escalationId: input.escalationId ?? null,
       ruleExecutionId: input.ruleExecutionId ?? null,
       campaignId: input.campaignId ?? null,

@@ -169,6 +169,7 @@ export class DispatchService {
       subject: delivery.subject,
       body: delivery.body,
       metaTemplate: delivery.metaTemplate,
+      unsubscribeUrl: delivery.unsubscribeUrl,
     };
     const tried: Tried[] = [];
     const skipped: ChannelProvider[] = [];

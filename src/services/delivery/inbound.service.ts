@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { GatewayStatusUpdate } from '../../channels/gateway-webhooks';
 import type { MetaInboundMessage, MetaStatusUpdate } from '../../channels/meta-webhook';
-import { ProviderKind } from '../../entities/channel';
+import { Channel, ProviderKind } from '../../entities/channel';
 import { ChannelProvider } from '../../entities/channel-provider.entity';
 import { Contact } from '../../entities/contact.entity';
 import { type ChannelProviderService, inboundIdentityOf } from './channel-provider.service';
@@ -9,6 +9,7 @@ import type { DeliveryService } from './delivery.service';
 import { isUuid } from '../platform/ids';
 import type { CompletionService } from '../completions/completion.service';
 import type { TicketService } from '../tickets/ticket.service';
+import type { ConsentService } from '../campaigns/consent.service';
 
 /** What providers tell us: status updates of our messages, and messages customers send. */
 export class InboundService {
@@ -18,6 +19,7 @@ export class InboundService {
     private readonly providers: ChannelProviderService,
     private readonly tickets: TicketService,
     private readonly completions: CompletionService,
+    private readonly consent: ConsentService,
   ) {}
 
   async metaStatus(update: MetaStatusUpdate): Promise<void> {
@@ -51,7 +53,10 @@ export class InboundService {
           tags: [],
         }),
       ));
-    // YA / TIDAK to a waiting completion request is its answer; anything else joins the conversation.
+    await this.consent.noteReply(contact);
+    // STOP / START change the contact's consent; YA / TIDAK answer a waiting completion request;
+    // anything else joins the conversation.
+    if (await this.consent.handleKeyword(contact, message.text, Channel.WHATSAPP, message.messageId)) return true;
     if (!(await this.completions.handleReply(contact, message.text, message.messageId))) {
       await this.tickets.receiveInbound(contact, message.text, message.messageId);
     }

@@ -36,6 +36,8 @@ export type LiveTopics = {
   completionRequestChanged: [tenantId: string, request: CompletionRequest];
   /** id: user id */
   staffNotificationAdded: [userId: string, notification: StaffNotification];
+  /** id: campaign id; subscribers read the figures afresh */
+  campaignProgress: [campaignId: string, change: { campaignId: string; tenantId: string }];
 };
 
 export type LiveEvents = PubSub<LiveTopics>;

@@ -27,7 +27,8 @@ export type Operator =
   | 'exists'
   | 'not_exists'
   | 'within_last'
-  | 'within_next';
+  | 'within_next'
+  | 'older_than';
 
 export const OPERATORS: readonly Operator[] = [
   'eq',
@@ -45,6 +46,7 @@ export const OPERATORS: readonly Operator[] = [
   'not_exists',
   'within_last',
   'within_next',
+  'older_than',
 ];
 
 export interface Comparison {
@@ -53,7 +55,11 @@ export interface Comparison {
   value?: unknown;
 }
 
-export type Condition = { all: Condition[] } | { any: Condition[] } | { not: Condition } | Comparison;
+/**
+ * `someRecord` (audiences): the contact has at least one business record for which the
+ * inner condition, on `record.*` paths, holds; e.g. an invoice overdue by more than 7 days.
+ */
+export type Condition = { all: Condition[] } | { any: Condition[] } | { not: Condition } | { someRecord: Condition } | Comparison;
 
 /** What a path holds; `any` for free-form JSON (event payloads, attributes). */
 export type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'strings' | 'any';
@@ -114,6 +120,31 @@ export const FACT_SCHEMA: FieldSchema = {
   'actor.name': 'string',
 };
 
+/** Marks a schema that admits `someRecord` groups (audiences). */
+export const SOME_RECORD = '@someRecord';
+
+const pick = (prefix: string): FieldSchema =>
+  Object.fromEntries(Object.entries(FACT_SCHEMA).filter(([path]) => path.startsWith(prefix)));
+
+/** What `someRecord` tests: the stored fields of a business record. */
+export const RECORD_SCHEMA: FieldSchema = Object.fromEntries(
+  Object.entries(pick('record.')).filter(([path]) => !/Date$|Time$/.test(path)),
+);
+
+/**
+ * What a campaign audience or segment tests: the contact (consent per channel as
+ * contact.consent.<channel>) and, through `someRecord`, its business records. The same
+ * language as rules; `audienceSql` compiles it to one SQL predicate.
+ */
+export const AUDIENCE_SCHEMA: FieldSchema = {
+  ...pick('contact.'),
+  'contact.anniversary': 'string',
+  'contact.consent.whatsapp': 'boolean',
+  'contact.consent.sms': 'boolean',
+  'contact.consent.email': 'boolean',
+  [SOME_RECORD]: 'any',
+};
+
 export interface ConditionProblem {
   /** Where, e.g. conditions.all[1].any[0].op */
   path: string;
@@ -126,6 +157,7 @@ const DURATION = /^(\d{1,5})(m|h|d|w)$/;
 
 /** The type of a path, or undefined when the schema does not know it. */
 export function fieldType(schema: FieldSchema, path: string): FieldType | undefined {
+  if (path.startsWith('@')) return undefined;
   if (schema[path]) return schema[path];
   const parts = path.split('.');
   for (let n = parts.length - 1; n > 0; n--) {
@@ -167,6 +199,16 @@ export function checkCondition(condition: unknown, schema: FieldSchema = FACT_SC
     if ('not' in node) {
       if (keys.length !== 1) problems.push({ path: where, problem: 'a "not" holds only "not"' });
       walk((node as { not: unknown }).not, `${where}.not`, depth + 1);
+      return;
+    }
+    if ('someRecord' in node) {
+      if (!schema[SOME_RECORD]) {
+        problems.push({ path: where, problem: '"someRecord" is for audiences; a rule tests its own record with record.* paths' });
+        return;
+      }
+      if (keys.length !== 1) problems.push({ path: where, problem: 'a "someRecord" holds only "someRecord"' });
+      const inner = checkCondition((node as { someRecord: unknown }).someRecord, RECORD_SCHEMA, `${where}.someRecord`);
+      problems.push(...inner);
       return;
     }
     const comparison = node as Record<string, unknown>;
@@ -235,6 +277,7 @@ function operatorProblem(type: FieldType, op: Operator, value: unknown): { onVal
       return value.every(fits) ? null : { onValue: true, text: `every value must be ${wants}` };
     case 'within_last':
     case 'within_next':
+    case 'older_than':
       if (type !== 'date' && type !== 'any') return { onValue: false, text: `"${op}" needs a date` };
       return typeof value === 'string' && DURATION.test(value)
         ? null
@@ -291,6 +334,12 @@ export function evaluate(condition: Condition | null | undefined, facts: Record<
       ? { matched: false, reason: `not expected: ${describe(condition.not)}` }
       : { matched: true, reason: null };
   }
+  if ('someRecord' in condition) {
+    const records = Array.isArray(facts.records) ? (facts.records as Array<Record<string, unknown>>) : [];
+    return records.some((record) => evaluate(condition.someRecord, { record }, now).matched)
+      ? { matched: true, reason: null }
+      : { matched: false, reason: `no record with ${describe(condition.someRecord)}` };
+  }
   const actual = valueAt(facts, condition.path);
   return compare(actual, condition, now)
     ? { matched: true, reason: null }
@@ -334,6 +383,10 @@ function compare(actual: unknown, { op, value }: Comparison, now: Date): boolean
       const delta = time - now.getTime();
       return op === 'within_last' ? delta <= 0 && -delta <= span : delta >= 0 && delta <= span;
     }
+    case 'older_than': {
+      const time = timeOf(actual);
+      return time !== null && now.getTime() - time > durationMs(String(value));
+    }
   }
 }
 
@@ -374,6 +427,7 @@ function describe(condition: Condition): string {
   if ('all' in condition) return `all of (${condition.all.map(describe).join(', ')})`;
   if ('any' in condition) return `any of (${condition.any.map(describe).join(', ')})`;
   if ('not' in condition) return `not ${describe(condition.not)}`;
+  if ('someRecord' in condition) return `some record with ${describe(condition.someRecord)}`;
   return condition.value === undefined
     ? `${condition.path} ${condition.op}`
     : `${condition.path} ${condition.op} ${show(condition.value)}`;

@@ -597,6 +597,7 @@ export class RuleEngine {
           notificationType: (action.notificationType as string) ?? (textFor ? 'report' : 'automation'),
           idempotencyKey: `rule:${execution.id}:${index}:${target.key}`,
           ticketId: (facts.ticket?.id as string) ?? null,
+          ticketMessageId: carriedMessage(facts, target),
           ruleExecutionId: execution.id,
         },
         uow,
@@ -789,4 +790,16 @@ function insertExecutions(manager: EntityManager, executions: RuleExecution[]) {
 
 function insertExecution(manager: EntityManager, execution: RuleExecution) {
   return insertExecutions(manager, [execution]);
+}
+
+/**
+ * The thread message a send carries: an agent's reply, relayed to the ticket's requester
+ * from the `ticket.message_added` event this service recorded (never one sent in from outside).
+ */
+function carriedMessage(facts: Facts, target: Target): string | null {
+  const event = facts.event;
+  if (event?.type !== 'ticket.message_added' || event.source !== 'internal') return null;
+  const messageId = (event.payload as Record<string, unknown> | null)?.messageId;
+  if (typeof messageId !== 'string' || !target.contact || target.contact.id !== facts.ticket?.requesterId) return null;
+  return messageId;
 }

@@ -1,6 +1,7 @@
 import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { Channel } from '../../entities/channel';
 import { Contact } from '../../entities/contact.entity';
+import { Delivery } from '../../entities/delivery.entity';
 import { type Attachment, MessageAuthorKind, TicketMessage } from '../../entities/ticket-message.entity';
 import { ResolutionType, Ticket, TicketCategory, TicketPriority, TicketStatus } from '../../entities/ticket.entity';
 import { Availability, Role, User } from '../../entities/user.entity';
@@ -258,6 +259,22 @@ export class TicketService {
   /** The threads of visible tickets, oldest message first; customers never see internal notes. */
   messagesOf(actor: Principal, ticketIds: readonly string[]): Promise<TicketMessage[]> {
     return this.visibleMessages(actor, ticketIds).orderBy('m."createdAt"', 'ASC').addOrderBy('m.id', 'ASC').getMany();
+  }
+
+  /** The latest delivery carrying each of these messages to the customer, for messages the actor can see. */
+  async messageDeliveries(actor: Principal, messageIds: readonly string[]): Promise<Map<string, Delivery>> {
+    const rows = await this.dataSource
+      .getRepository(Delivery)
+      .createQueryBuilder('d')
+      .distinctOn(['d."ticketMessageId"'])
+      .where('d."tenantId" = :tenantId AND d."ticketMessageId" IN (:...messageIds)', { tenantId: actor.tenantId, messageIds })
+      .andWhere(actor.kind === 'customer' ? 'd."contactId" = :contactId' : 'TRUE', {
+        contactId: actor.kind === 'customer' ? actor.contactId : null,
+      })
+      .orderBy('d."ticketMessageId"')
+      .addOrderBy('d."createdAt"', 'DESC')
+      .getMany();
+    return new Map(rows.map((row) => [row.ticketMessageId as string, row]));
   }
 
   /** How many messages of each thread the actor can see. */

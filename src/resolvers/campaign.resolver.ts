@@ -1,0 +1,250 @@
+import { Repeater } from '@graphql-yoga/subscription';
+import { Arg, Args, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Campaign } from '../entities/campaign.entity';
+import { Channel } from '../entities/channel';
+import { Delivery } from '../entities/delivery.entity';
+import { Segment } from '../entities/segment.entity';
+import { Role } from '../entities/user.entity';
+import {
+  AudienceEstimate,
+  AudienceInput,
+  CampaignConnection,
+  CampaignInput,
+  CampaignRecipientConnection,
+  CampaignRecipientsArgs,
+  CampaignStats,
+  CampaignsArgs,
+  SegmentConnection,
+  SegmentInput,
+} from '../schema/campaign.types';
+import { PageArgs, pageInfo } from '../schema/connection';
+import type { AuthedContext, Context } from '../schema/context';
+import type { CampaignStats as Stats } from '../services/campaigns/campaign.service';
+import { requireStaff } from '../services/directory/principal';
+import { DomainError, ErrorCode, forbidden } from '../services/platform/errors';
+
+/** Admins and managers run campaigns and segments; supervisors follow them. */
+const WRITERS = [Role.ADMIN, Role.MANAGER];
+const READERS = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR];
+
+@Resolver(() => Segment)
+export class SegmentResolver {
+  @Authorized(...READERS)
+  @Query(() => SegmentConnection, { description: 'Saved audience filters, newest first.' })
+  async segments(@Args() { first, after }: PageArgs, @Ctx() { principal, services }: AuthedContext): Promise<SegmentConnection> {
+    const page = await services.audiences.list(requireStaff(principal), { first, after });
+    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+  }
+
+  @Authorized(...READERS)
+  @Query(() => Segment, { description: 'One segment.' })
+  segment(@Arg('id', () => ID, { description: 'Segment id.' }) id: string, @Ctx() { principal, services }: AuthedContext) {
+    return services.audiences.get(requireStaff(principal), id);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Segment, { description: 'Saves an audience filter; an unsound filter is refused naming the place.' })
+  createSegment(
+    @Arg('input', () => SegmentInput, { description: 'The segment.' }) input: SegmentInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.audiences.create(requireStaff(principal), input);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Segment, { description: 'Replaces a segment; campaigns using it see the change at their next run.' })
+  updateSegment(
+    @Arg('id', () => ID, { description: 'Segment id.' }) id: string,
+    @Arg('input', () => SegmentInput, { description: 'The segment.' }) input: SegmentInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.audiences.update(requireStaff(principal), id, input);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Boolean, { description: 'Deletes a segment no unfinished campaign uses (CONFLICT otherwise).' })
+  deleteSegment(@Arg('id', () => ID, { description: 'Segment id.' }) id: string, @Ctx() { principal, services }: AuthedContext) {
+    return services.audiences.delete(requireStaff(principal), id);
+  }
+
+  @Authorized(...READERS)
+  @Query(() => AudienceEstimate, {
+    description: 'How many contacts an audience reaches now, and a sample; counted by one SQL query.',
+  })
+  estimateAudience(
+    @Arg('audience', () => AudienceInput, { description: 'A segment, a filter, contacts or groups.' }) audience: AudienceInput,
+    @Arg('sampleSize', () => Int, { defaultValue: 10, description: 'Contacts to show (0-50).' }) sampleSize: number,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.audiences.estimate(requireStaff(principal), audience, sampleSize);
+  }
+}
+
+@Resolver(() => Campaign)
+export class CampaignResolver {
+  @Authorized(...READERS)
+  @Query(() => CampaignConnection, { description: 'Campaigns, newest first.' })
+  async campaigns(
+    @Args() { first, after, ...filter }: CampaignsArgs,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<CampaignConnection> {
+    const page = await services.campaigns.list(requireStaff(principal), filter, { first, after });
+    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+  }
+
+  @Authorized(...READERS)
+  @Query(() => Campaign, { description: 'One campaign.' })
+  campaign(@Arg('id', () => ID, { description: 'Campaign id.' }) id: string, @Ctx() { principal, services }: AuthedContext) {
+    return services.campaigns.get(requireStaff(principal), id);
+  }
+
+  @Authorized(...READERS)
+  @Query(() => CampaignStats, { description: 'A campaign’s figures: targeted, skipped, queued, sent … converted.' })
+  campaignStats(@Arg('id', () => ID, { description: 'Campaign id.' }) id: string, @Ctx() { principal, services }: AuthedContext) {
+    return services.campaigns.stats(requireStaff(principal), id);
+  }
+
+  @Authorized(...READERS)
+  @Query(() => CampaignRecipientConnection, { description: 'Who a campaign selected and what became of each message.' })
+  async campaignRecipients(
+    @Args() { first, after, campaignId, ...filter }: CampaignRecipientsArgs,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<CampaignRecipientConnection> {
+    const page = await services.campaigns.recipients(requireStaff(principal), campaignId, filter, { first, after });
+    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Campaign, { description: 'Creates a DRAFT campaign.' })
+  createCampaign(
+    @Arg('input', () => CampaignInput, { description: 'The campaign.' }) input: CampaignInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.campaigns.create(requireStaff(principal), input);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Campaign, { description: 'Replaces a DRAFT or SCHEDULED campaign (INVALID_TRANSITION otherwise).' })
+  updateCampaign(
+    @Arg('id', () => ID, { description: 'Campaign id.' }) id: string,
+    @Arg('input', () => CampaignInput, { description: 'The campaign.' }) input: CampaignInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.campaigns.update(requireStaff(principal), id, input);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Campaign, { description: 'DRAFT → SCHEDULED: goes out at sendAt (or its cron).' })
+  scheduleCampaign(
+    @Arg('id', () => ID, { description: 'Campaign id.' }) id: string,
+    @Arg('sendAt', () => Date, { nullable: true, description: 'When (one-off); the campaign’s own sendAt otherwise.' })
+    sendAt: Date | null,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.campaigns.schedule(requireStaff(principal), id, sendAt);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Campaign, { description: 'Starts sending now (a recurring campaign runs once more and keeps its schedule).' })
+  sendCampaignNow(
+    @Arg('id', () => ID, { description: 'Campaign id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.campaigns.sendNow(requireStaff(principal), id);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Campaign, { description: 'SCHEDULED or RUNNING → PAUSED: nothing more of it goes out until resumed.' })
+  pauseCampaign(@Arg('id', () => ID, { description: 'Campaign id.' }) id: string, @Ctx() { principal, services }: AuthedContext) {
+    return services.campaigns.pause(requireStaff(principal), id);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Campaign, { description: 'PAUSED → where it was; queued messages go out again at its throttle.' })
+  resumeCampaign(
+    @Arg('id', () => ID, { description: 'Campaign id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.campaigns.resume(requireStaff(principal), id);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Campaign, { description: 'Cancels what has not gone out (any state before COMPLETED).' })
+  cancelCampaign(
+    @Arg('id', () => ID, { description: 'Campaign id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.campaigns.cancel(requireStaff(principal), id);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Campaign, { description: 'A DRAFT copy of a campaign.' })
+  duplicateCampaign(
+    @Arg('id', () => ID, { description: 'Campaign id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.campaigns.duplicate(requireStaff(principal), id);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => Delivery, { description: 'Sends one message rendered for a chosen contact to a given address.' })
+  testCampaign(
+    @Arg('id', () => ID, { description: 'Campaign id.' }) id: string,
+    @Arg('contactId', () => ID, { description: 'Whose data fills the message.' }) contactId: string,
+    @Arg('to', { description: 'Where to send it: phone or e-mail.' }) to: string,
+    @Arg('channel', () => Channel, { nullable: true, description: 'One of the campaign’s channels; its first by default.' })
+    channel: Channel | null,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.campaigns.test(requireStaff(principal), id, contactId, to, channel);
+  }
+
+  @Subscription(() => CampaignStats, {
+    description: 'A campaign’s figures now, then again as they move (at most twice a second). Admins, managers, supervisors.',
+    subscribe: ({ args, context }: { args: Record<string, unknown>; context: Context }) => progressOf(context, args.id as string),
+  })
+  campaignProgress(@Root() stats: Stats, @Arg('id', () => ID, { description: 'Campaign id.' }) _id: string): Stats {
+    return stats;
+  }
+}
+
+/** Fresh figures whenever the campaign or one of its deliveries moved, coalesced to one read per 500 ms. */
+async function progressOf(context: Context, id: string): Promise<AsyncIterable<Stats>> {
+  if (!context.principal) throw new DomainError(ErrorCode.Unauthenticated, 'Sign in first');
+  const staff = requireStaff(context.principal);
+  if (!READERS.includes(staff.role as Role)) throw forbidden();
+  const { services } = context;
+  const campaign = await services.campaigns.get(staff, id);
+  return new Repeater<Stats>(async (push, stop) => {
+    let dirty = true;
+    let closed = false;
+    const changes = services.live.subscribe('campaignProgress', campaign.id)[Symbol.asyncIterator]();
+    const deliveries = services.live.subscribe('deliveryStatusChanged', campaign.tenantId)[Symbol.asyncIterator]();
+    void (async () => {
+      for (let next = await changes.next(); !next.done && !closed; next = await changes.next()) dirty = true;
+    })();
+    void (async () => {
+      for (let next = await deliveries.next(); !next.done && !closed; next = await deliveries.next()) {
+        if ((next.value as Delivery).campaignId === campaign.id) dirty = true;
+      }
+    })();
+    const timer = setInterval(async () => {
+      if (!dirty || closed) return;
+      dirty = false;
+      try {
+        const fresh = await services.campaigns.get(staff, campaign.id);
+        await push(await services.campaigns.statsOf(fresh));
+      } catch (error) {
+        stop(error);
+      }
+    }, 500);
+    const first = await services.campaigns.statsOf(campaign);
+    dirty = false;
+    await push(first);
+    await stop;
+    closed = true;
+    clearInterval(timer);
+    await changes.return?.();
+    await deliveries.return?.();
+  });
+}

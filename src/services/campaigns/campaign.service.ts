@@ -1,0 +1,486 @@
+import { CronExpressionParser } from 'cron-parser';
+import { type DataSource, type EntityManager, In } from 'typeorm';
+import { Channel } from '../../entities/channel';
+import { CampaignRecipient } from '../../entities/campaign-recipient.entity';
+import { Campaign, type CampaignAudience, CampaignCategory, CampaignStatus, CampaignType } from '../../entities/campaign.entity';
+import { Contact } from '../../entities/contact.entity';
+import { MessageTemplate } from '../../entities/message-template.entity';
+import { Tenant } from '../../entities/tenant.entity';
+import type { DeliveryService } from '../delivery/delivery.service';
+import type { StaffPrincipal } from '../directory/principal';
+import type { Clock } from '../platform/clock';
+import { DomainError, ErrorCode, badInput, notFound } from '../platform/errors';
+import { isUuid } from '../platform/ids';
+import type { LiveEvents } from '../platform/live-events';
+import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
+import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
+import type { AudienceService } from './audience.service';
+import { type MaintenancePreset, type PromotionPreset, presetDefaults } from './campaign-presets';
+import { type CampaignMessage, campaignMessageFor, loadCampaignTemplates } from './campaign-message';
+
+export interface CampaignInput {
+  name: string;
+  description?: string | null;
+  type?: CampaignType | null;
+  category?: CampaignCategory | null;
+  channels: Channel[];
+  template?: string | null;
+  text?: string | null;
+  subject?: string | null;
+  variables?: Record<string, unknown> | null;
+  audience?: CampaignAudience | null;
+  sendAt?: Date | null;
+  cron?: string | null;
+  timezone?: string | null;
+  localSendTime?: string | null;
+  quietFrom?: string | null;
+  quietUntil?: string | null;
+  throttlePerMinute?: number | null;
+  conversionEventType?: string | null;
+  conversionWindowHours?: number | null;
+  maintenance?: MaintenancePreset | null;
+  promotion?: PromotionPreset | null;
+}
+
+export interface CampaignFilter {
+  statuses?: CampaignStatus[] | null;
+  categories?: CampaignCategory[] | null;
+  search?: string | null;
+}
+
+export interface CampaignStats {
+  campaignId: string;
+  status: CampaignStatus;
+  runs: number;
+  targeted: number;
+  skipped: number;
+  skippedOptedOut: number;
+  skippedNoAddress: number;
+  skippedDuplicate: number;
+  queued: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  cancelled: number;
+  replied: number;
+  clicked: number;
+  unsubscribed: number;
+  converted: number;
+}
+
+export interface RecipientFilter {
+  statuses?: string[] | null;
+  skipped?: boolean | null;
+}
+
+const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
+const CAMPAIGN_CHANNELS = [Channel.WHATSAPP, Channel.SMS, Channel.EMAIL];
+
+/** What each state allows: the mutation that moves it, and where to. */
+const TRANSITIONS: Record<CampaignStatus, Partial<Record<string, CampaignStatus>>> = {
+  [CampaignStatus.DRAFT]: {
+    scheduleCampaign: CampaignStatus.SCHEDULED,
+    sendCampaignNow: CampaignStatus.RUNNING,
+    cancelCampaign: CampaignStatus.CANCELLED,
+  },
+  [CampaignStatus.SCHEDULED]: {
+    sendCampaignNow: CampaignStatus.RUNNING,
+    pauseCampaign: CampaignStatus.PAUSED,
+    cancelCampaign: CampaignStatus.CANCELLED,
+  },
+  [CampaignStatus.RUNNING]: { pauseCampaign: CampaignStatus.PAUSED, cancelCampaign: CampaignStatus.CANCELLED },
+  [CampaignStatus.PAUSED]: { resumeCampaign: CampaignStatus.RUNNING, cancelCampaign: CampaignStatus.CANCELLED },
+  [CampaignStatus.COMPLETED]: {},
+  [CampaignStatus.CANCELLED]: {},
+};
+
+/**
+ * Campaigns: a message to an audience, one-off or recurring, with a lifecycle
+ * (DRAFT → SCHEDULED → RUNNING → COMPLETED, PAUSED, CANCELLED) and per-recipient
+ * tracking. The worker's CampaignSender starts due runs and enqueues their recipients.
+ */
+export class CampaignService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactor: Transactor,
+    private readonly audiences: AudienceService,
+    private readonly deliveries: DeliveryService,
+    private readonly live: LiveEvents,
+    private readonly clock: Clock,
+  ) {}
+
+  list(actor: StaffPrincipal, filter: CampaignFilter, page: PageRequest): Promise<Page<Campaign>> {
+    const query = this.dataSource
+      .getRepository(Campaign)
+      .createQueryBuilder('c')
+      .where('c."tenantId" = :tenantId', { tenantId: actor.tenantId });
+    if (filter.statuses?.length) query.andWhere('c.status IN (:...statuses)', { statuses: filter.statuses });
+    if (filter.categories?.length) query.andWhere('c.category IN (:...categories)', { categories: filter.categories });
+    if (filter.search?.trim()) {
+      query.andWhere('c.name ILIKE :search', { search: `%${filter.search.trim().replace(/[\\%_]/g, (c) => '\\' + c)}%` });
+    }
+    return newestFirstPage(query, 'c', page);
+  }
+
+  async get(actor: StaffPrincipal, id: string, manager: EntityManager = this.dataSource.manager): Promise<Campaign> {
+    const campaign = isUuid(id) ? await manager.findOneBy(Campaign, { id, tenantId: actor.tenantId }) : null;
+    if (!campaign) throw notFound('Campaign', id);
+    return campaign;
+  }
+
+  async create(actor: StaffPrincipal, input: CampaignInput): Promise<Campaign> {
+    const columns = await this.columns(actor.tenantId, input);
+    return this.dataSource.getRepository(Campaign).save({
+      ...columns,
+      tenantId: actor.tenantId,
+      status: CampaignStatus.DRAFT,
+      createdById: actor.userId,
+    });
+  }
+
+  /** Drafts and scheduled campaigns only: what is going out cannot change under it. */
+  async update(actor: StaffPrincipal, id: string, input: CampaignInput): Promise<Campaign> {
+    return this.transactor.run(async ({ manager }) => {
+      const campaign = await this.locked(manager, actor, id);
+      if (campaign.status !== CampaignStatus.DRAFT && campaign.status !== CampaignStatus.SCHEDULED) {
+        throw this.invalid(campaign, 'updateCampaign', 'Only draft and scheduled campaigns can be changed');
+      }
+      Object.assign(campaign, await this.columns(actor.tenantId, input, manager));
+      if (campaign.status === CampaignStatus.SCHEDULED) campaign.nextRunAt = this.firstRun(campaign);
+      return manager.save(campaign);
+    });
+  }
+
+  async duplicate(actor: StaffPrincipal, id: string): Promise<Campaign> {
+    const original = await this.get(actor, id);
+    const { id: _id, createdAt: _c, updatedAt: _u, ...copy } = original;
+    return this.dataSource.getRepository(Campaign).save({
+      ...copy,
+      name: `${original.name} (copy)`.slice(0, 200),
+      status: CampaignStatus.DRAFT,
+      nextRunAt: null,
+      pausedFrom: null,
+      finishedAt: null,
+      createdById: actor.userId,
+    });
+  }
+
+  async schedule(actor: StaffPrincipal, id: string, sendAt?: Date | null): Promise<Campaign> {
+    return this.move(actor, id, 'scheduleCampaign', async (campaign) => {
+      if (sendAt) campaign.sendAt = sendAt;
+      if (campaign.type === CampaignType.ONE_OFF && !campaign.sendAt) throw badInput('Give sendAt, or send it now', 'sendAt');
+      if (campaign.type === CampaignType.ONE_OFF && campaign.sendAt! < this.clock.now())
+        throw badInput('sendAt is in the past; send it now instead', 'sendAt');
+      campaign.nextRunAt = this.firstRun(campaign);
+    });
+  }
+
+  /** Starts a run now (a recurring campaign runs now once more and keeps its schedule). */
+  async sendNow(actor: StaffPrincipal, id: string): Promise<Campaign> {
+    return this.move(actor, id, 'sendCampaignNow', async (campaign, uow) => {
+      if (campaign.type === CampaignType.RECURRING) {
+        // A recurring campaign stays SCHEDULED between runs; this run is extra.
+        await this.startRun(uow.manager, campaign, this.clock.now());
+        campaign.status = CampaignStatus.SCHEDULED;
+        campaign.nextRunAt ??= this.firstRun(campaign);
+        return;
+      }
+      campaign.nextRunAt = null;
+      await this.startRun(uow.manager, campaign, this.clock.now());
+    });
+  }
+
+  /** Stops new runs and holds every queued message of the campaign; the worker sends nothing of it until resumed. */
+  async pause(actor: StaffPrincipal, id: string): Promise<Campaign> {
+    return this.move(actor, id, 'pauseCampaign', async (campaign, uow, from) => {
+      campaign.pausedFrom = from;
+      await uow.manager.query(
+        `UPDATE delivery SET "nextAttemptAt" = 'infinity', "updatedAt" = $2
+          WHERE "campaignId" = $1 AND status = 'queued'`,
+        [campaign.id, this.clock.now()],
+      );
+    });
+  }
+
+  async resume(actor: StaffPrincipal, id: string): Promise<Campaign> {
+    return this.transactor.run(async (uow) => {
+      const campaign = await this.locked(uow.manager, actor, id);
+      const to = campaign.status === CampaignStatus.PAUSED ? (campaign.pausedFrom ?? CampaignStatus.RUNNING) : null;
+      if (!to) throw this.invalid(campaign, 'resumeCampaign');
+      campaign.status = to;
+      campaign.pausedFrom = null;
+      if (to === CampaignStatus.SCHEDULED && campaign.nextRunAt && campaign.nextRunAt < this.clock.now()) {
+        campaign.nextRunAt = campaign.type === CampaignType.RECURRING ? this.firstRun(campaign) : this.clock.now();
+      }
+      await this.respread(uow.manager, campaign);
+      const saved = await uow.manager.save(campaign);
+      uow.afterCommit(() => this.changed(saved));
+      return saved;
+    });
+  }
+
+  /** Cancels what has not gone out; what was sent stays sent and counted. */
+  async cancel(actor: StaffPrincipal, id: string): Promise<Campaign> {
+    return this.move(actor, id, 'cancelCampaign', async (campaign, uow) => {
+      const now = this.clock.now();
+      campaign.nextRunAt = null;
+      campaign.finishedAt = now;
+      await uow.manager.query(
+        `UPDATE delivery SET status = 'cancelled', "lastErrorCode" = 'CAMPAIGN_CANCELLED',
+                "lastErrorMessage" = 'The campaign was cancelled', "updatedAt" = $2
+          WHERE "campaignId" = $1 AND status = 'queued'`,
+        [campaign.id, now],
+      );
+      await uow.manager.query(
+        `UPDATE campaign_run SET "enqueuedAt" = COALESCE("enqueuedAt", $2), "finishedAt" = COALESCE("finishedAt", $2)
+          WHERE "campaignId" = $1`,
+        [campaign.id, now],
+      );
+    });
+  }
+
+  /** One message rendered for a chosen contact, sent to a given address (test mode and the pipeline apply). */
+  async test(actor: StaffPrincipal, id: string, contactId: string, to: string, channel?: Channel | null) {
+    const campaign = await this.get(actor, id);
+    const contact = isUuid(contactId)
+      ? await this.dataSource.getRepository(Contact).findOneBy({ id: contactId, tenantId: actor.tenantId })
+      : null;
+    if (!contact) throw notFound('Contact', contactId);
+    const via = channel ?? campaign.channels[0];
+    if (!campaign.channels.includes(via)) throw badInput(`The campaign is not sent on ${via}`, 'channel');
+    const tenant = await this.dataSource.getRepository(Tenant).findOneByOrFail({ id: actor.tenantId });
+    const templates = await loadCampaignTemplates(this.dataSource.manager, campaign);
+    const message: CampaignMessage = campaignMessageFor(campaign, templates, via, contact, tenant, null);
+    return this.deliveries.enqueue(actor.tenantId, {
+      channel: via,
+      to,
+      text: message.body,
+      subject: message.subject,
+      notificationType: 'campaign_test',
+      idempotencyKey: `campaign-test:${campaign.id}:${this.clock.now().getTime()}:${to}`,
+      campaignId: null,
+    });
+  }
+
+  recipients(actor: StaffPrincipal, id: string, filter: RecipientFilter, page: PageRequest) {
+    return this.get(actor, id).then((campaign) => {
+      const query = this.dataSource
+        .getRepository(CampaignRecipient)
+        .createQueryBuilder('r')
+        .where('r."tenantId" = :tenantId AND r."campaignId" = :campaignId', {
+          tenantId: actor.tenantId,
+          campaignId: campaign.id,
+        });
+      if (filter.skipped != null) query.andWhere(filter.skipped ? 'r."skipReason" IS NOT NULL' : 'r."skipReason" IS NULL');
+      if (filter.statuses?.length) {
+        query.andWhere('EXISTS (SELECT 1 FROM delivery d WHERE d.id = r."deliveryId" AND d.status::text IN (:...statuses))', {
+          statuses: filter.statuses.map((status) => status.toLowerCase()),
+        });
+      }
+      return newestFirstPage(query, 'r', page);
+    });
+  }
+
+  /** Every figure of the campaign, in one statement. */
+  async stats(actor: StaffPrincipal, id: string): Promise<CampaignStats> {
+    const campaign = await this.get(actor, id);
+    return this.statsOf(campaign);
+  }
+
+  async statsOf(campaign: Campaign): Promise<CampaignStats> {
+    const [row] = (await this.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM campaign_run WHERE "campaignId" = $1) AS runs,
+              count(r.id)::int AS targeted,
+              count(r."skipReason")::int AS skipped,
+              count(*) FILTER (WHERE r."skipReason" = 'opted_out')::int AS "skippedOptedOut",
+              count(*) FILTER (WHERE r."skipReason" = 'no_address')::int AS "skippedNoAddress",
+              count(*) FILTER (WHERE r."skipReason" = 'duplicate')::int AS "skippedDuplicate",
+              count(*) FILTER (WHERE d.status IN ('queued', 'sending'))::int AS queued,
+              count(*) FILTER (WHERE d.status IN ('sent', 'delivered', 'read'))::int AS sent,
+              count(*) FILTER (WHERE d.status IN ('delivered', 'read'))::int AS delivered,
+              count(*) FILTER (WHERE d.status = 'read')::int AS read,
+              count(*) FILTER (WHERE d.status IN ('failed', 'dead'))::int AS failed,
+              count(*) FILTER (WHERE d.status = 'cancelled')::int AS cancelled,
+              count(r."repliedAt")::int AS replied,
+              count(r."clickedAt")::int AS clicked,
+              count(r."unsubscribedAt")::int AS unsubscribed,
+              count(r."convertedAt")::int AS converted
+         FROM campaign_recipient r LEFT JOIN delivery d ON d.id = r."deliveryId"
+        WHERE r."campaignId" = $1`,
+      [campaign.id],
+    )) as Array<Omit<CampaignStats, 'campaignId' | 'status'>>;
+    return { campaignId: campaign.id, status: campaign.status, ...row };
+  }
+
+  /** Publishes the campaign's figures to campaignProgress subscribers. */
+  changed(campaign: Campaign): void {
+    this.live.publish('campaignProgress', campaign.id, { campaignId: campaign.id, tenantId: campaign.tenantId });
+  }
+
+  // ---- runs (shared with the sender) ----
+
+  /** Opens a run for an occurrence (once: a second start for the same occurrence is a no-op). */
+  async startRun(manager: EntityManager, campaign: Campaign, occurrence: Date): Promise<void> {
+    await manager.query(
+      `INSERT INTO campaign_run ("tenantId", "campaignId", occurrence, "startedAt", "groupsDone")
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT ("campaignId", occurrence) DO NOTHING`,
+      [campaign.tenantId, campaign.id, occurrence, this.clock.now(), !campaign.audience.whatsappGroups?.length],
+    );
+  }
+
+  /** When a scheduled campaign's first (or next) run starts. */
+  firstRun(campaign: Campaign, after: Date = this.clock.now()): Date | null {
+    if (campaign.type === CampaignType.ONE_OFF) return campaign.sendAt ?? after;
+    return CronExpressionParser.parse(campaign.cron!, { tz: campaign.timezone ?? 'UTC', currentDate: after })
+      .next()
+      .toDate();
+  }
+
+  // ---- helpers ----
+
+  private async move(
+    actor: StaffPrincipal,
+    id: string,
+    mutation: string,
+    apply: (campaign: Campaign, uow: UnitOfWork, from: CampaignStatus) => Promise<void>,
+  ): Promise<Campaign> {
+    return this.transactor.run(async (uow) => {
+      const campaign = await this.locked(uow.manager, actor, id);
+      const to = TRANSITIONS[campaign.status][mutation];
+      if (!to) throw this.invalid(campaign, mutation);
+      const from = campaign.status;
+      campaign.status = to;
+      await apply(campaign, uow, from);
+      if (to === CampaignStatus.CANCELLED || to === CampaignStatus.COMPLETED) campaign.finishedAt ??= this.clock.now();
+      const saved = await uow.manager.save(campaign);
+      uow.afterCommit(() => this.changed(saved));
+      return saved;
+    });
+  }
+
+  private async locked(manager: EntityManager, actor: StaffPrincipal, id: string): Promise<Campaign> {
+    const campaign = isUuid(id)
+      ? await manager.findOne(Campaign, { where: { id, tenantId: actor.tenantId }, lock: { mode: 'pessimistic_write' } })
+      : null;
+    if (!campaign) throw notFound('Campaign', id);
+    return campaign;
+  }
+
+  private invalid(campaign: Campaign, mutation: string, message?: string): DomainError {
+    const allowed = Object.keys(TRANSITIONS[campaign.status]);
+    if (campaign.status === CampaignStatus.DRAFT || campaign.status === CampaignStatus.SCHEDULED) allowed.push('updateCampaign');
+    return new DomainError(
+      ErrorCode.InvalidTransition,
+      message ?? `A ${campaign.status.toUpperCase()} campaign cannot take ${mutation}; allowed: ${allowed.join(', ') || 'none'}`,
+      { status: campaign.status.toUpperCase(), allowed },
+    );
+  }
+
+  /** Queued messages of a resumed campaign go out again, at its throttle from now. */
+  private async respread(manager: EntityManager, campaign: Campaign): Promise<void> {
+    const now = this.clock.now();
+    const gapMs = campaign.throttlePerMinute ? 60_000 / campaign.throttlePerMinute : 0;
+    await manager.query(
+      `UPDATE delivery d SET "nextAttemptAt" = GREATEST(o."plannedAt", $2::timestamptz + (o.n - 1) * $3 * interval '1 millisecond'),
+                             "updatedAt" = $2
+         FROM (SELECT q.id, r."plannedAt", row_number() OVER (ORDER BY r."plannedAt", q.id) AS n
+                 FROM delivery q JOIN campaign_recipient r ON r."deliveryId" = q.id
+                WHERE q."campaignId" = $1 AND q.status = 'queued') o
+        WHERE d.id = o.id`,
+      [campaign.id, now, gapMs],
+    );
+  }
+
+  private async columns(tenantId: string, input: CampaignInput, manager: EntityManager = this.dataSource.manager) {
+    const preset = presetDefaults(input.maintenance, input.promotion);
+    const name = input.name?.trim();
+    if (!name || name.length > 200) throw badInput('name must be 1-200 characters', 'name');
+    const type = input.type ?? CampaignType.ONE_OFF;
+    const category = input.category ?? preset?.category;
+    if (!category) throw badInput('Give the category: MARKETING, TRANSACTIONAL or OPERATIONAL', 'category');
+    if (!input.channels?.length) throw badInput('Give at least one channel', 'channels');
+    const badChannel = input.channels.findIndex((channel) => !CAMPAIGN_CHANNELS.includes(channel));
+    if (badChannel >= 0) throw badInput('Campaigns go out on WHATSAPP, SMS or EMAIL', `channels[${badChannel}]`);
+    const text = input.text ?? (input.template ? null : (preset?.text ?? null));
+    if (!input.template && !text?.trim()) throw badInput('Give the message text or a template name', 'text');
+    if (input.template && input.text) throw badInput('Give a template or a text, not both', 'text');
+    if (input.template) {
+      const found = await manager.find(MessageTemplate, {
+        where: { tenantId, channel: In(input.channels) },
+        select: { name: true, channel: true },
+      });
+      const has = (channel: Channel) =>
+        found.some(
+          (template) =>
+            template.channel === channel && (template.name === input.template || template.name.startsWith(`${input.template}.`)),
+        );
+      const missing = input.channels.find((channel) => !has(channel));
+      if (missing) throw badInput(`No ${missing} template named ${input.template}`, 'template');
+    }
+    const audience = input.audience ?? preset?.audience;
+    if (!audience) throw badInput('Give the audience', 'audience');
+    this.audiences.checkAudience(audience);
+    if (audience.segmentId) await this.audiences.predicate(manager, tenantId, audience);
+    if (audience.whatsappGroups?.length && !input.channels.includes(Channel.WHATSAPP))
+      throw badInput('WhatsApp groups need the WHATSAPP channel', 'audience.whatsappGroups');
+    if (type === CampaignType.RECURRING) {
+      if (!input.cron) throw badInput('A recurring campaign needs a cron schedule', 'cron');
+      try {
+        CronExpressionParser.parse(input.cron, { tz: input.timezone ?? 'UTC' });
+      } catch {
+        throw badInput(`Not a cron expression (or time zone): ${input.cron}`, 'cron');
+      }
+    } else if (input.cron) throw badInput('Only recurring campaigns take a cron schedule', 'cron');
+    if (input.timezone && !isZone(input.timezone)) throw badInput(`Unknown time zone ${input.timezone}`, 'timezone');
+    for (const field of ['localSendTime', 'quietFrom', 'quietUntil'] as const) {
+      const value = input[field];
+      if (value != null && !TIME_OF_DAY.test(value)) throw badInput(`${field} must be HH:MM`, field);
+    }
+    if ((input.quietFrom == null) !== (input.quietUntil == null))
+      throw badInput('Give both ends of the quiet hours', 'quietUntil');
+    if (
+      input.throttlePerMinute != null &&
+      !(Number.isInteger(input.throttlePerMinute) && input.throttlePerMinute >= 1 && input.throttlePerMinute <= 1_000_000)
+    )
+      throw badInput('throttlePerMinute must be 1-1000000', 'throttlePerMinute');
+    const window = input.conversionWindowHours ?? 168;
+    if (!(Number.isInteger(window) && window >= 1 && window <= 2160))
+      throw badInput('conversionWindowHours must be 1-2160', 'conversionWindowHours');
+    if (input.conversionEventType != null && !/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(input.conversionEventType))
+      throw badInput('conversionEventType is an event type such as payment.received', 'conversionEventType');
+    const variables = { ...(preset?.variables ?? {}), ...(input.variables ?? {}) };
+    if (JSON.stringify(variables).length > 20_000) throw badInput('variables hold at most 20 kB', 'variables');
+    return {
+      name,
+      description: input.description ?? null,
+      type,
+      category,
+      channels: [...new Set(input.channels)],
+      template: input.template ?? null,
+      text,
+      subject: input.subject ?? null,
+      variables,
+      audience,
+      preset: preset?.preset ?? null,
+      sendAt: input.sendAt ?? null,
+      cron: input.cron ?? null,
+      timezone: input.timezone ?? null,
+      localSendTime: input.localSendTime ?? null,
+      quietFrom: input.quietFrom ?? null,
+      quietUntil: input.quietUntil ?? null,
+      throttlePerMinute: input.throttlePerMinute ?? null,
+      conversionEventType: input.conversionEventType ?? null,
+      conversionWindowHours: window,
+    };
+  }
+}
+
+function isZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

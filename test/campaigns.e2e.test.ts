@@ -1,0 +1,430 @@
+import { createHmac } from 'node:crypto';
+import { ProviderKind } from '../src/entities/channel';
+import { Delivery } from '../src/entities/delivery.entity';
+import { Role } from '../src/entities/user.entity';
+import type { Principal } from '../src/services/directory/principal';
+import { ProviderFake } from './fakes/provider-fake';
+import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { Subscription, type TestApp, errorCode, gql, gqlOk, settle, startTestApp, wsClient } from './helpers/test-app';
+
+const APP_SECRET = 'meta-app-secret';
+
+const CREATE = `mutation ($input: CampaignInput!) { createCampaign(input: $input) { id status category text audience } }`;
+const STATS = `query ($id: ID!) { campaignStats(id: $id) {
+  status runs targeted skipped skippedOptedOut skippedNoAddress skippedDuplicate queued sent delivered read failed cancelled
+  replied clicked unsubscribed converted } }`;
+const move = (name: string) => `mutation ($id: ID!) { ${name}(id: $id) { id status } }`;
+
+/** Campaigns: one message to many, watched live, paused, never twice, never to who said STOP. */
+describe('campaigns', () => {
+  let t: TestApp;
+  let fake: ProviderFake;
+  let phoneNumbers = 7000;
+
+  beforeAll(async () => {
+    fake = await new ProviderFake().start();
+    t = await startTestApp(undefined, { META_APP_SECRET: APP_SECRET, CAMPAIGN_BATCH_SIZE: '3' });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await fake.stop();
+  });
+
+  async function world() {
+    const tenant = await makeTenant(t.app.dataSource, { defaultCountry: 'ID', timezone: 'Asia/Jakarta' });
+    const admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN });
+    const token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
+    const principal: Principal = { kind: 'staff', tenantId: tenant.id, userId: admin.id, role: Role.ADMIN, name: 'Admin' };
+    const phoneNumberId = String(++phoneNumbers);
+    await t.app.services.providers.create(principal, {
+      kind: ProviderKind.META_WHATSAPP,
+      name: 'meta',
+      baseUrl: fake.url,
+      settings: { phoneNumberId },
+      credentials: { accessToken: 'meta-token' },
+    });
+    const people = {
+      ana: await makeContact(t.app.dataSource, tenant, { name: 'Ana', phone: '+6281200000001', area: 'Bandung', tags: ['vip'] }),
+      budi: await makeContact(t.app.dataSource, tenant, { name: 'Budi', phone: '+6281200000002', area: 'bandung' }),
+      citra: await makeContact(t.app.dataSource, tenant, {
+        name: 'Citra',
+        phone: '+6281200000003',
+        area: 'Bandung',
+        consent: { whatsapp: { granted: false, at: '2026-11-01T00:00:00Z', source: 'import' } },
+      }),
+      // Shares Ana's phone: must not get the message twice.
+      anaTwin: await makeContact(t.app.dataSource, tenant, {
+        name: 'Ana (old record)',
+        phone: '+6281200000001',
+        area: 'Bandung',
+      }),
+      dewi: await makeContact(t.app.dataSource, tenant, { name: 'Dewi', phone: null, email: null, area: 'Bandung' }),
+      eko: await makeContact(t.app.dataSource, tenant, { name: 'Eko', phone: '+6281200000005', area: 'Jakarta' }),
+    };
+    return { tenant, admin, token, principal, people, phoneNumberId };
+  }
+
+  const tick = async () => {
+    while ((await t.app.services.campaignSender.tick()) > 0);
+  };
+  const dispatchAll = async () => {
+    while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
+  };
+
+  it('refuses unsound audiences and filters at the exact place, and estimates with one query', async () => {
+    const w = await world();
+    const bad = await gql(
+      t.url,
+      `mutation ($input: SegmentInput!) { createSegment(input: $input) { id } }`,
+      {
+        input: {
+          name: 'Broken',
+          filter: {
+            all: [
+              { path: 'contact.area', op: 'eq', value: 'x' },
+              { path: 'contact.shoe', op: 'eq', value: 1 },
+            ],
+          },
+        },
+      },
+      w.token,
+    );
+    expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+    expect(bad.errors![0].message).toBe('filter.all[1].path: unknown path "contact.shoe"');
+    const { createSegment: segment } = await gqlOk(
+      t.url,
+      `mutation ($input: SegmentInput!) { createSegment(input: $input) { id name } }`,
+      {
+        input: {
+          name: 'Bandung VIPs',
+          filter: {
+            all: [
+              { path: 'contact.area', op: 'eq', value: 'BANDUNG' },
+              { path: 'contact.tags', op: 'contains', value: 'VIP' },
+            ],
+          },
+        },
+      },
+      w.token,
+    );
+    const { estimateAudience } = await gqlOk(
+      t.url,
+      `query ($audience: AudienceInput!) { estimateAudience(audience: $audience, sampleSize: 5) { count sample { name } } }`,
+      { audience: { segmentId: segment.id } },
+      w.token,
+    );
+    expect(estimateAudience).toEqual({ count: 1, sample: [{ name: 'Ana' }] });
+    const everyoneInBandung = await gqlOk(
+      t.url,
+      `query ($audience: AudienceInput!) { estimateAudience(audience: $audience) { count } }`,
+      { audience: { filter: { path: 'contact.area', op: 'eq', value: 'bandung' } } },
+      w.token,
+    );
+    expect(everyoneInBandung.estimateAudience.count).toBe(5);
+
+    // A second tenant: the first one's segment does not exist for it, and its contacts are not reachable by id.
+    const attacker = await world();
+    const foreign = await gql(
+      t.url,
+      `query ($audience: AudienceInput!) { estimateAudience(audience: $audience) { count } }`,
+      { audience: { segmentId: segment.id } },
+      attacker.token,
+    );
+    expect(errorCode(foreign)).toBe('NOT_FOUND');
+    const stolen = await gqlOk(
+      t.url,
+      `query ($audience: AudienceInput!) { estimateAudience(audience: $audience) { count } }`,
+      { audience: { contactIds: Object.values(w.people).map((contact) => contact.id) } },
+      attacker.token,
+    );
+    expect(stolen.estimateAudience.count).toBe(0);
+    const badId = await gql(
+      t.url,
+      `query ($audience: AudienceInput!) { estimateAudience(audience: $audience) { count } }`,
+      { audience: { contactIds: ['not-an-id'] } },
+      attacker.token,
+    );
+    expect([errorCode(badId), badId.errors![0].extensions!.field]).toEqual(['BAD_USER_INPUT', 'audience.contactIds[0]']);
+  });
+
+  it('sends once per address, skips opt-outs and the unreachable, pauses and resumes, and completes with figures', async () => {
+    const w = await world();
+    const agent = await makeUser(t.app.dataSource, w.tenant, { role: Role.AGENT });
+    const agentToken = (await t.app.services.auth.login(agent.email, PASSWORD)).token;
+    const input = {
+      name: 'November promo',
+      category: 'MARKETING',
+      channels: ['WHATSAPP'],
+      text: 'Hi {{contact.name}}, 20% off this week: https://shop.example.com/promo?c=nov',
+      audience: { filter: { path: 'contact.area', op: 'eq', value: 'Bandung' } },
+    };
+    expect(errorCode(await gql(t.url, CREATE, { input }, agentToken))).toBe('FORBIDDEN');
+    const { createCampaign: campaign } = await gqlOk(t.url, CREATE, { input }, w.token);
+    expect(campaign.status).toBe('DRAFT');
+
+    const wrong = await gql(t.url, move('resumeCampaign'), { id: campaign.id }, w.token);
+    expect(errorCode(wrong)).toBe('INVALID_TRANSITION');
+    expect(wrong.errors![0].extensions!.allowed).toEqual([
+      'scheduleCampaign',
+      'sendCampaignNow',
+      'cancelCampaign',
+      'updateCampaign',
+    ]);
+
+    const client = wsClient(t.url, w.token);
+    const progress = new Subscription<any>(
+      client,
+      `subscription ($id: ID!) { campaignProgress(id: $id) { status targeted queued sent } }`,
+      {
+        id: campaign.id,
+      },
+    );
+    await progress.waitFor(1);
+
+    await gqlOk(t.url, move('sendCampaignNow'), { id: campaign.id }, w.token);
+    await tick();
+    const figures = async () => (await gqlOk(t.url, STATS, { id: campaign.id }, w.token)).campaignStats;
+    expect(await figures()).toMatchObject({
+      status: 'RUNNING',
+      runs: 1,
+      targeted: 5,
+      skipped: 3,
+      skippedOptedOut: 1,
+      skippedNoAddress: 1,
+      skippedDuplicate: 1,
+      queued: 2,
+      sent: 0,
+    });
+    // Run again from scratch (a crash that lost the cursor): nobody is enqueued twice.
+    await t.app.dataSource.query(`UPDATE campaign_run SET cursor = NULL, "enqueuedAt" = NULL WHERE "campaignId" = $1`, [
+      campaign.id,
+    ]);
+    await tick();
+    expect(await t.app.dataSource.getRepository(Delivery).countBy({ campaignId: campaign.id })).toBe(2);
+
+    // Paused: the dispatcher finds nothing of it; resumed: both go out.
+    await gqlOk(t.url, move('pauseCampaign'), { id: campaign.id }, w.token);
+    fake.reset();
+    await dispatchAll();
+    expect(fake.requests).toHaveLength(0);
+    const paused = await gql(t.url, move('pauseCampaign'), { id: campaign.id }, w.token);
+    expect(errorCode(paused)).toBe('INVALID_TRANSITION');
+    await gqlOk(t.url, move('resumeCampaign'), { id: campaign.id }, w.token);
+    await dispatchAll();
+    const bodies = fake.requests.map((request) => JSON.stringify(request.body));
+    expect(bodies).toHaveLength(2);
+    expect(bodies.filter((body) => body.includes('Hi Ana'))).toHaveLength(1);
+    expect(bodies.filter((body) => body.includes('Hi Budi'))).toHaveLength(1);
+    await tick();
+    const done = await figures();
+    expect(done).toMatchObject({ status: 'COMPLETED', queued: 0, sent: 2, failed: 0 });
+    const live = await progress.waitFor(2);
+    expect(live[live.length - 1].campaignProgress).toMatchObject({ status: 'COMPLETED', sent: 2 });
+    await client.dispose();
+
+    // The tracked link: the first click is counted and leads where the message said.
+    const [recipient] = await t.app.dataSource.query(
+      `SELECT d.body FROM campaign_recipient r JOIN delivery d ON d.id = r."deliveryId" WHERE r."contactId" = $1`,
+      [w.people.budi.id],
+    );
+    const tracked = /\/r\/([A-Za-z0-9_-]+)\/0/.exec(recipient.body)!;
+    expect(recipient.body).not.toContain('shop.example.com');
+    const click = await fetch(`${t.url}/r/${tracked[1]}/0`, { redirect: 'manual' });
+    expect([click.status, click.headers.get('location')]).toEqual([302, 'https://shop.example.com/promo?c=nov']);
+    expect((await fetch(`${t.url}/r/${tracked[1]}/1`, { redirect: 'manual' })).status).toBe(404);
+    expect((await fetch(`${t.url}/r/${'A'.repeat(22)}/0`, { redirect: 'manual' })).status).toBe(404);
+    await fetch(`${t.url}/r/${tracked[1]}/0`, { redirect: 'manual' });
+    expect((await figures()).clicked).toBe(1);
+
+    const after = await gql(t.url, move('cancelCampaign'), { id: campaign.id }, w.token);
+    expect(errorCode(after)).toBe('INVALID_TRANSITION');
+    expect(after.errors![0].extensions!.allowed).toEqual([]);
+  });
+
+  it('honours STOP on WhatsApp at once: confirmed, recorded with its source, and the rest of a campaign withheld', async () => {
+    const w = await world();
+    const { createCampaign: campaign } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Slow promo',
+          category: 'MARKETING',
+          channels: ['WHATSAPP'],
+          text: 'Hello {{contact.name}}',
+          throttlePerMinute: 1,
+          audience: { contactIds: [w.people.budi.id, w.people.eko.id] },
+        },
+      },
+      w.token,
+    );
+    await gqlOk(t.url, move('sendCampaignNow'), { id: campaign.id }, w.token);
+    await tick();
+    // At 1 per minute, the second message waits a minute; Eko says STOP meanwhile.
+    const signed = (body: unknown) => {
+      const raw = JSON.stringify(body);
+      return { raw, signature: 'sha256=' + createHmac('sha256', APP_SECRET).update(raw).digest('hex') };
+    };
+    const inbound = signed({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: 'WABA',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '1555', phone_number_id: w.phoneNumberId },
+                contacts: [{ profile: { name: 'Eko' }, wa_id: '6281200000005' }],
+                messages: [
+                  { from: '6281200000005', id: 'wamid.STOP1', timestamp: '1800000000', type: 'text', text: { body: ' stop ' } },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const response = await fetch(`${t.url}/webhooks/whatsapp/meta`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': inbound.signature },
+      body: inbound.raw,
+    });
+    expect(response.status).toBe(200);
+    const messages = await t.app.dataSource.query(
+      `SELECT "contactId", status, "notificationType", "lastErrorCode" FROM delivery WHERE "tenantId" = $1 ORDER BY "createdAt"`,
+      [w.tenant.id],
+    );
+    const ekos = messages.filter((message: any) => message.contactId === w.people.eko.id);
+    expect(ekos.map((message: any) => [message.notificationType, message.status, message.lastErrorCode]).sort()).toEqual([
+      ['campaign', 'cancelled', 'OPTED_OUT'],
+      ['opt_out_confirmation', 'queued', null],
+    ]);
+    const history = await t.app.dataSource.query(`SELECT channel, granted, source FROM consent_change WHERE "contactId" = $1`, [
+      w.people.eko.id,
+    ]);
+    expect(history).toEqual([{ channel: 'whatsapp', granted: false, source: 'keyword:STOP' }]);
+    // STOP did not open a support ticket.
+    expect(await t.app.dataSource.query(`SELECT id FROM ticket WHERE "requesterId" = $1`, [w.people.eko.id])).toEqual([]);
+    // The next marketing campaign skips Eko at enqueue.
+    const { createCampaign: next } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Next promo',
+          category: 'MARKETING',
+          channels: ['WHATSAPP'],
+          text: 'Hi',
+          audience: { contactIds: [w.people.eko.id] },
+        },
+      },
+      w.token,
+    );
+    await gqlOk(t.url, move('sendCampaignNow'), { id: next.id }, w.token);
+    await tick();
+    expect((await gqlOk(t.url, STATS, { id: next.id }, w.token)).campaignStats).toMatchObject({
+      targeted: 1,
+      skippedOptedOut: 1,
+    });
+  });
+
+  it('gives e-mail a one-click unsubscribe link that cannot be made up', async () => {
+    const w = await world();
+    const mailer = await makeContact(t.app.dataSource, w.tenant, { name: 'Fajar', email: 'fajar@example.test', phone: null });
+    const { createCampaign: campaign } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Newsletter',
+          category: 'MARKETING',
+          channels: ['EMAIL'],
+          subject: 'News for {{contact.name}}',
+          text: 'Dear {{contact.name}}, our news.',
+          audience: { contactIds: [mailer.id] },
+        },
+      },
+      w.token,
+    );
+    await gqlOk(t.url, move('sendCampaignNow'), { id: campaign.id }, w.token);
+    await tick();
+    const delivery = await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ campaignId: campaign.id });
+    expect(delivery.subject).toBe('News for Fajar');
+    expect(delivery.body).toContain(delivery.unsubscribeUrl!);
+    const forged = await fetch(`${t.url}/u/${'x'.repeat(22)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(forged.status).toBe(404);
+    const path = new URL(delivery.unsubscribeUrl!).pathname;
+    // A GET (a link scanner) changes nothing; the one-click POST unsubscribes.
+    expect((await fetch(`${t.url}${path}`)).status).toBe(200);
+    expect((await t.app.dataSource.query(`SELECT consent FROM contact WHERE id = $1`, [mailer.id]))[0].consent).toEqual({});
+    const oneClick = await fetch(`${t.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(oneClick.status).toBe(200);
+    const [{ consent }] = await t.app.dataSource.query(`SELECT consent FROM contact WHERE id = $1`, [mailer.id]);
+    expect(consent.email).toMatchObject({ granted: false, source: 'list_unsubscribe' });
+  });
+
+  it('sends a maintenance notice to everyone in the area, transactional opt-outs following the tenant', async () => {
+    const w = await world();
+    const { createCampaign: campaign } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Bandung maintenance',
+          channels: ['WHATSAPP'],
+          maintenance: {
+            type: 'network maintenance',
+            area: 'bandung',
+            start: '2026-12-01T01:00:00Z',
+            durationHours: 3,
+            impact: 'no internet',
+            reason: 'fibre upgrade',
+          },
+        },
+      },
+      w.token,
+    );
+    expect(campaign).toMatchObject({
+      category: 'OPERATIONAL',
+      audience: { filter: { path: 'contact.area', op: 'eq', value: 'bandung' } },
+    });
+    await gqlOk(t.url, move('sendCampaignNow'), { id: campaign.id }, w.token);
+    await tick();
+    // Operational: Citra (marketing opt-out) still gets it; Ana's twin and Dewi do not.
+    expect((await gqlOk(t.url, STATS, { id: campaign.id }, w.token)).campaignStats).toMatchObject({
+      targeted: 5,
+      queued: 3,
+      skippedDuplicate: 1,
+      skippedNoAddress: 1,
+    });
+    const [body] = await t.app.dataSource.query(`SELECT body FROM delivery WHERE "campaignId" = $1 AND "contactId" = $2`, [
+      campaign.id,
+      w.people.citra.id,
+    ]);
+    expect(body.body).toBe(
+      'Hello Citra, planned network maintenance in bandung from 2026-12-01 01:00 UTC for about 3 hours. Impact: no internet. Reason: fibre upgrade. We are sorry for the inconvenience.',
+    );
+    // A tenant whose opt-outs cover everything withholds it from Citra too.
+    await t.app.dataSource.query(`UPDATE tenant SET "optOutCoversAll" = true WHERE id = $1`, [w.tenant.id]);
+    const { duplicateCampaign: copy } = await gqlOk(
+      t.url,
+      `mutation ($id: ID!) { duplicateCampaign(id: $id) { id status } }`,
+      { id: campaign.id },
+      w.token,
+    );
+    await gqlOk(t.url, move('sendCampaignNow'), { id: copy.id }, w.token);
+    await tick();
+    expect((await gqlOk(t.url, STATS, { id: copy.id }, w.token)).campaignStats).toMatchObject({ queued: 2, skippedOptedOut: 1 });
+    await settle();
+  });
+});
