@@ -23,6 +23,7 @@ import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
 import type { StaffPrincipal } from '../src/services/directory/principal';
 import { type Condition, evaluate } from '../src/services/rules/conditions';
+import { RuleCache } from '../src/services/rules/rule-cache';
 import { BENCH_ENV, prepareDatabase, runBench } from './support';
 
 const RULES = Number(process.env.BENCH_RULES ?? 200);
@@ -149,18 +150,29 @@ async function main(): Promise<void> {
       actor.tenantId,
     ])) as DomainEvent[];
     const matching: number[] = [];
+    const inMemory: number[] = [];
     let matchedRules = 0;
+    // Matching proper: the cached rules for the type and their conditions on the facts, as the consumer runs it.
+    const cache = new RuleCache();
+    const [{ rulesVersion }] = await dataSource.query(`SELECT "rulesVersion" FROM tenant WHERE id = $1`, [actor.tenantId]);
     for (const stored of sample) {
       const start = performance.now();
       const found = await services.rules.match(dataSource.manager, stored);
       matching.push(performance.now() - start);
       matchedRules += found?.holds.filter(Boolean).length ?? 0;
+      const facts = found!.facts as never;
+      await cache.listening(dataSource.manager, actor.tenantId, rulesVersion, stored.type);
+      const cached = performance.now();
+      const rules = await cache.listening(dataSource.manager, actor.tenantId, rulesVersion, stored.type);
+      for (const rule of rules) evaluate(rule.conditions as Condition | null, facts, new Date());
+      inMemory.push(performance.now() - cached);
     }
 
     const handleTimes = sortedCopy(perEvent);
     const evaluationTimes = sortedCopy(evaluations);
     const latencyTimes = sortedCopy(latencies);
     const matchingTimes = sortedCopy(matching);
+    const inMemoryTimes = sortedCopy(inMemory);
     console.table([
       {
         figure: `relay + rules, ${EVENTS} events backlog (${RULES} rules, 5 per event type)`,
@@ -171,7 +183,11 @@ async function main(): Promise<void> {
         value: `p50 ${percentile(handleTimes, 50).toFixed(2)} ms, p99 ${percentile(handleTimes, 99).toFixed(2)} ms`,
       },
       {
-        figure: `matching alone: find rules, load facts, evaluate (${sample.length} stored events, ${(matchedRules / sample.length).toFixed(2)} matches each)`,
+        figure: 'rule matching: the cached rules listening to the type, their conditions evaluated on the facts',
+        value: `p50 ${(percentile(inMemoryTimes, 50) * 1000).toFixed(1)} µs, p99 ${(percentile(inMemoryTimes, 99) * 1000).toFixed(1)} µs`,
+      },
+      {
+        figure: `matching with fact loading, tenant + subject rows in 2 queries (${sample.length} stored events, ${(matchedRules / sample.length).toFixed(2)} matches each)`,
         value: `p50 ${percentile(matchingTimes, 50).toFixed(2)} ms, p99 ${percentile(matchingTimes, 99).toFixed(2)} ms`,
       },
       {

@@ -330,6 +330,72 @@ describe('campaigns', () => {
     });
   });
 
+  it('runs a recurring campaign once per occurrence, each recipient at 10:00 in their own zone', async () => {
+    const w = await world();
+    await t.app.dataSource.query(`UPDATE contact SET timezone = 'Asia/Makassar' WHERE id = $1`, [w.people.budi.id]);
+    const { createCampaign: campaign } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Monthly tips',
+          type: 'RECURRING',
+          category: 'OPERATIONAL',
+          channels: ['WHATSAPP'],
+          text: 'Tip of the month for {{contact.name}}',
+          cron: '0 8 1 * *',
+          timezone: 'Asia/Jakarta',
+          localSendTime: '10:00',
+          quietFrom: '21:00',
+          quietUntil: '08:00',
+          audience: { contactIds: [w.people.ana.id, w.people.budi.id] },
+        },
+      },
+      w.token,
+    );
+    t.clock.set('2026-11-20T00:00:00Z');
+    w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
+    const { scheduleCampaign } = await gqlOk(
+      t.url,
+      `mutation ($id: ID!) { scheduleCampaign(id: $id) { status } }`,
+      { id: campaign.id },
+      w.token,
+    );
+    expect(scheduleCampaign.status).toBe('SCHEDULED');
+    await tick();
+    expect((await gqlOk(t.url, STATS, { id: campaign.id }, w.token)).campaignStats.runs).toBe(0);
+    // 1 December 08:00 in Jakarta is 01:00Z: the run starts; messages wait for 10:00 local.
+    t.clock.set('2026-12-01T01:00:05Z');
+    w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
+    await tick();
+    await tick();
+    const planned = await t.app.dataSource.query(
+      `SELECT "contactId", "nextAttemptAt" FROM delivery WHERE "campaignId" = $1 ORDER BY "nextAttemptAt"`,
+      [campaign.id],
+    );
+    expect(planned).toEqual([
+      // Budi in Makassar (UTC+8): 10:00 local is 02:00Z; Ana in the tenant's Jakarta (UTC+7): 03:00Z.
+      { contactId: w.people.budi.id, nextAttemptAt: new Date('2026-12-01T02:00:00Z') },
+      { contactId: w.people.ana.id, nextAttemptAt: new Date('2026-12-01T03:00:00Z') },
+    ]);
+    const { campaign: after } = await gqlOk(
+      t.url,
+      `query ($id: ID!) { campaign(id: $id) { status } }`,
+      { id: campaign.id },
+      w.token,
+    );
+    expect(after.status).toBe('SCHEDULED');
+    // The next month is a run of its own: everyone gets it again, once.
+    t.clock.set('2027-01-01T01:00:05Z');
+    w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
+    await tick();
+    await tick();
+    expect((await gqlOk(t.url, STATS, { id: campaign.id }, w.token)).campaignStats).toMatchObject({ runs: 2, targeted: 4 });
+    expect(await t.app.dataSource.getRepository(Delivery).countBy({ campaignId: campaign.id })).toBe(4);
+    await gqlOk(t.url, move('cancelCampaign'), { id: campaign.id }, w.token);
+    t.clock.set(new Date());
+  });
+
   it('gives e-mail a one-click unsubscribe link that cannot be made up', async () => {
     const w = await world();
     const mailer = await makeContact(t.app.dataSource, w.tenant, { name: 'Fajar', email: 'fajar@example.test', phone: null });

@@ -24,6 +24,7 @@ import { CampaignRun } from './campaign-run.entity';
 import { Campaign } from './campaign.entity';
 import { ConsentChange } from './consent-change.entity';
 import { Segment } from './segment.entity';
+import { ProviderPace } from './provider-pace.entity';
 import { StaffNotification } from './staff-notification.entity';
 
 export const ENTITIES = [
@@ -54,6 +55,7 @@ export const ENTITIES = [
   CampaignRun,
   CampaignRecipient,
   ConsentChange,
+  ProviderPace,
   Review,
   StaffNotification,
 ];

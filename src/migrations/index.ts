@@ -17,6 +17,7 @@ import { TicketOperations1795471148918 } from './1795471148918-TicketOperations'
 import { StaffNotifications1795472749323 } from './1795472749323-StaffNotifications';
 import { RuleCacheVersion1795475779119 } from './1795475779119-RuleCacheVersion';
 import { Campaigns1795476725682 } from './1795476725682-Campaigns';
+import { SharedProviderPace1795477525506 } from './1795477525506-SharedProviderPace';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   StaffNotifications1795472749323,
   RuleCacheVersion1795475779119,
   Campaigns1795476725682,
+  SharedProviderPace1795477525506,
 ];

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { createAdapters } from '../channels';
 import { AddressGuard } from '../channels/address-guard';
-import { RateLimiter } from '../channels/rate-limiter';
+import { SharedRateLimiter } from '../channels/shared-rate-limiter';
 import type { DeliverySettings, EventSettings } from '../config';
 import { type Logger, silentLogger } from '../logger';
 import { AuthService, type AuthSettings } from './directory/auth.service';
@@ -138,7 +138,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     tenantSetup: new TenantSetupService(dataSource, tickets),
     providers,
     deliveries,
-    dispatch: new DispatchService(dataSource, history, providers, adapters, new RateLimiter(), clock, {
+    dispatch: new DispatchService(dataSource, history, providers, adapters, new SharedRateLimiter(dataSource), clock, {
       batchSize: delivery.batchSize,
       leaseMs: delivery.leaseMs,
       backoffBaseMs: delivery.backoffBaseMs,

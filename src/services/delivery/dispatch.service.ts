@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { AdapterRegistry } from '../../channels';
-import type { RateLimiter } from '../../channels/rate-limiter';
+import type { SendPacer } from '../../channels/shared-rate-limiter';
 import { type OutboundMessage, type SendFailure, type SendOutcome, providerFault } from '../../channels/types';
 import { DeliveryStatus } from '../../entities/channel';
 import type { ChannelProvider } from '../../entities/channel-provider.entity';
@@ -85,7 +85,7 @@ export class DispatchService {
     private readonly history: DeliveryHistory,
     private readonly providers: ChannelProviderService,
     private readonly adapters: AdapterRegistry,
-    private readonly limiter: RateLimiter,
+    private readonly limiter: SendPacer,
     private readonly clock: Clock,
     private readonly settings: DispatchSettings,
   ) {}
