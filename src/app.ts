@@ -100,6 +100,11 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
               },
               { name: 'campaigns', everyMs: config.campaigns.pollMs, run: () => services.campaignSender.tick() },
               {
+                name: 'skipped rule executions pruning',
+                everyMs: 3_600_000,
+                run: () => services.rules.pruneSkipped(config.events.ruleSkippedRetentionDays),
+              },
+              {
                 name: 'completion requests',
                 everyMs: config.events.ruleDateScanMs,
                 run: async () => {

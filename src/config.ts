@@ -62,6 +62,8 @@ export interface EventSettings {
   ruleDelayPollMs: number;
   /** How often the worker scans relative-date rules for what is due today. */
   ruleDateScanMs: number;
+  /** Days skipped rule executions are kept. */
+  ruleSkippedRetentionDays: number;
 }
 
 export interface SchedulerSettings {
@@ -240,6 +242,10 @@ export const VARIABLES: Record<string, VariableSpec> = {
   CAMPAIGN_POLL_MS: { description: 'how often the worker starts due campaigns and enqueues their recipients', default: '1000' },
   RULE_DELAY_POLL_MS: { description: 'how often the worker acts on delayed rule executions that came due', default: '5000' },
   RULE_DATE_SCAN_MS: { description: 'how often the worker scans relative-date rules for what is due today', default: '60000' },
+  RULE_SKIPPED_RETENTION_DAYS: {
+    description: 'days the record of a rule that did not act on an event is kept (acted-on ones stay)',
+    default: '30',
+  },
   SLA_WARNING_COOLDOWN_MINUTES: { description: 'least time between two SLA warnings about one ticket', default: '30' },
 };
 
@@ -419,6 +425,7 @@ export function loadConfig(env: Env = process.env): Config {
       retentionDays: integer(env, 'EVENT_RETENTION_DAYS', 7, 0, 3650),
       ruleDelayPollMs: integer(env, 'RULE_DELAY_POLL_MS', 5000, 100, 600_000),
       ruleDateScanMs: integer(env, 'RULE_DATE_SCAN_MS', 60_000, 1000, 3_600_000),
+      ruleSkippedRetentionDays: integer(env, 'RULE_SKIPPED_RETENTION_DAYS', 30, 1, 3650),
     },
   };
 }

@@ -307,6 +307,18 @@ describe('campaigns', () => {
     expect(history).toEqual([{ channel: 'whatsapp', granted: false, source: 'keyword:STOP' }]);
     // STOP did not open a support ticket.
     expect(await t.app.dataSource.query(`SELECT id FROM ticket WHERE "requesterId" = $1`, [w.people.eko.id])).toEqual([]);
+    // Each tenant words its own keywords; one word cannot both stop and start.
+    const SETTINGS = `mutation ($input: TenantSettingsInput!) { updateTenantSettings(input: $input) { stopKeywords startKeywords } }`;
+    const overlap = await gql(t.url, SETTINGS, { input: { stopKeywords: ['STOP', 'start'] } }, w.token);
+    expect([errorCode(overlap), overlap.errors![0].extensions!.field]).toEqual(['BAD_USER_INPUT', 'startKeywords']);
+    const spaced = await gql(t.url, SETTINGS, { input: { stopKeywords: ['no more'] } }, w.token);
+    expect(errorCode(spaced)).toBe('BAD_USER_INPUT');
+    expect(
+      (await gqlOk(t.url, SETTINGS, { input: { stopKeywords: ['stop', 'Hentikan'] } }, w.token)).updateTenantSettings,
+    ).toEqual({
+      stopKeywords: ['STOP', 'HENTIKAN'],
+      startKeywords: ['START', 'MULAI'],
+    });
     // The next marketing campaign skips Eko at enqueue.
     const { createCampaign: next } = await gqlOk(
       t.url,

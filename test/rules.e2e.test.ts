@@ -882,4 +882,25 @@ describe('automation rules', () => {
       await client.dispose();
     }
   });
+
+  it('forgets skipped executions after the retention period and keeps the ones that acted', async () => {
+    const w = await tenant();
+    const { createAutomationRule: rule } = await gqlOk(t.url, CREATE, { input: quoteRule({ name: 'Prune me' }) }, w.token);
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('P-1', '2000000') }, w.token);
+    await gqlOk(t.url, PUBLISH, { event: quoteEvent('P-2', '10') }, w.token);
+    await relay();
+    const statuses = async () =>
+      (await t.app.dataSource.query(`SELECT status FROM rule_execution WHERE "ruleId" = $1 ORDER BY status`, [rule.id])).map(
+        (row: { status: string }) => row.status,
+      );
+    expect(await statuses()).toEqual(['skipped', 'succeeded']);
+    const started = clock.now();
+    clock.advance(29 * 86_400_000);
+    await t.app.services.rules.pruneSkipped(30);
+    expect(await statuses()).toEqual(['skipped', 'succeeded']);
+    clock.advance(2 * 86_400_000);
+    expect(await t.app.services.rules.pruneSkipped(30)).toBeGreaterThanOrEqual(1);
+    expect(await statuses()).toEqual(['succeeded']);
+    clock.set(started);
+  });
 });

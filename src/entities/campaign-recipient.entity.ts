@@ -9,6 +9,7 @@ import { TenantOwned } from './tenant-owned';
 @Index('campaign_recipient_run_group_key', ['runId', 'address'], { unique: true, where: '"contactId" IS NULL' })
 @Index('campaign_recipient_token_key', ['tokenHash'], { unique: true, where: '"tokenHash" IS NOT NULL' })
 @Index('campaign_recipient_campaign_idx', ['campaignId', 'id'])
+@Index('campaign_recipient_run_address_idx', ['runId', 'address'])
 @Index('campaign_recipient_contact_idx', ['tenantId', 'contactId', 'createdAt'])
 export class CampaignRecipient extends TenantOwned {
   @Field(() => ID, { description: 'The campaign.' })

@@ -17,7 +17,7 @@ export interface MetaTemplateMessage {
 @Index('delivery_tenant_idempotency_key', ['tenantId', 'idempotencyKey'], { unique: true })
 @Index('delivery_due_idx', ['nextAttemptAt'], { where: `"status" = 'queued'` })
 @Index('delivery_lease_idx', ['leaseUntil'], { where: `"status" = 'sending'` })
-@Index('delivery_provider_message_idx', ['providerMessageId'])
+@Index('delivery_provider_message_idx', ['providerMessageId'], { where: '"providerMessageId" IS NOT NULL' })
 @Index('delivery_tenant_created_idx', ['tenantId', 'createdAt'])
 @Index('delivery_tenant_status_idx', ['tenantId', 'status'])
 @Index('delivery_campaign_idx', ['campaignId', 'status'], { where: '"campaignId" IS NOT NULL' })

@@ -43,6 +43,7 @@ export interface ActionOutcome {
 @Index('rule_execution_tenant_created_idx', ['tenantId', 'createdAt'])
 @Index('rule_execution_subject_idx', ['ruleId', 'subjectKey', 'createdAt'])
 @Index('rule_execution_due_idx', ['runAt'], { where: `status = 'delayed'` })
+@Index('rule_execution_skipped_idx', ['finishedAt'], { where: `status = 'skipped'` })
 export class RuleExecution extends TenantOwned {
   @Field(() => ID, { nullable: true, description: 'The rule; null once it is deleted.' })
   @Column({ type: 'uuid', nullable: true })

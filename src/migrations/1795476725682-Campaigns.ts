@@ -11,6 +11,7 @@ export class Campaigns1795476725682 implements MigrationInterface {
       `CREATE INDEX "campaign_recipient_contact_idx" ON "campaign_recipient"  ("tenantId", "contactId", "createdAt") `,
     );
     await queryRunner.query(`CREATE INDEX "campaign_recipient_campaign_idx" ON "campaign_recipient"  ("campaignId", "id") `);
+    await queryRunner.query(`CREATE INDEX "campaign_recipient_run_address_idx" ON "campaign_recipient"  ("runId", "address") `);
     await queryRunner.query(
       `CREATE UNIQUE INDEX "campaign_recipient_token_key" ON "campaign_recipient"  ("tokenHash") WHERE "tokenHash" IS NOT NULL`,
     );
@@ -98,6 +99,7 @@ export class Campaigns1795476725682 implements MigrationInterface {
     await queryRunner.query(`DROP INDEX "public"."campaign_recipient_run_contact_key"`);
     await queryRunner.query(`DROP INDEX "public"."campaign_recipient_run_group_key"`);
     await queryRunner.query(`DROP INDEX "public"."campaign_recipient_token_key"`);
+    await queryRunner.query(`DROP INDEX "public"."campaign_recipient_run_address_idx"`);
     await queryRunner.query(`DROP INDEX "public"."campaign_recipient_campaign_idx"`);
     await queryRunner.query(`DROP INDEX "public"."campaign_recipient_contact_idx"`);
     await queryRunner.query(`DROP TABLE "campaign_recipient"`);

@@ -18,6 +18,7 @@ import { StaffNotifications1795472749323 } from './1795472749323-StaffNotificati
 import { RuleCacheVersion1795475779119 } from './1795475779119-RuleCacheVersion';
 import { Campaigns1795476725682 } from './1795476725682-Campaigns';
 import { SharedProviderPace1795477525506 } from './1795477525506-SharedProviderPace';
+import { LeanerIndexes1795478531590 } from './1795478531590-LeanerIndexes';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   RuleCacheVersion1795475779119,
   Campaigns1795476725682,
   SharedProviderPace1795477525506,
+  LeanerIndexes1795478531590,
 ];

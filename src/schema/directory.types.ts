@@ -341,6 +341,23 @@ export class TenantSettingsInput {
     description: 'Days after which a resolved ticket without a customer reply closes itself; 0 never.',
   })
   ticketAutoCloseDays?: number | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'True: opted-out contacts get no transactional or operational campaign either; false: only marketing is withheld.',
+  })
+  optOutCoversAll?: boolean | null;
+
+  @Field(() => [String], { nullable: true, description: 'Inbound words that opt a contact out of marketing, e.g. STOP.' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  stopKeywords?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Inbound words that opt a contact back in, e.g. START.' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  startKeywords?: string[] | null;
 }
 
 @ArgsType()

@@ -280,17 +280,17 @@ export class CampaignSender {
         throw error;
       }
       const zone = contact?.timezone ?? campaign.timezone ?? tenant.timezone;
-      let at: DateTime<boolean> = DateTime.fromJSDate(now, { zone });
-      if (campaign.localSendTime) {
+      let at: DateTime<boolean> | null = campaign.localSendTime || campaign.quietFrom ? DateTime.fromJSDate(now, { zone }) : null;
+      if (at && campaign.localSendTime) {
         const [hour, minute] = campaign.localSendTime.split(':').map(Number);
         let local = at.set({ hour, minute, second: 0, millisecond: 0 });
         if (local < at) local = local.plus({ days: 1 });
         at = local;
       }
-      if (campaign.quietFrom && campaign.quietUntil) at = outOfQuietHours(at, campaign.quietFrom, campaign.quietUntil);
+      if (at && campaign.quietFrom && campaign.quietUntil) at = outOfQuietHours(at, campaign.quietFrom, campaign.quietUntil);
       const throttled = new Date(now.getTime() + queued * gapMs);
       queued++;
-      const plannedAt = new Date(Math.max(at.toMillis(), throttled.getTime()));
+      const plannedAt = new Date(Math.max(at ? at.toMillis() : now.getTime(), throttled.getTime()));
       return {
         recipientId,
         contactId: contact?.id ?? null,

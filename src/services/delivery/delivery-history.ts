@@ -79,60 +79,111 @@ export class DeliveryHistory {
   }
 
   /**
-   * The dispatcher's outcome for a claimed delivery, in one statement: written only while
-   * the claim (its lease) is still this worker's (a reclaimed row belongs to someone else
-   * now), with its steps or not at all. Returns whether it was written.
+   * The dispatcher's outcomes for claimed deliveries, however many, in one statement: each
+   * written only while its claim (its lease) is still this worker's (a reclaimed row
+   * belongs to someone else now), with its steps or not at all. Returns the ids written.
    */
-  async recordDispatch(claimed: Delivery, next: Delivery, steps: HistoryStep[]): Promise<boolean> {
+  async recordDispatches(outcomes: DispatchOutcome[]): Promise<Set<string>> {
+    if (!outcomes.length) return new Set();
     const now = this.clock.now();
-    const written = returningRows(
+    const input = outcomes.map(({ claimed, next, steps }) => ({
+      id: claimed.id,
+      lease: claimed.leaseUntil,
+      status: next.status,
+      providerId: next.providerId,
+      providerMessageId: next.providerMessageId,
+      failedOver: next.failedOver,
+      recipient: next.recipient,
+      originalRecipient: next.originalRecipient,
+      sentAt: next.sentAt,
+      lastErrorCode: next.lastErrorCode,
+      lastErrorMessage: next.lastErrorMessage,
+      nextAttemptAt: next.nextAttemptAt,
+      attempts: next.attempts,
+      steps: steps.map((step, n) => ({
+        n,
+        type: step.type,
+        providerId: step.providerId ?? null,
+        providerCode: step.providerCode ?? null,
+        message: step.message ?? null,
+      })),
+    }));
+    const written = returningRows<{ id: string }>(
       await this.dataSource.query(
-        `WITH held AS (
-           UPDATE delivery
-              SET status = $3, "leaseUntil" = NULL, "updatedAt" = $4, "providerId" = $5, "providerMessageId" = $6, "failedOver" = $7,
-                  recipient = $8, "originalRecipient" = $9, "sentAt" = $10, "lastErrorCode" = $11, "lastErrorMessage" = $12,
-                  "nextAttemptAt" = $13, attempts = $15
-            WHERE id = $1 AND status = 'sending' AND "leaseUntil" = $2
-        RETURNING id, "tenantId"),
+        `WITH input AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
+             id uuid, lease timestamptz, status text, "providerId" uuid, "providerMessageId" text, "failedOver" boolean,
+             recipient text, "originalRecipient" text, "sentAt" timestamptz, "lastErrorCode" text, "lastErrorMessage" text,
+             "nextAttemptAt" timestamptz, attempts int, steps jsonb)),
+         held AS (
+           UPDATE delivery d
+              SET status = v.status::delivery_status, "leaseUntil" = NULL, "updatedAt" = $2, "providerId" = v."providerId",
+                  "providerMessageId" = v."providerMessageId", "failedOver" = v."failedOver", recipient = v.recipient,
+                  "originalRecipient" = v."originalRecipient", "sentAt" = v."sentAt", "lastErrorCode" = v."lastErrorCode",
+                  "lastErrorMessage" = v."lastErrorMessage", "nextAttemptAt" = v."nextAttemptAt", attempts = v.attempts
+             FROM input v
+            WHERE d.id = v.id AND d.status = 'sending' AND d."leaseUntil" = v.lease
+        RETURNING d.id, d."tenantId"),
          steps AS (
            INSERT INTO delivery_event ("tenantId", "deliveryId", type, "providerId", "providerCode", message, "occurredAt")
-           SELECT held."tenantId", held.id, e.type, e."providerId", e."providerCode", e.message, $4
-             FROM held, jsonb_to_recordset($14::jsonb) AS e(n int, type text, "providerId" uuid, "providerCode" text, message text)
-            ORDER BY e.n
+           SELECT held."tenantId", held.id, e.type, e."providerId", e."providerCode", e.message, $2
+             FROM held JOIN input v ON v.id = held.id,
+                  jsonb_to_recordset(v.steps) AS e(n int, type text, "providerId" uuid, "providerCode" text, message text)
+            ORDER BY held.id, e.n
                ON CONFLICT DO NOTHING)
          SELECT id FROM held`,
-        [
-          claimed.id,
-          claimed.leaseUntil,
-          next.status,
-          now,
-          next.providerId,
-          next.providerMessageId,
-          next.failedOver,
-          next.recipient,
-          next.originalRecipient,
-          next.sentAt,
-          next.lastErrorCode,
-          next.lastErrorMessage,
-          next.nextAttemptAt,
-          JSON.stringify(
-            steps.map((step, n) => ({
-              n,
-              type: step.type,
-              providerId: step.providerId ?? null,
-              providerCode: step.providerCode ?? null,
-              message: step.message ?? null,
-            })),
-          ),
-          next.attempts,
-        ],
+        [JSON.stringify(input), now],
       ),
     );
-    if (!written.length) return false;
-    // A quiet deferral (provider busy) is still queued to subscribers: nothing to tell them.
-    if (steps.length || next.status !== DeliveryStatus.QUEUED) {
-      this.live.publish('deliveryStatusChanged', next.tenantId, Object.assign(next, { updatedAt: now }));
+    const ids = new Set(written.map((row) => row.id));
+    for (const { next, steps } of outcomes) {
+      // A quiet deferral (provider busy) is still queued to subscribers: nothing to tell them.
+      if (ids.has(next.id) && (steps.length || next.status !== DeliveryStatus.QUEUED)) {
+        this.live.publish('deliveryStatusChanged', next.tenantId, Object.assign(next, { updatedAt: now }));
+      }
     }
-    return true;
+    return ids;
+  }
+}
+
+/** One claimed delivery's outcome as the dispatcher decided it. */
+export interface DispatchOutcome {
+  claimed: Delivery;
+  next: Delivery;
+  steps: HistoryStep[];
+}
+
+/**
+ * Gathers the dispatcher's outcomes for a moment (or until `maxBatch` are waiting) and
+ * writes them in one statement: at thousands of sends a second, a statement per message
+ * would be the bottleneck. Each caller's promise settles when its outcome is written.
+ */
+export class OutcomeWriter {
+  private pending: Array<DispatchOutcome & { settle: (written: boolean) => void; fail: (error: unknown) => void }> = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly history: DeliveryHistory,
+    private readonly maxBatch = 250,
+    private readonly gatherMs = 2,
+  ) {}
+
+  write(outcome: DispatchOutcome): Promise<boolean> {
+    return new Promise((settle, fail) => {
+      this.pending.push({ ...outcome, settle, fail });
+      if (this.pending.length >= this.maxBatch) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.gatherMs);
+    });
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    this.history.recordDispatches(batch).then(
+      (written) => batch.forEach((item) => item.settle(written.has(item.claimed.id))),
+      (error: unknown) => batch.forEach((item) => item.fail(error)),
+    );
   }
 }

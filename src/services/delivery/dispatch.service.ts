@@ -9,7 +9,7 @@ import { Delivery } from '../../entities/delivery.entity';
 import { Tenant } from '../../entities/tenant.entity';
 import type { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from '../platform/clock';
-import type { DeliveryHistory, HistoryStep } from './delivery-history';
+import { type DeliveryHistory, type HistoryStep, OutcomeWriter } from './delivery-history';
 import { UnreadableSecretError } from '../platform/secret-box';
 import { returningRows } from '../platform/sql';
 
@@ -79,16 +79,20 @@ const LOOKUP_TTL_MS = 1000;
 export class DispatchService {
   private readonly inFlight = new Map<string, number>();
   private readonly lookups = new Map<string, { at: number; value: Promise<unknown> }>();
+  /** Outcomes are written in batches: one statement for every send that finished in the same moment. */
+  private readonly outcomes: OutcomeWriter;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly history: DeliveryHistory,
+    history: DeliveryHistory,
     private readonly providers: ChannelProviderService,
     private readonly adapters: AdapterRegistry,
     private readonly limiter: SendPacer,
     private readonly clock: Clock,
     private readonly settings: DispatchSettings,
-  ) {}
+  ) {
+    this.outcomes = new OutcomeWriter(history);
+  }
 
   /**
    * Claims one batch and sends it with bounded concurrency (tests and benchmarks drive the
@@ -380,7 +384,7 @@ export class DispatchService {
             },
           ];
     const next: Delivery = Object.assign(new Delivery(), delivery, changes, { status: STATUS_OF[outcome], leaseUntil: null });
-    await this.history.recordDispatch(delivery, next, [...steps, ...final]);
+    await this.outcomes.write({ claimed: delivery, next, steps: [...steps, ...final] });
     return outcome;
   }
 }

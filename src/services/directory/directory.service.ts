@@ -40,6 +40,10 @@ export interface TenantSettingsInput {
   defaultCountry?: string | null;
   /** Days after which a resolved ticket without a reply closes itself; 0 never. */
   ticketAutoCloseDays?: number | null;
+  /** Whether opt-outs also withhold transactional and operational campaigns. */
+  optOutCoversAll?: boolean | null;
+  stopKeywords?: string[] | null;
+  startKeywords?: string[] | null;
 }
 
 /** The people of a tenant: staff users and customer contacts. */
@@ -84,6 +88,18 @@ export class DirectoryService {
       }
       tenant.ticketAutoCloseDays = input.ticketAutoCloseDays;
     }
+    if (input.optOutCoversAll != null) tenant.optOutCoversAll = input.optOutCoversAll;
+    for (const field of ['stopKeywords', 'startKeywords'] as const) {
+      const words = input[field];
+      if (words == null) continue;
+      const cleaned = [...new Set(words.map((word) => word.trim().toUpperCase()))];
+      if (cleaned.some((word) => !/^[\p{L}\p{N}]{2,30}$/u.test(word))) {
+        throw badInput('Keywords are single words of 2-30 letters or digits', field);
+      }
+      tenant[field] = cleaned;
+    }
+    const overlap = tenant.stopKeywords.find((word) => tenant.startKeywords.includes(word));
+    if (overlap) throw badInput(`${overlap} cannot both stop and start messages`, 'startKeywords');
     return this.dataSource.getRepository(Tenant).save(tenant);
   }
 

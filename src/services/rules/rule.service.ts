@@ -465,6 +465,25 @@ export class RuleService {
   }
 
   /**
+   * Deletes skipped executions (the bulk: every rule listening to a type records one per
+   * event it did not act on) finished more than `olderThanDays` ago, in batches. Acted-on
+   * and waiting executions stay: per-subject limits and cooldowns count them.
+   */
+  async pruneSkipped(olderThanDays: number, batch = 10_000): Promise<number> {
+    const before = new Date(this.clock.now().getTime() - olderThanDays * 86_400_000);
+    let pruned = 0;
+    for (;;) {
+      const [, count] = (await this.dataSource.query(
+        `DELETE FROM rule_execution WHERE id IN (
+           SELECT id FROM rule_execution WHERE status = 'skipped' AND "finishedAt" < $1 LIMIT $2)`,
+        [before, batch],
+      )) as [unknown, number];
+      pruned += count;
+      if (count < batch) return pruned;
+    }
+  }
+
+  /**
    * Relative-date rules: for each active rule, the records (or contacts) whose date, moved
    * by one of the rule's offsets, is today in the recipient's (or tenant's) time zone and
    * whose local time of day has come. Each (rule, subject, offset, date) acts once, however
