@@ -32,6 +32,8 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
   shutdownTimeoutMs: number;
+  /** Longest an HTTP GraphQL request may take before it is answered REQUEST_TIMEOUT (0: no limit). */
+  requestTimeoutMs: number;
   /** Undefined outside production: a random key is kept under `dataDir`. */
   credentialsKey: string | undefined;
   metaAppSecret: string | undefined;
@@ -215,6 +217,10 @@ export const VARIABLES: Record<string, VariableSpec> = {
   },
   EVENT_CONSUMER_BACKOFF_MS: { description: 'first retry delay of a failing event consumer, doubling', default: '1000' },
   EVENT_RETENTION_DAYS: { description: 'how long handled domain events are kept before pruning', default: '7' },
+  REQUEST_TIMEOUT_MS: {
+    description: 'longest an HTTP GraphQL request may take before it is answered REQUEST_TIMEOUT (0: no limit)',
+    default: '30000',
+  },
   DB_STATEMENT_TIMEOUT_MS: {
     description: 'in the api role, longest a database statement may run before it is stopped (0: no limit)',
     default: '30000',
@@ -376,6 +382,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['text', 'json'] as const, production ? 'json' : 'text'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 3_600_000),
     credentialsKey,
     metaAppSecret: read(env, 'META_APP_SECRET'),
     metaVerifyToken: read(env, 'META_VERIFY_TOKEN'),

@@ -45,6 +45,7 @@ interface ApiOptions {
     | 'corsOrigins'
     | 'trustProxyHops'
     | 'shutdownTimeoutMs'
+    | 'requestTimeoutMs'
     | 'metaAppSecret'
     | 'metaVerifyToken'
     | 'introspection'
@@ -187,6 +188,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     '/graphql',
     (req, res, next) => (config.ide && wantsHtml(req) ? void res.type('html').send(ide) : next()),
     cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins }),
+    requestTimeout(config.requestTimeoutMs),
     // Room for a bulk import of 10,000 rows (about 3 MB); anything bigger is refused before parsing.
     express.json({ limit: '8mb' }),
     expressMiddleware(apollo, {
@@ -200,9 +202,10 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   // Errors outside GraphQL execution (bodies that are not JSON or too large, bugs in a
   // route) answer JSON in GraphQL's shape, never the framework's HTML page or a stack.
   app.use((error: unknown, req: Request, res: Response, _next: express.NextFunction) => {
+    // Already answered (a request timeout, then the late operation): nothing to add.
+    if (res.headersSent) return;
     const { status, message, code } = httpError(error);
     if (status >= 500) logger.error('request failed', { error, path: req.path });
-    if (res.headersSent) return;
     res.status(status).json({ errors: [{ message, extensions: { code } }] });
   });
 
@@ -220,6 +223,27 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     stop: async () => {
       await apollo.stop();
     },
+  };
+}
+
+/**
+ * Answers a GraphQL request that is still running after `ms` with REQUEST_TIMEOUT (503),
+ * so a client is never left hanging on a slow query; the statement timeout then frees its
+ * database connection. When the operation answers later, writing fails (headers sent) and
+ * the error handler below drops it.
+ */
+function requestTimeout(ms: number): express.RequestHandler {
+  return (_req, res, next) => {
+    if (ms <= 0) return next();
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      res.status(503).json({
+        errors: [{ message: `The request took longer than ${ms} ms and was stopped`, extensions: { code: 'REQUEST_TIMEOUT' } }],
+      });
+    }, ms);
+    res.once('finish', () => clearTimeout(timer));
+    res.once('close', () => clearTimeout(timer));
+    next();
   };
 }
 

@@ -1,4 +1,5 @@
 import { getIntrospectionQuery } from 'graphql';
+import { Client } from 'pg';
 import { Role } from '../src/entities/user.entity';
 import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
 import { Subscription, type TestApp, errorCode, gql, gqlOk, startTestApp, wsClient } from './helpers/test-app';
@@ -138,6 +139,40 @@ describe('statement timeout of the api role', () => {
       await expect(t.app.dataSource.query('SELECT pg_sleep(1)')).rejects.toMatchObject({ driverError: { code: '57014' } });
       expect(await t.app.dataSource.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
     } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('request timeout', () => {
+  it('answers a request stuck behind a lock with REQUEST_TIMEOUT while other requests answer normally', async () => {
+    const t = await startTestApp(undefined, { REQUEST_TIMEOUT_MS: '300', DB_STATEMENT_TIMEOUT_MS: '2000' });
+    const locker = new Client({ connectionString: t.databaseUrl });
+    try {
+      await locker.connect();
+      const tenant = await makeTenant(t.app.dataSource);
+      const admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN });
+      const token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE contact IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const stuck = fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ contacts(first: 5) { totalCount } }' }),
+      });
+      // Meanwhile another user is answered at once.
+      expect((await gqlOk(t.url, '{ me { kind } }', {}, token)).me.kind).toBe('staff');
+      const response = await stuck;
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({
+        errors: [{ message: 'The request took longer than 300 ms and was stopped', extensions: { code: 'REQUEST_TIMEOUT' } }],
+      });
+      expect(Date.now() - started).toBeLessThan(1500);
+      await locker.query('ROLLBACK');
+      expect((await gqlOk(t.url, '{ contacts(first: 5) { totalCount } }', {}, token)).contacts.totalCount).toBe(0);
+    } finally {
+      await locker.end();
       await t.stop();
     }
   });
