@@ -1,3 +1,4 @@
+import { startMetricsServer } from './metrics';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -115,6 +116,10 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
             logger,
           );
     timers?.start();
+    const metrics =
+      config.role === 'worker' && config.metricsPort
+        ? await startMetricsServer(config.metricsPort, config.host, dataSource, logger, config.metricsToken)
+        : undefined;
     const openedDataSource = dataSource;
     const openedScheduler = scheduler;
     const openedTransport = transport;
@@ -131,6 +136,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         await dispatcher?.stop();
         await relay?.stop();
         await timers?.stop();
+        await new Promise((resolve) => (metrics ? metrics.server.close(resolve) : resolve(undefined)));
         await openedTransport.close();
         await openedDataSource.destroy();
         await database.stop();

@@ -51,6 +51,10 @@ export interface Config {
   ide: boolean;
   /** Empty: live events cross processes through PostgreSQL LISTEN/NOTIFY. */
   redisUrl: string | undefined;
+  /** Bearer token /metrics asks for; open when unset. */
+  metricsToken: string | undefined;
+  /** A worker's own /metrics port (0: none). */
+  metricsPort: number;
 }
 
 export interface EventSettings {
@@ -186,6 +190,11 @@ export const VARIABLES: Record<string, VariableSpec> = {
     description:
       'comma-separated addresses or CIDR ranges that providers and webhooks may reach although loopback, private or link-local',
     default: '',
+  },
+  METRICS_TOKEN: { description: 'bearer token GET /metrics asks for (open when empty)', default: '', secret: true },
+  METRICS_PORT: {
+    description: 'port on which a worker (ROLE=worker, which has no API server) serves GET /metrics; 0: none',
+    default: '0',
   },
   REDIS_URL: {
     description: 'Redis for live events across processes (pub/sub); empty uses PostgreSQL LISTEN/NOTIFY',
@@ -410,6 +419,8 @@ export function loadConfig(env: Env = process.env): Config {
       slaWarningCooldownMinutes: integer(env, 'SLA_WARNING_COOLDOWN_MINUTES', 30, 0, 7 * 24 * 60),
     },
     redisUrl,
+    metricsToken: read(env, 'METRICS_TOKEN') || undefined,
+    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
     statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
     introspection: oneOf(env, 'GRAPHQL_INTROSPECTION', ['all', 'staff', 'off'] as const, production ? 'staff' : 'all'),
     ide: !production || boolean(env, 'GRAPHQL_IDE', false),

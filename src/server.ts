@@ -1,4 +1,6 @@
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { metricsRoute } from './metrics';
+import { graphqlDuration, graphqlOperations, operationLabel, wsSockets, wsSubscriptions } from './services/platform/metrics';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -50,6 +52,7 @@ interface ApiOptions {
     | 'metaVerifyToken'
     | 'introspection'
     | 'ide'
+    | 'metricsToken'
   >;
   schema: GraphQLSchema;
   services: Services;
@@ -116,6 +119,8 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
       onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: formatErrors(result.errors) } : result,
+      onOperation: () => void wsSubscriptions.inc(),
+      onComplete: () => void wsSubscriptions.dec(),
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const token = bearerToken(params.authorization ?? params.Authorization);
@@ -129,6 +134,8 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
           const timer = setTimeout(() => ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'), Math.max(remaining, 0));
           timer.unref();
           ctx.extra.socket.once('close', () => clearTimeout(timer));
+          wsSockets.inc();
+          ctx.extra.socket.once('close', () => wsSockets.dec());
           return true;
         } catch {
           return false;
@@ -151,6 +158,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
       requireAuthentication({ introspection: config.introspection }),
+      operationMetrics(),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
     ],
   });
@@ -179,6 +187,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   app.use('/c', createCompletionPageRouter(services, logger));
   app.use(createCampaignLinkRouter(services, logger));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/metrics', metricsRoute(dataSource, logger, config.metricsToken));
   app.get('/readyz', async (_req, res: Response) => {
     const checks = await databaseReady(dataSource);
     const ready = checks.database && checks.migrations;
@@ -222,6 +231,27 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     url,
     stop: async () => {
       await apollo.stop();
+    },
+  };
+}
+
+/** Counts and times every HTTP GraphQL operation by name (bounded), type and outcome. */
+function operationMetrics(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operation, operationName, errors }) {
+          const code = errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'ok';
+          const labels = {
+            operation: operationLabel(operationName ?? operation?.name?.value),
+            type: operation?.operation ?? 'unknown',
+            outcome: /^[A-Z_]{1,40}$/.test(code) || code === 'ok' ? code : 'error',
+          };
+          graphqlOperations.inc(labels);
+          graphqlDuration.observe(labels, (performance.now() - started) / 1000);
+        },
+      };
     },
   };
 }

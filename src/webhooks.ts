@@ -1,3 +1,4 @@
+import { webhookRequests } from './services/platform/metrics';
 import express, { type Request, type Response, Router } from 'express';
 import { parseFonnteStatus, parseWablasStatus } from './channels/gateway-webhooks';
 import { parseMetaWebhook, verifyMetaSignature } from './channels/meta-webhook';
@@ -34,6 +35,7 @@ export function createWebhookRouter(
   router.post('/whatsapp/meta', express.raw({ type: '*/*', limit: '1mb' }), async (req: Request, res: Response) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!verifyMetaSignature(config.metaAppSecret, raw, req.headers['x-hub-signature-256'])) {
+      webhookRequests.inc({ provider: 'meta', result: 'unauthorized' });
       res.sendStatus(401);
       return;
     }
@@ -41,6 +43,7 @@ export function createWebhookRouter(
     try {
       payload = JSON.parse(raw.toString('utf8'));
     } catch {
+      webhookRequests.inc({ provider: 'meta', result: 'bad_request' });
       res.sendStatus(400);
       return;
     }
@@ -51,23 +54,27 @@ export function createWebhookRouter(
         if (!(await services.inbound.metaMessage(message)))
           logger.warn('WhatsApp message for an unknown phone number id', { phoneNumberId: message.phoneNumberId });
       }
+      webhookRequests.inc({ provider: 'meta', result: 'ok' });
       res.sendStatus(200);
     } catch (error) {
       // Not 200: Meta delivers the webhook again, and applying it twice is harmless.
       logger.error('processing a Meta webhook failed', { error });
+      webhookRequests.inc({ provider: 'meta', result: 'failed' });
       res.sendStatus(500);
     }
   });
 
   const gateway =
-    (parse: (body: Record<string, unknown>) => ReturnType<typeof parseFonnteStatus>) => async (req: Request, res: Response) => {
+    (provider: string, parse: (body: Record<string, unknown>) => ReturnType<typeof parseFonnteStatus>) =>
+    async (req: Request, res: Response) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const outcome = await services.inbound.gatewayStatus(String(req.params.providerId), req.query.token, parse(body));
+      webhookRequests.inc({ provider, result: outcome });
       res.status(GATEWAY_STATUS[outcome]).json({ status: outcome });
     };
   const bodies = [express.json({ limit: '256kb' }), express.urlencoded({ extended: false, limit: '256kb' })];
-  router.post('/whatsapp/fonnte/:providerId', ...bodies, gateway(parseFonnteStatus));
-  router.post('/whatsapp/wablas/:providerId', ...bodies, gateway(parseWablasStatus));
+  router.post('/whatsapp/fonnte/:providerId', ...bodies, gateway('fonnte', parseFonnteStatus));
+  router.post('/whatsapp/wablas/:providerId', ...bodies, gateway('wablas', parseWablasStatus));
   // Anything else under /webhooks: JSON, never the framework's HTML page.
   router.use((_req: Request, res: Response) => void res.status(404).json({ status: 'not_found' }));
   return router;

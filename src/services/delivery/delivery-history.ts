@@ -3,6 +3,7 @@ import { DeliveryStatus } from '../../entities/channel';
 import { DeliveryEvent, DeliveryEventType } from '../../entities/delivery-event.entity';
 import { Delivery } from '../../entities/delivery.entity';
 import type { Clock } from '../platform/clock';
+import { deliveriesRecorded } from '../platform/metrics';
 import type { LiveEvents } from '../platform/live-events';
 import { returningRows } from '../platform/sql';
 import type { UnitOfWork } from '../platform/unit-of-work';
@@ -40,6 +41,8 @@ export class DeliveryHistory {
     publish = true,
   ): Promise<void> {
     if (Object.keys(changes).length) {
+      if (changes.status && changes.status !== delivery.status)
+        deliveriesRecorded.inc({ channel: delivery.channel, status: changes.status });
       Object.assign(delivery, changes, { updatedAt: this.clock.now() });
       await uow.manager.update(Delivery, { id: delivery.id }, { ...changes, updatedAt: delivery.updatedAt } as never);
     }
@@ -137,6 +140,7 @@ export class DeliveryHistory {
     );
     const ids = new Set(written.map((row) => row.id));
     for (const { next, steps } of outcomes) {
+      if (ids.has(next.id)) deliveriesRecorded.inc({ channel: next.channel, status: countedAs(next, steps) });
       // A quiet deferral (provider busy) is still queued to subscribers: nothing to tell them.
       if (ids.has(next.id) && (steps.length || next.status !== DeliveryStatus.QUEUED)) {
         this.live.publish('deliveryStatusChanged', next.tenantId, Object.assign(next, { updatedAt: now }));
@@ -186,4 +190,10 @@ export class OutcomeWriter {
       (error: unknown) => batch.forEach((item) => item.fail(error)),
     );
   }
+}
+
+/** What a dispatch outcome counts as: its new status, or `retried` for one queued again after a failed attempt. */
+function countedAs(next: Delivery, steps: HistoryStep[]): string {
+  if (next.status === DeliveryStatus.QUEUED) return steps.length ? 'retried' : 'deferred';
+  return next.status;
 }

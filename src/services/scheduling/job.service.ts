@@ -1,3 +1,4 @@
+import { jobRuns } from '../platform/metrics';
 import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
 import { JobRun, JobRunStatus, JobTrigger } from '../../entities/job-run.entity';
@@ -151,6 +152,7 @@ export class JobService {
       await this.transactor.run(async ({ manager }) => {
         const finishedAt = this.clock.now();
         await manager.update(JobRun, run.id, { status: JobRunStatus.COMPLETED, finishedAt, durationMs, summary: { ...summary } });
+        jobRuns.inc({ job: name, outcome: 'completed' });
         await manager.query(
           `UPDATE job_state SET "consecutiveFailures" = 0, "lastFinishedAt" = $3, "lastError" = NULL, "runningSince" = NULL
             WHERE "tenantId" = $1 AND "jobName" = $2`,
@@ -191,6 +193,7 @@ export class JobService {
       const { manager } = uow;
       const finishedAt = this.clock.now();
       await manager.update(JobRun, runId, { status: JobRunStatus.FAILED, finishedAt, durationMs, error });
+      jobRuns.inc({ job: name, outcome: 'failed' });
       const [state] = returningRows<{ consecutiveFailures: number; paused: boolean }>(
         await manager.query(
           `UPDATE job_state SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastFinishedAt" = $3, "lastError" = $4,
