@@ -61,6 +61,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       processing: config.role !== 'api',
     });
     services.jobs.useQueue(scheduler);
+    services.rules.useDelayWaker(scheduler);
     const api =
       config.role === 'worker'
         ? undefined

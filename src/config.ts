@@ -157,7 +157,10 @@ export const VARIABLES: Record<string, VariableSpec> = {
     default: '0',
   },
   LOG_LEVEL: { description: 'debug, info, warn or error', default: 'info' },
-  LOG_FORMAT: { description: 'text or json', default: 'text, json when NODE_ENV=production' },
+  LOG_FORMAT: {
+    description: 'text (readable, via pino-pretty when installed) or json (one line per event)',
+    default: 'text, json when NODE_ENV=production',
+  },
   SHUTDOWN_TIMEOUT_MS: { description: 'how long shutdown waits for requests to drain', default: '10000' },
   CREDENTIALS_KEY: {
     description: 'base64 of 32 random bytes: encrypts provider credentials at rest; required in production',

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { metricsRoute } from './metrics';
 import { graphqlDuration, graphqlOperations, operationLabel, wsSockets, wsSubscriptions } from './services/platform/metrics';
@@ -94,6 +95,15 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   app.disable('x-powered-by');
   if (config.trustProxyHops > 0) app.set('trust proxy', config.trustProxyHops);
   const httpServer = createServer(app);
+  // Every request has an id: the caller's X-Request-Id when it is sane, or a new one; it is
+  // answered in the response and bound to every log line about the request.
+  app.use((req, res, next) => {
+    const given = req.header('x-request-id');
+    const id = given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+    req.headers['x-request-id'] = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  });
 
   const formatError = createErrorFormatter(logger, production);
   // graphql-ws bypasses Apollo, so its errors get the same formatting here.
@@ -110,7 +120,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     });
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
+  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal; operations?: Map<string, WsOperation> }>(
     {
       schema,
       context: (ctx): Context => createContext(services, ctx.extra.principal ?? null),
@@ -119,8 +129,22 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
       onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: formatErrors(result.errors) } : result,
-      onOperation: () => void wsSubscriptions.inc(),
-      onComplete: () => void wsSubscriptions.dec(),
+      onOperation: (ctx, id, payload) => {
+        wsSubscriptions.inc();
+        const operation = { requestId: randomUUID(), started: performance.now(), name: payload.operationName ?? null };
+        (ctx.extra.operations ??= new Map()).set(id, operation);
+        logger.info('graphql-ws operation started', wsFields(ctx.extra.principal, operation));
+      },
+      onComplete: (ctx, id) => {
+        wsSubscriptions.dec();
+        const operation = ctx.extra.operations?.get(id);
+        if (!operation) return;
+        ctx.extra.operations!.delete(id);
+        logger.info('graphql-ws operation ended', {
+          ...wsFields(ctx.extra.principal, operation),
+          durationMs: Math.round(performance.now() - operation.started),
+        });
+      },
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const token = bearerToken(params.authorization ?? params.Authorization);
@@ -158,7 +182,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
       requireAuthentication({ introspection: config.introspection }),
-      operationMetrics(),
+      operationObserver(logger),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
     ],
   });
@@ -235,10 +259,13 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   };
 }
 
-/** Counts and times every HTTP GraphQL operation by name (bounded), type and outcome. */
-function operationMetrics(): ApolloServerPlugin<Context> {
+/**
+ * Counts and times every HTTP GraphQL operation by name (bounded), type and outcome, and
+ * logs one line for it: request id, tenant and user, operation, outcome and duration.
+ */
+function operationObserver(logger: Logger): ApolloServerPlugin<Context> {
   return {
-    async requestDidStart() {
+    async requestDidStart({ request, contextValue }) {
       const started = performance.now();
       return {
         async willSendResponse({ operation, operationName, errors }) {
@@ -248,11 +275,40 @@ function operationMetrics(): ApolloServerPlugin<Context> {
             type: operation?.operation ?? 'unknown',
             outcome: /^[A-Z_]{1,40}$/.test(code) || code === 'ok' ? code : 'error',
           };
+          const seconds = (performance.now() - started) / 1000;
           graphqlOperations.inc(labels);
-          graphqlDuration.observe(labels, (performance.now() - started) / 1000);
+          graphqlDuration.observe(labels, seconds);
+          const principal = contextValue.principal;
+          logger.info('graphql operation', {
+            requestId: request.http?.headers.get('x-request-id'),
+            tenantId: principal?.tenantId ?? contextValue.apiKey?.tenantId,
+            userId: principal?.kind === 'staff' ? principal.userId : undefined,
+            contactId: principal?.kind === 'customer' ? principal.contactId : undefined,
+            operation: operationName ?? operation?.name?.value ?? null,
+            type: labels.type,
+            outcome: labels.outcome,
+            durationMs: Math.round(seconds * 1000),
+          });
         },
       };
     },
+  };
+}
+
+/** A graphql-ws operation in flight: its own request id, start and name, for its log lines. */
+interface WsOperation {
+  requestId: string;
+  started: number;
+  name: string | null;
+}
+
+function wsFields(principal: Principal | undefined, operation: WsOperation): Record<string, unknown> {
+  return {
+    requestId: operation.requestId,
+    tenantId: principal?.tenantId,
+    userId: principal?.kind === 'staff' ? principal.userId : undefined,
+    contactId: principal?.kind === 'customer' ? principal.contactId : undefined,
+    operation: operation.name,
   };
 }
 

@@ -96,4 +96,17 @@ describe('metrics', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('answers every request with its request id: the caller’s when sane, a new one otherwise', async () => {
+    const ask = (id?: string) =>
+      fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(id ? { 'x-request-id': id } : {}) },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+    expect((await ask('trace-42.a:b')).headers.get('x-request-id')).toBe('trace-42.a:b');
+    expect((await ask('has spaces in it')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await ask()).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await fetch(`${t.url}/healthz`)).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });

@@ -12,7 +12,7 @@ import { Subscription, type TestApp, errorCode, gql, gqlOk, relayAll, settle, st
 const CREATE = `mutation ($input: AutomationRuleInput!) { createAutomationRule(input: $input) { id name active } }`;
 const PUBLISH = `mutation ($event: PublishEventInput!) { publishEvent(event: $event) { events { id recordId } } }`;
 const EXECUTIONS = `query ($ruleId: ID) { ruleExecutions(ruleId: $ruleId, first: 50) { totalCount edges { node {
-  status reason trigger eventType depth runAt actions { type status error detail } deliveries { channel recipient body notificationType }
+  id status reason trigger eventType depth runAt actions { type status error detail } deliveries { channel recipient body notificationType }
 } } } }`;
 
 /** Automation rules: when this happens, if these hold, after this delay, do these things. */
@@ -288,6 +288,17 @@ describe('automation rules', () => {
     expect(waiting.map((execution: any) => execution.status)).toEqual(['DELAYED', 'DELAYED']);
     // 3 days after 09:00 in Jakarta (02:00Z) is 09:00 local on the 26th.
     expect(waiting[0].runAt).toBe('2026-11-26T02:00:00.000Z');
+    // Each waits as a one-off scheduler job at its time (the worker's poll is the fallback).
+    await settle(100);
+    const oneOff = await t.app.dataSource.query(
+      `SELECT next_run_at AS "nextRunAt", data->>'executionId' AS "executionId" FROM agenda_jobs WHERE name = 'rule-delay'
+        AND data->>'executionId' = ANY($1::text[])`,
+      [waiting.map((execution: any) => execution.id)],
+    );
+    expect(oneOff.map((job: any) => new Date(job.nextRunAt).toISOString())).toEqual([
+      '2026-11-26T02:00:00.000Z',
+      '2026-11-26T02:00:00.000Z',
+    ]);
 
     // Q-10 is accepted before day 3: no follow-up for it.
     await gqlOk(t.url, PUBLISH, { event: { ...quoteEvent('Q-10', '100', 'accepted'), type: 'quote.accepted' } }, w.token);

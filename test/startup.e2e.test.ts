@@ -122,7 +122,7 @@ describe('npm start', () => {
 
     const second = run(env);
     await waitForLine(second, /ready at/);
-    expect(second.output()).toMatch(/reused=true/);
+    expect(second.output()).toMatch(/"reused":true/);
     expect(second.output()).not.toMatch(/demo data created/);
     // Same data, and the development secret survived: the old token still works.
     expect(await tickets()).toBe(seeded);

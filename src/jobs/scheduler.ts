@@ -12,6 +12,9 @@ import { SCHEDULED_JOBS } from './scheduled-job';
 export const AGENDA_TABLE = 'agenda_jobs';
 export const AGENDA_COLLECTION = 'agendaJobs';
 
+/** Agenda's name for the one-off job of a delayed rule execution. */
+export const RULE_DELAY_JOB = 'rule-delay';
+
 /**
  * Agenda, on MongoDB when MONGODB_URL is set and otherwise on the application's
  * PostgreSQL (its table made by a migration). Job handlers only see JobService.
@@ -70,6 +73,14 @@ export class Scheduler implements JobQueue {
           }
         });
       }
+      // A delayed rule execution's one-off job: resume whatever is due (claimed with SKIP LOCKED).
+      agenda.define(
+        RULE_DELAY_JOB,
+        async () => {
+          while ((await services.rules.runDue(100)) === 100);
+        },
+        { removeOnComplete: true },
+      );
       await agenda.start();
       for (const job of SCHEDULED_JOBS) {
         await agenda.every(job.cron(settings), job.name, {}, { timezone: settings.timezone, skipImmediate: true });
@@ -78,6 +89,15 @@ export class Scheduler implements JobQueue {
     } catch (error) {
       await scheduler.stop().catch(() => undefined);
       throw error;
+    }
+  }
+
+  /** The one-off job that resumes a delayed rule execution at its time (the worker's poll is the fallback). */
+  async wake(at: Date, executionId: string): Promise<void> {
+    try {
+      await this.agenda.schedule(at, RULE_DELAY_JOB, { executionId });
+    } catch (error) {
+      this.logger.warn('could not schedule a delayed rule execution; the worker poll resumes it', { error, executionId });
     }
   }
 

@@ -49,6 +49,15 @@ export interface Facts {
   tenant: { name: string; timezone: string; locale: string };
 }
 
+/**
+ * Wakes the worker when a delayed execution comes due: a one-off scheduler (Agenda) job
+ * at its time. The execution row is the truth: the worker's poll resumes it as well, so
+ * a job that could not be scheduled (or whose process died) loses nothing.
+ */
+export interface DelayWaker {
+  wake(at: Date, executionId: string): Promise<void>;
+}
+
 /** One occurrence of a trigger for a rule. */
 export interface Occurrence {
   trigger: RuleTriggerType;
@@ -86,6 +95,9 @@ export class RuleEngine {
   ) {}
 
   /** The facts for these ids, read in the caller's transaction. */
+  /** Schedules the one-off job that resumes a delayed execution when it comes due (the scheduler, once it is open). */
+  delayWaker: DelayWaker | null = null;
+
   async loadFacts(
     manager: EntityManager,
     tenantId: string,
@@ -222,6 +234,8 @@ export class RuleEngine {
       execution.runAt = this.delayedUntil(rule.delay, facts, now);
       execution.status = RuleExecutionStatus.DELAYED;
       await insertExecution(manager, execution);
+      const { runAt, id } = execution;
+      uow.afterCommit(() => void this.delayWaker?.wake(runAt, id));
       return { execution, fresh: true };
     }
     const outcomes = await this.runActions(uow, rule, execution, facts);

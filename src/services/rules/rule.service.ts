@@ -18,7 +18,7 @@ import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import { type Condition, evaluate } from './conditions';
 import { type RuleInput, type TemplateCatalogue, checkRule } from './rule-definition';
 import { RuleCache } from './rule-cache';
-import { type Facts, type FactIds, type Occurrence, RuleEngine } from './rule-engine';
+import { type DelayWaker, type Facts, type FactIds, type Occurrence, RuleEngine } from './rule-engine';
 
 export interface RuleFilter {
   active?: boolean | null;
@@ -110,6 +110,11 @@ export class RuleService {
       types: ['*'],
       handle: (event, uow) => this.onEvent(event, uow),
     };
+  }
+
+  /** Delayed executions get a one-off scheduler job at their time (see DelayWaker). */
+  useDelayWaker(waker: DelayWaker): void {
+    this.engine.delayWaker = waker;
   }
 
   // ---- rules ----
