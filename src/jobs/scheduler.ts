@@ -49,7 +49,15 @@ export class Scheduler implements JobQueue {
     processing: boolean;
   }): Promise<Scheduler> {
     const { settings, services, logger } = options;
-    const { backend, close } = await openBackend(options.databaseUrl, settings, logger);
+    const opened = await openBackend(options.databaseUrl, settings, logger);
+    const { backend } = opened;
+    // A scheduler that only queues (the API) still tells the workers at once: its jobs' NOTIFY
+    // wakes them (runJobNow, a rule's delay), instead of waiting for their next poll.
+    const channel = options.processing ? undefined : backend.notificationChannel;
+    const close = async () => {
+      await channel?.disconnect().catch(() => undefined);
+      await opened.close();
+    };
     const agenda = new Agenda({
       backend,
       name: `notify-desk-${process.pid}`,
@@ -61,7 +69,10 @@ export class Scheduler implements JobQueue {
     const scheduler = new Scheduler(agenda, close, options.processing, logger, services);
     try {
       await agenda.ready;
-      if (!options.processing) return scheduler;
+      if (!options.processing) {
+        await channel?.connect();
+        return scheduler;
+      }
       for (const job of SCHEDULED_JOBS) {
         const handler = job.handler(services);
         agenda.define(job.name, async (run: Job<JobRequest>) => {
