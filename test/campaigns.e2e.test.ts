@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { Client } from 'pg';
 import { ProviderKind } from '../src/entities/channel';
 import { Delivery } from '../src/entities/delivery.entity';
 import { Role } from '../src/entities/user.entity';
@@ -406,6 +407,71 @@ describe('campaigns', () => {
     expect(await t.app.dataSource.getRepository(Delivery).countBy({ campaignId: campaign.id })).toBe(4);
     await gqlOk(t.url, move('cancelCampaign'), { id: campaign.id }, w.token);
     t.clock.set(new Date());
+  });
+
+  it('sends to WhatsApp groups along with contacts, once each, and refuses a malformed group id', async () => {
+    const w = await world();
+    const group = '120363025246125486@g.us';
+    const input = {
+      name: 'Outage notice',
+      category: 'OPERATIONAL',
+      channels: ['WHATSAPP'],
+      text: 'Service is restored, {{contact.name | everyone}}.',
+      audience: { whatsappGroups: [group], contactIds: [w.people.ana.id] },
+    };
+    const bad = await gql(t.url, CREATE, { input: { ...input, audience: { whatsappGroups: ['not-a-group'] } } }, w.token);
+    expect([errorCode(bad), bad.errors![0].extensions!.field]).toEqual(['BAD_USER_INPUT', 'audience.whatsappGroups[0]']);
+    const { createCampaign: campaign } = await gqlOk(t.url, CREATE, { input }, w.token);
+    await gqlOk(t.url, move('sendCampaignNow'), { id: campaign.id }, w.token);
+    await tick();
+    await tick();
+    const sent = await t.app.dataSource.query(
+      `SELECT recipient, "contactId", body FROM delivery WHERE "campaignId" = $1 ORDER BY recipient`,
+      [campaign.id],
+    );
+    expect(sent).toEqual([
+      { recipient: '+6281200000001', contactId: w.people.ana.id, body: 'Service is restored, Ana.' },
+      { recipient: group, contactId: null, body: 'Service is restored, everyone.' },
+    ]);
+  });
+
+  it('never writes a batch around a pause: the sender waits for it and then sends nothing of the campaign', async () => {
+    const w = await world();
+    const { createCampaign: campaign } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Racing',
+          category: 'MARKETING',
+          channels: ['WHATSAPP'],
+          text: 'Hi',
+          audience: { contactIds: [w.people.budi.id] },
+        },
+      },
+      w.token,
+    );
+    await gqlOk(t.url, move('sendCampaignNow'), { id: campaign.id }, w.token);
+    // A pause in flight: its transaction holds the campaign row.
+    const pausing = new Client({ connectionString: t.databaseUrl });
+    await pausing.connect();
+    try {
+      await pausing.query('BEGIN');
+      await pausing.query(`SELECT id FROM campaign WHERE id = $1 FOR UPDATE`, [campaign.id]);
+      let finished = false;
+      const enqueuing = t.app.services.campaignSender.enqueueNext().then((wrote) => {
+        finished = true;
+        return wrote;
+      });
+      await settle(300);
+      expect(finished).toBe(false);
+      await pausing.query(`UPDATE campaign SET status = 'paused', "pausedFrom" = 'running' WHERE id = $1`, [campaign.id]);
+      await pausing.query('COMMIT');
+      expect(await enqueuing).toBe(false);
+      expect(await t.app.dataSource.getRepository(Delivery).countBy({ campaignId: campaign.id })).toBe(0);
+    } finally {
+      await pausing.end();
+    }
   });
 
   it('gives e-mail a one-click unsubscribe link that cannot be made up', async () => {

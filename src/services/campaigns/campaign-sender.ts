@@ -156,13 +156,18 @@ export class CampaignSender {
   }
 
   /** Enqueues the next batch of one run still enqueuing; false when there is none. */
+  /**
+   * The campaign row is held (FOR SHARE) while a batch is written, so a pause or a cancel
+   * (which lock it) waits for the batch and then holds or cancels its messages too, and a
+   * batch that starts after them sees the campaign is no longer sending.
+   */
   async enqueueNext(): Promise<boolean> {
     return this.dataSource
       .transaction(async (manager): Promise<Campaign | null> => {
         const [run] = (await manager.query(
           `SELECT r.id FROM campaign_run r JOIN campaign c ON c.id = r."campaignId"
           WHERE r."enqueuedAt" IS NULL AND c.status IN ('running', 'scheduled')
-          ORDER BY r."startedAt" LIMIT 1 FOR UPDATE OF r SKIP LOCKED`,
+          ORDER BY r."startedAt" LIMIT 1 FOR UPDATE OF r SKIP LOCKED FOR SHARE OF c`,
         )) as Array<{ id: string }>;
         if (!run) return null;
         return this.enqueueBatch(manager, run.id);
