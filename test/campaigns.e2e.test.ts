@@ -476,6 +476,68 @@ describe('campaigns', () => {
     }
   });
 
+  it('answers NOT_FOUND to a second tenant on every campaign operation by id, changing nothing', async () => {
+    const w = await world();
+    const attacker = await world();
+    const { createCampaign: campaign } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Private',
+          category: 'MARKETING',
+          channels: ['WHATSAPP'],
+          text: 'Hi',
+          audience: { contactIds: [w.people.ana.id] },
+        },
+      },
+      w.token,
+    );
+    const input = {
+      name: 'Taken over',
+      category: 'MARKETING',
+      channels: ['WHATSAPP'],
+      text: 'Pwned',
+      audience: { contactIds: [] },
+    };
+    const attempts: Array<[string, Record<string, unknown>]> = [
+      ['query ($id: ID!) { campaign(id: $id) { id } }', {}],
+      ['query ($id: ID!) { campaignStats(id: $id) { targeted } }', {}],
+      ['query ($id: ID!) { campaignRecipients(campaignId: $id) { totalCount } }', {}],
+      ['mutation ($id: ID!, $input: CampaignInput!) { updateCampaign(id: $id, input: $input) { id } }', { input }],
+      ['mutation ($id: ID!) { scheduleCampaign(id: $id, sendAt: "2030-01-01T00:00:00Z") { id } }', {}],
+      ...['sendCampaignNow', 'pauseCampaign', 'resumeCampaign', 'cancelCampaign', 'duplicateCampaign'].map(
+        (name): [string, Record<string, unknown>] => [move(name), {}],
+      ),
+      [
+        'mutation ($id: ID!, $contact: ID!) { testCampaign(id: $id, contactId: $contact, to: "+6281299999999") { id } }',
+        { contact: attacker.people.ana.id },
+      ],
+    ];
+    for (const [query, variables] of attempts) {
+      const answer = await gql(t.url, query, { id: campaign.id, ...variables }, attacker.token);
+      expect([query, errorCode(answer)]).toEqual([query, 'NOT_FOUND']);
+    }
+    // Its own campaign cannot reach the first tenant's contact either.
+    const { createCampaign: own } = await gqlOk(
+      t.url,
+      CREATE,
+      { input: { ...input, name: 'Own', audience: { contactIds: [w.people.ana.id] } } },
+      attacker.token,
+    );
+    await gqlOk(t.url, move('sendCampaignNow'), { id: own.id }, attacker.token);
+    await tick();
+    expect((await gqlOk(t.url, STATS, { id: own.id }, attacker.token)).campaignStats.targeted).toBe(0);
+    const { campaign: untouched } = await gqlOk(
+      t.url,
+      'query ($id: ID!) { campaign(id: $id) { name status } }',
+      { id: campaign.id },
+      w.token,
+    );
+    expect(untouched).toEqual({ name: 'Private', status: 'DRAFT' });
+    expect(await t.app.dataSource.getRepository(Delivery).countBy({ tenantId: attacker.tenant.id, body: 'Pwned' })).toBe(0);
+  });
+
   it('gives e-mail a one-click unsubscribe link that cannot be made up', async () => {
     const w = await world();
     const mailer = await makeContact(t.app.dataSource, w.tenant, { name: 'Fajar', email: 'fajar@example.test', phone: null });
