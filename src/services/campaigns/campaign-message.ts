@@ -5,7 +5,7 @@ import type { Contact } from '../../entities/contact.entity';
 import type { MetaTemplateMessage } from '../../entities/delivery.entity';
 import { MessageTemplate } from '../../entities/message-template.entity';
 import type { Tenant } from '../../entities/tenant.entity';
-import { renderTemplate, templateParameters } from '../delivery/template-rendering';
+import { renderTemplate, templateCandidates, templateParameters } from '../delivery/template-rendering';
 
 export interface CampaignMessage {
   templateId: string | null;
@@ -39,8 +39,7 @@ export function pickTemplate(
   name: string,
   locale: string,
 ): MessageTemplate | undefined {
-  const candidates = [...new Set([`${name}.${locale}`, `${name}.${locale.split('-')[0]}`, name, `${name}.en`])];
-  return candidates
+  return templateCandidates(name, locale)
     .map((candidate) => templates.find((template) => template.channel === channel && template.name === candidate))
     .find(Boolean);
 }

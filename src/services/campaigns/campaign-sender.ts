@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -13,6 +13,7 @@ import { DomainError } from '../platform/errors';
 import type { AudienceService } from './audience.service';
 import { campaignMessageFor, loadCampaignTemplates } from './campaign-message';
 import type { CampaignService } from './campaign.service';
+import { hashToken } from './consent.service';
 
 export interface CampaignSenderSettings {
   /** Contacts enqueued per transaction (one INSERT of deliveries and one of recipients each). */
@@ -69,13 +70,18 @@ interface Planned {
  * so a crash resumes after the last committed batch and nobody gets a message twice.
  */
 export class CampaignSender {
+  /** Where tracked and unsubscribe links point, without a trailing slash. */
+  private readonly linkBase: string;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly campaigns: CampaignService,
     private readonly audiences: AudienceService,
     private readonly clock: Clock,
     private readonly settings: CampaignSenderSettings,
-  ) {}
+  ) {
+    this.linkBase = settings.publicUrl.replace(/\/$/, '');
+  }
 
   /** One tick: start due runs, enqueue what is waiting, complete what is done. Returns batches written. */
   async tick(): Promise<number> {
@@ -277,7 +283,7 @@ export class CampaignSender {
       let message;
       try {
         message = campaignMessageFor(campaign, templates, channel, contact ?? { name: '', locale: null }, tenant, {
-          base: this.settings.publicUrl.replace(/\/$/, ''),
+          base: this.linkBase,
           token,
         });
       } catch (error) {
@@ -301,7 +307,7 @@ export class CampaignSender {
         contactId: contact?.id ?? null,
         address,
         skipReason: null,
-        tokenHash: createHash('sha256').update(token).digest('hex'),
+        tokenHash: hashToken(token),
         links: message.links,
         plannedAt,
         delivery: {
@@ -312,7 +318,7 @@ export class CampaignSender {
           body: message.body,
           metaTemplate: message.metaTemplate,
           nextAttemptAt: plannedAt,
-          unsubscribeUrl: channel === Channel.EMAIL ? `${this.settings.publicUrl.replace(/\/$/, '')}/u/${token}` : null,
+          unsubscribeUrl: channel === Channel.EMAIL ? `${this.linkBase}/u/${token}` : null,
         },
       };
     };

@@ -13,7 +13,7 @@ import { DomainError, ErrorCode, badInput, notFound } from '../platform/errors';
 import type { DeliveryHistory } from './delivery-history';
 import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
 import type { Principal } from '../directory/principal';
-import { renderTemplate, templateParameters } from './template-rendering';
+import { renderTemplate, templateParameters, templateCandidates } from './template-rendering';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 
 export const DELIVERY_WAKE_CHANNEL = 'delivery_queued';
@@ -444,7 +444,7 @@ export class DeliveryService {
     contactLocale: string | null,
   ): Promise<MessageTemplate | null> {
     const locale = contactLocale ?? (await manager.findOneBy(Tenant, { id: tenantId }))?.locale ?? 'en';
-    const candidates = [...new Set([`${name}.${locale}`, `${name}.${locale.split('-')[0]}`, name, `${name}.en`])];
+    const candidates = templateCandidates(name, locale);
     const found = await manager.findBy(MessageTemplate, { tenantId, channel, name: In(candidates) });
     return candidates.map((candidate) => found.find((template) => template.name === candidate)).find(Boolean) ?? null;
   }

@@ -47,3 +47,8 @@ function valueOf(variables: Record<string, unknown>, name: string, fallback: str
   const value = lookup(variables, name);
   return missingValue(value) ? (fallback ?? '') : String(value);
 }
+
+/** The template names to look for, best first: the contact's language, its base language, the bare name, English. */
+export function templateCandidates(name: string, locale: string): string[] {
+  return [...new Set([`${name}.${locale}`, `${name}.${locale.split('-')[0]}`, name, `${name}.en`])];
+}
