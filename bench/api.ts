@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   try {
     const port = await freePort();
     const env = { ...BENCH_ENV, DATABASE_URL: database.url };
-    const api = await startProcess(['dist/src/main.js'], { ...env, ROLE: 'api', PORT: String(port) }, /ready at/);
+    // BENCH_PROFILE_DIR: the API process writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const api = await startProcess([...profile, 'dist/src/main.js'], { ...env, ROLE: 'api', PORT: String(port) }, /ready at/);
     const worker = await startProcess(['dist/src/main.js'], { ...env, ROLE: 'worker' }, /worker running/);
     for (const started of [api, worker]) {
       children.push(started.child);
@@ -101,6 +103,9 @@ async function main(): Promise<void> {
     }
     for (let n = 0; n < 30; n++) await services.tickets.addMessage(actor, first, { body: `Message ${n} of the thread` });
     const { token } = await services.auth.login('bench@example.test', password!);
+    // Planner statistics as a running database has them (autovacuum would, a minute later),
+    // so neither side of the comparison runs on plans made for empty tables.
+    await dataSource.query('ANALYZE');
 
     const baseline = await startProcess(
       ['dist/bench/api-baseline-server.js'],
@@ -111,6 +116,12 @@ async function main(): Promise<void> {
 
     const service = await load(graphql, { query: LIST }, token);
     const bare = await load(`http://127.0.0.1:${baseline.match[1]}/`, { query: LIST });
+    if (process.env.BENCH_ONLY === 'list') {
+      console.log(
+        `list: ${Math.round(service.rps)} req/s (p50 ${service.p50} ms); baseline ${Math.round(bare.rps)} req/s; ${(service.rps / bare.rps).toFixed(2)}x`,
+      );
+      return;
+    }
     const thread = await load(graphql, { query: THREAD, variables: { id: first } }, token);
     const reply = await load(graphql, { query: REPLY, variables: { input: { ticketId: first, body: 'A reply' } } }, token);
 
@@ -165,8 +176,14 @@ async function main(): Promise<void> {
     ]);
     await dataSource.destroy();
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await sleep(500);
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise((resolve) =>
+            child.exitCode !== null ? resolve(null) : (child.once('exit', resolve), child.kill('SIGTERM')),
+          ),
+      ),
+    );
     await database.cleanup();
   }
 }

@@ -52,7 +52,11 @@ function prettyStream(): DestinationStream | undefined {
   }
 }
 
-/** `destination`: where JSON lines go (standard output by default). */
+/**
+ * `destination`: where JSON lines go. By default standard output, written asynchronously
+ * (lines logged while a write is under way go out together in the next one; pino flushes
+ * what is left synchronously when the process exits), so logging never blocks a request.
+ */
 export function createLogger(options: { level: LogLevel; format: 'text' | 'json' }, destination?: DestinationStream): Logger {
   const settings = {
     level: options.level,
@@ -62,7 +66,7 @@ export function createLogger(options: { level: LogLevel; format: 'text' | 'json'
     formatters: { level: (label: string) => ({ level: label }) },
   };
   const stream = options.format === 'text' ? prettyStream() : undefined;
-  return wrap(pino(settings, stream ?? destination ?? pino.destination({ sync: true })));
+  return wrap(pino(settings, stream ?? destination ?? pino.destination({ sync: false })));
 }
 
 export const silentLogger: Logger = {

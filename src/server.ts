@@ -3,7 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { metricsRoute } from './metrics';
 import { graphqlDuration, graphqlOperations, operationLabel, wsSockets, wsSubscriptions } from './services/platform/metrics';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type Request, type Response } from 'express';
@@ -181,6 +181,9 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
+      // Answers are per principal and never HTTP-cached; without this, Apollo wraps every
+      // field's resolver to collect cache hints nobody reads.
+      ApolloServerPluginCacheControlDisabled(),
       requireAuthentication({ introspection: config.introspection }),
       operationObserver(logger),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },

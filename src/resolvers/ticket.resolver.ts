@@ -1,5 +1,20 @@
 import { filter, pipe } from '@graphql-yoga/subscription';
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  ID,
+  Info,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
 import { Contact } from '../entities/contact.entity';
 import { TicketMessage } from '../entities/ticket-message.entity';
 import { Ticket, TicketPriority, TicketStatus } from '../entities/ticket.entity';
@@ -25,6 +40,7 @@ import {
 import { DomainError, ErrorCode, badInput, notFound } from '../services/platform/errors';
 import type { TicketChanged } from '../services/platform/live-events';
 import { TICKET_WORKERS, requireStaff, type Principal } from '../services/directory/principal';
+import { selects } from '../schema/lookahead';
 import { MAX_BULK_TICKETS, SortDirection, TicketOrderField } from '../services/tickets/ticket.service';
 
 /** What TypeGraphQL hands a subscription's `subscribe`. */
@@ -44,9 +60,24 @@ export class TicketResolver {
   }
 
   @Query(() => TicketConnection, { description: 'Tickets visible to the caller, filtered, sorted and paginated.' })
-  async tickets(@Args() args: TicketsArgs, @Ctx() { principal, services }: AuthedContext): Promise<TicketConnection> {
+  async tickets(
+    @Args() args: TicketsArgs,
+    @Ctx() { principal, services }: AuthedContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TicketConnection> {
     const order = args.orderBy ?? { field: TicketOrderField.CREATED_AT, direction: SortDirection.DESC };
-    const page = await services.tickets.list(principal, args.filter ?? {}, order, { first: args.first, after: args.after });
+    // The requester and assignee asked for come with the page, in its statement.
+    const people = {
+      requester: selects(info, ['edges', 'node', 'requester']),
+      assignee: selects(info, ['edges', 'node', 'assignee']),
+    };
+    const page = await services.tickets.list(
+      principal,
+      args.filter ?? {},
+      order,
+      { first: args.first, after: args.after },
+      people,
+    );
     return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page.edges, page.hasNextPage) };
   }
 
@@ -178,7 +209,7 @@ export class TicketResolver {
 
   @FieldResolver(() => Contact, { description: 'The contact who asked for help.' })
   async requester(@Root() ticket: Ticket, @Ctx() { loaders }: AuthedContext): Promise<Contact> {
-    const contact = await loaders.contact.load(ticket.requesterId);
+    const contact = ticket.requester ?? (await loaders.contact.load(ticket.requesterId));
     if (!contact) throw notFound('Contact', ticket.requesterId);
     return contact;
   }
@@ -189,7 +220,7 @@ export class TicketResolver {
   })
   async assignee(@Root() ticket: Ticket, @Ctx() { principal, loaders }: AuthedContext): Promise<User | null> {
     if (!ticket.assigneeId || principal.kind !== 'staff') return null;
-    return (await loaders.user.load(ticket.assigneeId)) ?? null;
+    return ticket.assignee ?? (await loaders.user.load(ticket.assigneeId)) ?? null;
   }
 
   @Subscription(() => TicketMessage, {

@@ -71,6 +71,10 @@ export interface KeysetOrder<T> {
 /**
  * One page of a query in a keyset order (the column, then id): the cursor is the last
  * row's pair, checked before it reaches SQL. The total counts every matching row.
+ *
+ * One statement: the total rides on the page as an uncorrelated scalar subquery, which
+ * PostgreSQL computes once (an InitPlan), so the page keeps its index-and-limit plan and
+ * the count its own. Only a page past the end (no rows after the cursor) counts apart.
  */
 export async function keysetPage<T extends { id: string }>(
   query: SelectQueryBuilder<T>,
@@ -78,7 +82,9 @@ export async function keysetPage<T extends { id: string }>(
   order: KeysetOrder<T>,
   page: PageRequest,
 ): Promise<Page<T>> {
-  const totalCount = await query.clone().getCount();
+  const counting = query.clone();
+  // The subquery reuses the page's alias and parameters: inside it, the alias means its own table.
+  query.addSelect(`(${counting.clone().select('count(*)').orderBy().getQuery()})`, 'keyset_total');
   const column = `${alias}."${order.column}"`;
   if (page.after) {
     const after = decodeCursor(page.after, order.column, order.kind);
@@ -87,11 +93,12 @@ export async function keysetPage<T extends { id: string }>(
       { afterValue: after.value, afterId: after.id },
     );
   }
-  const rows = await query
+  const { entities: rows, raw } = await query
     .orderBy(column, order.direction)
     .addOrderBy(`${alias}.id`, order.direction)
     .limit(page.first + 1)
-    .getMany();
+    .getRawAndEntities<{ keyset_total: string }>();
+  const totalCount = raw.length > 0 ? Number(raw[0].keyset_total) : page.after ? await counting.getCount() : 0;
   const nodes = rows.slice(0, page.first);
   return {
     totalCount,

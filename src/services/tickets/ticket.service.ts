@@ -245,9 +245,20 @@ export class TicketService {
     return this.findVisible(this.dataSource.manager, actor, id);
   }
 
-  async list(actor: Principal, filter: TicketFilter, order: TicketOrder, page: PageRequest): Promise<Page<Ticket>> {
+  /** `people`: the requester and/or assignee to load with the page (same tenant, in the page's statement). */
+  async list(
+    actor: Principal,
+    filter: TicketFilter,
+    order: TicketOrder,
+    page: PageRequest,
+    people: { requester?: boolean; assignee?: boolean } = {},
+  ): Promise<Page<Ticket>> {
     const query = this.visibleTickets(actor);
     applyFilter(query, filter);
+    if (people.requester) query.leftJoinAndSelect('t.requester', 'requester', 'requester."tenantId" = t."tenantId"');
+    if (people.assignee && actor.kind === 'staff') {
+      query.leftJoinAndSelect('t.assignee', 'assignee', 'assignee."tenantId" = t."tenantId"');
+    }
     return keysetPage(
       query,
       't',

@@ -1,0 +1,38 @@
+import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
+
+/**
+ * Whether the operation asks, under the field being resolved, for the field at `path`
+ * (e.g. `['edges', 'node', 'requester']`), through fragments and inline fragments. A
+ * resolver uses it to load in its own statement what a nested resolver would otherwise
+ * fetch in one more. `@skip`/`@include` are not read: a skipped field is loaded for nothing,
+ * never missed.
+ */
+export function selects(info: GraphQLResolveInfo, path: readonly string[]): boolean {
+  let sets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
+  for (const [depth, name] of path.entries()) {
+    const found = sets.flatMap((set) => fieldsNamed(set, name, info));
+    if (found.length === 0) return false;
+    if (depth === path.length - 1) return true;
+    sets = found.flatMap((field) => (field.selectionSet ? [field.selectionSet] : []));
+  }
+  return false;
+}
+
+function fieldsNamed(set: SelectionSetNode, name: string, info: GraphQLResolveInfo, seen = new Set<string>()) {
+  const fields: Array<{ selectionSet?: SelectionSetNode }> = [];
+  for (const selection of set.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value === name) fields.push(selection);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      fields.push(...fieldsNamed(selection.selectionSet, name, info, seen));
+    } else {
+      const fragment = info.fragments[selection.name.value];
+      // A fragment is followed once per search, so a (refused anyway) cycle cannot loop.
+      if (fragment && !seen.has(fragment.name.value)) {
+        seen.add(fragment.name.value);
+        fields.push(...fieldsNamed(fragment.selectionSet, name, info, seen));
+      }
+    }
+  }
+  return fields;
+}
