@@ -12,9 +12,11 @@ import { Timers } from './jobs/timers';
 import { jobSchedules } from './jobs/scheduled-job';
 import { Scheduler } from './jobs/scheduler';
 import type { Logger } from './logger';
+import { PgListener } from './pg-listener';
 import { buildAppSchema } from './schema/build-schema';
 import { startApiServer, type ApiServer } from './server';
 import { createServices, type ServiceSettings, type Services } from './services';
+import { PRINCIPAL_CHANGED_CHANNEL, type PrincipalCache } from './services/directory/principal-cache';
 import { type Clock, systemClock } from './services/platform/clock';
 import { type LiveEvents, createLiveEvents } from './services/platform/live-events';
 import { type LiveTransport, createLiveTransport } from './live-transport';
@@ -62,6 +64,10 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     });
     services.jobs.useQueue(scheduler);
     services.rules.useDelayWaker(scheduler);
+    // API processes cache the principals of tokens, exactly: forgotten on each change notice.
+    const principalNotices =
+      config.role === 'worker' ? undefined : listenForPrincipalChanges(database.url, services.auth.principals, logger);
+    await principalNotices?.start();
     const api =
       config.role === 'worker'
         ? undefined
@@ -133,6 +139,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       scheduler,
       stop: async () => {
         await api?.stop();
+        await principalNotices?.stop();
         await openedScheduler.stop(config.shutdownTimeoutMs);
         await dispatcher?.stop();
         await relay?.stop();
@@ -150,6 +157,18 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     await database.stop().catch(() => undefined);
     throw error;
   }
+}
+
+function listenForPrincipalChanges(databaseUrl: string, principals: PrincipalCache, logger: Logger): PgListener {
+  return new PgListener({
+    databaseUrl,
+    channels: [PRINCIPAL_CHANGED_CHANNEL],
+    name: 'principal changes',
+    logger,
+    onNotification: (_channel, id) => principals.forget(id ?? ''),
+    onConnect: () => principals.connected(),
+    onLost: () => principals.disconnected(),
+  });
 }
 
 /** The services as configured: secrets from the environment, or outside production kept under DATA_DIR. */

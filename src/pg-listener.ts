@@ -25,6 +25,8 @@ export class PgListener {
       logger: Logger;
       onNotification: (channel: string, payload: string | undefined) => void;
       onConnect?: () => void;
+      /** The connection was lost (notifications stop until onConnect runs again). */
+      onLost?: () => void;
     },
   ) {}
 
@@ -71,6 +73,7 @@ export class PgListener {
     if (client !== this.client || this.stopped) return;
     this.client = undefined;
     client.end().catch(() => undefined);
+    this.options.onLost?.();
     this.retry(error ?? new Error('connection ended'));
   }
 

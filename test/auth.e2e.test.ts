@@ -4,6 +4,7 @@ import { Tenant } from '../src/entities/tenant.entity';
 import { Role, User } from '../src/entities/user.entity';
 import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
 import { type TestApp, Subscription, errorCode, gql, gqlOk, settle, startTestApp, wsClient } from './helpers/test-app';
+import { until } from './helpers/wait';
 
 const LOGIN = `mutation ($email: String!, $password: String!, $tenant: String) {
   login(email: $email, password: $password, tenant: $tenant) { token expiresAt user { id role } }
@@ -44,6 +45,37 @@ describe('authentication', () => {
     const ds = t.app.dataSource;
     const gone = await makeUser(ds, tenant, { active: false });
     expect(errorCode(await gql(t.url, LOGIN, { email: gone.email, password: PASSWORD }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('sees a demotion, a rename and a deactivation made elsewhere on the next requests, also after its notices were cut off', async () => {
+    const ds = t.app.dataSource;
+    const user = await makeUser(ds, tenant, { role: Role.ADMIN, name: 'Before' });
+    const { login } = await gqlOk(t.url, LOGIN, { email: user.email, password: PASSWORD });
+    const me = async () => gql(t.url, '{ me { role name } }', {}, login.token);
+    // Read once, so the API process holds the principal.
+    expect((await me()).data).toEqual({ me: { role: 'ADMIN', name: 'Before' } });
+    // Changed by plain SQL, as another process (an import, an admin elsewhere) would.
+    await ds.query(`UPDATE "user" SET role = 'agent', name = 'After' WHERE id = $1`, [user.id]);
+    await until('the demotion to show', async () => (await me()).data?.me?.role === 'AGENT', 3_000);
+    expect((await me()).data).toEqual({ me: { role: 'AGENT', name: 'After' } });
+
+    // The process's change notices are cut off; it reconnects and must not trust what it held.
+    await ds.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'notify-desk-principal-changes'`,
+    );
+    await until(
+      'the notices to flow again',
+      async () => {
+        const [row] = await ds.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'notify-desk-principal-changes'`,
+        );
+        return row.n > 0;
+      },
+      5_000,
+    );
+    expect((await me()).data).toEqual({ me: { role: 'AGENT', name: 'After' } });
+    await ds.query(`UPDATE "user" SET active = false WHERE id = $1`, [user.id]);
+    await until('the deactivation to show', async () => errorCode(await me()) === 'UNAUTHENTICATED', 3_000);
   });
 
   it('refuses every operation but login without a token', async () => {

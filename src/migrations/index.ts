@@ -19,6 +19,7 @@ import { RuleCacheVersion1795475779119 } from './1795475779119-RuleCacheVersion'
 import { Campaigns1795476725682 } from './1795476725682-Campaigns';
 import { SharedProviderPace1795477525506 } from './1795477525506-SharedProviderPace';
 import { LeanerIndexes1795478531590 } from './1795478531590-LeanerIndexes';
+import { PrincipalChangeNotices1795480000000 } from './1795480000000-PrincipalChangeNotices';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   Campaigns1795476725682,
   SharedProviderPace1795477525506,
   LeanerIndexes1795478531590,
+  PrincipalChangeNotices1795480000000,
 ];
