@@ -1,5 +1,5 @@
 import { addWorkingMinutes, validateBusinessHours } from '../src/services/escalation/business-hours';
-import { composeDigest, type DigestItem } from '../src/services/escalation/escalation-digest';
+import { composeDigest, type DigestItem, ticketDigestItem } from '../src/services/escalation/escalation-digest';
 
 const weekdays = (timezone: string) => ({
   timezone,
@@ -43,24 +43,11 @@ describe('working time', () => {
 });
 
 describe('escalation digest', () => {
-  const item = (
-    reference: string,
-    team: string,
-    overdueMinutes: number,
-    level: number,
-    style: DigestItem['style'],
-  ): DigestItem => ({
-    reference,
-    subject: `Subject ${reference}`,
-    priority: 'high',
-    level,
-    style,
-    intro: null,
-    overdueMinutes,
-    assigneeName: 'Ali',
-    team,
-    criticalAfterMinutes: 14 * 1440,
-  });
+  const item = (reference: string, team: string, overdueMinutes: number, level: number, style: DigestItem['style']): DigestItem =>
+    ticketDigestItem(
+      { reference, subject: `Subject ${reference}`, priority: 'high', assigneeName: 'Ali', team },
+      { level, style, intro: null, overdueMinutes, criticalAfterMinutes: 14 * 1440 },
+    );
 
   it('groups a top-level summary by team, worst first, and names the critical cases', () => {
     const items = [

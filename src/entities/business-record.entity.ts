@@ -1,5 +1,5 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, UpdateDateColumn } from 'typeorm';
 import { Contact } from './contact.entity';
 import { TenantOwned } from './tenant-owned';
@@ -99,6 +99,12 @@ export class BusinessRecord extends TenantOwned {
   @Field(() => GraphQLJSONObject, { description: 'Whatever else the owning system sends; used by rules and templates.' })
   @Column({ type: 'jsonb', default: {} })
   attributes!: Record<string, unknown>;
+
+  @Field(() => Int, {
+    description: 'Highest escalation level it reached while overdue (0: none); see escalation policies per kind.',
+  })
+  @Column({ type: 'smallint', default: 0 })
+  escalationLevel!: number;
 
   @Field({ description: 'When its status last changed.' })
   @Column({ type: 'timestamptz' })

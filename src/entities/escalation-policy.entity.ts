@@ -32,9 +32,11 @@ export interface EscalationLevelSpec {
 }
 
 /**
- * Who hears about overdue tickets, and when. A tenant has a default policy (no
- * category, no priority) and may narrow others to a category and/or priority;
- * the most specific active policy applies to a ticket.
+ * Who hears about overdue work, and when. For tickets, a tenant has a default policy (no
+ * category, no priority) and may narrow others to a category and/or priority; the most
+ * specific active policy applies to a ticket. A policy with a `recordKind` escalates
+ * overdue business records of that kind (trainings, service jobs, ...) with its owner
+ * chain; records of a kind without a policy are not escalated.
  */
 @Entity('escalation_policy')
 @Index('escalation_policy_tenant_idx', ['tenantId'])
@@ -47,6 +49,10 @@ export class EscalationPolicy extends TenantOwned {
 
   @Column({ type: 'enum', enum: TicketPriority, enumName: 'ticket_priority', nullable: true })
   priority!: TicketPriority | null;
+
+  /** Set: the policy escalates overdue business records of this kind (e.g. training), not tickets. */
+  @Column({ type: 'varchar', length: 50, nullable: true })
+  recordKind!: string | null;
 
   @Column({ type: 'jsonb' })
   levels!: EscalationLevelSpec[];

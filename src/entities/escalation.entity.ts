@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
+import { BusinessRecord } from './business-record.entity';
 import { TenantOwned } from './tenant-owned';
 import { Ticket } from './ticket.entity';
 import { User } from './user.entity';
@@ -20,24 +21,37 @@ registerEnumType(EscalationStatus, {
   },
 });
 
-/** One recipient told about one overdue ticket at one level. */
-@ObjectType({ description: 'One recipient told about one overdue ticket at one escalation level.' })
+/** One recipient told about one overdue item (a ticket, or a business record such as a training) at one level. */
+@ObjectType({ description: 'One recipient told about one overdue ticket or business record at one escalation level.' })
 @Entity('escalation')
+@Check('escalation_one_subject', '("ticketId" IS NULL) <> ("recordId" IS NULL)')
 @Index('escalation_ticket_level_recipient_key', ['ticketId', 'level', 'recipientId'], {
   unique: true,
   where: '"manual" = false',
+})
+@Index('escalation_record_level_recipient_key', ['recordId', 'level', 'recipientId'], {
+  unique: true,
+  where: '"manual" = false AND "recordId" IS NOT NULL',
 })
 @Index('escalation_tenant_status_idx', ['tenantId', 'status'])
 @Index('escalation_tenant_created_idx', ['tenantId', 'createdAt'])
 @Index('escalation_tenant_recipient_idx', ['tenantId', 'recipientId'])
 export class Escalation extends TenantOwned {
-  @Field(() => ID, { description: 'Id of the overdue ticket.' })
-  @Column({ type: 'uuid' })
-  ticketId!: string;
+  @Field(() => ID, { nullable: true, description: 'Id of the overdue ticket (null for a business record).' })
+  @Column({ type: 'uuid', nullable: true })
+  ticketId!: string | null;
 
   @ManyToOne(() => Ticket, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'ticketId' })
   ticket?: Ticket;
+
+  @Field(() => ID, { nullable: true, description: 'Id of the overdue business record, e.g. a training (null for a ticket).' })
+  @Column({ type: 'uuid', nullable: true })
+  recordId!: string | null;
+
+  @ManyToOne(() => BusinessRecord, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'recordId' })
+  record?: BusinessRecord;
 
   @Field(() => Int, { description: 'Escalation level, 1 being the first rung (manual escalations keep the current level).' })
   @Column({ type: 'smallint' })

@@ -20,6 +20,7 @@ import { Campaigns1795476725682 } from './1795476725682-Campaigns';
 import { SharedProviderPace1795477525506 } from './1795477525506-SharedProviderPace';
 import { LeanerIndexes1795478531590 } from './1795478531590-LeanerIndexes';
 import { PrincipalChangeNotices1795480000000 } from './1795480000000-PrincipalChangeNotices';
+import { OverdueRecords1795487013966 } from './1795487013966-OverdueRecords';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   SharedProviderPace1795477525506,
   LeanerIndexes1795478531590,
   PrincipalChangeNotices1795480000000,
+  OverdueRecords1795487013966,
 ];

@@ -1,5 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Delivery } from '../entities/delivery.entity';
+import { BusinessRecord } from '../entities/business-record.entity';
 import { Escalation } from '../entities/escalation.entity';
 import { Ticket } from '../entities/ticket.entity';
 import { Role, STAFF_ROLES, User } from '../entities/user.entity';
@@ -78,7 +79,10 @@ export class EscalationResolver {
   }
 
   @Authorized(...OVERSEERS)
-  @Query(() => [OverdueItem], { description: 'Unfinished tickets past a due time, most overdue first.' })
+  @Query(() => [OverdueItem], {
+    description:
+      'Overdue work of every kind (tickets; trainings, service jobs and other records with a policy), most overdue first.',
+  })
   overdueItems(
     @Arg('filter', () => OverdueFilter, { nullable: true, description: 'Which ones.' }) filter: OverdueFilter | null,
     @Ctx() { principal, services }: AuthedContext,
@@ -143,11 +147,23 @@ export class EscalationResolver {
     return services.jobs.resume(requireStaff(principal), escalationsJob.name);
   }
 
-  @FieldResolver(() => Ticket, { description: 'The overdue ticket.' })
-  async ticket(@Root() escalation: Escalation, @Ctx() { loaders }: AuthedContext): Promise<Ticket> {
+  @FieldResolver(() => Ticket, {
+    nullable: true,
+    description: 'The overdue ticket (null when the escalation is about a record).',
+  })
+  async ticket(@Root() escalation: Escalation, @Ctx() { loaders }: AuthedContext): Promise<Ticket | null> {
+    if (!escalation.ticketId) return null;
     const ticket = await loaders.ticket.load(escalation.ticketId);
     if (!ticket) throw notFound('Ticket', escalation.ticketId);
     return ticket;
+  }
+
+  @FieldResolver(() => BusinessRecord, {
+    nullable: true,
+    description: 'The overdue business record, e.g. a training (null when the escalation is about a ticket).',
+  })
+  async record(@Root() escalation: Escalation, @Ctx() { principal, services }: AuthedContext): Promise<BusinessRecord | null> {
+    return escalation.recordId ? services.records.get(principal, escalation.recordId) : null;
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'Who was told.' })

@@ -25,7 +25,10 @@ export class EscalationTargetType {
   @Field(() => EscalationTargetKind, { description: 'Manager chain, role or user.' })
   kind!: EscalationTargetKind;
 
-  @Field(() => Int, { nullable: true, description: 'MANAGER_CHAIN: how many steps up from the assignee (1-10).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: "MANAGER_CHAIN: how many steps up from the ticket's assignee or the record's person (1-10).",
+  })
   depth?: number | null;
 
   @Field(() => Role, { nullable: true, description: 'ROLE: the role.' })
@@ -87,7 +90,7 @@ export class EscalationLevelInput {
   intro?: string | null;
 }
 
-@ObjectType({ description: 'Who hears about overdue tickets, and when.' })
+@ObjectType({ description: 'Who hears about overdue tickets, or overdue business records of one kind, and when.' })
 export class EscalationPolicyView {
   @Field(() => ID, { nullable: true, description: 'Id; null for the built-in default.' })
   id!: string | null;
@@ -100,6 +103,12 @@ export class EscalationPolicyView {
 
   @Field(() => TicketPriority, { nullable: true, description: 'Only tickets of this priority; null: any.' })
   priority!: TicketPriority | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Set: the policy escalates overdue business records of this kind (e.g. training), not tickets.',
+  })
+  recordKind!: string | null;
 
   @Field(() => [EscalationLevelView], { description: 'The ladder, first level first.' })
   levels!: EscalationLevelView[];
@@ -122,6 +131,15 @@ export class EscalationPolicyInput {
 
   @Field(() => TicketPriority, { nullable: true, description: 'Scope: only this priority.' })
   priority?: TicketPriority | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Scope: overdue business records of this kind (e.g. training, service_job) instead of tickets; a manager chain climbs from the record's staff subject, else its owner. Records of a kind without a policy are not escalated.",
+  })
+  @IsOptional()
+  @MaxLength(50)
+  recordKind?: string | null;
 
   @Field(() => [EscalationLevelInput], { description: 'The ladder (1-10 levels), each starting later than the one before.' })
   @ValidateNested({ each: true })
@@ -186,8 +204,31 @@ export class EscalationConnection {
   totalCount!: number;
 }
 
-@InputType({ description: 'Which overdue tickets.' })
+@InputType({ description: 'Which overdue work.' })
 export class OverdueFilter {
+  @Field(() => String, {
+    nullable: true,
+    description: '`ticket`, or a record kind such as training; every kind with an escalation policy when omitted.',
+  })
+  @IsOptional()
+  @MaxLength(50)
+  kind?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "Records whose person's store (or the record's) is this; leaves tickets out.",
+  })
+  @IsOptional()
+  @MaxLength(200)
+  store?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Only items at this escalation level (0: not escalated yet).' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  level?: number | null;
+
   @Field(() => TicketCategory, { nullable: true, description: 'Only this category.' })
   category?: TicketCategory | null;
 
@@ -213,25 +254,45 @@ export class OverdueFilter {
   first?: number | null;
 }
 
-@ObjectType({ description: 'An unfinished ticket past a due time.' })
+@ObjectType({
+  description: 'Overdue work: an unfinished ticket past a due time, or an uncompleted business record past its due date.',
+})
 export class OverdueItem {
-  @Field(() => ID, { description: 'Ticket id.' })
-  ticketId!: string;
+  @Field({ description: '`ticket`, or the record kind (training, service_job...).' })
+  kind!: string;
 
-  @Field({ description: 'Ticket number as shown to people.' })
+  @Field(() => ID, { nullable: true, description: 'Ticket id (tickets).' })
+  ticketId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Business record id (records).' })
+  recordId!: string | null;
+
+  @Field({ description: "Ticket number as shown to people, or the record's external id." })
   reference!: string;
 
-  @Field({ description: 'Ticket subject.' })
+  @Field({ description: 'Ticket subject, or the record title.' })
   subject!: string;
 
-  @Field(() => TicketCategory, { description: 'Category.' })
-  category!: TicketCategory;
+  @Field(() => TicketCategory, { nullable: true, description: 'Category (tickets).' })
+  category!: TicketCategory | null;
 
-  @Field(() => TicketPriority, { description: 'Priority.' })
-  priority!: TicketPriority;
+  @Field(() => TicketPriority, { nullable: true, description: 'Priority (tickets).' })
+  priority!: TicketPriority | null;
 
-  @Field(() => ID, { nullable: true, description: 'Assignee id.' })
+  @Field(() => ID, { nullable: true, description: 'Assignee id (tickets).' })
   assigneeId!: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: "Whose work it is: the ticket's assignee, the record's staff subject or owner.",
+  })
+  personId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Their name.' })
+  personName!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Their store (a store attribute), else their manager's team." })
+  group!: string | null;
 
   @Field({ description: 'The earliest due time it missed.' })
   dueAt!: Date;

@@ -11,7 +11,15 @@ import { formatTicketReference, type Ticket, TicketCategory, TicketPriority } fr
 import { Role, STAFF_ROLES } from '../../entities/user.entity';
 import type { Clock } from '../platform/clock';
 import type { DeliveryService } from '../delivery/delivery.service';
-import { composeDigest, type DigestItem, styleOfLevel } from './escalation-digest';
+import {
+  composeDigest,
+  type DigestItem,
+  type DigestPlace,
+  plural,
+  recordDigestItem,
+  styleOfLevel,
+  ticketDigestItem,
+} from './escalation-digest';
 import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from '../platform/errors';
 import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
 import type { StaffPrincipal } from '../directory/principal';
@@ -30,6 +38,7 @@ export const DEFAULT_ESCALATION_LEVELS: EscalationLevelSpec[] = [
 ].map((level, index) => ({ ...level, level: index + 1, channels: [Channel.WHATSAPP, Channel.EMAIL], intro: null }));
 
 const DEFAULT_CRITICAL_AFTER_MINUTES = 24 * 60;
+const RECORD_KIND = /^[a-z][a-z0-9_]{0,49}$/;
 const INTRO_VARIABLES = ['recipientName', 'count', 'level'];
 const STAFF_CHANNELS = [Channel.WHATSAPP, Channel.SMS, Channel.EMAIL];
 /** The earliest due time a ticket has missed (an answered first response no longer counts). */
@@ -47,6 +56,8 @@ export interface EffectiveEscalationPolicy {
   name: string;
   category: TicketCategory | null;
   priority: TicketPriority | null;
+  /** Set: escalates overdue business records of this kind instead of tickets. */
+  recordKind: string | null;
   levels: EscalationLevelSpec[];
   criticalAfterMinutes: number;
   active: boolean;
@@ -64,6 +75,7 @@ export interface EscalationPolicyInput {
   name: string;
   category?: TicketCategory | null;
   priority?: TicketPriority | null;
+  recordKind?: string | null;
   levels: EscalationLevelInput[];
   criticalAfterMinutes?: number | null;
   active?: boolean | null;
@@ -72,6 +84,8 @@ export interface EscalationPolicyInput {
 export interface EscalationRunSummary {
   closedEscalations: number;
   escalatedTickets: number;
+  /** Business records (trainings, service jobs...) raised to a new level. */
+  escalatedRecords: number;
   escalations: number;
   messages: number;
   /** Escalations whose level had nobody to reach (no manager, no one in the role). */
@@ -88,20 +102,34 @@ export interface EscalationFilter {
 }
 
 export interface OverdueFilter {
+  /** `ticket`, or a record kind such as training. */
+  kind?: string | null;
   category?: TicketCategory | null;
   priority?: TicketPriority | null;
   assigneeId?: string | null;
+  /** Records whose person's (or the record's) store attribute is this. */
+  store?: string | null;
+  /** Only items at this escalation level (0: not escalated yet). */
+  level?: number | null;
   minOverdueMinutes?: number | null;
   first?: number | null;
 }
 
 export interface OverdueItem {
-  ticketId: string;
+  /** `ticket`, or the record's kind. */
+  kind: string;
+  ticketId: string | null;
+  recordId: string | null;
   reference: string;
   subject: string;
-  category: TicketCategory;
-  priority: TicketPriority;
+  category: TicketCategory | null;
+  priority: TicketPriority | null;
   assigneeId: string | null;
+  /** The person whose work it is: a ticket's assignee, a record's staff subject or owner. */
+  personId: string | null;
+  personName: string | null;
+  /** Their store, or team (their manager's). */
+  group: string | null;
   dueAt: Date;
   overdueMinutes: number;
   escalationLevel: number;
@@ -140,12 +168,13 @@ function specificity(policy: EffectiveEscalationPolicy): number {
   return (policy.category ? 2 : 0) + (policy.priority ? 1 : 0);
 }
 
-/** The most specific active policy that covers the ticket. */
+/** The most specific active ticket policy that covers the ticket. */
 export function policyFor(
   policies: EffectiveEscalationPolicy[],
   ticket: { category: TicketCategory; priority: TicketPriority },
 ): EffectiveEscalationPolicy {
   return policies
+    .filter((policy) => !policy.recordKind)
     .filter(
       (policy) =>
         (!policy.category || policy.category === ticket.category) && (!policy.priority || policy.priority === ticket.priority),
@@ -153,10 +182,13 @@ export function policyFor(
     .sort((a, b) => specificity(b) - specificity(a))[0];
 }
 
-/** Who a level reaches for one ticket; a manager chain that runs out falls back to the supervisors. */
+/**
+ * Who a level reaches for one item; a manager chain climbs from `chainFrom` (a ticket's
+ * assignee, a record's person) and falls back to the supervisors when it runs out.
+ */
 export function recipientsOf(
   target: EscalationTarget,
-  assigneeId: string | null,
+  chainFrom: string | null,
   staff: Map<string, StaffContact>,
 ): StaffContact[] {
   if (target.kind === EscalationTargetKind.USER) {
@@ -166,7 +198,7 @@ export function recipientsOf(
   if (target.kind === EscalationTargetKind.ROLE) {
     return [...staff.values()].filter((user) => user.role === target.role);
   }
-  let current = assigneeId ? staff.get(assigneeId) : undefined;
+  let current = chainFrom ? staff.get(chainFrom) : undefined;
   for (let step = 0; current && step < (target.depth ?? 1); step++) {
     current = current.managerId ? staff.get(current.managerId) : undefined;
   }
@@ -181,8 +213,8 @@ function teamOf(assigneeId: string | null, staff: Map<string, StaffContact>): st
 }
 
 function toEffective(row: EscalationPolicy): EffectiveEscalationPolicy {
-  const { id, name, category, priority, levels, criticalAfterMinutes, active } = row;
-  return { id, name, category, priority, levels, criticalAfterMinutes, active };
+  const { id, name, category, priority, recordKind, levels, criticalAfterMinutes, active } = row;
+  return { id, name, category, priority, recordKind, levels, criticalAfterMinutes, active };
 }
 
 const DEFAULT_POLICY: EffectiveEscalationPolicy = {
@@ -190,6 +222,7 @@ const DEFAULT_POLICY: EffectiveEscalationPolicy = {
   name: 'Default',
   category: null,
   priority: null,
+  recordKind: null,
   levels: DEFAULT_ESCALATION_LEVELS,
   criticalAfterMinutes: DEFAULT_CRITICAL_AFTER_MINUTES,
   active: true,
@@ -206,13 +239,49 @@ interface OverdueRow {
   dueAt: Date;
 }
 
+interface OverdueRecordRow {
+  id: string;
+  kind: string;
+  externalId: string;
+  title: string | null;
+  escalationLevel: number;
+  dueAt: Date;
+  personId: string | null;
+  personName: string | null;
+  personExternalId: string | null;
+  store: string | null;
+}
+
+/** Something overdue the run may raise: a ticket or a business record. */
+interface OverdueSubject {
+  kind: 'ticket' | 'record';
+  id: string;
+  escalationLevel: number;
+  dueAt: Date;
+  /** Where a manager chain starts: the ticket's assignee, the record's person (its staff subject, else its owner). */
+  chainFrom: string | null;
+  digestItem(place: DigestPlace): DigestItem;
+}
+
 interface Planned {
-  ticket: OverdueRow;
+  subject: OverdueSubject;
   spec: EscalationLevelSpec;
   policy: EffectiveEscalationPolicy;
   recipient: StaffContact;
   overdueMinutes: number;
 }
+
+/** A record kind as people say it: service_job -> service job. */
+const nounOf = (kind: string) => kind.replace(/_/g, ' ');
+
+/** Overdue, unfinished records of tenant $1 of the kinds $2, due at or before $3, below level $4 (the due index). */
+const OVERDUE_RECORDS_SQL = `
+  SELECT r.id, r.kind, r."externalId", r.title, r."escalationLevel", r."dueAt",
+         p.id AS "personId", p.name AS "personName", p."externalId" AS "personExternalId",
+         COALESCE(p.attributes->>'store', r.attributes->>'store') AS store
+    FROM business_record r
+    LEFT JOIN "user" p ON p.id = COALESCE(r."userId", r."ownerId") AND p."tenantId" = r."tenantId"
+   WHERE r."tenantId" = $1 AND r.kind = ANY($2::varchar[]) AND r."completedAt" IS NULL AND r."dueAt" <= $3`;
 
 /**
  * Escalation up the management hierarchy: policies, the run that raises overdue
@@ -230,13 +299,24 @@ export class EscalationService {
   /** The tenant's policies; the built-in default stands in until a default-scope policy is saved. */
   async policies(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<EffectiveEscalationPolicy[]> {
     const rows = (await manager.find(EscalationPolicy, { where: { tenantId }, order: { createdAt: 'ASC' } })).map(toEffective);
-    return rows.some((policy) => !policy.category && !policy.priority) ? rows : [DEFAULT_POLICY, ...rows];
+    const ticketDefault = rows.some((policy) => !policy.recordKind && !policy.category && !policy.priority);
+    return ticketDefault ? rows : [DEFAULT_POLICY, ...rows];
   }
 
-  /** Creates or replaces the policy of one scope (category and/or priority, or neither for the default). */
+  /**
+   * Creates or replaces the policy of one scope: for tickets a category and/or priority, or
+   * neither for the default; for business records a record kind (e.g. training).
+   */
   async updatePolicy(actor: StaffPrincipal, input: EscalationPolicyInput): Promise<EffectiveEscalationPolicy> {
     const name = input.name.trim();
     if (!name || name.length > 100) throw badInput('A policy name is 1 to 100 characters', 'name');
+    const recordKind = input.recordKind?.trim() || null;
+    if (recordKind && !RECORD_KIND.test(recordKind)) {
+      throw badInput('A record kind is a lower-case word such as training or service_job', 'recordKind');
+    }
+    if (recordKind && (input.category || input.priority)) {
+      throw badInput('A policy for a record kind has no ticket category or priority', 'recordKind');
+    }
     const criticalAfterMinutes = input.criticalAfterMinutes ?? DEFAULT_CRITICAL_AFTER_MINUTES;
     if (!Number.isInteger(criticalAfterMinutes) || criticalAfterMinutes < 1) {
       throw badInput('criticalAfterMinutes must be a whole number of minutes, 1 or more', 'criticalAfterMinutes');
@@ -253,6 +333,7 @@ export class EscalationService {
         .where('p."tenantId" = :tenantId', { tenantId: actor.tenantId })
         .andWhere('p.category IS NOT DISTINCT FROM CAST(:category AS ticket_category)', { category })
         .andWhere('p.priority IS NOT DISTINCT FROM CAST(:priority AS ticket_priority)', { priority })
+        .andWhere('p."recordKind" IS NOT DISTINCT FROM CAST(:recordKind AS varchar)', { recordKind })
         .getOne();
       const saved = await manager.save(
         manager.create(EscalationPolicy, {
@@ -261,6 +342,7 @@ export class EscalationService {
           name,
           category,
           priority,
+          recordKind,
           levels,
           criticalAfterMinutes,
           active: input.active ?? true,
@@ -271,7 +353,7 @@ export class EscalationService {
         type: 'escalation.policy_updated',
         subjectType: 'escalation_policy',
         subjectId: saved.id,
-        payload: { name, category, priority, levels: levels.length },
+        payload: { name, category, priority, recordKind, levels: levels.length },
         actorId: actor.userId,
       });
       return toEffective(saved);
@@ -347,16 +429,17 @@ export class EscalationService {
 
   /**
    * One escalation pass for one tenant, in one transaction: closes escalations of
-   * resolved tickets, raises every overdue ticket to the highest level it has reached
-   * and not yet been escalated to (never the same level twice), and sends each
-   * recipient one message that groups all their tickets of this run.
+   * resolved tickets and completed records, raises every overdue ticket and every overdue
+   * record of a kind with a policy to the highest level it has reached and not yet been
+   * escalated to (never the same level twice), and sends each recipient one message that
+   * groups all their items of this run, whatever their kind.
    */
   async run(tenantId: string, runId: string): Promise<EscalationRunSummary> {
     return this.transactor.run(async (uow) => {
       const { manager } = uow;
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('escalations:' || $1))`, [tenantId]);
       const now = this.clock.now();
-      const closed = returningRows(
+      const closedTickets = returningRows(
         await manager.query(
           `UPDATE escalation e SET status = 'resolved', "resolvedAt" = $2
            FROM ticket t
@@ -365,143 +448,248 @@ export class EscalationService {
           [tenantId, now],
         ),
       );
+      const closedRecords = returningRows(
+        await manager.query(
+          `UPDATE escalation e SET status = 'resolved', "resolvedAt" = $2
+           FROM business_record r
+          WHERE e."recordId" = r.id AND e."tenantId" = $1 AND e.status <> 'resolved' AND r."completedAt" IS NOT NULL
+          RETURNING e.id`,
+          [tenantId, now],
+        ),
+      );
       const summary: EscalationRunSummary = {
-        closedEscalations: closed.length,
+        closedEscalations: closedTickets.length + closedRecords.length,
         escalatedTickets: 0,
+        escalatedRecords: 0,
         escalations: 0,
         messages: 0,
         unroutable: 0,
       };
       const policies = (await this.policies(tenantId, manager)).filter((policy) => policy.active);
-      if (!policies.length) return summary;
-      const earliest = Math.min(...policies.map((policy) => policy.levels[0].afterMinutes));
-      const deepest = Math.max(...policies.map((policy) => policy.levels.length));
-      const cutoff = new Date(now.getTime() - earliest * 60_000);
-      const overdue: OverdueRow[] = await manager.query(`${OVERDUE_SQL} AND t."escalationLevel" < $3`, [
-        tenantId,
-        cutoff,
-        deepest,
-      ]);
-      if (!overdue.length) return summary;
-
-      const staff = await activeStaff(manager, tenantId);
-      const planned: Planned[] = [];
-      const raised = new Map<string, number>();
-      for (const ticket of overdue) {
-        const policy = policyFor(policies, ticket) ?? DEFAULT_POLICY;
-        const overdueMinutes = Math.floor((now.getTime() - new Date(ticket.dueAt).getTime()) / 60_000);
-        const spec = policy.levels.filter((level) => level.afterMinutes <= overdueMinutes).at(-1);
-        if (!spec || spec.level <= ticket.escalationLevel) continue;
-        raised.set(ticket.id, spec.level);
-        const recipients = recipientsOf(spec.target, ticket.assigneeId, staff);
-        if (!recipients.length) summary.unroutable++;
-        for (const recipient of recipients) planned.push({ ticket, spec, policy, recipient, overdueMinutes });
-      }
-      if (!raised.size) return summary;
-      summary.escalatedTickets = raised.size;
-
-      await manager.query(
-        `UPDATE ticket t SET "escalationLevel" = v.level FROM unnest($1::uuid[], $2::int[]) AS v(id, level)
-          WHERE t.id = v.id AND t.id = ANY($1::uuid[])`,
-        [[...raised.keys()], [...raised.values()]],
+      const ticketPolicies = policies.filter((policy) => !policy.recordKind);
+      const recordPolicies = new Map(
+        policies.filter((policy) => policy.recordKind).map((policy) => [policy.recordKind!, policy]),
       );
+      const staff = await activeStaff(manager, tenantId);
+      const candidates: Array<{ subject: OverdueSubject; policy: EffectiveEscalationPolicy }> = [
+        ...(await this.overdueTickets(manager, tenantId, now, ticketPolicies, staff)),
+        ...(await this.overdueRecords(manager, tenantId, now, recordPolicies, staff)),
+      ];
+      if (!candidates.length) return summary;
+
+      const planned: Planned[] = [];
+      const raised = { ticket: new Map<string, number>(), record: new Map<string, number>() };
+      for (const { subject, policy } of candidates) {
+        const overdueMinutes = Math.floor((now.getTime() - new Date(subject.dueAt).getTime()) / 60_000);
+        const spec = policy.levels.filter((level) => level.afterMinutes <= overdueMinutes).at(-1);
+        if (!spec || spec.level <= subject.escalationLevel) continue;
+        raised[subject.kind].set(subject.id, spec.level);
+        const recipients = recipientsOf(spec.target, subject.chainFrom, staff);
+        if (!recipients.length) summary.unroutable++;
+        for (const recipient of recipients) planned.push({ subject, spec, policy, recipient, overdueMinutes });
+      }
+      summary.escalatedTickets = raised.ticket.size;
+      summary.escalatedRecords = raised.record.size;
+      if (!raised.ticket.size && !raised.record.size) return summary;
+
+      for (const [table, levels] of [
+        ['ticket', raised.ticket],
+        ['business_record', raised.record],
+      ] as const) {
+        if (!levels.size) continue;
+        await manager.query(
+          `UPDATE ${table} t SET "escalationLevel" = v.level FROM unnest($1::uuid[], $2::int[]) AS v(id, level)
+            WHERE t.id = v.id AND t.id = ANY($1::uuid[])`,
+          [[...levels.keys()], [...levels.values()]],
+        );
+      }
       const inserted = await this.insertEscalations(manager, tenantId, runId, now, planned);
       summary.escalations = inserted.size;
       await this.recordEscalated(uow, tenantId, planned, inserted);
-      summary.messages = await this.sendDigests(uow, tenantId, runId, planned, inserted, staff);
+      summary.messages = await this.sendDigests(uow, tenantId, runId, planned, inserted);
       return summary;
     });
   }
 
-  /** Inserts the planned escalations, skipping any (ticket, level, recipient) already raised; returns ids by plan index. */
+  /** Unfinished overdue tickets that a level of their policy may have reached, with that policy. */
+  private async overdueTickets(
+    manager: EntityManager,
+    tenantId: string,
+    now: Date,
+    policies: EffectiveEscalationPolicy[],
+    staff: Map<string, StaffContact>,
+  ): Promise<Array<{ subject: OverdueSubject; policy: EffectiveEscalationPolicy }>> {
+    if (!policies.length) return [];
+    const earliest = Math.min(...policies.map((policy) => policy.levels[0].afterMinutes));
+    const deepest = Math.max(...policies.map((policy) => policy.levels.length));
+    const rows: OverdueRow[] = await manager.query(`${OVERDUE_SQL} AND t."escalationLevel" < $3`, [
+      tenantId,
+      new Date(now.getTime() - earliest * 60_000),
+      deepest,
+    ]);
+    return rows.map((ticket) => ({
+      policy: policyFor(policies, ticket) ?? DEFAULT_POLICY,
+      subject: {
+        kind: 'ticket',
+        id: ticket.id,
+        escalationLevel: ticket.escalationLevel,
+        dueAt: ticket.dueAt,
+        chainFrom: ticket.assigneeId,
+        digestItem: (place) =>
+          ticketDigestItem(
+            {
+              reference: formatTicketReference(ticket.number),
+              subject: ticket.subject,
+              priority: ticket.priority,
+              assigneeName: ticket.assigneeId ? (staff.get(ticket.assigneeId)?.name ?? null) : null,
+              team: teamOf(ticket.assigneeId, staff),
+            },
+            place,
+          ),
+      },
+    }));
+  }
+
+  /** Uncompleted records past their due time, of the kinds that have an active policy. */
+  private async overdueRecords(
+    manager: EntityManager,
+    tenantId: string,
+    now: Date,
+    policies: Map<string, EffectiveEscalationPolicy>,
+    staff: Map<string, StaffContact>,
+  ): Promise<Array<{ subject: OverdueSubject; policy: EffectiveEscalationPolicy }>> {
+    if (!policies.size) return [];
+    const earliest = Math.min(...[...policies.values()].map((policy) => policy.levels[0].afterMinutes));
+    const deepest = Math.max(...[...policies.values()].map((policy) => policy.levels.length));
+    const rows: OverdueRecordRow[] = await manager.query(`${OVERDUE_RECORDS_SQL} AND r."escalationLevel" < $4`, [
+      tenantId,
+      [...policies.keys()],
+      new Date(now.getTime() - earliest * 60_000),
+      deepest,
+    ]);
+    return rows.map((record) => ({
+      policy: policies.get(record.kind)!,
+      subject: {
+        kind: 'record',
+        id: record.id,
+        escalationLevel: record.escalationLevel,
+        dueAt: record.dueAt,
+        chainFrom: record.personId,
+        digestItem: (place) =>
+          recordDigestItem(
+            {
+              noun: nounOf(record.kind),
+              title: record.title ?? record.externalId,
+              personName: record.personName ?? 'Nobody',
+              personExternalId: record.personExternalId,
+              group: record.store ?? teamOf(record.personId, staff),
+              groupNoun: record.store ? 'store' : 'team',
+            },
+            place,
+          ),
+      },
+    }));
+  }
+
+  /** Inserts the planned escalations, skipping any (item, level, recipient) already raised; returns ids by plan index. */
   private async insertEscalations(manager: EntityManager, tenantId: string, runId: string, now: Date, planned: Planned[]) {
-    const rows: Array<{ id: string; ticketId: string; level: number; recipientId: string }> = planned.length
-      ? await manager.query(
-          `INSERT INTO escalation ("tenantId", "ticketId", level, "recipientId", reason, "overdueMinutes", "runId", "createdAt")
-           SELECT $1, v.ticket, v.level, v.recipient, v.reason, v.overdue, $2, $3
-             FROM unnest($4::uuid[], $5::int[], $6::uuid[], $7::text[], $8::int[]) AS v(ticket, level, recipient, reason, overdue)
-           ON CONFLICT ("ticketId", level, "recipientId") WHERE manual = false DO NOTHING
-           RETURNING id, "ticketId", level, "recipientId"`,
-          [
-            tenantId,
-            runId,
-            now,
-            planned.map((plan) => plan.ticket.id),
-            planned.map((plan) => plan.spec.level),
-            planned.map((plan) => plan.recipient.id),
-            planned.map(
-              (plan) => `Overdue by ${plan.overdueMinutes} min: level ${plan.spec.level} of policy "${plan.policy.name}"`,
-            ),
-            planned.map((plan) => plan.overdueMinutes),
-          ],
-        )
-      : [];
-    const key = (ticketId: string, level: number, recipientId: string) => `${ticketId}:${level}:${recipientId}`;
-    const ids = new Map(rows.map((row) => [key(row.ticketId, row.level, row.recipientId), row.id]));
+    const key = (subjectId: string, level: number, recipientId: string) => `${subjectId}:${level}:${recipientId}`;
+    const ids = new Map<string, string>();
+    for (const kind of ['ticket', 'record'] as const) {
+      const plans = planned.filter((plan) => plan.subject.kind === kind);
+      if (!plans.length) continue;
+      const column = kind === 'ticket' ? '"ticketId"' : '"recordId"';
+      const conflict =
+        kind === 'ticket'
+          ? '("ticketId", level, "recipientId") WHERE manual = false'
+          : '("recordId", level, "recipientId") WHERE manual = false AND "recordId" IS NOT NULL';
+      const rows: Array<{ subjectId: string; id: string; level: number; recipientId: string }> = await manager.query(
+        `INSERT INTO escalation ("tenantId", ${column}, level, "recipientId", reason, "overdueMinutes", "runId", "createdAt")
+         SELECT $1, v.subject, v.level, v.recipient, v.reason, v.overdue, $2, $3
+           FROM unnest($4::uuid[], $5::int[], $6::uuid[], $7::text[], $8::int[]) AS v(subject, level, recipient, reason, overdue)
+         ON CONFLICT ${conflict} DO NOTHING
+         RETURNING id, ${column} AS "subjectId", level, "recipientId"`,
+        [
+          tenantId,
+          runId,
+          now,
+          plans.map((plan) => plan.subject.id),
+          plans.map((plan) => plan.spec.level),
+          plans.map((plan) => plan.recipient.id),
+          plans.map((plan) => {
+            const overdue =
+              kind === 'ticket' ? `${plan.overdueMinutes} min` : plural(Math.floor(plan.overdueMinutes / 1440), 'day');
+            return `Overdue by ${overdue}: level ${plan.spec.level} of policy "${plan.policy.name}"`;
+          }),
+          plans.map((plan) => plan.overdueMinutes),
+        ],
+      );
+      for (const row of rows) ids.set(key(row.subjectId, row.level, row.recipientId), row.id);
+    }
     const byPlan = new Map<number, string>();
     planned.forEach((plan, index) => {
-      const id = ids.get(key(plan.ticket.id, plan.spec.level, plan.recipient.id));
+      const id = ids.get(key(plan.subject.id, plan.spec.level, plan.recipient.id));
       if (id) byPlan.set(index, id);
     });
     return byPlan;
   }
 
+  /** One `ticket.escalated` or `record.escalated` event per item raised. */
   private async recordEscalated(
     uow: UnitOfWork,
     tenantId: string,
     planned: Planned[],
     inserted: Map<number, string>,
   ): Promise<void> {
-    const byTicket = new Map<string, { plan: Planned; recipients: string[] }>();
+    const bySubject = new Map<string, { plan: Planned; recipients: string[] }>();
     for (const [index, plan] of planned.entries()) {
       if (!inserted.has(index)) continue;
-      const entry = byTicket.get(plan.ticket.id) ?? { plan, recipients: [] };
+      const entry = bySubject.get(plan.subject.id) ?? { plan, recipients: [] };
       entry.recipients.push(plan.recipient.id);
-      byTicket.set(plan.ticket.id, entry);
+      bySubject.set(plan.subject.id, entry);
     }
     await uow.recordAll(
-      [...byTicket.values()].map(({ plan, recipients }) => ({
+      [...bySubject.values()].map(({ plan, recipients }) => ({
         tenantId,
-        type: 'ticket.escalated',
-        subjectType: 'ticket',
-        subjectId: plan.ticket.id,
+        type: plan.subject.kind === 'ticket' ? 'ticket.escalated' : 'record.escalated',
+        subjectType: plan.subject.kind === 'ticket' ? 'ticket' : 'business_record',
+        subjectId: plan.subject.id,
         payload: { level: plan.spec.level, overdueMinutes: plan.overdueMinutes, recipients, manual: false },
       })),
     );
   }
 
-  /** One message per recipient for all their escalations of this run. */
+  /** One message per recipient for all their escalations of this run, of every kind. */
   private async sendDigests(
     uow: UnitOfWork,
     tenantId: string,
     runId: string,
     planned: Planned[],
     inserted: Map<number, string>,
-    staff: Map<string, StaffContact>,
   ): Promise<number> {
     const byRecipient = new Map<string, Array<{ plan: Planned; escalationId: string }>>();
     for (const [index, plan] of planned.entries()) {
       const escalationId = inserted.get(index);
       if (!escalationId) continue;
-      byRecipient.set(plan.recipient.id, [...(byRecipient.get(plan.recipient.id) ?? []), { plan, escalationId }]);
+      const entries = byRecipient.get(plan.recipient.id) ?? [];
+      entries.push({ plan, escalationId });
+      byRecipient.set(plan.recipient.id, entries);
     }
     let messages = 0;
     for (const entries of byRecipient.values()) {
       const recipient = entries[0].plan.recipient;
-      const items: DigestItem[] = entries.map(({ plan }) => ({
-        reference: formatTicketReference(plan.ticket.number),
-        subject: plan.ticket.subject,
-        priority: plan.ticket.priority,
-        level: plan.spec.level,
-        style: styleOfLevel(plan.spec.level, plan.policy.levels.length),
-        intro: plan.spec.intro,
-        overdueMinutes: plan.overdueMinutes,
-        assigneeName: plan.ticket.assigneeId ? (staff.get(plan.ticket.assigneeId)?.name ?? null) : null,
-        team: teamOf(plan.ticket.assigneeId, staff),
-        criticalAfterMinutes: plan.policy.criticalAfterMinutes,
-      }));
+      const items: DigestItem[] = entries.map(({ plan }) =>
+        plan.subject.digestItem({
+          level: plan.spec.level,
+          style: styleOfLevel(plan.spec.level, plan.policy.levels.length),
+          intro: plan.spec.intro,
+          overdueMinutes: plan.overdueMinutes,
+          criticalAfterMinutes: plan.policy.criticalAfterMinutes,
+        }),
+      );
       const top = entries.reduce((best, entry) => (entry.plan.spec.level > best.plan.spec.level ? entry : best));
       const escalationIds = entries.map((entry) => entry.escalationId);
+      const only = entries.length === 1 ? entries[0].plan.subject : null;
       const delivery = await notifyStaff(
         this.deliveries,
         uow,
@@ -511,7 +699,7 @@ export class EscalationService {
           ...composeDigest(recipient.name, items),
           notificationType: 'escalation',
           idempotencyKey: `escalation-run:${runId}:user:${recipient.id}`,
-          ticketId: entries.length === 1 ? entries[0].plan.ticket.id : null,
+          ticketId: only?.kind === 'ticket' ? only.id : null,
           escalationId: top.escalationId,
         },
         top.plan.spec.channels,
@@ -643,30 +831,92 @@ export class EscalationService {
     return newestFirstPage(query, 'e', page);
   }
 
-  /** Unfinished tickets past a due time, worst first. */
+  /**
+   * Overdue work of every kind, most overdue first: unfinished tickets past a due time and
+   * uncompleted records past their due date (of the kinds with an escalation policy, or
+   * the kind asked for). Ticket filters (category, priority, assignee) leave records out;
+   * a store leaves tickets out.
+   */
   async overdue(tenantId: string, filter: OverdueFilter): Promise<OverdueItem[]> {
     const now = this.clock.now();
     const cutoff = new Date(now.getTime() - (filter.minOverdueMinutes ?? 0) * 60_000);
-    const rows: OverdueRow[] = await this.dataSource.query(
-      `${OVERDUE_SQL}
-          AND ($3::ticket_category IS NULL OR t.category = $3)
-          AND ($4::ticket_priority IS NULL OR t.priority = $4)
-          AND ($5::uuid IS NULL OR t."assigneeId" = $5)
-        ORDER BY "dueAt" ASC, t.number
-        LIMIT $6`,
-      [tenantId, cutoff, filter.category ?? null, filter.priority ?? null, filter.assigneeId ?? null, filter.first ?? 100],
-    );
-    return rows.map((row) => ({
-      ticketId: row.id,
-      reference: formatTicketReference(row.number),
-      subject: row.subject,
-      category: row.category,
-      priority: row.priority,
-      assigneeId: row.assigneeId,
-      dueAt: new Date(row.dueAt),
-      overdueMinutes: Math.floor((now.getTime() - new Date(row.dueAt).getTime()) / 60_000),
-      escalationLevel: row.escalationLevel,
-    }));
+    const first = filter.first ?? 100;
+    const ticketOnly = !!(filter.category || filter.priority || filter.assigneeId);
+    const wantTickets = (!filter.kind || filter.kind === 'ticket') && !filter.store;
+    const kinds =
+      filter.kind && filter.kind !== 'ticket'
+        ? [filter.kind]
+        : filter.kind
+          ? []
+          : (await this.policies(tenantId)).filter((policy) => policy.active && policy.recordKind).map((p) => p.recordKind!);
+    const staff = await activeStaff(this.dataSource.manager, tenantId);
+    const minutesSince = (date: Date) => Math.floor((now.getTime() - new Date(date).getTime()) / 60_000);
+    const tickets: OverdueRow[] = wantTickets
+      ? await this.dataSource.query(
+          `${OVERDUE_SQL}
+              AND ($3::ticket_category IS NULL OR t.category = $3)
+              AND ($4::ticket_priority IS NULL OR t.priority = $4)
+              AND ($5::uuid IS NULL OR t."assigneeId" = $5)
+              AND ($6::int IS NULL OR t."escalationLevel" = $6)
+            ORDER BY "dueAt" ASC, t.number
+            LIMIT $7`,
+          [
+            tenantId,
+            cutoff,
+            filter.category ?? null,
+            filter.priority ?? null,
+            filter.assigneeId ?? null,
+            filter.level ?? null,
+            first,
+          ],
+        )
+      : [];
+    const records: OverdueRecordRow[] =
+      kinds.length && !ticketOnly
+        ? await this.dataSource.query(
+            `${OVERDUE_RECORDS_SQL}
+                AND ($4::text IS NULL OR COALESCE(p.attributes->>'store', r.attributes->>'store') = $4)
+                AND ($5::int IS NULL OR r."escalationLevel" = $5)
+              ORDER BY r."dueAt" ASC, r.id
+              LIMIT $6`,
+            [tenantId, kinds, cutoff, filter.store ?? null, filter.level ?? null, first],
+          )
+        : [];
+    const items: OverdueItem[] = [
+      ...tickets.map((row) => ({
+        kind: 'ticket',
+        ticketId: row.id,
+        recordId: null,
+        reference: formatTicketReference(row.number),
+        subject: row.subject,
+        category: row.category,
+        priority: row.priority,
+        assigneeId: row.assigneeId,
+        personId: row.assigneeId,
+        personName: row.assigneeId ? (staff.get(row.assigneeId)?.name ?? null) : null,
+        group: row.assigneeId ? teamOf(row.assigneeId, staff) : null,
+        dueAt: new Date(row.dueAt),
+        overdueMinutes: minutesSince(row.dueAt),
+        escalationLevel: row.escalationLevel,
+      })),
+      ...records.map((row) => ({
+        kind: row.kind,
+        ticketId: null,
+        recordId: row.id,
+        reference: row.externalId,
+        subject: row.title ?? row.externalId,
+        category: null,
+        priority: null,
+        assigneeId: null,
+        personId: row.personId,
+        personName: row.personName,
+        group: row.store ?? (row.personId ? teamOf(row.personId, staff) : null),
+        dueAt: new Date(row.dueAt),
+        overdueMinutes: minutesSince(row.dueAt),
+        escalationLevel: row.escalationLevel,
+      })),
+    ];
+    return items.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()).slice(0, first);
   }
 
   /** Escalations raised in [from, to): per level and per recipient, with the mean time to acknowledge. */

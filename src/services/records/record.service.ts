@@ -225,6 +225,15 @@ export class RecordService {
       written.map(({ row }) => row),
       now,
     );
+    // A record marked completed (by an upsert or an event) closes its escalations at once.
+    const completed = written.flatMap(({ row }, n) => (row.completedAt ? [ids[n]] : []));
+    if (completed.length) {
+      await manager.query(
+        `UPDATE escalation SET status = 'resolved', "resolvedAt" = $2
+          WHERE "tenantId" = $1 AND "recordId" = ANY($3::uuid[]) AND status <> 'resolved'`,
+        [tenantId, now, completed],
+      );
+    }
     const events: DomainEventInput[] = [];
     written.forEach(({ row, before, index }, n) => {
       row.id = ids[n];
