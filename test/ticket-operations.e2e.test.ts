@@ -134,6 +134,52 @@ describe('ticket operations', () => {
     expect(await list({ createdFrom: new Date(clock.now().getTime() + 1000).toISOString() })).toEqual([]);
   });
 
+  it('lets customers choose category and priority within what the tenant allows, and only when opening', async () => {
+    const w = await tenant();
+    const adminToken = await w.token();
+    const customer = (await t.app.services.auth.issueCustomerToken(w.actor, w.contact.id)).token;
+    const OPEN = `mutation ($message: String!, $ticketId: ID, $category: TicketCategory, $priority: TicketPriority) {
+      startSupportConversation(message: $message, ticketId: $ticketId, category: $category, priority: $priority) { ticket { id category priority } }
+    }`;
+    const CHOICES = `{ ticketChoices { categories priorities } }`;
+    // By default every category, and priorities up to HIGH: URGENT is for staff.
+    expect((await gqlOk(t.url, CHOICES, {}, customer)).ticketChoices).toEqual({
+      categories: ['ACCOUNT', 'BOOKING', 'PAYMENT', 'TECHNICAL', 'BILLING', 'COMPLAINT', 'OTHER'],
+      priorities: ['LOW', 'MEDIUM', 'HIGH'],
+    });
+    const urgent = await gql(t.url, OPEN, { message: 'Help now', priority: 'URGENT' }, customer);
+    expect(errorCode(urgent)).toBe('BAD_USER_INPUT');
+    expect(urgent.errors?.[0].extensions).toMatchObject({ field: 'priority', allowed: ['LOW', 'MEDIUM', 'HIGH'] });
+    expect(await t.app.dataSource.getRepository(Ticket).countBy({ tenantId: w.tenant.id })).toBe(0);
+    const opened = (await gqlOk(t.url, OPEN, { message: 'Charged twice', category: 'BILLING', priority: 'HIGH' }, customer))
+      .startSupportConversation.ticket;
+    expect(opened).toMatchObject({ category: 'BILLING', priority: 'HIGH' });
+    // A reply cannot re-classify the ticket.
+    const reclassify = await gql(t.url, OPEN, { message: 'Also this', ticketId: opened.id, priority: 'LOW' }, customer);
+    expect(errorCode(reclassify)).toBe('BAD_USER_INPUT');
+    expect((await t.app.dataSource.getRepository(Ticket).findOneByOrFail({ id: opened.id })).priority).toBe('high');
+
+    // The admin narrows the choices; nothing chosen opens in the first allowed category when OTHER is not offered.
+    const SETTINGS = `mutation ($input: TenantSettingsInput!) { updateTenantSettings(input: $input) { customerCategories customerPriorities } }`;
+    expect(errorCode(await gql(t.url, SETTINGS, { input: { customerPriorities: [] } }, adminToken))).toBe('BAD_USER_INPUT');
+    const narrowed = await gqlOk(
+      t.url,
+      SETTINGS,
+      { input: { customerCategories: ['BOOKING', 'PAYMENT'], customerPriorities: ['LOW', 'MEDIUM'] } },
+      adminToken,
+    );
+    expect(narrowed.updateTenantSettings).toEqual({
+      customerCategories: ['BOOKING', 'PAYMENT'],
+      customerPriorities: ['LOW', 'MEDIUM'],
+    });
+    expect(errorCode(await gql(t.url, OPEN, { message: 'Billing again', category: 'BILLING' }, customer))).toBe('BAD_USER_INPUT');
+    const plain = (await gqlOk(t.url, OPEN, { message: 'Where is my booking?' }, customer)).startSupportConversation.ticket;
+    expect(plain).toMatchObject({ category: 'BOOKING', priority: 'MEDIUM' });
+    // Customers cannot change the allowance, and staff see every choice.
+    expect(errorCode(await gql(t.url, SETTINGS, { input: { customerPriorities: ['URGENT'] } }, customer))).toBe('FORBIDDEN');
+    expect((await gqlOk(t.url, CHOICES, {}, adminToken)).ticketChoices.priorities).toContain('URGENT');
+  });
+
   it('closes resolved tickets after the tenant’s quiet days, telling the customer, and never when switched off', async () => {
     clock.set('2026-11-23T02:00:00Z');
     const w = await tenant();

@@ -33,6 +33,7 @@ registerEnumType(EscalationStatus, {
   unique: true,
   where: '"manual" = false AND "recordId" IS NOT NULL',
 })
+@Index('escalation_record_idx', ['recordId'], { where: '"recordId" IS NOT NULL' })
 @Index('escalation_tenant_status_idx', ['tenantId', 'status'])
 @Index('escalation_tenant_created_idx', ['tenantId', 'createdAt'])
 @Index('escalation_tenant_recipient_idx', ['tenantId', 'recipientId'])

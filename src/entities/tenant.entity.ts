@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { TicketCategory, TicketPriority } from './ticket-enums';
 
 @ObjectType({ description: 'An organisation using the service; every other row belongs to exactly one tenant.' })
 @Entity('tenant')
@@ -35,6 +36,16 @@ export class Tenant {
   @Field(() => Int, { description: 'Days after which a resolved ticket without a customer reply closes itself; 0 never.' })
   @Column({ type: 'integer', default: 7 })
   ticketAutoCloseDays!: number;
+
+  @Field(() => [TicketCategory], { description: 'Categories a customer may choose when opening a ticket.' })
+  @Column({ type: 'text', array: true, default: '{account,booking,payment,technical,billing,complaint,other}' })
+  customerCategories!: TicketCategory[];
+
+  @Field(() => [TicketPriority], {
+    description: 'Priorities a customer may choose when opening a ticket (staff alone set URGENT by default).',
+  })
+  @Column({ type: 'text', array: true, default: '{low,medium,high}' })
+  customerPriorities!: TicketPriority[];
 
   /** Last ticket number handed out; incremented under a row lock so numbers never repeat. */
   @Column({ type: 'integer', default: 0 })

@@ -16,6 +16,8 @@ export class OverdueRecords1795487013966 implements MigrationInterface {
     await queryRunner.query(
       `CREATE UNIQUE INDEX "escalation_record_level_recipient_key" ON "escalation" ("recordId", "level", "recipientId") WHERE "manual" = false AND "recordId" IS NOT NULL`,
     );
+    // Closing a record's escalations and the cascade from a deleted record look them up by record.
+    await queryRunner.query(`CREATE INDEX "escalation_record_idx" ON "escalation" ("recordId") WHERE "recordId" IS NOT NULL`);
     await queryRunner.query(
       `ALTER TABLE "escalation" ADD CONSTRAINT "escalation_one_subject" CHECK (("ticketId" IS NULL) <> ("recordId" IS NULL))`,
     );
@@ -29,6 +31,7 @@ export class OverdueRecords1795487013966 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "escalation" DROP CONSTRAINT "FK_7fcd16b937259b71a6fe16aa8ee"`);
     await queryRunner.query(`ALTER TABLE "escalation" DROP CONSTRAINT "escalation_one_subject"`);
     await queryRunner.query(`DROP INDEX "public"."escalation_record_level_recipient_key"`);
+    await queryRunner.query(`DROP INDEX "public"."escalation_record_idx"`);
     await queryRunner.query(`ALTER TABLE "escalation" ALTER COLUMN "ticketId" SET NOT NULL`);
     await queryRunner.query(`ALTER TABLE "escalation" DROP COLUMN "recordId"`);
     await queryRunner.query(`ALTER TABLE "business_record" DROP COLUMN "escalationLevel"`);

@@ -21,6 +21,7 @@ import { SharedProviderPace1795477525506 } from './1795477525506-SharedProviderP
 import { LeanerIndexes1795478531590 } from './1795478531590-LeanerIndexes';
 import { PrincipalChangeNotices1795480000000 } from './1795480000000-PrincipalChangeNotices';
 import { OverdueRecords1795487013966 } from './1795487013966-OverdueRecords';
+import { CustomerTicketChoices1795488233149 } from './1795488233149-CustomerTicketChoices';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   LeanerIndexes1795478531590,
   PrincipalChangeNotices1795480000000,
   OverdueRecords1795487013966,
+  CustomerTicketChoices1795488233149,
 ];

@@ -17,7 +17,7 @@ import {
 } from 'type-graphql';
 import { Contact } from '../entities/contact.entity';
 import { TicketMessage } from '../entities/ticket-message.entity';
-import { Ticket, TicketPriority, TicketStatus } from '../entities/ticket.entity';
+import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
 import { Role, User } from '../entities/user.entity';
 import { pageInfo } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
@@ -30,6 +30,7 @@ import {
   ResolveTicketInput,
   RateTicketArgs,
   SupportConversation,
+  TicketChoices,
   TicketChangedEvent,
   TicketChangedFilter,
   TicketConnection,
@@ -188,13 +189,33 @@ export class TicketResolver {
   startSupportConversation(
     @Arg('message', { description: `What the customer writes (1-${MAX_MESSAGE_LENGTH} characters).` }) message: string,
     @Arg('ticketId', () => ID, { nullable: true, description: 'Conversation to continue.' }) ticketId: string | null,
+    @Arg('category', () => TicketCategory, {
+      nullable: true,
+      description: 'For a new ticket: its category, among `ticketChoices.categories` (OTHER when omitted).',
+    })
+    category: TicketCategory | null,
+    @Arg('priority', () => TicketPriority, {
+      nullable: true,
+      description: 'For a new ticket: its priority, among `ticketChoices.priorities` (MEDIUM when omitted).',
+    })
+    priority: TicketPriority | null,
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<SupportConversation> {
     const body = message.trim();
     if (body.length === 0 || body.length > MAX_MESSAGE_LENGTH) {
       throw badInput(`message must be 1-${MAX_MESSAGE_LENGTH} characters`, 'message');
     }
-    return services.tickets.startSupportConversation(principal, body, ticketId);
+    return services.tickets.startSupportConversation(principal, body, ticketId, undefined, { category, priority });
+  }
+
+  @Query(() => TicketChoices, {
+    description: 'What the caller may choose when opening a ticket: for customers, what their organisation allows.',
+  })
+  async ticketChoices(@Ctx() { principal, services }: AuthedContext): Promise<TicketChoices> {
+    const tenant = await services.directory.tenant(principal);
+    return principal.kind === 'customer'
+      ? { categories: tenant.customerCategories, priorities: tenant.customerPriorities }
+      : { categories: Object.values(TicketCategory), priorities: Object.values(TicketPriority) };
   }
 
   @FieldResolver(() => [TicketMessage], { description: 'The thread, oldest first; customers never see internal notes.' })

@@ -1,3 +1,4 @@
+import { TicketCategory, TicketPriority } from '../entities/ticket.entity';
 import { ArrayMaxSize, IsEmail, IsIn, IsInt, IsOptional, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
@@ -358,6 +359,12 @@ export class TenantSettingsInput {
   @IsOptional()
   @ArrayMaxSize(20)
   startKeywords?: string[] | null;
+
+  @Field(() => [TicketCategory], { nullable: true, description: 'Categories customers may choose when opening a ticket.' })
+  customerCategories?: TicketCategory[] | null;
+
+  @Field(() => [TicketPriority], { nullable: true, description: 'Priorities customers may choose when opening a ticket.' })
+  customerPriorities?: TicketPriority[] | null;
 }
 
 @ArgsType()

@@ -297,6 +297,15 @@ export class TicketChangedFilter {
   unassigned?: boolean | null;
 }
 
+@ObjectType({ description: 'The categories and priorities one may choose when opening a ticket.' })
+export class TicketChoices {
+  @Field(() => [TicketCategory], { description: 'Categories on offer.' })
+  categories!: TicketCategory[];
+
+  @Field(() => [TicketPriority], { description: 'Priorities on offer.' })
+  priorities!: TicketPriority[];
+}
+
 @ObjectType({ description: 'What a customer gets back when writing to support.' })
 export class SupportConversation {
   @Field(() => Ticket, { description: 'The ticket the message went to.' })

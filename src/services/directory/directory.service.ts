@@ -1,3 +1,4 @@
+import { type TicketCategory, type TicketPriority } from '../../entities/ticket.entity';
 import { type DataSource, In, Not, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { Contact } from '../../entities/contact.entity';
 import { Tenant } from '../../entities/tenant.entity';
@@ -44,6 +45,15 @@ export interface TenantSettingsInput {
   optOutCoversAll?: boolean | null;
   stopKeywords?: string[] | null;
   startKeywords?: string[] | null;
+  /** What customers may choose when they open a ticket (at least one of each). */
+  customerCategories?: TicketCategory[] | null;
+  customerPriorities?: TicketPriority[] | null;
+}
+
+/** What customers may choose: at least one value, each once. */
+function choices<T extends string>(values: T[], field: string): T[] {
+  if (!values.length) throw badInput('Leave customers at least one choice', field);
+  return [...new Set(values)];
 }
 
 /** The people of a tenant: staff users and customer contacts. */
@@ -98,6 +108,8 @@ export class DirectoryService {
       }
       tenant[field] = cleaned;
     }
+    if (input.customerCategories != null) tenant.customerCategories = choices(input.customerCategories, 'customerCategories');
+    if (input.customerPriorities != null) tenant.customerPriorities = choices(input.customerPriorities, 'customerPriorities');
     const overlap = tenant.stopKeywords.find((word) => tenant.startKeywords.includes(word));
     if (overlap) throw badInput(`${overlap} cannot both stop and start messages`, 'startKeywords');
     return this.dataSource.getRepository(Tenant).save(tenant);

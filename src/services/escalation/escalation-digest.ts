@@ -64,6 +64,13 @@ function byTeam(items: DigestItem[]): Array<{ team: string; items: DigestItem[] 
     );
 }
 
+/** The groups of a summary with their counts, largest first; past MAX_LINES, how many more. */
+function affected(teams: Array<{ team: string; items: DigestItem[] }>, groupNoun: string): string {
+  const named = teams.slice(0, MAX_LINES).map(({ team, items }) => `${team} (${items.length})`);
+  const more = teams.length - named.length;
+  return more > 0 ? `${named.join(', ')} and ${plural(more, `more ${groupNoun}`)}` : named.join(', ');
+}
+
 function section(recipientName: string, level: number, items: DigestItem[]): string {
   const { style, intro, noun, groupNoun } = items[0];
   const opening = intro ? renderTemplate(intro, { recipientName, count: items.length, level }) : `Escalation level ${level}`;
@@ -86,7 +93,7 @@ function section(recipientName: string, level: number, items: DigestItem[]): str
   const parts = [
     `${opening}, summary: ${plural(items.length, `overdue ${noun}`)} across ${plural(teams.length, groupNoun)}; ` +
       `${critical.length} critical (overdue ${items[0].critical} or more).`,
-    `${capitalized(groupNoun)}s affected: ${teams.map(({ team, items: teamItems }) => `${team} (${teamItems.length})`).join(', ')}.`,
+    `${capitalized(groupNoun)}s affected: ${affected(teams, groupNoun)}.`,
   ];
   if (critical.length) parts.push(`Critical cases:\n${capped(critical.map((item) => `• ${item.criticalLine}`)).join('\n')}`);
   return parts.join('\n');

@@ -429,7 +429,7 @@ export class EscalationService {
 
   /**
    * One escalation pass for one tenant, in one transaction: closes escalations of
-   * resolved tickets and completed records, raises every overdue ticket and every overdue
+   * resolved tickets (a record's close when it is completed), raises every overdue ticket and every overdue
    * record of a kind with a policy to the highest level it has reached and not yet been
    * escalated to (never the same level twice), and sends each recipient one message that
    * groups all their items of this run, whatever their kind.
@@ -448,17 +448,9 @@ export class EscalationService {
           [tenantId, now],
         ),
       );
-      const closedRecords = returningRows(
-        await manager.query(
-          `UPDATE escalation e SET status = 'resolved', "resolvedAt" = $2
-           FROM business_record r
-          WHERE e."recordId" = r.id AND e."tenantId" = $1 AND e.status <> 'resolved' AND r."completedAt" IS NOT NULL
-          RETURNING e.id`,
-          [tenantId, now],
-        ),
-      );
       const summary: EscalationRunSummary = {
-        closedEscalations: closedTickets.length + closedRecords.length,
+        // A record's escalations close when it is marked completed (records.upsertIn), at once.
+        closedEscalations: closedTickets.length,
         escalatedTickets: 0,
         escalatedRecords: 0,
         escalations: 0,

@@ -7,6 +7,7 @@ import { ResolutionType, Ticket, TicketCategory, TicketPriority, TicketStatus } 
 import { Availability, Role, User } from '../../entities/user.entity';
 import type { Clock } from '../platform/clock';
 import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from '../platform/errors';
+import { Tenant } from '../../entities/tenant.entity';
 import { TicketChangeKind, type LiveEvents } from '../platform/live-events';
 import { type CursorKind, type Page, type PageRequest, keysetPage } from '../platform/pagination';
 import { type Principal, type StaffPrincipal, requireCustomer } from '../directory/principal';
@@ -101,6 +102,22 @@ export enum SortDirection {
 export interface TicketOrder {
   field: TicketOrderField;
   direction: SortDirection;
+}
+
+/**
+ * A customer's choice when opening a ticket, within what the tenant allows them; none
+ * given, the default (or, when the tenant does not offer it, its first allowed value).
+ */
+function allowedChoice<T extends string>(chosen: T | null | undefined, allowed: T[], fallback: T, field: string): T {
+  if (chosen == null) return allowed.includes(fallback) || !allowed.length ? fallback : allowed[0];
+  if (!allowed.includes(chosen)) {
+    throw new DomainError(
+      ErrorCode.BadUserInput,
+      `Customers of this organisation may choose ${field} ${allowed.map((value) => value.toUpperCase()).join(', ')}`,
+      { field, allowed: allowed.map((value) => value.toUpperCase()) },
+    );
+  }
+  return chosen;
 }
 
 /** SQL cast of each sortable column, so keyset cursors compare with the right type, and what its cursor values look like. */
@@ -429,8 +446,15 @@ export class TicketService {
     message: string,
     ticketId?: string | null,
     externalId?: string,
+    choice: { category?: TicketCategory | null; priority?: TicketPriority | null } = {},
   ): Promise<{ ticket: Ticket; message: TicketMessage }> {
     const customer = requireCustomer(actor);
+    if (ticketId && (choice.category || choice.priority)) {
+      throw badInput(
+        'Category and priority are chosen when a ticket is opened, not on a reply',
+        choice.category ? 'category' : 'priority',
+      );
+    }
     return this.transactor.run(async (uow) => {
       if (ticketId) {
         const ticket = await this.lockVisible(uow.manager, customer, ticketId);
@@ -439,16 +463,13 @@ export class TicketService {
         }
         return { ticket, message: await this.addMessageWithin(uow, customer, ticket, { body: message, externalId }) };
       }
+      const allowed = await uow.manager.findOneByOrFail(Tenant, { id: customer.tenantId });
+      const category = allowedChoice(choice.category, allowed.customerCategories, TicketCategory.OTHER, 'category');
+      const priority = allowedChoice(choice.priority, allowed.customerPriorities, TicketPriority.MEDIUM, 'priority');
       const ticket = await this.insertTicket(
         uow,
         customer.tenantId,
-        {
-          subject: summarize(message),
-          description: message,
-          category: TicketCategory.OTHER,
-          priority: TicketPriority.MEDIUM,
-          requesterId: customer.contactId,
-        },
+        { subject: summarize(message), description: message, category, priority, requesterId: customer.contactId },
         null,
       );
       const posted = await this.addMessageWithin(uow, customer, ticket, { body: message, externalId });
