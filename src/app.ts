@@ -13,6 +13,9 @@ import { jobSchedules } from './jobs/scheduled-job';
 import { Scheduler } from './jobs/scheduler';
 import type { Logger } from './logger';
 import { PgListener } from './pg-listener';
+import { RedisSlots, SharedRateLimiter } from './channels/shared-rate-limiter';
+import type { Redis } from 'ioredis';
+import { redisClient } from './redis';
 import { buildAppSchema } from './schema/build-schema';
 import { startApiServer, type ApiServer } from './server';
 import { createServices, type ServiceSettings, type Services } from './services';
@@ -37,6 +40,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   let dataSource: DataSource | undefined;
   let scheduler: Scheduler | undefined;
   let transport: LiveTransport | undefined;
+  let paceRedis: Redis | undefined;
   try {
     // Workers run long batches; the API's requests get a statement timeout.
     dataSource = await openDataSource(
@@ -46,7 +50,10 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       config.role === 'api' ? config.statementTimeoutMs : 0,
     );
     transport = await createLiveTransport({ dataSource, databaseUrl: database.url, redisUrl: config.redisUrl, logger });
-    const services = await servicesFor(config, dataSource, clock, { logger, live: transport.live });
+    // With REDIS_URL, workers share provider send slots through Redis instead of PostgreSQL.
+    paceRedis = config.redisUrl ? redisClient(config.redisUrl, 'pace', logger) : undefined;
+    const pacer = paceRedis ? new SharedRateLimiter(new RedisSlots(paceRedis)) : undefined;
+    const services = await servicesFor(config, dataSource, clock, { logger, live: transport.live, pacer });
     await services.providers.assertCredentialsReadable();
     if (config.seedDemoData) {
       const demo = await services.tenantSetup.seedDemoIfEmpty();
@@ -146,6 +153,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         await timers?.stop();
         await new Promise((resolve) => (metrics ? metrics.server.close(resolve) : resolve(undefined)));
         await openedTransport.close();
+        paceRedis?.disconnect();
         await openedDataSource.destroy();
         await database.stop();
       },
@@ -153,6 +161,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   } catch (error) {
     await scheduler?.stop().catch(() => undefined);
     await transport?.close().catch(() => undefined);
+    paceRedis?.disconnect();
     await dataSource?.destroy().catch(() => undefined);
     await database.stop().catch(() => undefined);
     throw error;
@@ -176,7 +185,7 @@ export async function servicesFor(
   config: Config,
   dataSource: DataSource,
   clock: Clock = systemClock,
-  overrides: Pick<ServiceSettings, 'logger'> & { live?: LiveEvents } = {},
+  overrides: Pick<ServiceSettings, 'logger' | 'pacer'> & { live?: LiveEvents } = {},
 ): Promise<Services> {
   const { live = createLiveEvents(), ...settings } = overrides;
   return createServices(dataSource, live, clock, {

@@ -1,16 +1,18 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from '@graphql-yoga/subscription';
-import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
 import type { Logger } from './logger';
 import { PgListener } from './pg-listener';
+import { redisClient } from './redis';
 import type { LiveEvents, LiveTopics } from './services/platform/live-events';
 
 /** The NOTIFY channel live events cross processes on (PostgreSQL transport). */
 export const LIVE_EVENT_CHANNEL = 'live_event';
 /** NOTIFY payloads must stay under 8,000 bytes; bigger events travel by the id of a stored copy. */
 const NOTIFY_LIMIT = 7_500;
+/** NOTIFYs sent in one statement at most. */
+const NOTIFY_BATCH = 500;
 /** Stored copies of big events are needed for moments only. */
 const STORED_PAYLOAD_TTL_MS = 5 * 60_000;
 
@@ -37,11 +39,7 @@ export async function createLiveTransport(options: {
 }): Promise<LiveTransport> {
   const codec = entityCodec();
   if (options.redisUrl) {
-    const connect = (name: string) => {
-      const client = new Redis(options.redisUrl!, { connectionName: `notify-desk-${name}`, maxRetriesPerRequest: 3 });
-      client.on('error', (error) => options.logger.warn(`redis ${name} connection: ${error.message}`));
-      return client;
-    };
+    const connect = (name: string) => redisClient(options.redisUrl!, name, options.logger);
     const publishClient = connect('live-publish');
     const subscribeClient = connect('live-subscribe');
     const eventTarget = createRedisEventTarget({ publishClient, subscribeClient, serializer: codec });
@@ -65,6 +63,8 @@ type Listener = Callback | { handleEvent: Callback };
 /** An EventTarget whose events go through PostgreSQL NOTIFY on one channel, to every process listening. */
 class PostgresEventTarget {
   private readonly callbacks = new Map<string, Set<Callback>>();
+  private readonly outbox: Array<{ message: string; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private flushing: Promise<void> | undefined;
   private listener: PgListener | undefined;
 
   constructor(
@@ -108,21 +108,50 @@ class PostgresEventTarget {
   }
 
   async close(): Promise<void> {
+    await this.flushing;
     await this.listener?.stop();
   }
 
   private async publish(topic: string, detail: unknown): Promise<void> {
     const message = JSON.stringify({ topic, data: detail === undefined ? null : this.codec.stringify(detail) });
-    if (Buffer.byteLength(message) <= NOTIFY_LIMIT) {
-      await this.dataSource.query(`SELECT pg_notify($1, $2)`, [LIVE_EVENT_CHANNEL, message]);
-      return;
-    }
+    if (Buffer.byteLength(message) <= NOTIFY_LIMIT) return this.notify(message);
     const [{ id }] = (await this.dataSource.query(
       `WITH stale AS (DELETE FROM live_event_payload WHERE "createdAt" < now() - make_interval(secs => $2))
        INSERT INTO live_event_payload (payload) VALUES ($1) RETURNING id`,
       [message, STORED_PAYLOAD_TTL_MS / 1000],
     )) as Array<{ id: string }>;
-    await this.dataSource.query(`SELECT pg_notify($1, $2)`, [LIVE_EVENT_CHANNEL, JSON.stringify({ topic, stored: id })]);
+    await this.notify(JSON.stringify({ topic, stored: id }));
+  }
+
+  /**
+   * Queues a NOTIFY: what is published while a statement is under way goes out together in
+   * the next one (one round trip for a dispatcher's batch of status changes, not one per
+   * message), in the order published. Identical payloads of one batch arrive once, as
+   * PostgreSQL folds them: they are the same event.
+   */
+  private notify(message: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.outbox.push({ message, resolve, reject });
+      if (!this.flushing) this.flushing = this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    // Let the rest of this tick's events join.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.outbox.length) {
+      const batch = this.outbox.splice(0, NOTIFY_BATCH);
+      try {
+        await this.dataSource.query(`SELECT pg_notify($1, message) FROM unnest($2::text[]) AS message`, [
+          LIVE_EVENT_CHANNEL,
+          batch.map((entry) => entry.message),
+        ]);
+        for (const entry of batch) entry.resolve();
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+      }
+    }
+    this.flushing = undefined;
   }
 
   private async receive(payload: string): Promise<void> {

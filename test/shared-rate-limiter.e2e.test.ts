@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { SharedRateLimiter } from '../src/channels/shared-rate-limiter';
+import { Redis } from 'ioredis';
+import { PostgresSlots, RedisSlots, SharedRateLimiter, type SlotStore } from '../src/channels/shared-rate-limiter';
 import { openDataSource } from '../src/database';
 import { silentLogger } from '../src/logger';
 import { createTestDatabase } from './helpers/test-app';
@@ -10,23 +11,38 @@ function busiestWindow(times: number[], windowMs: number): number {
   return Math.max(...times.map((start) => times.filter((time) => time >= start && time < start + windowMs).length));
 }
 
-/** Provider pacing shared through PostgreSQL: two workers together keep one provider's rate. */
-describe(SharedRateLimiter.name, () => {
-  let database: { url: string; drop(): Promise<void> };
+/** Set by .ci/run when a Redis answers (these machines run one): the Redis slot store is then tested too. */
+const REDIS_URL = process.env.TEST_REDIS_URL;
+
+/**
+ * Provider pacing shared through PostgreSQL (and through Redis with REDIS_URL): two
+ * workers, each with its own connection to the store, together keep one provider's rate.
+ */
+describe.each([['PostgreSQL'], ...(REDIS_URL ? [['Redis']] : [])])(`${SharedRateLimiter.name} through %s`, (store) => {
+  let database: { url: string; drop(): Promise<void> } | undefined;
   const workers: DataSource[] = [];
+  const redises: Redis[] = [];
+  const slots: SlotStore[] = [];
 
   beforeAll(async () => {
+    if (store === 'Redis') {
+      for (let n = 0; n < 2; n++) redises.push(new Redis(REDIS_URL!));
+      slots.push(...redises.map((redis) => new RedisSlots(redis)));
+      return;
+    }
     database = await createTestDatabase();
     for (let n = 0; n < 2; n++) workers.push(await openDataSource(database.url, 4, silentLogger));
+    slots.push(...workers.map((worker) => new PostgresSlots(worker)));
   });
   afterAll(async () => {
     for (const worker of workers) await worker.destroy();
-    await database.drop();
+    for (const redis of redises) redis.disconnect();
+    await database?.drop();
   });
 
   it('holds two workers together to the provider’s rate in every sliding second, the first one included', async () => {
     const provider = randomUUID();
-    const limiters = workers.map((worker) => new SharedRateLimiter(worker));
+    const limiters = slots.map((slot) => new SharedRateLimiter(slot));
     const times: number[] = [];
     const start = performance.now();
     // Each worker keeps 4 sends in flight, as the dispatcher does, for 30 sends each.
@@ -50,7 +66,7 @@ describe(SharedRateLimiter.name, () => {
   });
 
   it('keeps a fixed gap, paces providers independently and lets unlimited ones through at once', async () => {
-    const [one, other] = workers.map((worker) => new SharedRateLimiter(worker));
+    const [one, other] = slots.map((slot) => new SharedRateLimiter(slot));
     const gapped = randomUUID();
     const start = performance.now();
     await one.acquire(gapped, null, 300);

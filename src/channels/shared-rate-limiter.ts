@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 
 /** What the dispatcher paces sends with. */
@@ -18,24 +19,72 @@ interface Block {
 }
 
 /**
- * Provider pacing shared by every worker through PostgreSQL: one row per provider holds
- * the next free send slot. A worker reserves slots after the last one reserved by
- * anyone, atomically (one upsert, a row lock held for microseconds) and by the
- * database's clock, so N workers together keep the provider's rate (e.g. Meta's 80/s per
- * number) instead of each assuming 1/N of it. Slots are spaced by the rate's interval and
- * each send waits for its own, so no second ever holds more than the rate.
+ * Where the next free send slot of each provider is kept for every worker: `reserve`
+ * takes `spanMs` of slots after the last one anyone reserved, atomically and by the
+ * store's own clock, and answers how long from now the first of them starts.
+ */
+export interface SlotStore {
+  reserve(key: string, spanMs: number): Promise<number>;
+}
+
+/** Slots in PostgreSQL: one `provider_pace` row per provider, one upsert per reservation. */
+export class PostgresSlots implements SlotStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async reserve(key: string, spanMs: number): Promise<number> {
+    const [row] = (await this.dataSource.query(
+      `INSERT INTO provider_pace ("providerId", "nextSlot") VALUES ($1, clock_timestamp() + $2 * interval '1 millisecond')
+       ON CONFLICT ("providerId") DO UPDATE
+         SET "nextSlot" = GREATEST(provider_pace."nextSlot", clock_timestamp()) + $2 * interval '1 millisecond'
+       RETURNING extract(epoch FROM ("nextSlot" - $2 * interval '1 millisecond' - clock_timestamp())) * 1000 AS "waitMs"`,
+      [key, spanMs],
+    )) as Array<{ waitMs: string }>;
+    return Number(row.waitMs);
+  }
+}
+
+/**
+ * The reservation as one Lua script, atomic in Redis and timed by Redis's clock (TIME,
+ * in microseconds); the key expires a minute after its last slot. The wait comes back as
+ * text, since Redis turns Lua numbers into integers.
+ */
+const RESERVE_SCRIPT = `
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+  local start = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+  local finish = start + tonumber(ARGV[1])
+  redis.call('SET', KEYS[1], string.format('%.3f', finish), 'PX', math.ceil(finish - now) + 60000)
+  return string.format('%.3f', start - now)`;
+
+/** Slots in Redis (with REDIS_URL): a key per provider, one script call per reservation. */
+export class RedisSlots implements SlotStore {
+  constructor(private readonly redis: Redis) {}
+
+  async reserve(key: string, spanMs: number): Promise<number> {
+    const wait = (await this.redis.eval(RESERVE_SCRIPT, 1, `notify-desk:pace:${key}`, String(spanMs))) as string;
+    return Number(wait);
+  }
+}
+
+/**
+ * Provider pacing shared by every worker through a slot store (PostgreSQL, or Redis when
+ * configured) holding the next free send slot of each provider. A worker reserves slots
+ * after the last one reserved by anyone, atomically and by the store's clock, so N workers
+ * together keep the provider's rate (e.g. Meta's 80/s per number) instead of each
+ * assuming 1/N of it. Slots are spaced by the rate's interval and each send waits for its
+ * own, so no second ever holds more than the rate.
  *
  * At high rates a reservation takes a block of 20 ms worth of slots (one at 80/s, 20,000
- * at 1,000,000/s), so pacing costs one statement per block, not per message; a slot not
- * used within a second of its time is dropped, never sent in a burst after a stall. A provider without a rate
- * costs nothing.
+ * at 1,000,000/s), so pacing costs one round trip per block, not per message; a slot not
+ * used within a second of its time is dropped, never sent in a burst after a stall. A
+ * provider without a rate costs nothing.
  */
 export class SharedRateLimiter implements SendPacer {
   private readonly blocks = new Map<string, Block>();
   private readonly reserving = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly slots: SlotStore,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
 
@@ -72,13 +121,7 @@ export class SharedRateLimiter implements SendPacer {
 
   private async reserve(key: string, interval: number): Promise<void> {
     const count = Math.max(1, Math.floor(20 / interval));
-    const [row] = (await this.dataSource.query(
-      `INSERT INTO provider_pace ("providerId", "nextSlot") VALUES ($1, clock_timestamp() + $2 * interval '1 millisecond')
-       ON CONFLICT ("providerId") DO UPDATE
-         SET "nextSlot" = GREATEST(provider_pace."nextSlot", clock_timestamp()) + $2 * interval '1 millisecond'
-       RETURNING extract(epoch FROM ("nextSlot" - $2 * interval '1 millisecond' - clock_timestamp())) * 1000 AS "waitMs"`,
-      [key, interval * count],
-    )) as Array<{ waitMs: string }>;
-    this.blocks.set(key, { start: performance.now() + Number(row.waitMs), interval, next: 0, count });
+    const waitMs = await this.slots.reserve(key, interval * count);
+    this.blocks.set(key, { start: performance.now() + waitMs, interval, next: 0, count });
   }
 }

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { createAdapters } from '../channels';
 import { AddressGuard } from '../channels/address-guard';
-import { SharedRateLimiter } from '../channels/shared-rate-limiter';
+import { PostgresSlots, type SendPacer, SharedRateLimiter } from '../channels/shared-rate-limiter';
 import type { DeliverySettings, EventSettings } from '../config';
 import { type Logger, silentLogger } from '../logger';
 import { AuthService, type AuthSettings } from './directory/auth.service';
@@ -82,6 +82,8 @@ export interface ServiceSettings {
   completions: CompletionSettings;
   campaigns: { batchSize: number };
   logger?: Logger;
+  /** Provider pacing shared by the workers; PostgreSQL's by default (app.ts passes Redis's with REDIS_URL). */
+  pacer?: SendPacer;
 }
 
 export function createServices(dataSource: DataSource, live: LiveEvents, clock: Clock, settings: ServiceSettings): Services {
@@ -138,15 +140,23 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     tenantSetup: new TenantSetupService(dataSource, tickets),
     providers,
     deliveries,
-    dispatch: new DispatchService(dataSource, history, providers, adapters, new SharedRateLimiter(dataSource), clock, {
-      batchSize: delivery.batchSize,
-      leaseMs: delivery.leaseMs,
-      backoffBaseMs: delivery.backoffBaseMs,
-      concurrency: delivery.concurrency,
-      providerMaxInFlight: delivery.providerMaxInFlight,
-      busyRetryMs: 1000,
-      throttlePauseMs: delivery.circuitCooldownMs,
-    }),
+    dispatch: new DispatchService(
+      dataSource,
+      history,
+      providers,
+      adapters,
+      settings.pacer ?? new SharedRateLimiter(new PostgresSlots(dataSource)),
+      clock,
+      {
+        batchSize: delivery.batchSize,
+        leaseMs: delivery.leaseMs,
+        backoffBaseMs: delivery.backoffBaseMs,
+        concurrency: delivery.concurrency,
+        providerMaxInFlight: delivery.providerMaxInFlight,
+        busyRetryMs: 1000,
+        throttlePauseMs: delivery.circuitCooldownMs,
+      },
+    ),
     messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
     inbound: new InboundService(dataSource, deliveries, providers, tickets, completions, consent),
     sla,
