@@ -200,7 +200,8 @@ export const VARIABLES: Record<string, VariableSpec> = {
     default: '0',
   },
   REDIS_URL: {
-    description: 'Redis for live events across processes (pub/sub); empty uses PostgreSQL LISTEN/NOTIFY',
+    description:
+      'Redis for live events across processes (pub/sub) and shared provider rate limits; empty uses PostgreSQL (LISTEN/NOTIFY, provider_pace)',
     default: '',
     secret: true,
   },
