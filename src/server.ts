@@ -54,6 +54,7 @@ interface ApiOptions {
     | 'introspection'
     | 'ide'
     | 'metricsToken'
+    | 'completions'
   >;
   schema: GraphQLSchema;
   services: Services;
@@ -209,7 +210,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   }
   // Browsers ask for it on every IDE load; no icon is not an error.
   app.get('/favicon.ico', (_req, res) => void res.status(204).end());
-  app.use('/webhooks', createWebhookRouter(services, config, logger));
+  app.use('/webhooks', createWebhookRouter(services, { ...config, publicUrl: config.completions.publicUrl }, logger));
   app.use('/v1', createIngestionRouter(services, logger));
   app.use('/c', createCompletionPageRouter(services, logger));
   app.use(createCampaignLinkRouter(services, logger));

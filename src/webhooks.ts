@@ -8,15 +8,15 @@ import type { Services } from './services';
 
 /**
  * Provider webhooks: the only unauthenticated routes besides login, each verified
- * as its provider allows (Meta: HMAC signature; Fonnte and Wablas: a secret token
- * in the callback URL). A request that fails verification changes nothing.
+ * as its provider allows (Meta: HMAC signature; Twilio: its signature over the URL and
+ * parameters; Fonnte and Wablas: a secret token in the callback URL). A request that fails verification changes nothing.
  */
 /** HTTP status of each gateway callback outcome: an unknown or malformed provider id is simply not found. */
 const GATEWAY_STATUS = { ok: 200, ignored: 200, unauthorized: 401, not_found: 404 } as const;
 
 export function createWebhookRouter(
   services: Services,
-  config: Pick<Config, 'metaAppSecret' | 'metaVerifyToken'>,
+  config: Pick<Config, 'metaAppSecret' | 'metaVerifyToken'> & { publicUrl: string },
   logger: Logger,
 ): Router {
   const router = Router();
@@ -75,6 +75,26 @@ export function createWebhookRouter(
   const bodies = [express.json({ limit: '256kb' }), express.urlencoded({ extended: false, limit: '256kb' })];
   router.post('/whatsapp/fonnte/:providerId', ...bodies, gateway('fonnte', parseFonnteStatus));
   router.post('/whatsapp/wablas/:providerId', ...bodies, gateway('wablas', parseWablasStatus));
+  // Twilio signs the URL it called: ours as the public see it (PUBLIC_URL), path and query included.
+  router.post(
+    '/sms/twilio/:providerId',
+    express.urlencoded({ extended: false, limit: '256kb' }),
+    async (req: Request, res: Response) => {
+      const params = Object.fromEntries(
+        Object.entries((req.body ?? {}) as Record<string, unknown>).map(([name, value]) => [name, String(value)]),
+      );
+      const url = `${config.publicUrl.replace(/\/+$/, '')}${req.originalUrl}`;
+      const outcome = await services.inbound.twilioCallback(
+        String(req.params.providerId),
+        url,
+        params,
+        req.headers['x-twilio-signature'],
+      );
+      webhookRequests.inc({ provider: 'twilio', result: outcome });
+      // An empty TwiML answer: no automatic reply (a STOP confirmation goes out as our own message).
+      res.status(GATEWAY_STATUS[outcome]).type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
+    },
+  );
   // Anything else under /webhooks: JSON, never the framework's HTML page.
   router.use((_req: Request, res: Response) => void res.status(404).json({ status: 'not_found' }));
   return router;

@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { twilioSignature } from '../src/channels/twilio-webhook';
 import { Channel, DeliveryStatus, ProviderKind } from '../src/entities/channel';
 import type { ChannelProvider } from '../src/entities/channel-provider.entity';
 import { Contact } from '../src/entities/contact.entity';
@@ -23,6 +24,8 @@ import {
 
 const APP_SECRET = 'meta-app-secret';
 const VERIFY_TOKEN = 'verify-me';
+/** Where Twilio believes it calls us: it signs this URL, not the test server's. */
+const PUBLIC = 'https://desk.example.test';
 
 /** A WhatsApp Business Account webhook as Meta sends it. */
 function metaPayload(value: Record<string, unknown>, phoneNumberId = '1055') {
@@ -68,7 +71,7 @@ describe('provider webhooks', () => {
 
   beforeAll(async () => {
     fake = await new ProviderFake().start();
-    t = await startTestApp(undefined, { META_APP_SECRET: APP_SECRET, META_VERIFY_TOKEN: VERIFY_TOKEN });
+    t = await startTestApp(undefined, { META_APP_SECRET: APP_SECRET, META_VERIFY_TOKEN: VERIFY_TOKEN, PUBLIC_URL: PUBLIC });
   });
   afterAll(async () => {
     await t.stop();
@@ -100,13 +103,15 @@ describe('provider webhooks', () => {
       name: kind,
       baseUrl: fake.url,
       // Meta phone number ids are unique: each tenant gets its own.
-      settings: { phoneNumberId: String(++phoneNumbers) },
+      settings: kind === ProviderKind.TWILIO_SMS ? { from: '+15550001111' } : { phoneNumberId: String(++phoneNumbers) },
       credentials:
         kind === ProviderKind.META_WHATSAPP
           ? { accessToken: 'meta-token' }
           : kind === ProviderKind.WABLAS
             ? { token: 'wablas-token', secretKey: 'wablas-secret', webhookToken: 'callback-secret' }
-            : { token: 'fonnte-token', webhookToken: 'callback-secret' },
+            : kind === ProviderKind.TWILIO_SMS
+              ? { accountSid: 'AC123', authToken: 'twilio-secret' }
+              : { token: 'fonnte-token', webhookToken: 'callback-secret' },
     });
     return { tenant, provider };
   }
@@ -362,5 +367,102 @@ describe('provider webhooks', () => {
     expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id })).status).toBe(
       DeliveryStatus.READ,
     );
+  });
+
+  it('takes Twilio SMS webhooks signed by the account: STOP and START on SMS, replies into the thread, statuses', async () => {
+    const { tenant, provider } = await world(ProviderKind.TWILIO_SMS);
+    const contact = await makeContact(t.app.dataSource, tenant, { phone: '+6281311112222' });
+    const twilio = async (params: Record<string, string>, authToken = 'twilio-secret', providerId = provider.id) => {
+      const path = `/webhooks/sms/twilio/${providerId}`;
+      const response = await fetch(`${t.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilioSignature(authToken, `${PUBLIC}${path}`, params),
+        },
+        body: new URLSearchParams(params),
+      });
+      return { status: response.status, body: await response.text() };
+    };
+    const inbound = (sid: string, text: string) => ({
+      MessageSid: sid,
+      AccountSid: 'AC123',
+      From: contact.phone!,
+      To: '+15550001111',
+      Body: text,
+      NumMedia: '0',
+    });
+    const consent = async () => (await t.app.dataSource.getRepository(Contact).findOneByOrFail({ id: contact.id })).consent;
+
+    // A forged or missing signature, or another account's token, changes nothing.
+    expect((await twilio(inbound('SM1', 'STOP'), 'not-the-token')).status).toBe(401);
+    const unsigned = await fetch(`${t.url}/webhooks/sms/twilio/${provider.id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(inbound('SM1', 'STOP')),
+    });
+    expect(unsigned.status).toBe(401);
+    expect((await consent()).sms).toBeUndefined();
+    // Unknown or malformed provider ids are not found.
+    expect((await twilio(inbound('SM0', 'STOP'), 'twilio-secret', randomUUID())).status).toBe(404);
+    expect((await twilio(inbound('SM0', 'STOP'), 'twilio-secret', 'not-a-uuid')).status).toBe(404);
+
+    // STOP opts the contact out of marketing on SMS and confirms once, by SMS; the same webhook again changes nothing.
+    const stop = await twilio(inbound('SM1', 'stop'));
+    expect(stop.status).toBe(200);
+    expect(stop.body).toContain('<Response></Response>');
+    expect((await consent()).sms).toMatchObject({ granted: false, source: 'keyword:STOP' });
+    expect((await consent()).whatsapp).toBeUndefined();
+    await twilio(inbound('SM1', 'stop'));
+    const confirmations = await t.app.dataSource
+      .getRepository(Delivery)
+      .findBy({ tenantId: tenant.id, notificationType: 'opt_out_confirmation' });
+    expect(confirmations.map((delivery) => [delivery.channel, delivery.recipient])).toEqual([[Channel.SMS, contact.phone]]);
+    expect(await t.app.dataSource.getRepository(Ticket).countBy({ tenantId: tenant.id })).toBe(0);
+    // START opts back in; anything else joins the contact's conversation.
+    expect((await twilio(inbound('SM2', 'START'))).status).toBe(200);
+    expect((await consent()).sms).toMatchObject({ granted: true, source: 'keyword:START' });
+    expect((await twilio(inbound('SM3', 'My meter reads zero since Monday'))).status).toBe(200);
+    const [ticket] = await t.app.dataSource.getRepository(Ticket).findBy({ tenantId: tenant.id, requesterId: contact.id });
+    const thread = await t.app.dataSource.getRepository(TicketMessage).findBy({ ticketId: ticket.id });
+    expect(thread.map((message) => [message.body, message.externalId])).toEqual([['My meter reads zero since Monday', 'SM3']]);
+
+    // Status callbacks move our SMS along; a failure keeps Twilio's error code.
+    const sms = await t.app.services.deliveries.enqueue(tenant.id, {
+      channel: Channel.SMS,
+      to: '+6281311113333',
+      text: 'Your technician is on the way',
+      idempotencyKey: `sms:${Math.random()}`,
+    });
+    while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
+    const sent = await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: sms.id });
+    expect(sent.status).toBe(DeliveryStatus.SENT);
+    const status = (value: string, extra: Record<string, string> = {}) =>
+      twilio({ MessageSid: sent.providerMessageId!, AccountSid: 'AC123', MessageStatus: value, To: '+6281311113333', ...extra });
+    expect((await status('delivered')).status).toBe(200);
+    expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: sms.id })).status).toBe(
+      DeliveryStatus.DELIVERED,
+    );
+    const second = await t.app.services.deliveries.enqueue(tenant.id, {
+      channel: Channel.SMS,
+      to: '+6281311114444',
+      text: 'Your technician is on the way',
+      idempotencyKey: `sms:${Math.random()}`,
+    });
+    while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
+    const secondSid = (await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: second.id })).providerMessageId!;
+    expect(
+      (await twilio({ MessageSid: secondSid, AccountSid: 'AC123', MessageStatus: 'undelivered', ErrorCode: '30003' })).status,
+    ).toBe(200);
+    expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: second.id })).status).toBe(
+      DeliveryStatus.FAILED,
+    );
+    const events = await t.app.dataSource.query(
+      `SELECT "providerCode" FROM delivery_event WHERE "deliveryId" = $1 AND type = 'failed'`,
+      [second.id],
+    );
+    expect(events).toEqual([{ providerCode: '30003' }]);
+    // Garbage says nothing and changes nothing.
+    expect((await twilio({ Foo: 'bar' })).status).toBe(200);
   });
 });

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { GatewayStatusUpdate } from '../../channels/gateway-webhooks';
+import { parseTwilioCallback, verifyTwilioSignature } from '../../channels/twilio-webhook';
 import type { MetaInboundMessage, MetaStatusUpdate } from '../../channels/meta-webhook';
 import { Channel, ProviderKind } from '../../entities/channel';
 import { ChannelProvider } from '../../entities/channel-provider.entity';
@@ -10,6 +11,8 @@ import { isUuid } from '../platform/ids';
 import type { CompletionService } from '../completions/completion.service';
 import type { TicketService } from '../tickets/ticket.service';
 import type { ConsentService } from '../campaigns/consent.service';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** What providers tell us: status updates of our messages, and messages customers send. */
 export class InboundService {
@@ -41,26 +44,67 @@ export class InboundService {
       inboundIdentityOf(ProviderKind.META_WHATSAPP, { phoneNumberId: message.phoneNumberId }) ?? '',
     );
     if (!provider) return false;
-    const contacts = this.dataSource.getRepository(Contact);
-    const contact =
-      (await contacts.findOne({ where: { tenantId: provider.tenantId, phone: message.from }, order: { createdAt: 'ASC' } })) ??
-      (await contacts.save(
-        contacts.create({
-          tenantId: provider.tenantId,
-          name: message.senderName ?? message.from,
-          phone: message.from,
-          attributes: { source: 'whatsapp' },
-          tags: [],
-        }),
-      ));
-    await this.consent.noteReply(contact);
-    // STOP / START change the contact's consent; YA / TIDAK answer a waiting completion request;
-    // anything else joins the conversation.
-    if (await this.consent.handleKeyword(contact, message.text, Channel.WHATSAPP, message.messageId)) return true;
-    if (!(await this.completions.handleReply(contact, message.text, message.messageId))) {
-      await this.tickets.receiveInbound(contact, message.text, message.messageId);
-    }
+    const contact = await this.contactFor(provider.tenantId, message.from, message.senderName, 'whatsapp');
+    await this.customerSaid(contact, message.text, Channel.WHATSAPP, message.messageId);
     return true;
+  }
+
+  /**
+   * A Twilio SMS webhook for one of our providers, verified by Twilio's signature over the
+   * public URL it called: a status of one of our messages, or a customer's text (STOP and
+   * START change their SMS consent; anything else joins their conversation).
+   */
+  async twilioCallback(
+    providerId: string,
+    url: string,
+    params: Record<string, string>,
+    signature: unknown,
+  ): Promise<'ok' | 'unauthorized' | 'ignored' | 'not_found'> {
+    const provider = isUuid(providerId)
+      ? await this.dataSource.getRepository(ChannelProvider).findOneBy({ id: providerId })
+      : null;
+    if (!provider || provider.kind !== ProviderKind.TWILIO_SMS) return 'not_found';
+    if (!verifyTwilioSignature(this.providers.credentialOf(provider, 'authToken'), url, params, signature)) {
+      return 'unauthorized';
+    }
+    const callback = parseTwilioCallback(params);
+    if (!callback) return 'ignored';
+    if (callback.kind === 'status') {
+      await this.deliveries.applyProviderStatus(
+        { providerMessageId: callback.messageSid, providerId: provider.id },
+        callback.status,
+        {
+          providerCode: callback.errorCode ?? undefined,
+          payload: callback.raw,
+        },
+      );
+      return 'ok';
+    }
+    if (!E164.test(callback.from)) return 'ignored';
+    const contact = await this.contactFor(provider.tenantId, callback.from, null, 'sms');
+    await this.customerSaid(contact, callback.text, Channel.SMS, callback.messageSid);
+    return 'ok';
+  }
+
+  /** The tenant's contact with this phone number, created when new. */
+  private async contactFor(tenantId: string, phone: string, name: string | null, source: string): Promise<Contact> {
+    const contacts = this.dataSource.getRepository(Contact);
+    return (
+      (await contacts.findOne({ where: { tenantId, phone }, order: { createdAt: 'ASC' } })) ??
+      (await contacts.save(contacts.create({ tenantId, name: name ?? phone, phone, attributes: { source }, tags: [] })))
+    );
+  }
+
+  /**
+   * What a customer wrote on a channel: STOP / START change their consent on it; YA /
+   * TIDAK answer a waiting completion request; anything else joins the conversation.
+   */
+  private async customerSaid(contact: Contact, text: string, channel: Channel, messageId: string): Promise<void> {
+    await this.consent.noteReply(contact);
+    if (await this.consent.handleKeyword(contact, text, channel, messageId)) return;
+    if (!(await this.completions.handleReply(contact, text, messageId))) {
+      await this.tickets.receiveInbound(contact, text, messageId);
+    }
   }
 
   /** Fonnte or Wablas status callback, authenticated by the provider's callback token. */
