@@ -116,9 +116,11 @@ async function main(): Promise<void> {
 
     const service = await load(graphql, { query: LIST }, token);
     const bare = await load(`http://127.0.0.1:${baseline.match[1]}/`, { query: LIST });
+    // The request path alone: a signed-in query that reads nothing (no statement at all).
+    const floor = await load(graphql, { query: '{ __typename }' }, token);
     if (process.env.BENCH_ONLY === 'list') {
       console.log(
-        `list: ${Math.round(service.rps)} req/s (p50 ${service.p50} ms); baseline ${Math.round(bare.rps)} req/s; ${(service.rps / bare.rps).toFixed(2)}x`,
+        `list: ${Math.round(service.rps)} req/s (p50 ${service.p50} ms); baseline ${Math.round(bare.rps)} req/s; ${(service.rps / bare.rps).toFixed(2)}x; { __typename } ${Math.round(floor.rps)} req/s`,
       );
       return;
     }
@@ -161,6 +163,10 @@ async function main(): Promise<void> {
         value: `${Math.round(bare.rps)} req/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms (${bare.errors} errors)`,
       },
       { figure: 'throughput ratio (service / baseline)', value: `${(service.rps / bare.rps).toFixed(2)}x` },
+      {
+        figure: '{ __typename } signed in: the request path with no statement',
+        value: `${Math.round(floor.rps)} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms (${floor.errors} errors)`,
+      },
       {
         figure: 'ticket(id) with a 30-message thread',
         value: `${Math.round(thread.rps)} req/s, p50 ${thread.p50} ms, p99 ${thread.p99} ms (${thread.errors} errors)`,

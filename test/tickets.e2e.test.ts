@@ -423,6 +423,51 @@ describe('tickets', () => {
       expect(errorCode(bad)).toBe('BAD_USER_INPUT');
     });
 
+    it('answers a list exactly as the tickets one by one, whatever it asks for and however (fragments, inline fragments)', async () => {
+      const w = await world();
+      const manager = await makeUser(t.app.dataSource, w.tenant, { role: Role.MANAGER, name: 'Mira' });
+      await t.app.dataSource.query(`UPDATE "user" SET "managerId" = $1 WHERE id = $2`, [manager.id, w.agent.id]);
+      await t.app.dataSource.query(
+        `UPDATE contact SET tags = '{vip}', area = 'Dago', attributes = '{"plan":"gold"}' WHERE id = $1`,
+        [w.contact.id],
+      );
+      await createTicket(w, { subject: 'Unassigned', assigneeId: null });
+      await createTicket(w, { subject: 'Assigned', assigneeId: w.agent.id, priority: 'HIGH' });
+      const shapes = [
+        `reference`,
+        `id subject ...Who`,
+        `... on Ticket { status priority firstResponseDueAt requester { name } } assignee { id }`,
+        `reference messageCount requester { id name phone email tags attributes area consent { channel granted } }
+         assignee { id name email role availability manager { id name } } ...Who`,
+      ];
+      for (const shape of shapes) {
+        const fragment = shape.includes('...Who')
+          ? ' fragment Who on Ticket { requester { externalId locale } assignee { name } }'
+          : '';
+        const list = (
+          await gqlOk(t.url, `{ tickets(first: 10) { edges { node { id ${shape} } } } }${fragment}`, {}, w.adminToken)
+        ).tickets.edges.map((edge: any) => edge.node);
+        expect(list).toHaveLength(2);
+        for (const node of list) {
+          const one = await gqlOk(
+            t.url,
+            `query ($id: ID!) { ticket(id: $id) { id ${shape} } }${fragment}`,
+            { id: node.id },
+            w.adminToken,
+          );
+          expect([shape, node]).toEqual([shape, one.ticket]);
+        }
+      }
+      // A customer's list never carries the assignee, however it is asked for.
+      const mine = await gqlOk(
+        t.url,
+        `{ tickets { edges { node { subject assignee { id name } requester { name } } } } }`,
+        {},
+        w.customerToken,
+      );
+      expect(mine.tickets.edges.map((edge: any) => edge.node.assignee)).toEqual([null, null]);
+    });
+
     it('refuses forged cursors with BAD_USER_INPUT, whatever they hold', async () => {
       const w = await world();
       await createTicket(w);

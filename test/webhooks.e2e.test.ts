@@ -116,10 +116,10 @@ describe('provider webhooks', () => {
     return { tenant, provider };
   }
 
-  async function sentDelivery(tenantId: string): Promise<Delivery> {
+  async function sentDelivery(tenantId: string, channel = Channel.WHATSAPP, to = '+6281234567890'): Promise<Delivery> {
     const delivery = await t.app.services.deliveries.enqueue(tenantId, {
-      channel: Channel.WHATSAPP,
-      to: '+6281234567890',
+      channel,
+      to,
       text: 'hello',
       idempotencyKey: `wh:${Math.random()}`,
     });
@@ -428,29 +428,23 @@ describe('provider webhooks', () => {
     expect(thread.map((message) => [message.body, message.externalId])).toEqual([['My meter reads zero since Monday', 'SM3']]);
 
     // Status callbacks move our SMS along; a failure keeps Twilio's error code.
-    const sms = await t.app.services.deliveries.enqueue(tenant.id, {
-      channel: Channel.SMS,
-      to: '+6281311113333',
-      text: 'Your technician is on the way',
-      idempotencyKey: `sms:${Math.random()}`,
-    });
-    while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
-    const sent = await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: sms.id });
+    const sent = await sentDelivery(tenant.id, Channel.SMS, '+6281311113333');
     expect(sent.status).toBe(DeliveryStatus.SENT);
-    const status = (value: string, extra: Record<string, string> = {}) =>
-      twilio({ MessageSid: sent.providerMessageId!, AccountSid: 'AC123', MessageStatus: value, To: '+6281311113333', ...extra });
-    expect((await status('delivered')).status).toBe(200);
-    expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: sms.id })).status).toBe(
+    expect(
+      (
+        await twilio({
+          MessageSid: sent.providerMessageId!,
+          AccountSid: 'AC123',
+          MessageStatus: 'delivered',
+          To: '+6281311113333',
+        })
+      ).status,
+    ).toBe(200);
+    expect((await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: sent.id })).status).toBe(
       DeliveryStatus.DELIVERED,
     );
-    const second = await t.app.services.deliveries.enqueue(tenant.id, {
-      channel: Channel.SMS,
-      to: '+6281311114444',
-      text: 'Your technician is on the way',
-      idempotencyKey: `sms:${Math.random()}`,
-    });
-    while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
-    const secondSid = (await t.app.dataSource.getRepository(Delivery).findOneByOrFail({ id: second.id })).providerMessageId!;
+    const second = await sentDelivery(tenant.id, Channel.SMS, '+6281311114444');
+    const secondSid = second.providerMessageId!;
     expect(
       (await twilio({ MessageSid: secondSid, AccountSid: 'AC123', MessageStatus: 'undelivered', ErrorCode: '30003' })).status,
     ).toBe(200);

@@ -41,7 +41,7 @@ import {
 import { DomainError, ErrorCode, badInput, notFound } from '../services/platform/errors';
 import type { TicketChanged } from '../services/platform/live-events';
 import { TICKET_WORKERS, requireStaff, type Principal } from '../services/directory/principal';
-import { selects } from '../schema/lookahead';
+import { subfields } from '../schema/lookahead';
 import { MAX_BULK_TICKETS, SortDirection, TicketOrderField } from '../services/tickets/ticket.service';
 
 /** What TypeGraphQL hands a subscription's `subscribe`. */
@@ -67,17 +67,18 @@ export class TicketResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<TicketConnection> {
     const order = args.orderBy ?? { field: TicketOrderField.CREATED_AT, direction: SortDirection.DESC };
-    // The requester and assignee asked for come with the page, in its statement.
-    const people = {
-      requester: selects(info, ['edges', 'node', 'requester']),
-      assignee: selects(info, ['edges', 'node', 'assignee']),
+    // Only what the query asks for is read, and the requester and assignee come with the page, in its statement.
+    const shape = {
+      ticket: subfields(info, ['edges', 'node']),
+      requester: subfields(info, ['edges', 'node', 'requester']),
+      assignee: subfields(info, ['edges', 'node', 'assignee']),
     };
     const page = await services.tickets.list(
       principal,
       args.filter ?? {},
       order,
       { first: args.first, after: args.after },
-      people,
+      shape,
     );
     return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page.edges, page.hasNextPage) };
   }

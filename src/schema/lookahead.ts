@@ -18,6 +18,31 @@ export function selects(info: GraphQLResolveInfo, path: readonly string[]): bool
   return false;
 }
 
+/**
+ * The names of the fields the operation asks for directly under `path` (through
+ * fragments), or null when it does not ask for `path` at all.
+ */
+export function subfields(info: GraphQLResolveInfo, path: readonly string[]): Set<string> | null {
+  let sets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
+  for (const name of path) {
+    const found = sets.flatMap((set) => fieldsNamed(set, name, info));
+    if (found.length === 0) return null;
+    sets = found.flatMap((field) => (field.selectionSet ? [field.selectionSet] : []));
+  }
+  return new Set(sets.flatMap((set) => namesIn(set, info)));
+}
+
+function namesIn(set: SelectionSetNode, info: GraphQLResolveInfo, seen = new Set<string>()): string[] {
+  return set.selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return [selection.name.value];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return namesIn(selection.selectionSet, info, seen);
+    const fragment = info.fragments[selection.name.value];
+    if (!fragment || seen.has(fragment.name.value)) return [];
+    seen.add(fragment.name.value);
+    return namesIn(fragment.selectionSet, info, seen);
+  });
+}
+
 function fieldsNamed(set: SelectionSetNode, name: string, info: GraphQLResolveInfo, seen = new Set<string>()) {
   const fields: Array<{ selectionSet?: SelectionSetNode }> = [];
   for (const selection of set.selections) {

@@ -8,6 +8,7 @@ import { Availability, Role, User } from '../../entities/user.entity';
 import type { Clock } from '../platform/clock';
 import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from '../platform/errors';
 import { Tenant } from '../../entities/tenant.entity';
+import { projection, selectProjection } from '../platform/projection';
 import { TicketChangeKind, type LiveEvents } from '../platform/live-events';
 import { type CursorKind, type Page, type PageRequest, keysetPage } from '../platform/pagination';
 import { type Principal, type StaffPrincipal, requireCustomer } from '../directory/principal';
@@ -108,6 +109,15 @@ export interface TicketOrder {
  * A customer's choice when opening a ticket, within what the tenant allows them; none
  * given, the default (or, when the tenant does not offer it, its first allowed value).
  */
+/** Ticket fields that are not columns of their own, and the columns they are made of (the keys are always read). */
+const TICKET_DERIVED: Record<string, string[]> = {
+  reference: ['number'],
+  requester: [],
+  assignee: [],
+  messages: [],
+  messageCount: [],
+};
+
 function allowedChoice<T extends string>(chosen: T | null | undefined, allowed: T[], fallback: T, field: string): T {
   if (chosen == null) return allowed.includes(fallback) || !allowed.length ? fallback : allowed[0];
   if (!allowed.includes(chosen)) {
@@ -262,19 +272,39 @@ export class TicketService {
     return this.findVisible(this.dataSource.manager, actor, id);
   }
 
-  /** `people`: the requester and/or assignee to load with the page (same tenant, in the page's statement). */
+  /**
+   * A page of visible tickets. `shape` (from the query's selection) narrows what is read:
+   * `ticket` the fields asked of each ticket, `requester` / `assignee` those asked of the
+   * people, who then come in the page's own statement (same tenant) rather than through
+   * loaders; omitted, everything of the ticket and neither person.
+   */
   async list(
     actor: Principal,
     filter: TicketFilter,
     order: TicketOrder,
     page: PageRequest,
-    people: { requester?: boolean; assignee?: boolean } = {},
+    shape: {
+      ticket?: ReadonlySet<string> | null;
+      requester?: ReadonlySet<string> | null;
+      assignee?: ReadonlySet<string> | null;
+    } = {},
   ): Promise<Page<Ticket>> {
     const query = this.visibleTickets(actor);
+    if (shape.ticket !== undefined) {
+      const always = ['id', 'tenantId', 'requesterId', 'assigneeId', order.field];
+      selectProjection(query, 't', projection(this.metadata(Ticket), shape.ticket, always, TICKET_DERIVED));
+    }
     applyFilter(query, filter);
-    if (people.requester) query.leftJoinAndSelect('t.requester', 'requester', 'requester."tenantId" = t."tenantId"');
-    if (people.assignee && actor.kind === 'staff') {
-      query.leftJoinAndSelect('t.assignee', 'assignee', 'assignee."tenantId" = t."tenantId"');
+    const people = [
+      ['requester', shape.requester, Contact],
+      ['assignee', actor.kind === 'staff' ? shape.assignee : null, User],
+    ] as const;
+    for (const [alias, fields, entity] of people) {
+      if (!fields) continue;
+      query.leftJoin(`t.${alias}`, alias, `${alias}."tenantId" = t."tenantId"`);
+      const columns = projection(this.metadata(entity), fields, ['id', 'tenantId']);
+      if (columns) query.addSelect(columns.map((column) => `${alias}.${column}`));
+      else query.addSelect(alias);
     }
     return keysetPage(
       query,
@@ -771,6 +801,10 @@ export class TicketService {
     if (ticket.status === TicketStatus.CLOSED) {
       throw new DomainError(ErrorCode.InvalidTransition, 'A closed ticket cannot be changed', { status: ticket.status });
     }
+  }
+
+  private metadata(entity: typeof Ticket | typeof Contact | typeof User) {
+    return this.dataSource.getMetadata(entity);
   }
 
   private visibleTickets(actor: Principal, manager: EntityManager = this.dataSource.manager): SelectQueryBuilder<Ticket> {
