@@ -94,6 +94,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const providers = new ChannelProviderService(dataSource, new SecretBox(settings.credentialsKey), clock, guard, {
     failureThreshold: delivery.circuitFailureThreshold,
     cooldownMs: delivery.circuitCooldownMs,
+    probeHoldMs: delivery.sendTimeoutMs + 1000,
   });
   const history = new DeliveryHistory(dataSource, live, clock);
   const eventConsumers = new EventConsumerRegistry();

@@ -28,6 +28,12 @@ const DEFAULT_RATE: Partial<Record<ProviderKind, number>> = { meta_whatsapp: 80 
 export interface CircuitSettings {
   failureThreshold: number;
   cooldownMs: number;
+  /**
+   * How long a probe holds the provider for itself: as long as one send may take. Its
+   * outcome then sets what follows; if the outcome is never written (the worker died, its
+   * connection was cut), another probe may go after this, not after a whole cool-down.
+   */
+  probeHoldMs: number;
 }
 
 /** Provider accounts per tenant: configuration, write-only credentials and circuit state. */
@@ -208,19 +214,29 @@ export class ChannelProviderService {
   }
 
   /**
-   * Whether this worker may use the provider now. A closed circuit admits everyone;
-   * an open one no one; once its cool-down has passed, exactly one caller wins the
-   * probe (the cool-down is pushed forward atomically) and the rest keep skipping.
+   * Whether this worker may use the provider now: `open` for a closed circuit (everyone),
+   * `refused` while it is open; once its cool-down or pause has passed, exactly one caller
+   * wins the `probe` (the cool-down is pushed forward atomically, so no one else probes
+   * while it is out) and the rest keep skipping. The probe's outcome then decides: a
+   * success closes the circuit, a failure keeps it open, a 429 pauses for its Retry-After.
    */
-  async admits(provider: ChannelProvider): Promise<boolean> {
-    if (!provider.circuitOpenUntil) return true;
+  async admits(provider: ChannelProvider): Promise<'open' | 'probe' | 'refused'> {
+    if (!provider.circuitOpenUntil) return 'open';
     const now = this.clock.now();
-    if (provider.circuitOpenUntil > now) return false;
-    const result = await this.dataSource.query(
-      `UPDATE channel_provider SET "circuitOpenUntil" = $2 WHERE id = $1 AND "circuitOpenUntil" <= $3 RETURNING id`,
-      [provider.id, new Date(now.getTime() + this.circuit.cooldownMs), now],
-    );
-    return returningRows(result).length === 1;
+    if (provider.circuitOpenUntil > now) return 'refused';
+    // Read with the attempt: another worker (or a successful probe) may have closed the
+    // circuit meanwhile, and this copy of the provider, cached for a moment, would not know.
+    const [state] = (await this.dataSource.query(
+      `WITH probe AS (
+         UPDATE channel_provider SET "circuitOpenUntil" = $2 WHERE id = $1 AND "circuitOpenUntil" <= $3 RETURNING id)
+       SELECT p."circuitOpenUntil" AS until, EXISTS (SELECT 1 FROM probe) AS won FROM channel_provider p WHERE p.id = $1`,
+      [provider.id, new Date(now.getTime() + Math.min(this.circuit.cooldownMs, this.circuit.probeHoldMs)), now],
+    )) as Array<{ until: Date | null; won: boolean }>;
+    if (!state) return 'refused';
+    if (state.won) return 'probe';
+    if (state.until !== null) return 'refused';
+    provider.circuitOpenUntil = null;
+    return 'open';
   }
 
   async recordSuccess(provider: ChannelProvider): Promise<void> {
@@ -236,13 +252,17 @@ export class ChannelProviderService {
   /**
    * A provider that asked us to slow down (429) is skipped until `until`, without counting
    * a failure: it is healthy, only busy. One probe goes through after that, as after a cool-down.
+   * Concurrent 429s keep the latest end; a throttled probe sets the end (its own cool-down
+   * placeholder must not turn a 1 s Retry-After into a full cool-down).
    */
-  async pause(provider: ChannelProvider, until: Date): Promise<void> {
+  async pause(provider: ChannelProvider, until: Date, probe = false): Promise<void> {
     const rows = returningRows<{ circuitOpenUntil: Date | null }>(
       await this.dataSource.query(
-        `UPDATE channel_provider SET "circuitOpenUntil" = GREATEST(coalesce("circuitOpenUntil", $2), $2) WHERE id = $1
+        `UPDATE channel_provider
+            SET "circuitOpenUntil" = CASE WHEN $3 THEN $2 ELSE GREATEST(coalesce("circuitOpenUntil", $2), $2) END
+          WHERE id = $1
       RETURNING "circuitOpenUntil"`,
-        [provider.id, until],
+        [provider.id, until, probe],
       ),
     );
     if (rows[0]) provider.circuitOpenUntil = rows[0].circuitOpenUntil;

@@ -185,11 +185,39 @@ export class OutcomeWriter {
     this.timer = null;
     const batch = this.pending;
     this.pending = [];
-    this.history.recordDispatches(batch).then(
+    this.record(batch).then(
       (written) => batch.forEach((item) => item.settle(written.has(item.claimed.id))),
       (error: unknown) => batch.forEach((item) => item.fail(error)),
     );
   }
+
+  /**
+   * Writes a batch, again on a fresh connection when the database connection was lost
+   * (a restart, a failover): these messages were sent, and an outcome left unwritten
+   * would send them again once their lease ran out. The write is idempotent (it only
+   * moves deliveries still leased by this claim).
+   */
+  private async record(batch: DispatchOutcome[]): Promise<Set<string>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.history.recordDispatches(batch);
+      } catch (error) {
+        if (attempt >= OUTCOME_WRITE_ATTEMPTS || !isConnectionLoss(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+  }
+}
+
+const OUTCOME_WRITE_ATTEMPTS = 5;
+
+/** Whether an error means the connection went away (not that the statement was wrong). */
+function isConnectionLoss(error: unknown): boolean {
+  const code =
+    (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ?? (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && (/^08/.test(code) || /^57P0[123]$/.test(code))) return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return /Connection terminated|terminating connection|ECONNRESET|ECONNREFUSED|connection.*(closed|ended)/i.test(message);
 }
 
 /** What a dispatch outcome counts as: its new status, or `retried` for one queued again after a failed attempt. */

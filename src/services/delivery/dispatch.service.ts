@@ -185,8 +185,10 @@ export class DispatchService {
       // The preferred provider is full (slow or hanging): wait for it rather than spill over.
       if (!this.enter(provider)) return this.deferBusy(delivery, tried, skipped, busyRetryMs);
       let outcome: SendOutcome;
+      let admission: 'open' | 'probe' | 'refused';
       try {
-        if (!(await this.providers.admits(provider))) {
+        admission = await this.providers.admits(provider);
+        if (admission === 'refused') {
           skipped.push(provider);
           continue;
         }
@@ -215,7 +217,11 @@ export class DispatchService {
       }
       tried.push({ provider, outcome });
       if (outcome.kind === 'throttled') {
-        await this.providers.pause(provider, this.later(outcome.retryAfterMs ?? this.settings.throttlePauseMs));
+        await this.providers.pause(
+          provider,
+          this.later(outcome.retryAfterMs ?? this.settings.throttlePauseMs),
+          admission === 'probe',
+        );
         continue;
       }
       if (outcome.kind === 'rejected') {
