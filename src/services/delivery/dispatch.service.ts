@@ -62,6 +62,9 @@ interface Tried {
   outcome: SendFailure;
 }
 
+/** How long a send waits for a slot of a provider at its in-flight limit before going back to the queue. */
+const BUSY_WAIT_MS = 250;
+
 /** Tenants and provider lists are read at most once a second per process, and shared by concurrent sends. */
 const LOOKUP_TTL_MS = 1000;
 
@@ -78,6 +81,8 @@ const LOOKUP_TTL_MS = 1000;
  */
 export class DispatchService {
   private readonly inFlight = new Map<string, number>();
+  /** Sends waiting for a slot of a full provider, longest first. */
+  private readonly waiters = new Map<string, Array<() => void>>();
   private readonly lookups = new Map<string, { at: number; value: Promise<unknown> }>();
   /** Outcomes are written in batches: one statement for every send that finished in the same moment. */
   private readonly outcomes: OutcomeWriter;
@@ -183,7 +188,9 @@ export class DispatchService {
         continue;
       }
       // The preferred provider is full (slow or hanging): wait for it rather than spill over.
-      if (!this.enter(provider)) return this.deferBusy(delivery, tried, skipped, busyRetryMs);
+      if (!(await this.enterSoon(provider, busyRetryMs > 0 ? BUSY_WAIT_MS : 0))) {
+        return this.deferBusy(delivery, tried, skipped, busyRetryMs);
+      }
       let outcome: SendOutcome;
       let admission: 'open' | 'probe' | 'refused';
       try {
@@ -318,7 +325,38 @@ export class DispatchService {
     return true;
   }
 
+  /**
+   * A slot of the provider, waiting up to `waitMs` for one to free up: a provider that is
+   * merely full (fast, at its in-flight limit) hands its next free slot to the longest
+   * waiter, where deferring for a second would cut a busy provider to a trickle; a hanging
+   * one frees none, and its messages go back to the queue after the wait.
+   */
+  private enterSoon(provider: ChannelProvider, waitMs: number): Promise<boolean> {
+    if (this.enter(provider)) return Promise.resolve(true);
+    if (waitMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const queue = this.waiters.get(provider.id) ?? [];
+      const handOver = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const index = queue.indexOf(handOver);
+        if (index >= 0) queue.splice(index, 1);
+        if (!queue.length) this.waiters.delete(provider.id);
+        resolve(false);
+      }, waitMs);
+      queue.push(handOver);
+      this.waiters.set(provider.id, queue);
+    });
+  }
+
   private leave(provider: ChannelProvider): void {
+    // The slot goes straight to the longest waiter, if any: the count stays the same.
+    const queue = this.waiters.get(provider.id);
+    const next = queue?.shift();
+    if (queue && !queue.length) this.waiters.delete(provider.id);
+    if (next) return next();
     const left = (this.inFlight.get(provider.id) ?? 1) - 1;
     if (left > 0) this.inFlight.set(provider.id, left);
     else this.inFlight.delete(provider.id);
