@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { Client as PgClient } from 'pg';
+import type { ChildProcess } from 'node:child_process';
 import { ProviderKind } from '../src/entities/channel';
 import { Role } from '../src/entities/user.entity';
 import type { StaffPrincipal } from '../src/services/directory/principal';
@@ -8,8 +6,8 @@ import { ProviderFake, metaError } from './fakes/provider-fake';
 import { PASSWORD, makeTenant, makeUser, uniquePhoneNumberId } from './helpers/factories';
 import { type TestApp, gqlOk, startTestApp } from './helpers/test-app';
 import { killAndWait, until } from './helpers/wait';
+import { startWorker, terminateConnections } from './helpers/worker-process';
 
-const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
 const CONTACTS = 300;
 
 /**
@@ -33,22 +31,6 @@ describe('a campaign in a worker process under 429s and lost connections', () =>
     await fake.stop();
   });
 
-  async function killWorkerConnections(): Promise<number> {
-    const admin = new PgClient({ connectionString: t.databaseUrl });
-    await admin.connect();
-    try {
-      const { rows } = await admin.query(
-        `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-          WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name LIKE 'notify-desk%' AND pid IN (
-            SELECT pid FROM pg_stat_activity WHERE client_port IS NOT NULL)`,
-        [new URL(t.databaseUrl).pathname.slice(1)],
-      );
-      return rows.filter((row: { killed: boolean }) => row.killed).length;
-    } finally {
-      await admin.end();
-    }
-  }
-
   it('reaches every customer exactly once, at the provider’s pace', async () => {
     const ds = t.app.dataSource;
     const tenant = await makeTenant(ds);
@@ -71,33 +53,16 @@ describe('a campaign in a worker process under 429s and lost connections', () =>
     const throttled = metaError(130429, 'Rate limit hit', 429, { 'retry-after': '1' });
     fake.script('meta', ...Array.from({ length: 10 }, () => throttled));
 
-    let output = '';
-    worker = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        ROLE: 'worker',
-        DATABASE_URL: t.databaseUrl,
-        JWT_SECRET: 'x'.repeat(40),
-        // The test app's key, so the worker reads the provider's credentials.
-        CREDENTIALS_KEY: Buffer.alloc(32, 9).toString('base64'),
-        NODE_ENV: 'test',
-        SEED_DEMO_DATA: 'false',
-        OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1',
-        CAMPAIGN_POLL_MS: '200',
-        CAMPAIGN_BATCH_SIZE: '40',
-        DISPATCHER_SWEEP_MS: '1000',
-        DELIVERY_BACKOFF_BASE_MS: '100',
-        // A send lost with its connection is taken back when its lease runs out: short here.
-        PROVIDER_TIMEOUT_MS: '2000',
-        DELIVERY_LEASE_MS: '5000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const running = await startWorker(t, {
+      OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1',
+      CAMPAIGN_POLL_MS: '200',
+      CAMPAIGN_BATCH_SIZE: '40',
+      DISPATCHER_SWEEP_MS: '1000',
+      // A send lost with its connection is taken back when its lease runs out: short here.
+      PROVIDER_TIMEOUT_MS: '2000',
+      DELIVERY_LEASE_MS: '5000',
     });
-    worker.stdout!.on('data', (chunk) => (output += chunk));
-    worker.stderr!.on('data', (chunk) => (output += chunk));
-    let exited: number | null = null;
-    worker.once('exit', (code) => (exited = code ?? -1));
-    await until('the worker to start', async () => output.includes('worker running'), 20_000);
+    worker = running.child;
 
     const { createCampaign: campaign } = await gqlOk(
       t.url,
@@ -117,10 +82,10 @@ describe('a campaign in a worker process under 429s and lost connections', () =>
 
     // Mid-campaign: connections killed (what a failover does), then a second burst of 429s, then killed again.
     await until('a first part to go out', async () => fake.received('meta').length >= 60, 30_000);
-    expect(await killWorkerConnections()).toBeGreaterThan(0);
+    expect(await terminateConnections(t)).toBeGreaterThan(0);
     fake.script('meta', ...Array.from({ length: 10 }, () => throttled));
     await until('more to go out', async () => fake.received('meta').length >= 180, 30_000);
-    expect(await killWorkerConnections()).toBeGreaterThan(0);
+    expect(await terminateConnections(t)).toBeGreaterThan(0);
 
     const stats = await until(
       'the campaign to complete',
@@ -135,8 +100,8 @@ describe('a campaign in a worker process under 429s and lost connections', () =>
       },
       60_000,
     );
-    if (exited !== null) console.log('WORKER OUTPUT', output.slice(-3000));
-    expect(exited).toBeNull();
+    if (running.exited() !== null) console.log('WORKER OUTPUT', running.output().slice(-3000));
+    expect(running.exited()).toBeNull();
     expect(stats).toMatchObject({ targeted: CONTACTS, sent: CONTACTS, failed: 0 });
 
     // Each customer got it once: every phone reached the provider, and the only repeats are the 20 refused with 429.
@@ -151,6 +116,6 @@ describe('a campaign in a worker process under 429s and lost connections', () =>
     );
     expect(sent).toBe(CONTACTS);
     expect(most).toBeLessThanOrEqual(2);
-    expect(output).toContain('lost its database connection; reconnecting');
+    expect(running.output()).toContain('lost its database connection; reconnecting');
   }, 120_000);
 });

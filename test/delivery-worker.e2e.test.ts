@@ -1,6 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { Client as PgClient } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { Channel, DeliveryStatus, ProviderKind } from '../src/entities/channel';
@@ -11,37 +9,7 @@ import { ProviderFake } from './fakes/provider-fake';
 import { makeTenant, uniquePhoneNumberId } from './helpers/factories';
 import { type TestApp, startTestApp } from './helpers/test-app';
 import { killAndWait, until } from './helpers/wait';
-
-const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
-const CREDENTIALS_KEY = Buffer.alloc(32, 9).toString('base64');
-
-/** The environment of a ROLE=worker process on the test app's database. */
-function workerEnv(t: TestApp): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    ROLE: 'worker',
-    DATABASE_URL: t.databaseUrl,
-    JWT_SECRET: 'x'.repeat(40),
-    CREDENTIALS_KEY,
-    NODE_ENV: 'test',
-    SEED_DEMO_DATA: 'false',
-  };
-}
-
-async function terminateConnections(t: TestApp, database: string): Promise<number> {
-  const admin = new PgClient({ connectionString: t.databaseUrl });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query(
-      `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-        WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name LIKE 'notify-desk%'`,
-      [database],
-    );
-    return rows.filter((row: { killed: boolean }) => row.killed).length;
-  } finally {
-    await admin.end();
-  }
-}
+import { MAIN, startWorker, terminateConnections, workerEnv } from './helpers/worker-process';
 
 describe('delivery worker', () => {
   let fake: ProviderFake;
@@ -144,36 +112,25 @@ describe('delivery worker', () => {
     let worker: ChildProcess | undefined;
     try {
       const { tenant } = await tenantWithMeta(t);
-      let output = '';
-      worker = spawn(process.execPath, [MAIN], {
-        env: {
-          ...workerEnv(t),
-          OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1',
-          // No sweep to fall back on: only a LISTEN connection that came back can wake it.
-          DISPATCHER_SWEEP_MS: '600000',
-          SCHEDULER_PROCESS_EVERY_MS: '500',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const running = await startWorker(t, {
+        OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1',
+        // No sweep to fall back on: only a LISTEN connection that came back can wake it.
+        DISPATCHER_SWEEP_MS: '600000',
+        SCHEDULER_PROCESS_EVERY_MS: '500',
       });
-      worker.stdout!.on('data', (chunk) => (output += chunk));
-      worker.stderr!.on('data', (chunk) => (output += chunk));
-      let exited: number | null = null;
-      worker.once('exit', (code) => (exited = code ?? -1));
-      await until('the worker to start', async () => output.includes('worker running'), 20_000);
-
-      const database = new URL(t.databaseUrl).pathname.slice(1);
+      worker = running.child;
       for (let blip = 1; blip <= 2; blip++) {
         // What a database restart or failover does to every connection of the worker.
-        const killed = await terminateConnections(t, database);
+        const killed = await terminateConnections(t);
         expect(killed).toBeGreaterThan(0);
         await new Promise((resolve) => setTimeout(resolve, 1500));
-        if (exited !== null) console.log('WORKER OUTPUT', output.slice(-3000));
-        expect([blip, exited]).toEqual([blip, null]);
+        if (running.exited() !== null) console.log('WORKER OUTPUT', running.output().slice(-3000));
+        expect([blip, running.exited()]).toEqual([blip, null]);
         await enqueue(t, tenant.id, 100 + blip);
         await fake.waitForRequests(blip, 10_000);
       }
       expect(fake.received('meta').map((request) => request.body.text.body)).toEqual(['message 101', 'message 102']);
-      expect(output).toContain('lost its database connection; reconnecting');
+      expect(running.output()).toContain('lost its database connection; reconnecting');
     } finally {
       await killAndWait(worker);
       await t.stop();
