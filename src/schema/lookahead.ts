@@ -1,26 +1,11 @@
 import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 
 /**
- * Whether the operation asks, under the field being resolved, for the field at `path`
- * (e.g. `['edges', 'node', 'requester']`), through fragments and inline fragments. A
- * resolver uses it to load in its own statement what a nested resolver would otherwise
- * fetch in one more. `@skip`/`@include` are not read: a skipped field is loaded for nothing,
- * never missed.
- */
-export function selects(info: GraphQLResolveInfo, path: readonly string[]): boolean {
-  let sets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
-  for (const [depth, name] of path.entries()) {
-    const found = sets.flatMap((set) => fieldsNamed(set, name, info));
-    if (found.length === 0) return false;
-    if (depth === path.length - 1) return true;
-    sets = found.flatMap((field) => (field.selectionSet ? [field.selectionSet] : []));
-  }
-  return false;
-}
-
-/**
  * The names of the fields the operation asks for directly under `path` (through
- * fragments), or null when it does not ask for `path` at all.
+ * fragments and inline fragments), or null when it does not ask for `path` at all. A
+ * resolver uses it to read in its own statement only what is asked, and what nested
+ * resolvers would otherwise fetch in more. `@skip`/`@include` are not read: a skipped
+ * field is read for nothing, never missed.
  */
 export function subfields(info: GraphQLResolveInfo, path: readonly string[]): Set<string> | null {
   let sets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
