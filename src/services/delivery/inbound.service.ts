@@ -8,11 +8,10 @@ import { Contact } from '../../entities/contact.entity';
 import { type ChannelProviderService, inboundIdentityOf } from './channel-provider.service';
 import type { DeliveryService } from './delivery.service';
 import { isUuid } from '../platform/ids';
+import { toE164 } from '../platform/phone';
 import type { CompletionService } from '../completions/completion.service';
 import type { TicketService } from '../tickets/ticket.service';
 import type { ConsentService } from '../campaigns/consent.service';
-
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** What providers tell us: status updates of our messages, and messages customers send. */
 export class InboundService {
@@ -80,8 +79,10 @@ export class InboundService {
       );
       return 'ok';
     }
-    if (!E164.test(callback.from)) return 'ignored';
-    const contact = await this.contactFor(provider.tenantId, callback.from, null, 'sms');
+    // Twilio sends E.164 already; the project's one phone rule says whether it is a number.
+    const from = toE164(callback.from);
+    if (!from) return 'ignored';
+    const contact = await this.contactFor(provider.tenantId, from, null, 'sms');
     await this.customerSaid(contact, callback.text, Channel.SMS, callback.messageSid);
     return 'ok';
   }

@@ -271,6 +271,20 @@ interface Planned {
   overdueMinutes: number;
 }
 
+/** Whole minutes from a due time to now (negative before it). */
+function minutesOverdue(dueAt: Date | string, now: Date): number {
+  return Math.floor((now.getTime() - new Date(dueAt).getTime()) / 60_000);
+}
+
+/** How far back a run must look for these policies (their earliest first level), and their deepest ladder. */
+function reachOf(policies: EffectiveEscalationPolicy[], now: Date): { cutoff: Date; deepest: number } {
+  const earliest = Math.min(...policies.map((policy) => policy.levels[0].afterMinutes));
+  return {
+    cutoff: new Date(now.getTime() - earliest * 60_000),
+    deepest: Math.max(...policies.map((policy) => policy.levels.length)),
+  };
+}
+
 /** A record kind as people say it: service_job -> service job. */
 const nounOf = (kind: string) => kind.replace(/_/g, ' ');
 
@@ -472,7 +486,7 @@ export class EscalationService {
       const planned: Planned[] = [];
       const raised = { ticket: new Map<string, number>(), record: new Map<string, number>() };
       for (const { subject, policy } of candidates) {
-        const overdueMinutes = Math.floor((now.getTime() - new Date(subject.dueAt).getTime()) / 60_000);
+        const overdueMinutes = minutesOverdue(subject.dueAt, now);
         const spec = policy.levels.filter((level) => level.afterMinutes <= overdueMinutes).at(-1);
         if (!spec || spec.level <= subject.escalationLevel) continue;
         raised[subject.kind].set(subject.id, spec.level);
@@ -512,13 +526,8 @@ export class EscalationService {
     staff: Map<string, StaffContact>,
   ): Promise<Array<{ subject: OverdueSubject; policy: EffectiveEscalationPolicy }>> {
     if (!policies.length) return [];
-    const earliest = Math.min(...policies.map((policy) => policy.levels[0].afterMinutes));
-    const deepest = Math.max(...policies.map((policy) => policy.levels.length));
-    const rows: OverdueRow[] = await manager.query(`${OVERDUE_SQL} AND t."escalationLevel" < $3`, [
-      tenantId,
-      new Date(now.getTime() - earliest * 60_000),
-      deepest,
-    ]);
+    const { cutoff, deepest } = reachOf(policies, now);
+    const rows: OverdueRow[] = await manager.query(`${OVERDUE_SQL} AND t."escalationLevel" < $3`, [tenantId, cutoff, deepest]);
     return rows.map((ticket) => ({
       policy: policyFor(policies, ticket) ?? DEFAULT_POLICY,
       subject: {
@@ -551,12 +560,11 @@ export class EscalationService {
     staff: Map<string, StaffContact>,
   ): Promise<Array<{ subject: OverdueSubject; policy: EffectiveEscalationPolicy }>> {
     if (!policies.size) return [];
-    const earliest = Math.min(...[...policies.values()].map((policy) => policy.levels[0].afterMinutes));
-    const deepest = Math.max(...[...policies.values()].map((policy) => policy.levels.length));
+    const { cutoff, deepest } = reachOf([...policies.values()], now);
     const rows: OverdueRecordRow[] = await manager.query(`${OVERDUE_RECORDS_SQL} AND r."escalationLevel" < $4`, [
       tenantId,
       [...policies.keys()],
-      new Date(now.getTime() - earliest * 60_000),
+      cutoff,
       deepest,
     ]);
     return rows.map((record) => ({
@@ -742,7 +750,7 @@ export class EscalationService {
           recipientId: toUserId,
           reason: why,
           manual: true,
-          overdueMinutes: Math.max(0, Math.floor((now.getTime() - new Date(ticket.dueAt).getTime()) / 60_000)),
+          overdueMinutes: Math.max(0, minutesOverdue(ticket.dueAt, now)),
           status: EscalationStatus.OPEN,
           deliveryIds: [],
           runId: null,
@@ -836,13 +844,12 @@ export class EscalationService {
     const ticketOnly = !!(filter.category || filter.priority || filter.assigneeId);
     const wantTickets = (!filter.kind || filter.kind === 'ticket') && !filter.store;
     const kinds =
-      filter.kind && filter.kind !== 'ticket'
-        ? [filter.kind]
+      filter.kind === 'ticket'
+        ? []
         : filter.kind
-          ? []
+          ? [filter.kind]
           : (await this.policies(tenantId)).filter((policy) => policy.active && policy.recordKind).map((p) => p.recordKind!);
     const staff = await activeStaff(this.dataSource.manager, tenantId);
-    const minutesSince = (date: Date) => Math.floor((now.getTime() - new Date(date).getTime()) / 60_000);
     const tickets: OverdueRow[] = wantTickets
       ? await this.dataSource.query(
           `${OVERDUE_SQL}
@@ -888,7 +895,7 @@ export class EscalationService {
         personName: row.assigneeId ? (staff.get(row.assigneeId)?.name ?? null) : null,
         group: row.assigneeId ? teamOf(row.assigneeId, staff) : null,
         dueAt: new Date(row.dueAt),
-        overdueMinutes: minutesSince(row.dueAt),
+        overdueMinutes: minutesOverdue(row.dueAt, now),
         escalationLevel: row.escalationLevel,
       })),
       ...records.map((row) => ({
@@ -904,7 +911,7 @@ export class EscalationService {
         personName: row.personName,
         group: row.store ?? (row.personId ? teamOf(row.personId, staff) : null),
         dueAt: new Date(row.dueAt),
-        overdueMinutes: minutesSince(row.dueAt),
+        overdueMinutes: minutesOverdue(row.dueAt, now),
         escalationLevel: row.escalationLevel,
       })),
     ];

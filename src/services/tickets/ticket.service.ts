@@ -105,10 +105,6 @@ export interface TicketOrder {
   direction: SortDirection;
 }
 
-/**
- * A customer's choice when opening a ticket, within what the tenant allows them; none
- * given, the default (or, when the tenant does not offer it, its first allowed value).
- */
 /** Ticket fields that are not columns of their own, and the columns they are made of (the keys are always read). */
 const TICKET_DERIVED: Record<string, string[]> = {
   reference: ['number'],
@@ -118,6 +114,10 @@ const TICKET_DERIVED: Record<string, string[]> = {
   messageCount: [],
 };
 
+/**
+ * A customer's choice when opening a ticket, within what the tenant allows them; none
+ * given, the default (or, when the tenant does not offer it, its first allowed value).
+ */
 function allowedChoice<T extends string>(chosen: T | null | undefined, allowed: T[], fallback: T, field: string): T {
   if (chosen == null) return allowed.includes(fallback) || !allowed.length ? fallback : allowed[0];
   if (!allowed.includes(chosen)) {
