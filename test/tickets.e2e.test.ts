@@ -423,6 +423,126 @@ describe('tickets', () => {
       expect(errorCode(bad)).toBe('BAD_USER_INPUT');
     });
 
+    it('selects and orders exactly the tickets each filter and sort describes, page by page, for staff and customers', async () => {
+      const w = await world();
+      const ds = t.app.dataSource;
+      const north = await makeContact(ds, w.tenant, { name: 'Nora' });
+      await ds.query(`UPDATE contact SET area = 'North' WHERE id = $1`, [north.id]);
+      const specs = [
+        { subject: 'Printer on fire', priority: 'URGENT', category: 'TECHNICAL', assigneeId: w.agent.id },
+        { subject: 'Refund 50% please', priority: 'LOW', category: 'BILLING', requesterId: north.id },
+        { subject: 'Login fails', priority: 'HIGH', category: 'ACCOUNT', description: 'smoke from the router' },
+        { subject: 'Invoice twice', priority: 'MEDIUM', category: 'BILLING', assigneeId: w.agent.id, requesterId: north.id },
+        { subject: 'Slow app', priority: 'URGENT', category: 'TECHNICAL' },
+        { subject: 'Wrong address', priority: 'LOW', category: 'BOOKING', assigneeId: w.admin.id },
+        { subject: 'Broken link', priority: 'HIGH', category: 'TECHNICAL', requesterId: north.id },
+      ];
+      const ids: string[] = [];
+      for (const spec of specs) {
+        ids.push((await createTicket(w, { assigneeId: null, ...spec })).id);
+        t.clock.advance(60_000);
+      }
+      // States a list must tell apart, set directly: resolved and closed tickets, breaches, tags, a later update.
+      const at = (minutes: number) => new Date(t.clock.now().getTime() + minutes * 60_000);
+      await ds.query(`UPDATE ticket SET status = 'resolved', "resolvedAt" = $2 WHERE id = $1`, [ids[1], at(5)]);
+      await ds.query(`UPDATE ticket SET status = 'closed', "resolvedAt" = $2, "closedAt" = $2 WHERE id = $1`, [ids[5], at(20)]);
+      await ds.query(`UPDATE ticket SET "firstResponseBreachedAt" = $2 WHERE id = $1`, [ids[0], at(1)]);
+      await ds.query(`UPDATE ticket SET "resolutionBreachedAt" = $2 WHERE id = $1`, [ids[3], at(2)]);
+      await ds.query(`UPDATE ticket SET tags = '{outage,vip}' WHERE id = ANY($1)`, [[ids[0], ids[4]]]);
+      await ds.query(`UPDATE ticket SET "updatedAt" = $2 WHERE id = $1`, [ids[2], at(30)]);
+
+      const FIELDS = `id number status priority category assigneeId requester { id } tags subject description
+        createdAt updatedAt resolvedAt resolutionDueAt firstResponseBreachedAt resolutionBreachedAt`;
+      const all: any[] = [];
+      for (const id of ids)
+        all.push((await gqlOk(t.url, `query ($id: ID!) { ticket(id: $id) { ${FIELDS} } }`, { id }, w.adminToken)).ticket);
+      const areaOf = (ticket: any) => (ticket.requester.id === north.id ? 'North' : null);
+      const from = at(-3).toISOString();
+      const to = at(3).toISOString();
+      const cases: Array<[Record<string, unknown>, (ticket: any) => boolean]> = [
+        [{}, () => true],
+        [{ statuses: ['OPEN'] }, (x) => x.status === 'OPEN'],
+        [{ statuses: ['RESOLVED', 'CLOSED'] }, (x) => ['RESOLVED', 'CLOSED'].includes(x.status)],
+        [{ priorities: ['LOW', 'URGENT'] }, (x) => ['LOW', 'URGENT'].includes(x.priority)],
+        [{ categories: ['BILLING'] }, (x) => x.category === 'BILLING'],
+        [{ assigneeId: w.agent.id }, (x) => x.assigneeId === w.agent.id],
+        [{ unassigned: true }, (x) => x.assigneeId === null],
+        [{ requesterId: north.id }, (x) => x.requester.id === north.id],
+        [{ createdFrom: from, createdTo: to }, (x) => x.createdAt >= from && x.createdAt < to],
+        [{ resolvedFrom: at(0).toISOString(), resolvedTo: at(10).toISOString() }, (x) => x.resolvedAt === at(5).toISOString()],
+        [{ tags: [' Outage '] }, (x) => x.tags.includes('outage')],
+        [{ area: 'north' }, (x) => areaOf(x) === 'North'],
+        [{ breached: true }, (x) => Boolean(x.firstResponseBreachedAt || x.resolutionBreachedAt)],
+        [{ breached: false }, (x) => !x.firstResponseBreachedAt && !x.resolutionBreachedAt],
+        [{ text: 'FIRE' }, (x) => x.subject === 'Printer on fire'],
+        [{ text: 'smoke' }, (x) => x.description.includes('smoke')],
+        [{ text: '50%' }, (x) => x.subject.includes('50%')],
+        [{ text: '%' }, (x) => x.subject.includes('%')],
+        [{ text: 'T-000004' }, (x) => x.number === 4],
+        [
+          {
+            statuses: ['OPEN', 'ASSIGNED'],
+            priorities: ['URGENT', 'MEDIUM'],
+            categories: ['TECHNICAL', 'BILLING'],
+            tags: ['vip'],
+          },
+          (x) => ['OPEN', 'ASSIGNED'].includes(x.status) && ['URGENT', 'MEDIUM'].includes(x.priority) && x.tags.includes('vip'),
+        ],
+      ];
+      const RANK = ['LOW', 'MEDIUM', 'HIGH', 'URGENT'];
+      const key: Record<string, (x: any) => string | number> = {
+        CREATED_AT: (x) => x.createdAt,
+        UPDATED_AT: (x) => x.updatedAt,
+        PRIORITY: (x) => RANK.indexOf(x.priority),
+        RESOLUTION_DUE_AT: (x) => x.resolutionDueAt,
+        NUMBER: (x) => x.number,
+      };
+      const PAGE = `query ($filter: TicketFilter, $orderBy: TicketOrder, $after: String) {
+        tickets(first: 2, filter: $filter, orderBy: $orderBy, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } }
+      }`;
+      const walk = async (token: string, filter: Record<string, unknown>, orderBy: Record<string, string>) => {
+        const seen: string[] = [];
+        const totals = new Set<number>();
+        for (let after: string | null = null; ;) {
+          const page: any = (await gqlOk(t.url, PAGE, { filter, orderBy, after }, token)).tickets;
+          seen.push(...page.edges.map((edge: any) => edge.node.id));
+          totals.add(page.totalCount);
+          if (!page.pageInfo.hasNextPage) return { seen, totals: [...totals] };
+          after = page.pageInfo.endCursor;
+        }
+      };
+      const expected = (tickets: any[], match: (x: any) => boolean, field: string, direction: string) =>
+        tickets
+          .filter(match)
+          .sort((a, b) => {
+            const [ka, kb] = [key[field](a), key[field](b)];
+            const order = ka < kb ? -1 : ka > kb ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+            return direction === 'ASC' ? order : -order;
+          })
+          .map((x) => x.id);
+      for (const [filter, match] of cases) {
+        for (const field of Object.keys(key)) {
+          for (const direction of ['ASC', 'DESC']) {
+            const want = expected(all, match, field, direction);
+            const got = await walk(w.adminToken, filter, { field, direction });
+            expect({ filter, field, direction, ...got }).toEqual({ filter, field, direction, seen: want, totals: [want.length] });
+          }
+        }
+      }
+      // A customer pages through their own tickets only, whatever the filter names.
+      const nora = (
+        await t.app.services.auth.issueCustomerToken(
+          { kind: 'staff', tenantId: w.tenant.id, userId: w.admin.id, role: Role.ADMIN, name: w.admin.name },
+          north.id,
+        )
+      ).token;
+      for (const [filter, match] of cases) {
+        const want = expected(all, (x) => x.requester.id === north.id && match(x), 'CREATED_AT', 'DESC');
+        const got = await walk(nora, filter, { field: 'CREATED_AT', direction: 'DESC' });
+        expect({ filter, ...got }).toEqual({ filter, seen: want, totals: [want.length] });
+      }
+    });
+
     it('answers a list exactly as the tickets one by one, whatever it asks for and however (fragments, inline fragments)', async () => {
       const w = await world();
       const manager = await makeUser(t.app.dataSource, w.tenant, { role: Role.MANAGER, name: 'Mira' });

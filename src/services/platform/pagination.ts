@@ -107,7 +107,8 @@ export async function keysetPage<T extends { id: string }>(
   };
 }
 
-function cursorValue(value: unknown): string {
+/** A sort value as a cursor holds it: a timestamp in ISO form, anything else as text. */
+export function cursorValue(value: unknown): string {
   return value instanceof Date ? value.toISOString() : String(value);
 }
 

@@ -1,4 +1,4 @@
-import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { Channel } from '../../entities/channel';
 import { Contact } from '../../entities/contact.entity';
 import { Delivery } from '../../entities/delivery.entity';
@@ -8,9 +8,9 @@ import { Availability, Role, User } from '../../entities/user.entity';
 import type { Clock } from '../platform/clock';
 import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from '../platform/errors';
 import { Tenant } from '../../entities/tenant.entity';
-import { projection, selectProjection } from '../platform/projection';
 import { TicketChangeKind, type LiveEvents } from '../platform/live-events';
-import { type CursorKind, type Page, type PageRequest, keysetPage } from '../platform/pagination';
+import type { CursorKind, Page, PageRequest } from '../platform/pagination';
+import { TicketList, type TicketListShape } from './ticket-list';
 import { type Principal, type StaffPrincipal, requireCustomer } from '../directory/principal';
 import { closeEscalationsOf } from '../escalation/escalation.service';
 import type { SlaService } from '../escalation/sla.service';
@@ -105,15 +105,6 @@ export interface TicketOrder {
   direction: SortDirection;
 }
 
-/** Ticket fields that are not columns of their own, and the columns they are made of (the keys are always read). */
-const TICKET_DERIVED: Record<string, string[]> = {
-  reference: ['number'],
-  requester: [],
-  assignee: [],
-  messages: [],
-  messageCount: [],
-};
-
 /**
  * A customer's choice when opening a ticket, within what the tenant allows them; none
  * given, the default (or, when the tenant does not offer it, its first allowed value).
@@ -154,7 +145,11 @@ export class TicketService {
     private readonly clock: Clock,
     private readonly sla: SlaService,
     private readonly deliveries: DeliveryService,
-  ) {}
+  ) {
+    this.pages = new TicketList(dataSource);
+  }
+
+  private readonly pages: TicketList;
 
   /**
    * Resolves with the details support reports on: a summary, how it was resolved, and
@@ -278,39 +273,20 @@ export class TicketService {
    * people, who then come in the page's own statement (same tenant) rather than through
    * loaders; omitted, everything of the ticket and neither person.
    */
-  async list(
+  /** A page of the tickets the actor may see, filtered and sorted, reading only the fields in `shape`. */
+  list(
     actor: Principal,
     filter: TicketFilter,
     order: TicketOrder,
     page: PageRequest,
-    shape: {
-      ticket?: ReadonlySet<string> | null;
-      requester?: ReadonlySet<string> | null;
-      assignee?: ReadonlySet<string> | null;
-    } = {},
+    shape: TicketListShape = {},
   ): Promise<Page<Ticket>> {
-    const query = this.visibleTickets(actor);
-    if (shape.ticket !== undefined) {
-      const always = ['id', 'tenantId', 'requesterId', 'assigneeId', order.field];
-      selectProjection(query, 't', projection(this.metadata(Ticket), shape.ticket, always, TICKET_DERIVED));
-    }
-    applyFilter(query, filter);
-    const people = [
-      ['requester', shape.requester, Contact],
-      ['assignee', actor.kind === 'staff' ? shape.assignee : null, User],
-    ] as const;
-    for (const [alias, fields, entity] of people) {
-      if (!fields) continue;
-      query.leftJoin(`t.${alias}`, alias, `${alias}."tenantId" = t."tenantId"`);
-      const columns = projection(this.metadata(entity), fields, ['id', 'tenantId']);
-      if (columns) query.addSelect(columns.map((column) => `${alias}.${column}`));
-      else query.addSelect(alias);
-    }
-    return keysetPage(
-      query,
-      't',
+    return this.pages.page(
+      actor,
+      filter,
       { column: order.field, cast: ORDER_CAST[order.field], kind: ORDER_KIND[order.field], direction: order.direction },
       page,
+      shape,
     );
   }
 
@@ -803,10 +779,6 @@ export class TicketService {
     }
   }
 
-  private metadata(entity: typeof Ticket | typeof Contact | typeof User) {
-    return this.dataSource.getMetadata(entity);
-  }
-
   private visibleTickets(actor: Principal, manager: EntityManager = this.dataSource.manager): SelectQueryBuilder<Ticket> {
     const query = manager
       .getRepository(Ticket)
@@ -831,44 +803,6 @@ export class TicketService {
     const ticket = await this.visibleTickets(actor, manager).andWhere('t.id = :id', { id }).setLock('pessimistic_write').getOne();
     if (!ticket) throw notFound('Ticket', id);
     return ticket;
-  }
-}
-
-function applyFilter(query: SelectQueryBuilder<Ticket>, filter: TicketFilter): void {
-  if (filter.statuses?.length) query.andWhere('t.status IN (:...statuses)', { statuses: filter.statuses });
-  if (filter.priorities?.length) query.andWhere('t.priority IN (:...priorities)', { priorities: filter.priorities });
-  if (filter.categories?.length) query.andWhere('t.category IN (:...categories)', { categories: filter.categories });
-  if (filter.assigneeId) query.andWhere('t."assigneeId" = :assigneeId', { assigneeId: filter.assigneeId });
-  if (filter.unassigned) query.andWhere('t."assigneeId" IS NULL');
-  if (filter.requesterId) query.andWhere('t."requesterId" = :requesterId', { requesterId: filter.requesterId });
-  if (filter.createdFrom) query.andWhere('t."createdAt" >= :createdFrom', { createdFrom: filter.createdFrom });
-  if (filter.createdTo) query.andWhere('t."createdAt" < :createdTo', { createdTo: filter.createdTo });
-  if (filter.resolvedFrom) query.andWhere('t."resolvedAt" >= :resolvedFrom', { resolvedFrom: filter.resolvedFrom });
-  if (filter.resolvedTo) query.andWhere('t."resolvedAt" < :resolvedTo', { resolvedTo: filter.resolvedTo });
-  if (filter.tags?.length)
-    query.andWhere('t.tags && CAST(:tags AS text[])', { tags: filter.tags.map((tag) => tag.trim().toLowerCase()) });
-  if (filter.area?.trim()) {
-    query.andWhere('EXISTS (SELECT 1 FROM contact c WHERE c.id = t."requesterId" AND lower(c.area) = lower(:area))', {
-      area: filter.area.trim(),
-    });
-  }
-  if (filter.breached != null) {
-    query.andWhere(
-      filter.breached
-        ? '(t."firstResponseBreachedAt" IS NOT NULL OR t."resolutionBreachedAt" IS NOT NULL)'
-        : '(t."firstResponseBreachedAt" IS NULL AND t."resolutionBreachedAt" IS NULL)',
-    );
-  }
-  const text = filter.text?.trim();
-  if (text) {
-    const pattern = `%${text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-    const number = /^(?:T-)?0*(\d{1,9})$/i.exec(text)?.[1];
-    query.andWhere(
-      new Brackets((where) => {
-        where.where('t.subject ILIKE :pattern', { pattern }).orWhere('t.description ILIKE :pattern', { pattern });
-        if (number) where.orWhere('t.number = :number', { number: Number(number) });
-      }),
-    );
   }
 }
 
