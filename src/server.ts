@@ -94,6 +94,8 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   const production = config.nodeEnv === 'production';
   const app = express();
   app.disable('x-powered-by');
+  // API answers are per caller and never revalidated: hashing each body for an ETag is waste.
+  app.set('etag', false);
   if (config.trustProxyHops > 0) app.set('trust proxy', config.trustProxyHops);
   const httpServer = createServer(app);
   // Every request has an id: the caller's X-Request-Id when it is sane, or a new one; it is

@@ -97,6 +97,8 @@ describe('authentication', () => {
       expect(result.status).toBe(401);
       expect(errorCode(result)).toBe('UNAUTHENTICATED');
     }
+    // Used while valid (its signature is then known good), and refused once it has expired.
+    expect((await gqlOk(t.url, '{ me { name } }', {}, login.token)).me.name).toBe(agent.name);
     t.clock.advance(13 * 3600 * 1000);
     try {
       const expired = await gql(t.url, '{ me { name } }', {}, login.token);
