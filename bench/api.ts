@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   try {
     const port = await freePort();
     const env = { ...BENCH_ENV, DATABASE_URL: database.url };
-    // BENCH_PROFILE_DIR: the API process writes a V8 CPU profile there when it stops.
+    // BENCH_PROFILE_DIR: the API process and the baseline write V8 CPU profiles there when they stop.
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
     const api = await startProcess([...profile, 'dist/src/main.js'], { ...env, ROLE: 'api', PORT: String(port) }, /ready at/);
     const worker = await startProcess(['dist/src/main.js'], { ...env, ROLE: 'worker' }, /worker running/);
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     await dataSource.query('ANALYZE');
 
     const baseline = await startProcess(
-      ['dist/bench/api-baseline-server.js'],
+      [...profile, 'dist/bench/api-baseline-server.js'],
       { DATABASE_URL: database.url, TENANT_ID: actor.tenantId },
       /listening (\d+)/,
     );
