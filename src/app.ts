@@ -207,6 +207,7 @@ export async function servicesFor(
     events: config.events,
     completions: config.completions,
     campaigns: config.campaigns,
+    preparedStatements: config.databasePreparedStatements,
     ...settings,
   });
 }

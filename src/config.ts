@@ -19,6 +19,8 @@ export interface Config {
   /** Empty: the service runs an embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Hot reads run as named prepared statements (off behind a pooler that cannot keep them). */
+  databasePreparedStatements: boolean;
   dataDir: string;
   embeddedPostgresPort: number;
   /** Undefined outside production: a random secret is kept under `dataDir`. */
@@ -138,6 +140,10 @@ export const VARIABLES: Record<string, VariableSpec> = {
     secret: true,
   },
   DATABASE_POOL_SIZE: { description: 'connections in the database pool', default: '10' },
+  DATABASE_PREPARED_STATEMENTS: {
+    description: 'run hot reads as prepared statements; false behind a pooler in transaction mode that cannot keep them',
+    default: 'true',
+  },
   DATA_DIR: { description: 'where the embedded database and the development secret live', default: './.data' },
   EMBEDDED_PG_PORT: { description: 'port of the embedded PostgreSQL', default: '5488' },
   JWT_SECRET: {
@@ -384,6 +390,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     databaseUrl,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
+    databasePreparedStatements: boolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
     dataDir: read(env, 'DATA_DIR') ?? './.data',
     embeddedPostgresPort: integer(env, 'EMBEDDED_PG_PORT', 5488, 1, 65535),
     jwtSecret,

@@ -145,8 +145,9 @@ export class TicketService {
     private readonly clock: Clock,
     private readonly sla: SlaService,
     private readonly deliveries: DeliveryService,
+    preparedStatements = true,
   ) {
-    this.pages = new TicketList(dataSource);
+    this.pages = new TicketList(dataSource, preparedStatements);
   }
 
   private readonly pages: TicketList;
