@@ -1,3 +1,4 @@
+import { In } from 'typeorm';
 import { createHmac } from 'node:crypto';
 import { Channel, DeliveryStatus, ProviderKind } from '../src/entities/channel';
 import { ChannelProvider } from '../src/entities/channel-provider.entity';
@@ -464,6 +465,33 @@ describe('delivery pipeline', () => {
     await drain();
     expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, attempts: 2 });
     expect(fake.received('meta')).toHaveLength(1);
+  });
+
+  it('claims at most its limit: rows whose lease ran out first, then due rows oldest first', async () => {
+    const { tenant } = await tenantWith(ProviderKind.META_WHATSAPP);
+    const rows: Delivery[] = [];
+    for (let n = 0; n < 5; n++) {
+      rows.push(await enqueue(tenant));
+      t.clock.advance(1000);
+    }
+    // The two newest were claimed by a worker that died; their leases have run out.
+    await t.app.dataSource
+      .getRepository(Delivery)
+      .update(
+        { id: In([rows[3].id, rows[4].id]) },
+        { status: DeliveryStatus.SENDING, leaseUntil: new Date(t.clock.now().getTime() - 1) },
+      );
+    const claims = [];
+    for (let n = 0; n < 3; n++) claims.push((await services().dispatch.claim(3)).map((row) => row.id).sort());
+    expect(claims).toEqual([[rows[0].id, rows[3].id, rows[4].id].sort(), [rows[1].id, rows[2].id].sort(), []]);
+    const after = await t.app.dataSource.getRepository(Delivery).findBy({ id: In(rows.map((row) => row.id)) });
+    expect(after.map((row) => [row.id, row.status, row.attempts]).sort()).toEqual(
+      rows.map((row, n) => [row.id, DeliveryStatus.SENDING, n >= 3 ? 1 : 0]).sort(),
+    );
+    // Nothing of this test is sent by a later one.
+    await t.app.dataSource
+      .getRepository(Delivery)
+      .update({ id: In(rows.map((row) => row.id)) }, { status: DeliveryStatus.CANCELLED });
   });
 
   it('signs outbound webhooks with HMAC-SHA256 over the timestamp and raw body', async () => {

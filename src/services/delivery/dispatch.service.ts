@@ -116,7 +116,7 @@ export class DispatchService {
   }
 
   /**
-   * Claims up to `limit` due queued rows and rows whose lease ran out. Taking back an
+   * Claims up to `limit` rows whose lease ran out, then due queued rows. Taking back an
    * expired lease charges the attempt its worker was making when it stopped: whether the
    * provider saw it is unknown, and a message that kills workers must not loop forever.
    */
@@ -124,15 +124,20 @@ export class DispatchService {
     const now = this.clock.now();
     const rows = returningRows<Record<string, unknown>>(
       await this.dataSource.query(
-        `UPDATE delivery d
+        // Each kind of due row is read from its own partial index, in its order, up to the
+        // limit: an OR of both sorted by one column scanned and sorted the whole queue on
+        // every claim (4 ms with 20,000 queued, against 1 ms). The ids go in as an array, so
+        // the update finds them by primary key instead of joining the table.
+        `WITH expired AS (
+                SELECT id FROM delivery WHERE status = 'sending' AND "leaseUntil" < $1
+                 ORDER BY "leaseUntil" LIMIT $3 FOR UPDATE SKIP LOCKED),
+              due AS (
+                SELECT id FROM delivery WHERE status = 'queued' AND "nextAttemptAt" <= $1
+                 ORDER BY "nextAttemptAt" LIMIT $3 - (SELECT count(*) FROM expired) FOR UPDATE SKIP LOCKED)
+         UPDATE delivery d
             SET status = 'sending', attempts = d.attempts + CASE WHEN d.status = 'sending' THEN 1 ELSE 0 END,
                 "leaseUntil" = $2, "updatedAt" = $1
-          WHERE d.id IN (
-                SELECT id FROM delivery
-                 WHERE (status = 'queued' AND "nextAttemptAt" <= $1) OR (status = 'sending' AND "leaseUntil" < $1)
-                 ORDER BY "nextAttemptAt"
-                 LIMIT $3
-                   FOR UPDATE SKIP LOCKED)
+          WHERE d.id = ANY(ARRAY(SELECT id FROM expired UNION ALL SELECT id FROM due))
       RETURNING d.*`,
         [now, new Date(now.getTime() + this.settings.leaseMs), limit],
       ),
