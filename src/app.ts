@@ -43,12 +43,10 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   let paceRedis: Redis | undefined;
   try {
     // Workers run long batches; the API's requests get a statement timeout.
-    dataSource = await openDataSource(
-      database.url,
-      config.databasePoolSize,
-      logger,
-      config.role === 'api' ? config.statementTimeoutMs : 0,
-    );
+    dataSource = await openDataSource(database.url, config.databasePoolSize, logger, {
+      statementTimeoutMs: config.role === 'api' ? config.statementTimeoutMs : 0,
+      preparedStatements: config.databasePreparedStatements,
+    });
     transport = await createLiveTransport({ dataSource, databaseUrl: database.url, redisUrl: config.redisUrl, logger });
     // With REDIS_URL, workers share provider send slots through Redis instead of PostgreSQL.
     paceRedis = config.redisUrl ? redisClient(config.redisUrl, 'pace', logger) : undefined;
@@ -207,7 +205,6 @@ export async function servicesFor(
     events: config.events,
     completions: config.completions,
     campaigns: config.campaigns,
-    preparedStatements: config.databasePreparedStatements,
     ...settings,
   });
 }

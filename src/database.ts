@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../ormconfig';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { withoutPreparedStatements } from './services/platform/sql';
 
 const EMBEDDED_DATABASE = 'notify_desk';
 const EMBEDDED_USER = 'notify';
@@ -94,7 +95,12 @@ export async function createDatabaseIfMissing(adminUrl: string, name: string): P
  * then opens the application's DataSource. With `statementTimeoutMs`, every statement of
  * the pool is stopped after that long (the API role: one slow query never holds the pool).
  */
-export async function openDataSource(url: string, poolSize: number, logger: Logger, statementTimeoutMs = 0): Promise<DataSource> {
+export async function openDataSource(
+  url: string,
+  poolSize: number,
+  logger: Logger,
+  { statementTimeoutMs = 0, preparedStatements = true }: { statementTimeoutMs?: number; preparedStatements?: boolean } = {},
+): Promise<DataSource> {
   const migrator = new DataSource(dataSourceOptions(url, 1));
   await migrator.initialize();
   try {
@@ -109,6 +115,7 @@ export async function openDataSource(url: string, poolSize: number, logger: Logg
   );
   await dataSource.initialize();
   keepLostConnectionsFromCrashing(dataSource, logger);
+  if (!preparedStatements) withoutPreparedStatements(dataSource);
   return dataSource;
 }
 

@@ -507,7 +507,15 @@ describe('tickets', () => {
           const page: any = (await gqlOk(t.url, PAGE, { filter, orderBy, after }, token)).tickets;
           seen.push(...page.edges.map((edge: any) => edge.node.id));
           totals.add(page.totalCount);
-          if (!page.pageInfo.hasNextPage) return { seen, totals: [...totals] };
+          if (!page.pageInfo.hasNextPage) {
+            // Past the end: no rows, and still the total.
+            if (page.pageInfo.endCursor) {
+              const beyond: any = (await gqlOk(t.url, PAGE, { filter, orderBy, after: page.pageInfo.endCursor }, token)).tickets;
+              seen.push(...beyond.edges.map((edge: any) => edge.node.id));
+              totals.add(beyond.totalCount);
+            }
+            return { seen, totals: [...totals] };
+          }
           after = page.pageInfo.endCursor;
         }
       };

@@ -81,8 +81,6 @@ export interface ServiceSettings {
   events: EventSettings;
   completions: CompletionSettings;
   campaigns: { batchSize: number };
-  /** Hot reads as named prepared statements (default true). */
-  preparedStatements?: boolean;
   logger?: Logger;
   /** Provider pacing shared by the workers; PostgreSQL's by default (app.ts passes Redis's with REDIS_URL). */
   pacer?: SendPacer;
@@ -103,7 +101,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const deliveries = new DeliveryService(dataSource, transactor, history, clock, guard, delivery.retries + 1);
   const adapters = createAdapters({ sendTimeoutMs: delivery.sendTimeoutMs, guard });
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
-  const tickets = new TicketService(dataSource, transactor, live, clock, sla, deliveries, settings.preparedStatements ?? true);
+  const tickets = new TicketService(dataSource, transactor, live, clock, sla, deliveries);
   const records = new RecordService(dataSource, transactor, clock);
   const completions = new CompletionService(dataSource, transactor, deliveries, tickets, live, clock, settings.completions);
   const escalations = new EscalationService(dataSource, transactor, deliveries, clock);

@@ -15,24 +15,32 @@ export function returningRows<T>(result: unknown): T[] {
 const statementNames = new Map<string, string>();
 /** Texts that get a name; further ones run unnamed, so no connection ever holds more statements. */
 export const MAX_PREPARED_STATEMENTS = 200;
+/** Data sources whose connections cannot keep prepared statements (a pooler in transaction mode). */
+const unprepared = new WeakSet<DataSource>();
+
+/** Hot reads on this data source run unnamed from now on (DATABASE_PREPARED_STATEMENTS=false). */
+export function withoutPreparedStatements(dataSource: DataSource): void {
+  unprepared.add(dataSource);
+}
 
 /**
- * Runs a hot read as a named prepared statement on the data source's pool: PostgreSQL
+ * Runs a hot statement as a named prepared statement on the data source's pool: PostgreSQL
  * parses and plans its text once per connection instead of on every call (the tickets
  * page costs the database about 0.48 ms unnamed and 0.14 ms prepared). The first
- * MAX_PREPARED_STATEMENTS distinct texts get names; any other runs unnamed. With
- * `prepared` false (a pooler in transaction mode that cannot keep them), every text runs
- * unnamed. `arrays`: each row as an array of its values in select order (no property
- * names to clash when two tables' columns share one).
+ * MAX_PREPARED_STATEMENTS distinct texts get names; any other runs unnamed, as every text
+ * does on a data source marked withoutPreparedStatements. `arrays`: each row as an array
+ * of its values in select order (no property names to clash when two tables' columns
+ * share one). Outside any transaction: the statement takes whichever connection is free.
  */
 export async function hotRows<T>(
   dataSource: DataSource,
   text: string,
   values: unknown[],
-  options: { prepared: boolean; arrays?: boolean },
+  options: { arrays?: boolean } = {},
 ): Promise<T[]> {
-  let name = options.prepared ? statementNames.get(text) : undefined;
-  if (options.prepared && !name && statementNames.size < MAX_PREPARED_STATEMENTS) {
+  const prepared = !unprepared.has(dataSource);
+  let name = prepared ? statementNames.get(text) : undefined;
+  if (prepared && !name && statementNames.size < MAX_PREPARED_STATEMENTS) {
     name = `hot_${statementNames.size + 1}`;
     statementNames.set(text, name);
   }

@@ -60,10 +60,7 @@ class Parameters {
  * tickets, a customer only their own.
  */
 export class TicketList {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly prepared = true,
-  ) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   async page(
     actor: Principal,
@@ -106,7 +103,7 @@ export class TicketList {
     const text =
       `SELECT ${select.join(', ')}, (SELECT count(*) FROM ticket t WHERE ${where}) AS total FROM ticket t ${joins.join(' ')} ` +
       `WHERE ${where}${keyset} ORDER BY ${sortColumn} ${order.direction}, t.id ${order.direction} LIMIT ${params.add(page.first + 1)}`;
-    const rows = await hotRows<unknown[]>(this.dataSource, text, params.values, { prepared: this.prepared, arrays: true });
+    const rows = await hotRows<unknown[]>(this.dataSource, text, params.values, { arrays: true });
 
     const totalCount = rows.length
       ? Number(rows[0][select.length])
@@ -126,9 +123,6 @@ export class TicketList {
       this.dataSource,
       `SELECT count(*) AS total FROM ticket t WHERE ${where}`,
       values,
-      {
-        prepared: this.prepared,
-      },
     );
     return Number(row.total);
   }

@@ -145,9 +145,8 @@ export class TicketService {
     private readonly clock: Clock,
     private readonly sla: SlaService,
     private readonly deliveries: DeliveryService,
-    preparedStatements = true,
   ) {
-    this.pages = new TicketList(dataSource, preparedStatements);
+    this.pages = new TicketList(dataSource);
   }
 
   private readonly pages: TicketList;
