@@ -153,6 +153,13 @@ async function main(): Promise<void> {
       await services.campaigns.sendNow(actor, created.id);
       await services.campaignSender.startDue();
       while (await services.campaignSender.enqueueNext());
+      // Workers already up may have taken the run to enqueue themselves: wait until it is.
+      while (
+        (await dataSource.query(`SELECT 1 FROM campaign_run WHERE "campaignId" = $1 AND "enqueuedAt" IS NULL`, [created.id]))
+          .length
+      ) {
+        await sleep(20);
+      }
       const total = (await services.campaigns.stats(actor, created.id)).queued;
       const start = performance.now();
       if (!workersFirst) await startWorkers();

@@ -5,7 +5,7 @@ import { Delivery } from '../../entities/delivery.entity';
 import type { Clock } from '../platform/clock';
 import { deliveriesRecorded } from '../platform/metrics';
 import type { LiveEvents } from '../platform/live-events';
-import { returningRows } from '../platform/sql';
+import { hotRows } from '../platform/sql';
 import type { UnitOfWork } from '../platform/unit-of-work';
 
 /** One step to append to a delivery's history. */
@@ -111,9 +111,10 @@ export class DeliveryHistory {
         message: step.message ?? null,
       })),
     }));
-    const written = returningRows<{ id: string }>(
-      await this.dataSource.query(
-        `WITH input AS (
+    // A prepared statement: one per moment of sends, hundreds a second under load.
+    const written = await hotRows<{ id: string }>(
+      this.dataSource,
+      `WITH input AS (
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
              id uuid, lease timestamptz, status text, "providerId" uuid, "providerMessageId" text, "failedOver" boolean,
              recipient text, "originalRecipient" text, "sentAt" timestamptz, "lastErrorCode" text, "lastErrorMessage" text,
@@ -135,8 +136,7 @@ export class DeliveryHistory {
             ORDER BY held.id, e.n
                ON CONFLICT DO NOTHING)
          SELECT id FROM held`,
-        [JSON.stringify(input), now],
-      ),
+      [JSON.stringify(input), now],
     );
     const ids = new Set(written.map((row) => row.id));
     for (const { next, steps } of outcomes) {

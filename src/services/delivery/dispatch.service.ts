@@ -11,7 +11,7 @@ import type { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from '../platform/clock';
 import { type DeliveryHistory, type HistoryStep, OutcomeWriter } from './delivery-history';
 import { UnreadableSecretError } from '../platform/secret-box';
-import { returningRows } from '../platform/sql';
+import { hotRows } from '../platform/sql';
 
 export interface DispatchSettings {
   batchSize: number;
@@ -122,13 +122,14 @@ export class DispatchService {
    */
   async claim(limit: number): Promise<Delivery[]> {
     const now = this.clock.now();
-    const rows = returningRows<Record<string, unknown>>(
-      await this.dataSource.query(
-        // Each kind of due row is read from its own partial index, in its order, up to the
-        // limit: an OR of both sorted by one column scanned and sorted the whole queue on
-        // every claim (4 ms with 20,000 queued, against 1 ms). The ids go in as an array, so
-        // the update finds them by primary key instead of joining the table.
-        `WITH expired AS (
+    // A prepared statement: it runs hundreds of times a second under load.
+    const rows = await hotRows<Record<string, unknown>>(
+      this.dataSource,
+      // Each kind of due row is read from its own partial index, in its order, up to the
+      // limit: an OR of both sorted by one column scanned and sorted the whole queue on
+      // every claim (4 ms with 20,000 queued, against 1 ms). The ids go in as an array, so
+      // the update finds them by primary key instead of joining the table.
+      `WITH expired AS (
                 SELECT id FROM delivery WHERE status = 'sending' AND "leaseUntil" < $1
                  ORDER BY "leaseUntil" LIMIT $3 FOR UPDATE SKIP LOCKED),
               due AS (
@@ -139,8 +140,7 @@ export class DispatchService {
                 "leaseUntil" = $2, "updatedAt" = $1
           WHERE d.id = ANY(ARRAY(SELECT id FROM expired UNION ALL SELECT id FROM due))
       RETURNING d.*`,
-        [now, new Date(now.getTime() + this.settings.leaseMs), limit],
-      ),
+      [now, new Date(now.getTime() + this.settings.leaseMs), limit],
     );
     return rows.map((row) => this.dataSource.manager.create(Delivery, row as Partial<Delivery>));
   }
