@@ -1,3 +1,4 @@
+import { Client as PgClient } from 'pg';
 import { In } from 'typeorm';
 import { createHmac } from 'node:crypto';
 import { Channel, DeliveryStatus, ProviderKind } from '../src/entities/channel';
@@ -492,6 +493,72 @@ describe('delivery pipeline', () => {
     await t.app.dataSource
       .getRepository(Delivery)
       .update({ id: In(rows.map((row) => row.id)) }, { status: DeliveryStatus.CANCELLED });
+  });
+
+  /**
+   * Runs `work` while `lock` (statements of another connection, in a transaction) holds what
+   * it needs, kills the one connection waiting on that lock, then lets go: a database
+   * connection lost at that exact step of the work.
+   */
+  async function killedWhileWaiting<T>(lock: string[], work: () => Promise<T>): Promise<T> {
+    const blocker = new PgClient({ connectionString: t.databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      for (const statement of lock) await blocker.query(statement);
+      const running = work();
+      let killed = 0;
+      for (let tries = 0; !killed && tries < 200; tries++) {
+        const { rows } = await blocker.query(
+          `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
+        );
+        killed = rows.filter((row: { killed: boolean }) => row.killed).length;
+        if (!killed) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(killed).toBe(1);
+      await blocker.query('ROLLBACK');
+      return await running;
+    } finally {
+      await blocker.end();
+    }
+  }
+
+  it('puts a delivery straight back, not charged, when its database connection is lost before any provider saw it', async () => {
+    const { tenant } = await tenantWith(ProviderKind.META_WHATSAPP);
+    const delivery = await enqueue(tenant);
+    // The dispatcher's look-up of the tenant waits behind the lock, and its connection is killed.
+    const batch = await killedWhileWaiting(['LOCK TABLE tenant IN ACCESS EXCLUSIVE MODE'], () =>
+      services().dispatch.dispatchBatch(),
+    );
+    expect(batch).toMatchObject({ claimed: 1, deferred: 1, sent: 0 });
+    expect(fake.requests).toHaveLength(0);
+    expect(await reload(delivery)).toMatchObject({
+      status: DeliveryStatus.QUEUED,
+      attempts: 0,
+      leaseUntil: null,
+      lastErrorCode: 'DATABASE_UNAVAILABLE',
+    });
+    t.clock.advance(60_000);
+    await drain();
+    expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, attempts: 1 });
+    expect(fake.received('meta')).toHaveLength(1);
+  });
+
+  it('records a send the provider accepted even when the circuit bookkeeping after it loses its connection: never sent twice', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP);
+    // One recent failure: a success then resets the provider's count, a write after the send.
+    await t.app.dataSource.getRepository(ChannelProvider).update({ id: providers[0].id }, { consecutiveFailures: 1 });
+    const delivery = await enqueue(tenant);
+    const batch = await killedWhileWaiting([`SELECT 1 FROM channel_provider WHERE id = '${providers[0].id}' FOR UPDATE`], () =>
+      services().dispatch.dispatchBatch(),
+    );
+    expect(batch).toMatchObject({ claimed: 1, sent: 1 });
+    expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, attempts: 1, leaseUntil: null });
+    // Well past the lease: nothing is taken back and sent again.
+    t.clock.advance(120_000);
+    await drain();
+    expect(fake.received('meta')).toHaveLength(1);
   });
 
   it('signs outbound webhooks with HMAC-SHA256 over the timestamp and raw body', async () => {

@@ -5,7 +5,7 @@ import { Delivery } from '../../entities/delivery.entity';
 import type { Clock } from '../platform/clock';
 import { deliveriesRecorded } from '../platform/metrics';
 import type { LiveEvents } from '../platform/live-events';
-import { hotRows } from '../platform/sql';
+import { hotRows, isConnectionLoss } from '../platform/sql';
 import type { UnitOfWork } from '../platform/unit-of-work';
 
 /** One step to append to a delivery's history. */
@@ -210,15 +210,6 @@ export class OutcomeWriter {
 }
 
 const OUTCOME_WRITE_ATTEMPTS = 5;
-
-/** Whether an error means the connection went away (not that the statement was wrong). */
-function isConnectionLoss(error: unknown): boolean {
-  const code =
-    (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ?? (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && (/^08/.test(code) || /^57P0[123]$/.test(code))) return true;
-  const message = error instanceof Error ? error.message : String(error);
-  return /Connection terminated|terminating connection|ECONNRESET|ECONNREFUSED|connection.*(closed|ended)/i.test(message);
-}
 
 /** What a dispatch outcome counts as: its new status, or `retried` for one queued again after a failed attempt. */
 function countedAs(next: Delivery, steps: HistoryStep[]): string {

@@ -11,7 +11,7 @@ import type { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from '../platform/clock';
 import { type DeliveryHistory, type HistoryStep, OutcomeWriter } from './delivery-history';
 import { UnreadableSecretError } from '../platform/secret-box';
-import { hotRows } from '../platform/sql';
+import { hotRows, isConnectionLoss } from '../platform/sql';
 
 export interface DispatchSettings {
   batchSize: number;
@@ -147,9 +147,26 @@ export class DispatchService {
 
   /**
    * Sends one claimed delivery through its providers and records what happened. A delivery
-   * whose provider has no room goes back to the queue for `busyRetryMs`.
+   * whose provider has no room goes back to the queue for `busyRetryMs`. When the database
+   * connection is lost before any provider saw the message, the delivery goes back to the
+   * queue at once, not charged, instead of waiting out its lease and paying an attempt; once
+   * a provider may have seen it, only the lease can tell (an unknown outcome is charged).
    */
   async dispatchOne(delivery: Delivery, busyRetryMs = this.settings.busyRetryMs): Promise<Outcome> {
+    const reached = { provider: false };
+    try {
+      return await this.attempt(delivery, busyRetryMs, reached);
+    } catch (error) {
+      if (reached.provider || !isConnectionLoss(error)) throw error;
+      return this.finish(delivery, 'deferred', {
+        nextAttemptAt: this.later(this.settings.busyRetryMs),
+        lastErrorCode: 'DATABASE_UNAVAILABLE',
+        lastErrorMessage: 'The database connection was lost before sending; not charged an attempt',
+      });
+    }
+  }
+
+  private async attempt(delivery: Delivery, busyRetryMs: number, reached: { provider: boolean }): Promise<Outcome> {
     if (delivery.attempts >= delivery.maxAttempts) {
       return this.finish(delivery, 'dead', {
         lastErrorCode: 'LEASE_EXPIRED',
@@ -204,12 +221,13 @@ export class DispatchService {
           skipped.push(provider);
           continue;
         }
+        reached.provider = true;
         outcome = await this.sendThrough(provider, message);
       } finally {
         this.leave(provider);
       }
       if (outcome.ok) {
-        await this.providers.recordSuccess(provider);
+        await this.bookkeeping(this.providers.recordSuccess(provider));
         return this.finish(
           delivery,
           'sent',
@@ -229,10 +247,12 @@ export class DispatchService {
       }
       tried.push({ provider, outcome });
       if (outcome.kind === 'throttled') {
-        await this.providers.pause(
-          provider,
-          this.later(outcome.retryAfterMs ?? this.settings.throttlePauseMs),
-          admission === 'probe',
+        await this.bookkeeping(
+          this.providers.pause(
+            provider,
+            this.later(outcome.retryAfterMs ?? this.settings.throttlePauseMs),
+            admission === 'probe',
+          ),
         );
         continue;
       }
@@ -244,7 +264,7 @@ export class DispatchService {
           history(tried, skipped, false),
         );
       }
-      await this.providers.recordFailure(provider);
+      await this.bookkeeping(this.providers.recordFailure(provider));
     }
     const last = tried[tried.length - 1];
     if (tried.some(({ outcome }) => outcome.kind !== 'throttled')) {
@@ -312,6 +332,19 @@ export class DispatchService {
       return this.failedAttempt(delivery, tried, skipped, errorOf(last.outcome, last.provider));
     }
     return this.finish(delivery, 'deferred', { nextAttemptAt: this.later(busyRetryMs) }, []);
+  }
+
+  /**
+   * A provider's circuit bookkeeping after a send. With the database gone it is skipped:
+   * what the provider answered must still be written (the outcome writer retries on a new
+   * connection), or a sent message would be sent again once its lease ran out.
+   */
+  private async bookkeeping(work: Promise<void>): Promise<void> {
+    try {
+      await work;
+    } catch (error) {
+      if (!isConnectionLoss(error)) throw error;
+    }
   }
 
   private circuitOpen(provider: ChannelProvider): boolean {

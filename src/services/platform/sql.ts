@@ -48,3 +48,12 @@ export async function hotRows<T>(
   const result = await pool.query<T & QueryResultRow>({ name, text, values, ...(options.arrays ? { rowMode: 'array' } : {}) });
   return result.rows;
 }
+
+/** Whether an error means the connection went away (not that the statement was wrong). */
+export function isConnectionLoss(error: unknown): boolean {
+  const code =
+    (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ?? (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && (/^08/.test(code) || /^57P0[123]$/.test(code))) return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return /Connection terminated|terminating connection|ECONNRESET|ECONNREFUSED|connection.*(closed|ended)/i.test(message);
+}
