@@ -1,4 +1,5 @@
 import { startMetricsServer } from './metrics';
+import { countPerTenant } from './services/platform/metrics';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -36,6 +37,7 @@ export interface App {
 
 /** Opens the database, wires the services and starts the roles the config asks for. */
 export async function startApp(config: Config, logger: Logger, clock: Clock = systemClock): Promise<App> {
+  countPerTenant(config.metricsPerTenant);
   const database: DatabaseServer = await provideDatabase(config, logger);
   let dataSource: DataSource | undefined;
   let scheduler: Scheduler | undefined;

@@ -55,6 +55,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Bearer token /metrics asks for; open when unset. */
   metricsToken: string | undefined;
+  /** Operations and deliveries counted per tenant (a `tenant` label). */
+  metricsPerTenant: boolean;
   /** A worker's own /metrics port (0: none). */
   metricsPort: number;
 }
@@ -201,6 +203,10 @@ export const VARIABLES: Record<string, VariableSpec> = {
     default: '',
   },
   METRICS_TOKEN: { description: 'bearer token GET /metrics asks for (open when empty)', default: '', secret: true },
+  METRICS_PER_TENANT: {
+    description: 'count GraphQL operations and deliveries per tenant (a tenant label: one series per tenant)',
+    default: 'false',
+  },
   METRICS_PORT: {
     description: 'port on which a worker (ROLE=worker, which has no API server) serves GET /metrics; 0: none',
     default: '0',
@@ -431,6 +437,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redisUrl,
     metricsToken: read(env, 'METRICS_TOKEN') || undefined,
+    metricsPerTenant: boolean(env, 'METRICS_PER_TENANT', false),
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
     statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
     introspection: oneOf(env, 'GRAPHQL_INTROSPECTION', ['all', 'staff', 'off'] as const, production ? 'staff' : 'all'),

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { metricsRoute } from './metrics';
-import { graphqlDuration, graphqlOperations, operationLabel, wsSockets, wsSubscriptions } from './services/platform/metrics';
+import {
+  graphqlDuration,
+  graphqlOperations,
+  operationLabel,
+  tenantLabel,
+  wsSockets,
+  wsSubscriptions,
+} from './services/platform/metrics';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -282,9 +289,10 @@ function operationObserver(logger: Logger): ApolloServerPlugin<Context> {
             outcome: /^[A-Z_]{1,40}$/.test(code) || code === 'ok' ? code : 'error',
           };
           const seconds = (performance.now() - started) / 1000;
-          graphqlOperations.inc(labels);
-          graphqlDuration.observe(labels, seconds);
           const principal = contextValue.principal;
+          const counted = { ...labels, ...tenantLabel(principal?.tenantId ?? contextValue.apiKey?.tenantId) };
+          graphqlOperations.inc(counted);
+          graphqlDuration.observe(counted, seconds);
           logger.info('graphql operation', {
             requestId: request.http?.headers.get('x-request-id'),
             tenantId: principal?.tenantId ?? contextValue.apiKey?.tenantId,

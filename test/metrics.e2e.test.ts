@@ -1,9 +1,11 @@
-import { Channel } from '../src/entities/channel';
+import { Channel, ProviderKind } from '../src/entities/channel';
 import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
 import { startMetricsServer } from '../src/metrics';
+import type { StaffPrincipal } from '../src/services/directory/principal';
 import { operationLabel } from '../src/services/platform/metrics';
-import { PASSWORD, makeTenant, makeUser } from './helpers/factories';
+import { ProviderFake } from './fakes/provider-fake';
+import { PASSWORD, makeTenant, makeUser, uniquePhoneNumberId } from './helpers/factories';
 import { Subscription, type TestApp, gql, settle, startTestApp, wsClient } from './helpers/test-app';
 
 const TOKEN = 'scrape-secret-0123456789';
@@ -108,5 +110,50 @@ describe('metrics', () => {
     expect((await ask('has spaces in it')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect((await ask()).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect((await fetch(`${t.url}/healthz`)).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('metrics per tenant (METRICS_PER_TENANT=true)', () => {
+  let t: TestApp;
+  let fake: ProviderFake;
+  beforeAll(async () => {
+    fake = await new ProviderFake().start();
+    t = await startTestApp(undefined, { METRICS_PER_TENANT: 'true' });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await fake.stop();
+  });
+
+  it('labels operations and deliveries with their tenant, and deliveries with the provider kind that took them', async () => {
+    const tenant = await makeTenant(t.app.dataSource);
+    const admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN });
+    const actor: StaffPrincipal = { kind: 'staff', tenantId: tenant.id, userId: admin.id, role: Role.ADMIN, name: admin.name };
+    await t.app.services.providers.create(actor, {
+      kind: ProviderKind.META_WHATSAPP,
+      name: 'Meta',
+      priority: 10,
+      baseUrl: fake.url,
+      settings: { phoneNumberId: uniquePhoneNumberId() },
+      credentials: { accessToken: 'meta-token' },
+    });
+    const token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
+    await gql(t.url, 'query WhoAmI { me { kind } }', {}, token);
+    for (const n of [1, 2]) {
+      await t.app.services.deliveries.enqueue(tenant.id, {
+        channel: Channel.WHATSAPP,
+        to: `+628120000000${n}`,
+        text: 'hello',
+        idempotencyKey: `per-tenant-${n}`,
+      });
+    }
+    while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    expect(value(text, `graphql_operations_total{operation="WhoAmI",type="query",outcome="ok",tenant="${tenant.id}"}`)).toBe(1);
+    expect(value(text, `deliveries_total{channel="whatsapp",status="sent",provider="meta_whatsapp",tenant="${tenant.id}"}`)).toBe(
+      2,
+    );
+    // Still no other id: not the user's.
+    expect(text).not.toContain(admin.id);
   });
 });

@@ -3,7 +3,7 @@ import { DeliveryStatus } from '../../entities/channel';
 import { DeliveryEvent, DeliveryEventType } from '../../entities/delivery-event.entity';
 import { Delivery } from '../../entities/delivery.entity';
 import type { Clock } from '../platform/clock';
-import { deliveriesRecorded } from '../platform/metrics';
+import { deliveriesRecorded, tenantLabel } from '../platform/metrics';
 import type { LiveEvents } from '../platform/live-events';
 import { hotRows, isConnectionLoss } from '../platform/sql';
 import type { UnitOfWork } from '../platform/unit-of-work';
@@ -26,6 +26,9 @@ export interface HistoryStep {
  * here skips a step that is already there.
  */
 export class DeliveryHistory {
+  /** Each provider account's kind, for the `provider` label of deliveries_total (a kind never changes). */
+  private readonly providerKinds = new Map<string, string>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly live: LiveEvents,
@@ -41,13 +44,32 @@ export class DeliveryHistory {
     publish = true,
   ): Promise<void> {
     if (Object.keys(changes).length) {
-      if (changes.status && changes.status !== delivery.status)
-        deliveriesRecorded.inc({ channel: delivery.channel, status: changes.status });
+      if (changes.status && changes.status !== delivery.status) {
+        await this.count(uow.manager, { ...delivery, ...changes } as Delivery, changes.status);
+      }
       Object.assign(delivery, changes, { updatedAt: this.clock.now() });
       await uow.manager.update(Delivery, { id: delivery.id }, { ...changes, updatedAt: delivery.updatedAt } as never);
     }
     await this.append(uow.manager, delivery, step);
     if (publish) this.publishAfterCommit(uow, delivery);
+  }
+
+  /** Counts a delivery reaching `status` in deliveries_total, by channel, provider kind (and tenant, if asked). */
+  private async count(manager: EntityManager, delivery: Delivery, status: string): Promise<void> {
+    let provider = 'none';
+    if (delivery.providerId) {
+      provider = this.providerKinds.get(delivery.providerId) ?? 'unknown';
+      if (provider === 'unknown') {
+        const [row] = (await manager.query(`SELECT kind FROM channel_provider WHERE id = $1`, [delivery.providerId])) as Array<{
+          kind: string;
+        }>;
+        if (row) {
+          provider = row.kind;
+          if (this.providerKinds.size < 10_000) this.providerKinds.set(delivery.providerId, provider);
+        }
+      }
+    }
+    deliveriesRecorded.inc({ channel: delivery.channel, status, provider, ...tenantLabel(delivery.tenantId) });
   }
 
   /** Appends one step; a provider report the delivery already has is skipped. */
@@ -140,7 +162,7 @@ export class DeliveryHistory {
     );
     const ids = new Set(written.map((row) => row.id));
     for (const { next, steps } of outcomes) {
-      if (ids.has(next.id)) deliveriesRecorded.inc({ channel: next.channel, status: countedAs(next, steps) });
+      if (ids.has(next.id)) await this.count(this.dataSource.manager, next, countedAs(next, steps));
       // A quiet deferral (provider busy) is still queued to subscribers: nothing to tell them.
       if (ids.has(next.id) && (steps.length || next.status !== DeliveryStatus.QUEUED)) {
         this.live.publish('deliveryStatusChanged', next.tenantId, Object.assign(next, { updatedAt: now }));

@@ -3,7 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /**
  * The process's own counters (what this process did: operations answered, messages sent,
  * jobs run, webhooks received), in one registry with the default process metrics. Label
- * values are bounded: operation names are capped, and no id or tenant is ever a label.
+ * values are bounded: operation names are capped, no id is ever a label, and the tenant
+ * only when the deployment asks for it (METRICS_PER_TENANT: operations and deliveries get
+ * a `tenant` label, the tenant's id).
  * What is true of the whole system (queue depth, relay lag, circuits) is read from the
  * database at scrape time instead (src/metrics.ts).
  */
@@ -13,14 +15,14 @@ collectDefaultMetrics({ register: processRegistry });
 export const graphqlOperations = new Counter({
   name: 'graphql_operations_total',
   help: 'GraphQL operations answered over HTTP, by operation name, type and outcome (ok or the error code).',
-  labelNames: ['operation', 'type', 'outcome'] as const,
+  labelNames: ['operation', 'type', 'outcome', 'tenant'] as const,
   registers: [processRegistry],
 });
 
 export const graphqlDuration = new Histogram({
   name: 'graphql_operation_duration_seconds',
   help: 'Time to answer a GraphQL operation over HTTP.',
-  labelNames: ['operation', 'type', 'outcome'] as const,
+  labelNames: ['operation', 'type', 'outcome', 'tenant'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   registers: [processRegistry],
 });
@@ -39,8 +41,8 @@ export const wsSubscriptions = new Gauge({
 
 export const deliveriesRecorded = new Counter({
   name: 'deliveries_total',
-  help: 'Delivery outcomes this process recorded, by channel and the status reached (sent, retried, dead, delivered, read, ...).',
-  labelNames: ['channel', 'status'] as const,
+  help: 'Delivery outcomes this process recorded, by channel, the status reached (sent, retried, dead, delivered, read, ...) and provider kind.',
+  labelNames: ['channel', 'status', 'provider', 'tenant'] as const,
   registers: [processRegistry],
 });
 
@@ -69,4 +71,16 @@ export function operationLabel(name: string | null | undefined): string {
   if (seenOperations.size >= MAX_OPERATION_NAMES) return 'other';
   seenOperations.add(name);
   return name;
+}
+
+let perTenant = false;
+
+/** Whether operations and deliveries are counted per tenant (METRICS_PER_TENANT), set once at start. */
+export function countPerTenant(enabled: boolean): void {
+  perTenant = enabled;
+}
+
+/** The `tenant` label of a count, when counting per tenant; nothing otherwise (the series has no such label). */
+export function tenantLabel(tenantId: string | null | undefined): { tenant?: string } {
+  return perTenant && tenantId ? { tenant: tenantId } : {};
 }
