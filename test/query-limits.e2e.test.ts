@@ -135,10 +135,22 @@ describe('introspection and the IDE in production', () => {
 describe('statement timeout of the api role', () => {
   it('stops a statement that runs past DB_STATEMENT_TIMEOUT_MS, and the pool keeps serving', async () => {
     const t = await startTestApp(undefined, { ROLE: 'api', DB_STATEMENT_TIMEOUT_MS: '200' });
+    const locker = new Client({ connectionString: t.databaseUrl });
     try {
       await expect(t.app.dataSource.query('SELECT pg_sleep(1)')).rejects.toMatchObject({ driverError: { code: '57014' } });
       expect(await t.app.dataSource.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+      // The tickets list (a prepared statement on the pool, not through TypeORM) answers QUERY_TIMEOUT alike.
+      const tenant = await makeTenant(t.app.dataSource);
+      const admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN });
+      const token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
+      await locker.connect();
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE ticket IN ACCESS EXCLUSIVE MODE');
+      expect(errorCode(await gql(t.url, '{ tickets(first: 5) { totalCount } }', {}, token))).toBe('QUERY_TIMEOUT');
+      await locker.query('ROLLBACK');
+      expect((await gqlOk(t.url, '{ tickets(first: 5) { totalCount } }', {}, token)).tickets.totalCount).toBe(0);
     } finally {
+      await locker.end();
       await t.stop();
     }
   });

@@ -596,6 +596,28 @@ describe('tickets', () => {
       expect(mine.tickets.edges.map((edge: any) => edge.node.assignee)).toEqual([null, null]);
     });
 
+    it('refuses malformed filter values with BAD_USER_INPUT', async () => {
+      const w = await world();
+      await createTicket(w);
+      const filters: Array<Record<string, unknown>> = [
+        { assigneeId: 'not-a-uuid' },
+        { requesterId: "1' OR '1'='1" },
+        { createdFrom: 'yesterday' },
+        { statuses: ['ALMOST_DONE'] },
+      ];
+      const answers = [];
+      for (const filter of filters) {
+        const answer = await gql(
+          t.url,
+          'query ($filter: TicketFilter) { tickets(filter: $filter) { totalCount } }',
+          { filter },
+          w.agentToken,
+        );
+        answers.push([filter, errorCode(answer)]);
+      }
+      expect(answers).toEqual(filters.map((filter) => [filter, 'BAD_USER_INPUT']));
+    });
+
     it('refuses forged cursors with BAD_USER_INPUT, whatever they hold', async () => {
       const w = await world();
       await createTicket(w);

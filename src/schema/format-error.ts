@@ -1,6 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError, AuthorizationError } from 'type-graphql';
+import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import type { ValidationError } from 'class-validator';
 import { DomainError } from '../services/platform/errors';
@@ -29,7 +30,7 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
     if (original instanceof AuthorizationError) {
       return { ...formatted, message: 'Your role does not allow this operation', extensions: { code: 'FORBIDDEN' } };
     }
-    if (original instanceof QueryFailedError && driverCode(original) === STATEMENT_TIMEOUT) {
+    if (databaseCode(original) === STATEMENT_TIMEOUT) {
       logger.warn('a request was stopped by the statement timeout', { path: formatted.path?.join('.') });
       return {
         ...formatted,
@@ -37,7 +38,7 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
         extensions: { code: 'QUERY_TIMEOUT' },
       };
     }
-    if (original instanceof QueryFailedError && MALFORMED_VALUE.has(driverCode(original))) {
+    if (MALFORMED_VALUE.has(databaseCode(original))) {
       return {
         ...formatted,
         message: 'A value has the wrong format (for example an id that is not a UUID)',
@@ -80,8 +81,11 @@ const MALFORMED_VALUE = new Set(['22P02', '22007', '22008']);
 /** query_canceled: the statement timeout stopped it. */
 const STATEMENT_TIMEOUT = '57014';
 
-function driverCode(error: QueryFailedError): string {
-  return String((error.driverError as { code?: unknown } | undefined)?.code ?? '');
+/** PostgreSQL's error code, whether the statement ran through TypeORM or straight on the pool (hot reads). */
+function databaseCode(error: unknown): string {
+  if (error instanceof QueryFailedError) return String((error.driverError as { code?: unknown } | undefined)?.code ?? '');
+  if (error instanceof DatabaseError) return error.code ?? '';
+  return '';
 }
 
 interface FieldProblem {
