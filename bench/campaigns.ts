@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     await dataSource.query(
       `INSERT INTO business_record ("tenantId", kind, "externalId", status, "contactId", amount, "dueAt", "statusChangedAt")
        SELECT $1, 'invoice', 'INV-' || row_number() OVER (), CASE WHEN random() < 0.5 THEN 'paid' ELSE 'open' END, c.id, 100000,
-              now() - (random() * 30 || ' days')::interval, now()
+              now() - random() * interval '30 days', now()
          FROM contact c WHERE c."tenantId" = $1 AND (c.phone LIKE '%0' OR c.phone LIKE '%5')`,
       [actor.tenantId],
     );
