@@ -143,7 +143,8 @@ export const VARIABLES: Record<string, VariableSpec> = {
   },
   DATABASE_POOL_SIZE: { description: 'connections in the database pool', default: '10' },
   DATABASE_PREPARED_STATEMENTS: {
-    description: 'run hot reads as prepared statements; false behind a pooler in transaction mode that cannot keep them',
+    description:
+      'run the hot statements (tickets list, dispatcher) as prepared statements; false behind a pooler in transaction mode that cannot keep them',
     default: 'true',
   },
   DATA_DIR: { description: 'where the embedded database and the development secret live', default: './.data' },

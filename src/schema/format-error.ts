@@ -81,7 +81,7 @@ const MALFORMED_VALUE = new Set(['22P02', '22007', '22008']);
 /** query_canceled: the statement timeout stopped it. */
 const STATEMENT_TIMEOUT = '57014';
 
-/** PostgreSQL's error code, whether the statement ran through TypeORM or straight on the pool (hot reads). */
+/** PostgreSQL's error code, whether the statement ran through TypeORM or straight on the pool (the hot statements). */
 function databaseCode(error: unknown): string {
   if (error instanceof QueryFailedError) return String((error.driverError as { code?: unknown } | undefined)?.code ?? '');
   if (error instanceof DatabaseError) return error.code ?? '';

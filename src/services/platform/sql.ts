@@ -18,7 +18,7 @@ export const MAX_PREPARED_STATEMENTS = 200;
 /** Data sources whose connections cannot keep prepared statements (a pooler in transaction mode). */
 const unprepared = new WeakSet<DataSource>();
 
-/** Hot reads on this data source run unnamed from now on (DATABASE_PREPARED_STATEMENTS=false). */
+/** Hot statements on this data source run unnamed from now on (DATABASE_PREPARED_STATEMENTS=false). */
 export function withoutPreparedStatements(dataSource: DataSource): void {
   unprepared.add(dataSource);
 }
