@@ -23,7 +23,7 @@ import { ProviderKind } from '../src/entities/channel';
 import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
 import type { StaffPrincipal } from '../src/services/directory/principal';
-import { BENCH_ENV, prepareDatabase, runBench, startProcess } from './support';
+import { BENCH_ENV, cpuSeconds, prepareDatabase, runBench, startProcess } from './support';
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const DISPATCH = Number(process.env.BENCH_DISPATCH ?? 20_000);
@@ -164,8 +164,12 @@ async function main(): Promise<void> {
       const start = performance.now();
       if (!workersFirst) await startWorkers();
       let left = total;
+      // CPU use as the run goes, to tell how busy the machine was while the provider received.
+      const samples: Array<{ at: number; machine: number; workers: number }> = [];
       while (left > 0) {
         await sleep(100);
+        const cpu = cpuSeconds(workers.map((worker) => worker.pid!));
+        if (cpu) samples.push({ at: Date.now(), machine: cpu.machine, workers: cpu.processes });
         left = Number(
           (
             await dataSource.query(
@@ -181,7 +185,15 @@ async function main(): Promise<void> {
       // What the provider saw: steady state from its first arrival to its last, start-up excluded.
       const arrivals = ((await (await fetch(`${providerUrl}/arrivals`)).json()) as number[]).sort((a, b) => a - b);
       const steady = (arrivals.length - 1) / ((arrivals[arrivals.length - 1] - arrivals[0]) / 1000);
-      return { id: created.id, total, seconds, arrivals, steady };
+      // Over the steady part (from half a second after the first arrival): the machine's busy
+      // share of all its CPUs, and the workers' CPU in CPUs.
+      const window = samples.filter((sample) => sample.at >= arrivals[0] + 500 && sample.at <= arrivals[arrivals.length - 1]);
+      const [from, to] = [window[0], window[window.length - 1]];
+      const cpu =
+        window.length >= 2
+          ? ` — CPU: machine ${Math.round(((to.machine - from.machine) / ((to.at - from.at) / 1000) / os.cpus().length) * 100)}% busy of ${os.cpus().length}, workers ${((to.workers - from.workers) / ((to.at - from.at) / 1000)).toFixed(2)} CPUs`
+          : '';
+      return { id: created.id, total, seconds, arrivals, steady, cpu };
     };
     const ids = (await dataSource.query(`SELECT id FROM contact WHERE "tenantId" = $1 ORDER BY id`, [actor.tenantId])) as Array<{
       id: string;
@@ -225,11 +237,11 @@ async function main(): Promise<void> {
       },
       {
         figure: `dispatch ${one.total}, one worker process, unthrottled`,
-        value: `${Math.round(one.steady)} msg/s at the provider, first to last (${Math.round(one.total / one.seconds)} msg/s over ${one.seconds.toFixed(1)} s with start-up)`,
+        value: `${Math.round(one.steady)} msg/s at the provider, first to last (${Math.round(one.total / one.seconds)} msg/s over ${one.seconds.toFixed(1)} s with start-up)${one.cpu}`,
       },
       {
         figure: `dispatch ${two.total}, two worker processes, unthrottled`,
-        value: `${Math.round(two.steady)} msg/s at the provider, first to last (${Math.round(two.total / two.seconds)} msg/s over ${two.seconds.toFixed(1)} s with start-up)`,
+        value: `${Math.round(two.steady)} msg/s at the provider, first to last (${Math.round(two.total / two.seconds)} msg/s over ${two.seconds.toFixed(1)} s with start-up)${two.cpu}`,
       },
       {
         figure: `two workers, shared limit ${RATE}/s, ${limited.total} messages, arrivals at the provider`,

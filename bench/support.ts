@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,3 +88,26 @@ export const BENCH_ENV = {
   NODE_ENV: 'production',
   LOG_LEVEL: 'info',
 };
+
+/** Clock ticks per second in /proc (USER_HZ, 100 on Linux). */
+const TICKS = 100;
+
+/**
+ * CPU seconds used so far by the whole machine (busy time, all CPUs together) and by the
+ * given processes, from /proc; undefined where there is none (not Linux).
+ */
+export function cpuSeconds(pids: number[]): { machine: number; processes: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal = 0] = fields;
+    let processes = 0;
+    for (const pid of pids) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      processes += Number(rest[11]) + Number(rest[12]);
+    }
+    return { machine: (user + nice + system + irq + softirq + steal) / TICKS, processes: processes / TICKS };
+  } catch {
+    return undefined;
+  }
+}
