@@ -38,15 +38,34 @@ export async function hotRows<T>(
   values: unknown[],
   options: { arrays?: boolean } = {},
 ): Promise<T[]> {
-  const prepared = !unprepared.has(dataSource);
-  let name = prepared ? statementNames.get(text) : undefined;
-  if (prepared && !name && statementNames.size < MAX_PREPARED_STATEMENTS) {
-    name = `hot_${statementNames.size + 1}`;
+  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const run = (name: string | undefined) =>
+    pool.query<T & QueryResultRow>({ name, text, values, ...(options.arrays ? { rowMode: 'array' } : {}) });
+  const name = unprepared.has(dataSource) ? undefined : statementName(text);
+  try {
+    return (await run(name)).rows;
+  } catch (error) {
+    // A migration changed what the statement returns (`RETURNING d.*` after a new column)
+    // under a running process: PostgreSQL refuses the prepared plan before running it, so
+    // the text is prepared anew under a new name instead of failing until a restart.
+    if (!name || (error as { code?: string }).code !== CACHED_PLAN_CHANGED) throw error;
+    statementNames.delete(text);
+    return (await run(statementName(text))).rows;
+  }
+}
+
+/** feature_not_supported, as PostgreSQL answers "cached plan must not change result type". */
+const CACHED_PLAN_CHANGED = '0A000';
+let namesGiven = 0;
+
+/** The name of a statement text, given on first use while fewer than MAX_PREPARED_STATEMENTS texts have one. */
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (!name && statementNames.size < MAX_PREPARED_STATEMENTS) {
+    name = `hot_${++namesGiven}`;
     statementNames.set(text, name);
   }
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
-  const result = await pool.query<T & QueryResultRow>({ name, text, values, ...(options.arrays ? { rowMode: 'array' } : {}) });
-  return result.rows;
+  return name;
 }
 
 /** Whether an error means the connection went away (not that the statement was wrong). */
