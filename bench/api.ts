@@ -8,7 +8,8 @@
  *    (graphql-js + a hand-written pg query, no framework, no auth: bench/api-baseline-server.ts),
  *    requests/s and latency p50/p99, and the ratio (target ≥ 0.8x on throughput);
  * 2. `ticket(id)` with its thread;
- * 3. `addTicketMessage`.
+ * 3. `addTicketMessage`: all clients on one ticket (each reply waits for the ticket's row
+ *    lock), then spread over 50 tickets, as agents reply to their own.
  * Then runJobNow → the job's handler starting (job_run.startedAt), BENCH_JOB_RUNS (20)
  * times: p50/p99 (target p50 < 50 ms on the PostgreSQL backend).
  * Prints figures; asserts nothing. DATABASE_URL: use that server; otherwise embedded.
@@ -39,7 +40,9 @@ const REPLY = `mutation Reply($input: AddTicketMessageInput!) { addTicketMessage
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-async function load(url: string, body: unknown, token?: string) {
+/** Load on one endpoint: the same body every time, or the next of `bodies` for each request. */
+async function load(url: string, body: unknown, token?: string, bodies?: unknown[]) {
+  let next = 0;
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -47,6 +50,9 @@ async function load(url: string, body: unknown, token?: string) {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
+    ...(bodies
+      ? { requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(bodies[next++ % bodies.length]) }) }] }
+      : {}),
   });
   return {
     rps: result.requests.average,
@@ -90,7 +96,7 @@ async function main(): Promise<void> {
     const contacts = (await dataSource.query(`SELECT id FROM contact WHERE "tenantId" = $1`, [actor.tenantId])) as Array<{
       id: string;
     }>;
-    let first = '';
+    const ticketIds: string[] = [];
     for (let n = 0; n < TICKETS; n++) {
       const ticket = await services.tickets.create(actor, {
         subject: `Bench ticket ${n}`,
@@ -99,8 +105,9 @@ async function main(): Promise<void> {
         requesterId: contacts[n % contacts.length].id,
         assigneeId: n % 2 ? user.id : null,
       });
-      first ||= ticket.id;
+      ticketIds.push(ticket.id);
     }
+    const first = ticketIds[0];
     for (let n = 0; n < 30; n++) await services.tickets.addMessage(actor, first, { body: `Message ${n} of the thread` });
     const { token } = await services.auth.login('bench@example.test', password!);
     // Planner statistics as a running database has them (autovacuum would, a minute later),
@@ -126,6 +133,12 @@ async function main(): Promise<void> {
     }
     const thread = await load(graphql, { query: THREAD, variables: { id: first } }, token);
     const reply = await load(graphql, { query: REPLY, variables: { input: { ticketId: first, body: 'A reply' } } }, token);
+    const replies = await load(
+      graphql,
+      null,
+      token,
+      ticketIds.slice(0, 50).map((ticketId) => ({ query: REPLY, variables: { input: { ticketId, body: 'A reply' } } })),
+    );
 
     // runJobNow → the handler starting.
     const latencies: number[] = [];
@@ -172,8 +185,12 @@ async function main(): Promise<void> {
         value: `${Math.round(thread.rps)} req/s, p50 ${thread.p50} ms, p99 ${thread.p99} ms (${thread.errors} errors)`,
       },
       {
-        figure: 'addTicketMessage',
+        figure: 'addTicketMessage, every client on one ticket',
         value: `${Math.round(reply.rps)} req/s, p50 ${reply.p50} ms, p99 ${reply.p99} ms (${reply.errors} errors)`,
+      },
+      {
+        figure: 'addTicketMessage spread over 50 tickets',
+        value: `${Math.round(replies.rps)} req/s, p50 ${replies.p50} ms, p99 ${replies.p99} ms (${replies.errors} errors)`,
       },
       {
         figure: `runJobNow → handler started (${JOB_RUNS} runs, PostgreSQL backend)`,
