@@ -332,6 +332,22 @@ describe('tickets', () => {
 
       const listed = await gqlOk(t.url, '{ tickets { totalCount } }', {}, mine.adminToken);
       expect(listed.tickets.totalCount).toBe(0);
+      // Filters naming the other tenant's people, subject and reference find nothing either.
+      await gqlOk(t.url, ASSIGN, { id: foreign.id, userId: theirs.agent.id }, theirs.adminToken);
+      for (const filter of [
+        { requesterId: theirs.contact.id },
+        { assigneeId: theirs.agent.id },
+        { text: foreign.reference },
+        { text: 'Printer on fire' },
+      ]) {
+        const probed = await gqlOk(
+          t.url,
+          'query ($filter: TicketFilter) { tickets(filter: $filter) { totalCount edges { node { id } } } }',
+          { filter },
+          mine.adminToken,
+        );
+        expect([filter, probed.tickets]).toEqual([filter, { totalCount: 0, edges: [] }]);
+      }
 
       const client = wsClient(t.url, mine.adminToken);
       const spy = new Subscription<any>(client, 'subscription ($id: ID!) { ticketMessageAdded(ticketId: $id) { body } }', {
