@@ -5,6 +5,7 @@ import { ENTITIES } from './entities';
 import type { Logger } from './logger';
 import { PgListener } from './pg-listener';
 import { redisClient } from './redis';
+import { hotRows } from './services/platform/sql';
 import type { LiveEvents, LiveTopics } from './services/platform/live-events';
 
 /** The NOTIFY channel live events cross processes on (PostgreSQL transport). */
@@ -142,9 +143,11 @@ class PostgresEventTarget {
     while (this.outbox.length) {
       const batch = this.outbox.splice(0, NOTIFY_BATCH);
       try {
-        await this.dataSource.query(`SELECT pg_notify($1, message) FROM unnest($2::text[]) AS message`, [
+        // As one JSON array, a prepared statement: as a text[] parameter, pg escaped each
+        // payload character by character in JavaScript (3% of a busy dispatcher's CPU).
+        await hotRows(this.dataSource, `SELECT pg_notify($1, message) FROM json_array_elements_text($2::json) AS message`, [
           LIVE_EVENT_CHANNEL,
-          batch.map((entry) => entry.message),
+          JSON.stringify(batch.map((entry) => entry.message)),
         ]);
         for (const entry of batch) entry.resolve();
       } catch (error) {
