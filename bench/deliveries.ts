@@ -93,6 +93,10 @@ async function main(): Promise<void> {
     const open = await drain(services);
 
     await services.providers.update(admin, provider.id, { rateLimitPerSecond: RATE });
+    // A dispatcher reads provider settings at most once a second: the limited run starts
+    // once the new limit has reached it (otherwise the first moments went out unthrottled,
+    // and the figure measured that second, not the limit).
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     await enqueueMany(services, user.tenantId, LIMITED, 'limited');
     const limitedStart = performance.now();
     await drain(services);
