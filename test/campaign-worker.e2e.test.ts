@@ -1,9 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { ProviderKind } from '../src/entities/channel';
 import { Role } from '../src/entities/user.entity';
-import type { StaffPrincipal } from '../src/services/directory/principal';
 import { ProviderFake, metaError } from './fakes/provider-fake';
-import { PASSWORD, makeTenant, makeUser, uniquePhoneNumberId } from './helpers/factories';
+import { PASSWORD, addMetaProvider, makeTenant, makeUser } from './helpers/factories';
 import { type TestApp, gqlOk, startTestApp } from './helpers/test-app';
 import { killAndWait, until } from './helpers/wait';
 import { startWorker, terminateConnections } from './helpers/worker-process';
@@ -35,15 +33,8 @@ describe('a campaign in a worker process under 429s and lost connections', () =>
     const ds = t.app.dataSource;
     const tenant = await makeTenant(ds);
     const admin = await makeUser(ds, tenant, { role: Role.ADMIN });
-    const actor: StaffPrincipal = { kind: 'staff', tenantId: tenant.id, userId: admin.id, role: Role.ADMIN, name: 'Admin' };
     const token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
-    await t.app.services.providers.create(actor, {
-      kind: ProviderKind.META_WHATSAPP,
-      name: 'Meta',
-      baseUrl: fake.url,
-      settings: { phoneNumberId: uniquePhoneNumberId() },
-      credentials: { accessToken: 'meta-token' },
-    });
+    await addMetaProvider(t.app.services, tenant, fake.url);
     await ds.query(
       `INSERT INTO contact ("tenantId", name, phone) SELECT $1, 'Customer ' || n, '+62813' || lpad(n::text, 8, '0')
          FROM generate_series(1, $2) AS n`,

@@ -1,11 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { Client } from 'pg';
-import { ProviderKind } from '../src/entities/channel';
 import { Delivery } from '../src/entities/delivery.entity';
 import { Role } from '../src/entities/user.entity';
 import type { Principal } from '../src/services/directory/principal';
 import { ProviderFake } from './fakes/provider-fake';
-import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { PASSWORD, addMetaProvider, makeContact, makeTenant, makeUser } from './helpers/factories';
 import { Subscription, type TestApp, errorCode, gql, gqlOk, settle, startTestApp, wsClient } from './helpers/test-app';
 
 const APP_SECRET = 'meta-app-secret';
@@ -37,13 +36,7 @@ describe('campaigns', () => {
     const token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
     const principal: Principal = { kind: 'staff', tenantId: tenant.id, userId: admin.id, role: Role.ADMIN, name: 'Admin' };
     const phoneNumberId = String(++phoneNumbers);
-    await t.app.services.providers.create(principal, {
-      kind: ProviderKind.META_WHATSAPP,
-      name: 'meta',
-      baseUrl: fake.url,
-      settings: { phoneNumberId },
-      credentials: { accessToken: 'meta-token' },
-    });
+    await addMetaProvider(t.app.services, tenant, fake.url, { settings: { phoneNumberId } });
     const people = {
       ana: await makeContact(t.app.dataSource, tenant, { name: 'Ana', phone: '+6281200000001', area: 'Bandung', tags: ['vip'] }),
       budi: await makeContact(t.app.dataSource, tenant, { name: 'Budi', phone: '+6281200000002', area: 'bandung' }),

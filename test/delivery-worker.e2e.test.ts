@@ -6,7 +6,7 @@ import { Delivery } from '../src/entities/delivery.entity';
 import { Role } from '../src/entities/user.entity';
 import type { Principal } from '../src/services/directory/principal';
 import { ProviderFake } from './fakes/provider-fake';
-import { makeTenant, uniquePhoneNumberId } from './helpers/factories';
+import { addMetaProvider, makeTenant } from './helpers/factories';
 import { type TestApp, startTestApp } from './helpers/test-app';
 import { killAndWait, until } from './helpers/wait';
 import { MAIN, startWorker, terminateConnections, workerEnv } from './helpers/worker-process';
@@ -22,13 +22,7 @@ describe('delivery worker', () => {
   async function tenantWithMeta(t: TestApp) {
     const tenant = await makeTenant(t.app.dataSource);
     const admin: Principal = { kind: 'staff', tenantId: tenant.id, userId: tenant.id, role: Role.ADMIN, name: 'Admin' };
-    await t.app.services.providers.create(admin, {
-      kind: ProviderKind.META_WHATSAPP,
-      name: 'Meta',
-      baseUrl: fake.url,
-      settings: { phoneNumberId: uniquePhoneNumberId() },
-      credentials: { accessToken: 'meta-token' },
-    });
+    await addMetaProvider(t.app.services, tenant, fake.url);
     return { tenant, admin };
   }
 

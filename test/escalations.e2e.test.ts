@@ -1,11 +1,10 @@
 import { Delivery } from '../src/entities/delivery.entity';
 import { DomainEvent } from '../src/entities/domain-event.entity';
-import { ProviderKind } from '../src/entities/channel';
 import { Tenant } from '../src/entities/tenant.entity';
 import { Role, type User } from '../src/entities/user.entity';
 import { ManualClock } from '../src/services/platform/clock';
 import { ProviderFake } from './fakes/provider-fake';
-import { PASSWORD, makeContact, makeTenant, makeUser, uniquePhoneNumberId } from './helpers/factories';
+import { PASSWORD, addMetaProvider, makeContact, makeTenant, makeUser } from './helpers/factories';
 import { runJob } from './helpers/jobs';
 import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
 import { until } from './helpers/wait';
@@ -385,17 +384,7 @@ describe('SLA monitoring and escalation up the hierarchy', () => {
   it('sends escalations to the test recipient in test mode', async () => {
     clock.set(T0);
     const org = await organisation();
-    await t.app.services.providers.create(
-      { kind: 'staff', tenantId: org.tenant.id, userId: org.admin.id, role: Role.ADMIN, name: 'Ada' },
-      {
-        kind: ProviderKind.META_WHATSAPP,
-        name: 'Meta',
-        priority: 10,
-        baseUrl: fake.url,
-        settings: { phoneNumberId: uniquePhoneNumberId() },
-        credentials: { accessToken: 'meta-token' },
-      },
-    );
+    await addMetaProvider(t.app.services, org.tenant, fake.url);
     await gqlOk(
       t.url,
       `mutation { updateDeliverySettings(input: { testMode: true, testRecipients: [{ channel: WHATSAPP, address: "+15559990000" }] }) { testMode } }`,

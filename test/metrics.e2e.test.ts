@@ -1,11 +1,10 @@
-import { Channel, ProviderKind } from '../src/entities/channel';
+import { Channel } from '../src/entities/channel';
 import { Role } from '../src/entities/user.entity';
 import { silentLogger } from '../src/logger';
 import { startMetricsServer } from '../src/metrics';
-import type { StaffPrincipal } from '../src/services/directory/principal';
 import { operationLabel } from '../src/services/platform/metrics';
 import { ProviderFake } from './fakes/provider-fake';
-import { PASSWORD, makeTenant, makeUser, uniquePhoneNumberId } from './helpers/factories';
+import { PASSWORD, addMetaProvider, makeTenant, makeUser } from './helpers/factories';
 import { Subscription, type TestApp, gql, settle, startTestApp, wsClient } from './helpers/test-app';
 
 const TOKEN = 'scrape-secret-0123456789';
@@ -128,15 +127,7 @@ describe('metrics per tenant (METRICS_PER_TENANT=true)', () => {
   it('labels operations and deliveries with their tenant, and deliveries with the provider kind that took them', async () => {
     const tenant = await makeTenant(t.app.dataSource);
     const admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN });
-    const actor: StaffPrincipal = { kind: 'staff', tenantId: tenant.id, userId: admin.id, role: Role.ADMIN, name: admin.name };
-    await t.app.services.providers.create(actor, {
-      kind: ProviderKind.META_WHATSAPP,
-      name: 'Meta',
-      priority: 10,
-      baseUrl: fake.url,
-      settings: { phoneNumberId: uniquePhoneNumberId() },
-      credentials: { accessToken: 'meta-token' },
-    });
+    await addMetaProvider(t.app.services, tenant, fake.url);
     const token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
     await gql(t.url, 'query WhoAmI { me { kind } }', {}, token);
     for (const n of [1, 2]) {

@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { ProviderKind } from '../../src/entities/channel';
+import type { ChannelProvider } from '../../src/entities/channel-provider.entity';
 import { Contact } from '../../src/entities/contact.entity';
 import { Tenant } from '../../src/entities/tenant.entity';
 import { Availability, Role, type StaffRole, User } from '../../src/entities/user.entity';
+import type { Services } from '../../src/services';
+import type { ProviderInput } from '../../src/services/delivery/channel-provider.service';
 import { hashPassword } from '../../src/services/directory/password';
+import type { StaffPrincipal } from '../../src/services/directory/principal';
 
 export const PASSWORD = 'correct horse battery staple';
 let passwordHash: Promise<string> | undefined;
@@ -48,5 +53,26 @@ export async function makeContact(dataSource: DataSource, tenant: Tenant, overri
     attributes: {},
     tags: [],
     ...overrides,
+  });
+}
+
+/**
+ * A Meta WhatsApp account of the tenant, sending to a provider fake at `baseUrl` with the
+ * fake's token, under a phone number id of its own (added as the tenant's admin would).
+ */
+export function addMetaProvider(
+  services: Services,
+  tenant: Tenant,
+  baseUrl: string,
+  input: Partial<ProviderInput> = {},
+): Promise<ChannelProvider> {
+  const admin: StaffPrincipal = { kind: 'staff', tenantId: tenant.id, userId: tenant.id, role: Role.ADMIN, name: 'Admin' };
+  return services.providers.create(admin, {
+    kind: ProviderKind.META_WHATSAPP,
+    name: 'Meta',
+    baseUrl,
+    settings: { phoneNumberId: uniquePhoneNumberId() },
+    credentials: { accessToken: 'meta-token' },
+    ...input,
   });
 }
