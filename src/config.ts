@@ -19,7 +19,7 @@ export interface Config {
   /** Empty: the service runs an embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
-  /** Hot reads run as named prepared statements (off behind a pooler that cannot keep them). */
+  /** Hot statements run as named prepared statements (off behind a pooler that cannot keep them). */
   databasePreparedStatements: boolean;
   dataDir: string;
   embeddedPostgresPort: number;

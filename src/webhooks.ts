@@ -6,14 +6,15 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Services } from './services';
 
-/**
- * Provider webhooks: the only unauthenticated routes besides login, each verified
- * as its provider allows (Meta: HMAC signature; Twilio: its signature over the URL and
- * parameters; Fonnte and Wablas: a secret token in the callback URL). A request that fails verification changes nothing.
- */
 /** HTTP status of each gateway callback outcome: an unknown or malformed provider id is simply not found. */
 const GATEWAY_STATUS = { ok: 200, ignored: 200, unauthorized: 401, not_found: 404 } as const;
 
+/**
+ * Provider webhooks: the only unauthenticated routes besides login, each verified as its
+ * provider allows (Meta: HMAC signature; Twilio: its signature over the URL and parameters;
+ * Fonnte and Wablas: a secret token in the callback URL). A request that fails
+ * verification changes nothing.
+ */
 export function createWebhookRouter(
   services: Services,
   config: Pick<Config, 'metaAppSecret' | 'metaVerifyToken'> & { publicUrl: string },

@@ -5,6 +5,7 @@ import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import type { ValidationError } from 'class-validator';
 import { DomainError } from '../services/platform/errors';
+import { databaseErrorCode } from '../services/platform/sql';
 import { QUERY_LIMITS, QUERY_LIMIT_EXTENSION, isTokenLimitError } from './query-limits';
 import type { Logger } from '../logger';
 
@@ -30,7 +31,7 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
     if (original instanceof AuthorizationError) {
       return { ...formatted, message: 'Your role does not allow this operation', extensions: { code: 'FORBIDDEN' } };
     }
-    if (databaseCode(original) === STATEMENT_TIMEOUT) {
+    if (isDatabaseError(original) && databaseErrorCode(original) === STATEMENT_TIMEOUT) {
       logger.warn('a request was stopped by the statement timeout', { path: formatted.path?.join('.') });
       return {
         ...formatted,
@@ -38,7 +39,7 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
         extensions: { code: 'QUERY_TIMEOUT' },
       };
     }
-    if (MALFORMED_VALUE.has(databaseCode(original))) {
+    if (isDatabaseError(original) && MALFORMED_VALUE.has(databaseErrorCode(original))) {
       return {
         ...formatted,
         message: 'A value has the wrong format (for example an id that is not a UUID)',
@@ -81,11 +82,9 @@ const MALFORMED_VALUE = new Set(['22P02', '22007', '22008']);
 /** query_canceled: the statement timeout stopped it. */
 const STATEMENT_TIMEOUT = '57014';
 
-/** PostgreSQL's error code, whether the statement ran through TypeORM or straight on the pool (the hot statements). */
-function databaseCode(error: unknown): string {
-  if (error instanceof QueryFailedError) return String((error.driverError as { code?: unknown } | undefined)?.code ?? '');
-  if (error instanceof DatabaseError) return error.code ?? '';
-  return '';
+/** A statement PostgreSQL refused, run through TypeORM or straight on the pool (the hot statements). */
+function isDatabaseError(error: unknown): boolean {
+  return error instanceof QueryFailedError || error instanceof DatabaseError;
 }
 
 interface FieldProblem {

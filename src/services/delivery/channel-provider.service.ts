@@ -198,15 +198,15 @@ export class ChannelProviderService {
     }
   }
 
-  /** Whether a status callback carries the provider's `webhookToken` credential. */
   /** One of the provider's credentials, decrypted (for verifying its webhooks); undefined when it has none. */
   credentialOf(provider: ChannelProvider, name: string): string | undefined {
     const value = this.secrets.open(provider.credentials)[name];
     return typeof value === 'string' ? value : undefined;
   }
 
+  /** Whether a status callback carries the provider's `webhookToken` credential. */
   acceptsCallbackToken(provider: ChannelProvider, token: unknown): boolean {
-    return verifyCallbackToken(this.secrets.open(provider.credentials).webhookToken, token);
+    return verifyCallbackToken(this.credentialOf(provider, 'webhookToken'), token);
   }
 
   rateOf(provider: ChannelProvider): number | null {

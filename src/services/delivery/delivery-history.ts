@@ -56,20 +56,20 @@ export class DeliveryHistory {
 
   /** Counts a delivery reaching `status` in deliveries_total, by channel, provider kind (and tenant, if asked). */
   private async count(manager: EntityManager, delivery: Delivery, status: string): Promise<void> {
-    let provider = 'none';
-    if (delivery.providerId) {
-      provider = this.providerKinds.get(delivery.providerId) ?? 'unknown';
-      if (provider === 'unknown') {
-        const [row] = (await manager.query(`SELECT kind FROM channel_provider WHERE id = $1`, [delivery.providerId])) as Array<{
-          kind: string;
-        }>;
-        if (row) {
-          provider = row.kind;
-          if (this.providerKinds.size < 10_000) this.providerKinds.set(delivery.providerId, provider);
-        }
-      }
-    }
+    const provider = delivery.providerId ? await this.providerKind(manager, delivery.providerId) : 'none';
     deliveriesRecorded.inc({ channel: delivery.channel, status, provider, ...tenantLabel(delivery.tenantId) });
+  }
+
+  /** A provider account's kind: read once per process (it never changes), 'unknown' for an account gone. */
+  private async providerKind(manager: EntityManager, providerId: string): Promise<string> {
+    const known = this.providerKinds.get(providerId);
+    if (known) return known;
+    const [row] = (await manager.query(`SELECT kind FROM channel_provider WHERE id = $1`, [providerId])) as Array<{
+      kind: string;
+    }>;
+    if (!row) return 'unknown';
+    if (this.providerKinds.size < 10_000) this.providerKinds.set(providerId, row.kind);
+    return row.kind;
   }
 
   /** Appends one step; a provider report the delivery already has is skipped. */

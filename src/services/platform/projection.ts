@@ -1,4 +1,4 @@
-import type { EntityMetadata, SelectQueryBuilder } from 'typeorm';
+import type { EntityMetadata } from 'typeorm';
 
 /**
  * What a list selects of an entity, from the fields the query asks of it: the columns of
@@ -23,9 +23,4 @@ export function projection(
     else return undefined;
   }
   return [...chosen];
-}
-
-/** Selects the projection's columns of `alias` (all of them when undefined), replacing what it selected. */
-export function selectProjection<T extends object>(query: SelectQueryBuilder<T>, alias: string, columns: string[] | undefined) {
-  return columns ? query.select(columns.map((column) => `${alias}.${column}`)) : query;
 }

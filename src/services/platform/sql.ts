@@ -48,7 +48,7 @@ export async function hotRows<T>(
     // A migration changed what the statement returns (`RETURNING d.*` after a new column)
     // under a running process: PostgreSQL refuses the prepared plan before running it, so
     // the text is prepared anew under a new name instead of failing until a restart.
-    if (!name || (error as { code?: string }).code !== CACHED_PLAN_CHANGED) throw error;
+    if (!name || databaseErrorCode(error) !== CACHED_PLAN_CHANGED) throw error;
     statementNames.delete(text);
     return (await run(statementName(text))).rows;
   }
@@ -68,11 +68,19 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
+/**
+ * PostgreSQL's error code (SQLSTATE) of a failed statement, whether it ran through TypeORM
+ * (a QueryFailedError wrapping the driver's error) or straight on the pool; '' for any other error.
+ */
+export function databaseErrorCode(error: unknown): string {
+  const code = (error as { driverError?: { code?: unknown } })?.driverError?.code ?? (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : '';
+}
+
 /** Whether an error means the connection went away (not that the statement was wrong). */
 export function isConnectionLoss(error: unknown): boolean {
-  const code =
-    (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ?? (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && (/^08/.test(code) || /^57P0[123]$/.test(code))) return true;
+  const code = databaseErrorCode(error);
+  if (/^08/.test(code) || /^57P0[123]$/.test(code)) return true;
   const message = error instanceof Error ? error.message : String(error);
   return /Connection terminated|terminating connection|ECONNRESET|ECONNREFUSED|connection.*(closed|ended)/i.test(message);
 }

@@ -7,7 +7,7 @@ import type { Principal } from '../directory/principal';
 import { type CursorKind, type Page, type PageRequest, cursorValue, decodeCursor, encodeCursor } from '../platform/pagination';
 import { projection } from '../platform/projection';
 import { hotRows } from '../platform/sql';
-import type { TicketFilter } from './ticket.service';
+import type { TicketFilter, TicketOrderField } from './ticket.service';
 
 /** What a page of tickets reads: the fields asked of a ticket, its requester and its assignee (null: not asked). */
 export interface TicketListShape {
@@ -18,7 +18,7 @@ export interface TicketListShape {
 
 /** The column a page is sorted by (then id), the SQL type of its cursor value, and what that value looks like. */
 export interface TicketListOrder {
-  column: 'createdAt' | 'updatedAt' | 'priority' | 'resolutionDueAt' | 'number';
+  column: TicketOrderField;
   cast: string;
   kind: CursorKind;
   direction: 'ASC' | 'DESC';

@@ -138,6 +138,9 @@ const ORDER_KIND: Record<TicketOrderField, CursorKind> = {
 };
 
 export class TicketService {
+  /** Pages of the tickets list (hand-written statements, src/services/tickets/ticket-list.ts). */
+  private readonly pages: TicketList;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly transactor: Transactor,
@@ -148,8 +151,6 @@ export class TicketService {
   ) {
     this.pages = new TicketList(dataSource);
   }
-
-  private readonly pages: TicketList;
 
   /**
    * Resolves with the details support reports on: a summary, how it was resolved, and
@@ -273,7 +274,6 @@ export class TicketService {
    * people, who then come in the page's own statement (same tenant) rather than through
    * loaders; omitted, everything of the ticket and neither person.
    */
-  /** A page of the tickets the actor may see, filtered and sorted, reading only the fields in `shape`. */
   list(
     actor: Principal,
     filter: TicketFilter,
