@@ -183,6 +183,41 @@ describe('delivery pipeline', () => {
     for (const delivery of deliveries) expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, attempts: 1 });
   });
 
+  it('retries only the one recipient Meta limits (131056, 131048): the circuit stays closed and everyone else is sent', async () => {
+    const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP, ProviderKind.FONNTE);
+    fake.forRecipient('meta', '6281200000001', metaError(131056, 'Pair rate limit hit', 400, { 'retry-after': '120' }));
+    fake.forRecipient('meta', '6281200000002', metaError(131048, 'Spam rate limit hit'));
+    // Six messages to the two limited numbers first (twice the circuit's threshold), then seven to others.
+    const limited = [];
+    for (let n = 0; n < 3; n++) {
+      limited.push(await enqueue(tenant, { to: '+6281200000001' }), await enqueue(tenant, { to: '+6281200000002' }));
+    }
+    const others = [];
+    for (let n = 0; n < 7; n++) others.push(await enqueue(tenant, { to: `+628130000000${n}` }));
+    await drain();
+
+    for (const delivery of others) {
+      expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, providerId: providers[0].id, attempts: 1 });
+    }
+    const provider = await t.app.dataSource.getRepository(ChannelProvider).findOneByOrFail({ id: providers[0].id });
+    expect(provider).toMatchObject({ consecutiveFailures: 0, circuitOpenUntil: null });
+    // The limited messages wait on their own (no failover to the gateway for a limit on one recipient).
+    expect(fake.received('fonnte')).toHaveLength(0);
+    const waiting = await Promise.all(limited.map(reload));
+    expect(waiting.map((delivery) => [delivery.recipient, delivery.status, delivery.attempts, delivery.lastErrorCode])).toEqual(
+      limited.map((delivery) => [
+        delivery.recipient,
+        DeliveryStatus.QUEUED,
+        1,
+        delivery.recipient === '+6281200000001' ? '131056' : '131048',
+      ]),
+    );
+    // The pair rate limit's Retry-After holds that message back; the other follows its backoff.
+    const pair = waiting.find((delivery) => delivery.recipient === '+6281200000001')!;
+    expect(pair.nextAttemptAt.getTime() - t.clock.now().getTime()).toBeGreaterThanOrEqual(120_000);
+    expect(await eventTypes(pair)).toEqual(['queued', 'attempt_failed', 'retry_scheduled']);
+  });
+
   it('does not charge an attempt while every provider is skipped for an open circuit', async () => {
     const { tenant, providers } = await tenantWith(ProviderKind.META_WHATSAPP);
     const opened = new Date(t.clock.now().getTime() + 60_000);

@@ -30,9 +30,13 @@ export interface ProviderAccount {
  * - `transient`: may clear up by itself (timeouts, network, 5xx): the next provider now,
  *   this one later;
  * - `throttled`: the provider asked us to slow down (429, Retry-After): it is paused until
- *   then and the message is not charged an attempt for it.
+ *   then and the message is not charged an attempt for it;
+ * - `recipient`: a passing limit on one recipient or this one message (Meta's pair rate
+ *   limit and spam limit): the provider is healthy and keeps its other traffic, so this
+ *   message alone is retried after its Retry-After (or its backoff), and nothing counts
+ *   toward the provider's circuit.
  */
-export type FailureKind = 'rejected' | 'provider' | 'transient' | 'throttled';
+export type FailureKind = 'rejected' | 'provider' | 'transient' | 'throttled' | 'recipient';
 
 export interface SendFailure {
   ok: false;
@@ -58,6 +62,7 @@ export const rejected = failure('rejected');
 export const providerFault = failure('provider');
 export const transient = failure('transient');
 export const throttled = failure('throttled');
+export const recipientLimited = failure('recipient');
 
 /** Whether the message may still go out, later or through another provider. */
 export const isRetryable = (outcome: SendFailure): boolean => outcome.kind !== 'rejected';

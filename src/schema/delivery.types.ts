@@ -356,6 +356,7 @@ export enum SendFailureKind {
   PROVIDER = 'provider',
   TRANSIENT = 'transient',
   THROTTLED = 'throttled',
+  RECIPIENT = 'recipient',
 }
 
 registerEnumType(SendFailureKind, {
@@ -368,6 +369,10 @@ registerEnumType(SendFailureKind, {
     },
     TRANSIENT: { description: 'May clear up (timeout, network, 5xx): the next provider now, this one later.' },
     THROTTLED: { description: 'The provider asked to slow down (429): paused until its Retry-After, no attempt charged.' },
+    RECIPIENT: {
+      description:
+        'A passing limit on this one recipient or message (pair rate limit, spam limit): only this message is retried later; the provider keeps sending to others.',
+    },
   },
 });
 

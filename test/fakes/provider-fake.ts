@@ -63,6 +63,8 @@ export class ProviderFake {
   private readonly server: Server;
   private readonly scripts = new Map<FakeProvider, Behaviour[]>();
   private readonly defaults = new Map<FakeProvider, Behaviour>();
+  /** Answers about one recipient (as the provider sees the number), ahead of scripts and defaults. */
+  private readonly perRecipient = new Map<string, Behaviour>();
   private readonly sockets = new Set<Socket>();
   private readonly delays = new Set<NodeJS.Timeout>();
   private waiters: Array<() => void> = [];
@@ -105,10 +107,16 @@ export class ProviderFake {
     this.defaults.set(provider, behaviour);
   }
 
+  /** What a provider answers every request to one recipient (e.g. Meta's pair rate limit for one number). */
+  forRecipient(provider: FakeProvider, to: string, behaviour: Behaviour): void {
+    this.perRecipient.set(`${provider}:${to}`, behaviour);
+  }
+
   reset(): void {
     this.requests.length = 0;
     this.scripts.clear();
     this.defaults.clear();
+    this.perRecipient.clear();
   }
 
   received(provider: FakeProvider): ReceivedRequest[] {
@@ -142,7 +150,8 @@ export class ProviderFake {
     const { provider, authorized } = route;
     const body = parseBody(req.headers['content-type'], rawBody);
     const to = String(body.to ?? body.target ?? body.phone ?? body.To ?? req.url);
-    const behaviour = this.scripts.get(provider)?.shift() ?? this.defaults.get(provider) ?? ok;
+    const behaviour =
+      this.perRecipient.get(`${provider}:${to}`) ?? this.scripts.get(provider)?.shift() ?? this.defaults.get(provider) ?? ok;
     if (behaviour.kind === 'down') {
       req.socket.destroy();
       return;

@@ -256,6 +256,12 @@ export class DispatchService {
         );
         continue;
       }
+      if (outcome.kind === 'recipient') {
+        // The provider answered, about this recipient only: it is healthy, and this message
+        // alone waits (its Retry-After or backoff); its circuit and other messages are untouched.
+        await this.bookkeeping(this.providers.recordSuccess(provider));
+        return this.failedAttempt(delivery, tried, skipped, errorOf(outcome, provider));
+      }
       if (outcome.kind === 'rejected') {
         return this.finish(
           delivery,
