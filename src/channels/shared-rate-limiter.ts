@@ -10,43 +10,62 @@ export interface SendPacer {
 /** How late a reserved slot may still be used (event-loop lag, a pause); later ones are dropped rather than sent in a burst. */
 const LATE_TOLERANCE_MS = 1000;
 
-/** Slots this worker reserved and has not used yet: the n-th is at `start + n * interval` (local clock). */
+/**
+ * Slots this worker reserved and has not used yet: the n-th is at `start + n * interval`
+ * (local clock), which is `storeStart + n * interval` by the store's clock.
+ */
 interface Block {
   start: number;
+  storeStart: number;
   interval: number;
   next: number;
   count: number;
 }
 
+/** A reservation: when its first slot starts, by the store's clock (ms since the epoch) and from now. */
+export interface Reservation {
+  startsAt: number;
+  waitMs: number;
+}
+
 /**
  * Where the next free send slot of each provider is kept for every worker: `reserve`
  * takes `spanMs` of slots after the last one anyone reserved, atomically and by the
- * store's own clock, and answers how long from now the first of them starts.
+ * store's own clock, and answers when the first of them starts.
  */
 export interface SlotStore {
-  reserve(key: string, spanMs: number): Promise<number>;
+  reserve(key: string, spanMs: number): Promise<Reservation>;
+}
+
+/** A slot handed to a send: the provider and its time by the store's clock (ms since the epoch). */
+export interface HandedSlot {
+  key: string;
+  at: number;
 }
 
 /** Slots in PostgreSQL: one `provider_pace` row per provider, one upsert per reservation. */
 export class PostgresSlots implements SlotStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  async reserve(key: string, spanMs: number): Promise<number> {
+  async reserve(key: string, spanMs: number): Promise<Reservation> {
     const [row] = (await this.dataSource.query(
-      `INSERT INTO provider_pace ("providerId", "nextSlot") VALUES ($1, clock_timestamp() + $2 * interval '1 millisecond')
-       ON CONFLICT ("providerId") DO UPDATE
-         SET "nextSlot" = GREATEST(provider_pace."nextSlot", clock_timestamp()) + $2 * interval '1 millisecond'
-       RETURNING extract(epoch FROM ("nextSlot" - $2 * interval '1 millisecond' - clock_timestamp())) * 1000 AS "waitMs"`,
+      `WITH reserved AS (
+         INSERT INTO provider_pace ("providerId", "nextSlot") VALUES ($1, clock_timestamp() + $2 * interval '1 millisecond')
+         ON CONFLICT ("providerId") DO UPDATE
+           SET "nextSlot" = GREATEST(provider_pace."nextSlot", clock_timestamp()) + $2 * interval '1 millisecond'
+         RETURNING "nextSlot" - $2 * interval '1 millisecond' AS start)
+       SELECT extract(epoch FROM start) * 1000 AS "startsAt", extract(epoch FROM (start - clock_timestamp())) * 1000 AS "waitMs"
+         FROM reserved`,
       [key, spanMs],
-    )) as Array<{ waitMs: string }>;
-    return Number(row.waitMs);
+    )) as Array<{ startsAt: string; waitMs: string }>;
+    return { startsAt: Number(row.startsAt), waitMs: Number(row.waitMs) };
   }
 }
 
 /**
  * The reservation as one Lua script, atomic in Redis and timed by Redis's clock (TIME,
- * in microseconds); the key expires a minute after its last slot. The wait comes back as
- * text, since Redis turns Lua numbers into integers.
+ * in microseconds); the key expires a minute after its last slot. The start and the wait
+ * come back as text, since Redis turns Lua numbers into integers.
  */
 const RESERVE_SCRIPT = `
   local time = redis.call('TIME')
@@ -54,15 +73,16 @@ const RESERVE_SCRIPT = `
   local start = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
   local finish = start + tonumber(ARGV[1])
   redis.call('SET', KEYS[1], string.format('%.3f', finish), 'PX', math.ceil(finish - now) + 60000)
-  return string.format('%.3f', start - now)`;
+  return string.format('%.3f %.3f', start, start - now)`;
 
 /** Slots in Redis (with REDIS_URL): a key per provider, one script call per reservation. */
 export class RedisSlots implements SlotStore {
   constructor(private readonly redis: Redis) {}
 
-  async reserve(key: string, spanMs: number): Promise<number> {
-    const wait = (await this.redis.eval(RESERVE_SCRIPT, 1, `notify-desk:pace:${key}`, String(spanMs))) as string;
-    return Number(wait);
+  async reserve(key: string, spanMs: number): Promise<Reservation> {
+    const answer = (await this.redis.eval(RESERVE_SCRIPT, 1, `notify-desk:pace:${key}`, String(spanMs))) as string;
+    const [startsAt, waitMs] = answer.split(' ').map(Number);
+    return { startsAt, waitMs };
   }
 }
 
@@ -83,10 +103,21 @@ export class SharedRateLimiter implements SendPacer {
   private readonly blocks = new Map<string, Block>();
   private readonly reserving = new Map<string, Promise<void>>();
 
+  private readonly watchers = new Set<(slot: HandedSlot) => void>();
+
   constructor(
     private readonly slots: SlotStore,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
+
+  /**
+   * Hears each slot handed to a send, by the store's clock: what the pacing decided,
+   * exactly, whatever the machine's load did to the timers after. Returns the unwatch.
+   */
+  watch(watcher: (slot: HandedSlot) => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
 
   async acquire(key: string, perSecond: number | null, minIntervalMs: number): Promise<void> {
     const rateInterval = perSecond && perSecond > 0 ? 1000 / perSecond : 0;
@@ -107,7 +138,11 @@ export class SharedRateLimiter implements SendPacer {
         if (block.next < block.count && block.start + block.next * interval < oldest) {
           block.next = Math.min(block.count, Math.ceil((oldest - block.start) / interval));
         }
-        if (block.next < block.count) return block.start + block.next++ * interval;
+        if (block.next < block.count) {
+          const n = block.next++;
+          for (const watcher of this.watchers) watcher({ key, at: block.storeStart + n * interval });
+          return block.start + n * interval;
+        }
       }
       // One reservation at a time per provider in this worker; the others wait for it and take from it.
       let pending = this.reserving.get(key);
@@ -121,7 +156,7 @@ export class SharedRateLimiter implements SendPacer {
 
   private async reserve(key: string, interval: number): Promise<void> {
     const count = Math.max(1, Math.floor(20 / interval));
-    const waitMs = await this.slots.reserve(key, interval * count);
-    this.blocks.set(key, { start: performance.now() + waitMs, interval, next: 0, count });
+    const { startsAt, waitMs } = await this.slots.reserve(key, interval * count);
+    this.blocks.set(key, { start: performance.now() + waitMs, storeStart: startsAt, interval, next: 0, count });
   }
 }

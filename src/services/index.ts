@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { createAdapters } from '../channels';
 import { AddressGuard } from '../channels/address-guard';
-import { PostgresSlots, type SendPacer, SharedRateLimiter } from '../channels/shared-rate-limiter';
+import { PostgresSlots, SharedRateLimiter } from '../channels/shared-rate-limiter';
 import type { DeliverySettings, EventSettings } from '../config';
 import { type Logger, silentLogger } from '../logger';
 import { AuthService, type AuthSettings } from './directory/auth.service';
@@ -58,6 +58,8 @@ export interface Services {
   dashboard: DashboardService;
   tenantSetup: TenantSetupService;
   providers: ChannelProviderService;
+  /** Provider pacing shared by the workers; tests watch the slots it hands out. */
+  pacer: SharedRateLimiter;
   deliveries: DeliveryService;
   dispatch: DispatchService;
   messaging: MessagingService;
@@ -83,7 +85,7 @@ export interface ServiceSettings {
   campaigns: { batchSize: number };
   logger?: Logger;
   /** Provider pacing shared by the workers; PostgreSQL's by default (app.ts passes Redis's with REDIS_URL). */
-  pacer?: SendPacer;
+  pacer?: SharedRateLimiter;
 }
 
 export function createServices(dataSource: DataSource, live: LiveEvents, clock: Clock, settings: ServiceSettings): Services {
@@ -98,6 +100,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   });
   const history = new DeliveryHistory(dataSource, live, clock);
   const eventConsumers = new EventConsumerRegistry();
+  const pacer = settings.pacer ?? new SharedRateLimiter(new PostgresSlots(dataSource));
   const deliveries = new DeliveryService(dataSource, transactor, history, clock, guard, delivery.retries + 1);
   const adapters = createAdapters({ sendTimeoutMs: delivery.sendTimeoutMs, guard });
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
@@ -140,24 +143,17 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     dashboard: new DashboardService(dataSource),
     tenantSetup: new TenantSetupService(dataSource, tickets),
     providers,
+    pacer,
     deliveries,
-    dispatch: new DispatchService(
-      dataSource,
-      history,
-      providers,
-      adapters,
-      settings.pacer ?? new SharedRateLimiter(new PostgresSlots(dataSource)),
-      clock,
-      {
-        batchSize: delivery.batchSize,
-        leaseMs: delivery.leaseMs,
-        backoffBaseMs: delivery.backoffBaseMs,
-        concurrency: delivery.concurrency,
-        providerMaxInFlight: delivery.providerMaxInFlight,
-        busyRetryMs: 1000,
-        throttlePauseMs: delivery.circuitCooldownMs,
-      },
-    ),
+    dispatch: new DispatchService(dataSource, history, providers, adapters, pacer, clock, {
+      batchSize: delivery.batchSize,
+      leaseMs: delivery.leaseMs,
+      backoffBaseMs: delivery.backoffBaseMs,
+      concurrency: delivery.concurrency,
+      providerMaxInFlight: delivery.providerMaxInFlight,
+      busyRetryMs: 1000,
+      throttlePauseMs: delivery.circuitCooldownMs,
+    }),
     messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
     inbound: new InboundService(dataSource, deliveries, providers, tickets, completions, consent),
     sla,
