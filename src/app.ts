@@ -115,6 +115,11 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
               },
               { name: 'campaigns', everyMs: config.campaigns.pollMs, run: () => services.campaignSender.tick() },
               {
+                name: 'idempotency keys pruning',
+                everyMs: 3_600_000,
+                run: () => services.requests.prune(config.events.idempotencyRetentionHours * 3_600_000),
+              },
+              {
                 name: 'skipped rule executions pruning',
                 everyMs: 3_600_000,
                 run: () => services.rules.pruneSkipped(config.events.ruleSkippedRetentionDays),

@@ -74,6 +74,8 @@ export interface EventSettings {
   ruleDateScanMs: number;
   /** Days skipped rule executions are kept. */
   ruleSkippedRetentionDays: number;
+  /** Hours a request made with an idempotency key is remembered. */
+  idempotencyRetentionHours: number;
 }
 
 export interface SchedulerSettings {
@@ -243,6 +245,10 @@ export const VARIABLES: Record<string, VariableSpec> = {
   },
   EVENT_CONSUMER_BACKOFF_MS: { description: 'first retry delay of a failing event consumer, doubling', default: '1000' },
   EVENT_RETENTION_DAYS: { description: 'how long handled domain events are kept before pruning', default: '7' },
+  IDEMPOTENCY_RETENTION_HOURS: {
+    description: 'how long a request made with an idempotency key is remembered (a retry within it gets the first answer)',
+    default: '24',
+  },
   REQUEST_TIMEOUT_MS: {
     description: 'longest an HTTP GraphQL request may take before it is answered REQUEST_TIMEOUT (0: no limit)',
     default: '30000',
@@ -460,6 +466,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxAttempts: integer(env, 'EVENT_CONSUMER_MAX_ATTEMPTS', 5, 1, 100),
       backoffBaseMs: integer(env, 'EVENT_CONSUMER_BACKOFF_MS', 1000, 0, 3_600_000),
       retentionDays: integer(env, 'EVENT_RETENTION_DAYS', 7, 0, 3650),
+      idempotencyRetentionHours: integer(env, 'IDEMPOTENCY_RETENTION_HOURS', 24, 1, 24 * 90),
       ruleDelayPollMs: integer(env, 'RULE_DELAY_POLL_MS', 5000, 100, 600_000),
       ruleDateScanMs: integer(env, 'RULE_DATE_SCAN_MS', 60_000, 1000, 3_600_000),
       ruleSkippedRetentionDays: integer(env, 'RULE_SKIPPED_RETENTION_DAYS', 30, 1, 3650),

@@ -6,13 +6,17 @@ import { bearerToken } from './services/directory/auth.service';
 import { ApiKeyService } from './services/events/api-key.service';
 import { MAX_EVENTS_PER_BATCH } from './services/events/event-ingestion.service';
 import { DomainError, ErrorCode } from './services/platform/errors';
+import { IdempotencyKeyReusedError, checkedIdempotencyKey } from './services/platform/idempotent-requests';
 
 /**
  * The HTTP ingestion API for other systems: `POST /v1/events` with an API key
  * (`Authorization: Bearer nd_...`, scope events:write). The body is one event, an array,
- * or `{ "events": [...] }`, at most 1,000; a single event may take its idempotency key
- * from the `Idempotency-Key` header. Answers 202 with what became of each event; a bad
- * key 401, a missing scope 403, a bad event 400 naming its path, too many 413. A refused
+ * or `{ "events": [...] }`, at most 1,000. An `Idempotency-Key` header makes the request
+ * safe to retry: the same key with the same body answers the first answer again
+ * (`Idempotent-Replayed: true`) and stores nothing; with another body, 422
+ * IDEMPOTENCY_KEY_REUSED. Events without a key of their own take the request's
+ * (`<key>:<index>` in a batch). Answers 202 with what became of each event; a bad API key
+ * 401, a missing scope 403, a bad event 400 naming its path, too many 413. A refused
  * request writes nothing.
  */
 export function createIngestionRouter(services: Services, logger: Logger): Router {
@@ -47,14 +51,21 @@ export function createIngestionRouter(services: Services, logger: Logger): Route
     if (events.length > MAX_EVENTS_PER_BATCH) {
       return fail(res, 413, 'PAYLOAD_TOO_LARGE', `A batch holds at most ${MAX_EVENTS_PER_BATCH} events (got ${events.length})`);
     }
-    const headerKey = req.headers['idempotency-key'];
-    if (single && typeof headerKey === 'string' && events[0] && typeof events[0] === 'object') {
-      const event = events[0] as Record<string, unknown>;
-      event.idempotencyKey ??= headerKey;
+    let requestKey: string | null;
+    try {
+      requestKey = checkedIdempotencyKey(req.headers['idempotency-key']);
+    } catch (error) {
+      return fail(res, 400, 'BAD_USER_INPUT', (error as Error).message);
     }
     try {
-      res.status(202).json(await services.ingestion.ingest(tenantId, events, 'api'));
+      const { result, replayed } = await services.requests.once(
+        requestKey ? { tenantId, scope: 'POST /v1/events', key: requestKey, body: events } : null,
+        (within) => services.ingestion.ingest(tenantId, events, 'api', { requestKey, within }),
+      );
+      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+      res.status(202).json(result);
     } catch (error) {
+      if (error instanceof IdempotencyKeyReusedError) return fail(res, 422, error.code, error.message);
       if (error instanceof DomainError && error.code === ErrorCode.BadUserInput) {
         return fail(res, 400, error.code, error.message, error.details);
       }

@@ -240,7 +240,15 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<Context> => {
         const { principal, apiKey, error } = await principalOf(req, services);
-        return createContext(services, principal, req.ip, error, apiKey);
+        const idempotencyKey = req.headers['idempotency-key'];
+        return createContext(
+          services,
+          principal,
+          req.ip,
+          error,
+          apiKey,
+          typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
+        );
       },
     }),
   );

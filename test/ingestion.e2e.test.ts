@@ -63,15 +63,161 @@ describe('business events from other systems', () => {
     expect(first.status).toBe(202);
     const answer = (await first.json()) as any;
     expect(answer).toMatchObject({ accepted: 1, duplicates: 0, events: [{ index: 0, duplicate: false, subjectFound: true }] });
-    const again = await (await post(w.key, event, { 'idempotency-key': 'Q-1001:sent' })).json();
-    expect(again).toMatchObject({ accepted: 0, duplicates: 1, events: [{ id: null, duplicate: true }] });
+    // The client retries after a timeout: the first answer again, nothing stored twice.
+    const retried = await post(w.key, event, { 'idempotency-key': 'Q-1001:sent' });
+    expect(retried.status).toBe(202);
+    expect(retried.headers.get('idempotent-replayed')).toBe('true');
+    expect(await retried.json()).toEqual(answer);
     expect(await stored(w.tenant.id)).toBe(1);
+    // The same event again under its own key is a duplicate, as before.
+    const duplicate = await (await post(w.key, { ...event, idempotencyKey: 'Q-1001:sent' })).json();
+    expect(duplicate).toMatchObject({ accepted: 0, duplicates: 1, events: [{ id: null, duplicate: true }] });
 
     const row = await t.app.dataSource.getRepository(DomainEvent).findOneByOrFail({ id: answer.events[0].id });
     expect(row).toMatchObject({ type: 'quote.sent', subjectType: 'contact', subjectId: w.contact.id, source: 'api' });
     expect(row.occurredAt.toISOString()).toBe('2026-11-20T09:00:00.000Z');
     while ((await t.app.services.events.runOnce()).handedOn > 0);
     expect(handled.filter((e) => e.tenantId === w.tenant.id).map((e) => e.payload.quoteNumber)).toEqual(['Q-1001']);
+  });
+
+  const batch = [
+    { type: 'quote.sent', payload: { quoteNumber: 'Q-2001' } },
+    { type: 'quote.sent', payload: { quoteNumber: 'Q-2002' } },
+    { type: 'quote.accepted', payload: { quoteNumber: 'Q-2001' } },
+  ];
+  const handledFor = async (tenantId: string) => {
+    while ((await t.app.services.events.runOnce()).handedOn > 0);
+    return handled.filter((event) => event.tenantId === tenantId).map((event) => `${event.type} ${event.payload.quoteNumber}`);
+  };
+
+  it('answers a retried batch (same Idempotency-Key, same body) with the first answer: every consumer acts once', async () => {
+    const w = await tenant();
+    const first = await post(w.key, { events: batch }, { 'idempotency-key': 'import-2026-12-05' });
+    expect(first.status).toBe(202);
+    const answer = (await first.json()) as any;
+    expect(answer).toMatchObject({ accepted: 3, duplicates: 0 });
+    // Sent again after a timeout, once as it was and once as a bare array (the same events).
+    for (const body of [{ events: batch }, batch]) {
+      const retried = await post(w.key, body, { 'idempotency-key': 'import-2026-12-05' });
+      expect(retried.status).toBe(202);
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+      expect(await retried.json()).toEqual(answer);
+    }
+    expect(await stored(w.tenant.id)).toBe(3);
+    expect(await handledFor(w.tenant.id)).toEqual(['quote.sent Q-2001', 'quote.sent Q-2002', 'quote.accepted Q-2001']);
+    // Each event took the request's key with its place in the batch.
+    const keys = await t.app.dataSource
+      .getRepository(DomainEvent)
+      .find({ where: { tenantId: w.tenant.id }, order: { id: 'ASC' } });
+    expect(keys.map((event) => event.idempotencyKey)).toEqual([
+      'import-2026-12-05:0',
+      'import-2026-12-05:1',
+      'import-2026-12-05:2',
+    ]);
+  });
+
+  it('refuses the same key with a different batch (422 IDEMPOTENCY_KEY_REUSED), storing nothing of it', async () => {
+    const w = await tenant();
+    expect((await post(w.key, batch, { 'idempotency-key': 'nightly-1' })).status).toBe(202);
+    const changed = await post(w.key, [...batch.slice(0, 2), { type: 'quote.rejected', payload: { quoteNumber: 'Q-2001' } }], {
+      'idempotency-key': 'nightly-1',
+    });
+    expect(changed.status).toBe(422);
+    expect(((await changed.json()) as any).error).toEqual({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      message: expect.stringContaining('already used for a different request'),
+    });
+    expect(await stored(w.tenant.id)).toBe(3);
+    const malformed = await post(w.key, batch, { 'idempotency-key': 'not a key' });
+    expect(malformed.status).toBe(400);
+    expect(await stored(w.tenant.id)).toBe(3);
+  });
+
+  it('runs two copies of one request sent at once (a client retrying before the first answered) once', async () => {
+    const w = await tenant();
+    const events = Array.from({ length: 200 }, (_, n) => ({ type: 'quote.sent', payload: { quoteNumber: `Q-${3000 + n}` } }));
+    const answers = await Promise.all([1, 2, 3].map(() => post(w.key, events, { 'idempotency-key': 'burst-1' })));
+    expect(answers.map((response) => response.status)).toEqual([202, 202, 202]);
+    const bodies = (await Promise.all(answers.map((response) => response.json()))) as any[];
+    expect(bodies[1]).toEqual(bodies[0]);
+    expect(bodies[2]).toEqual(bodies[0]);
+    expect(answers.filter((response) => response.headers.get('idempotent-replayed') === 'true')).toHaveLength(2);
+    expect(await stored(w.tenant.id)).toBe(200);
+  });
+
+  it('keeps keys per tenant: another tenant sending the victim’s key gets its own answer, never the victim’s', async () => {
+    const victim = await tenant();
+    const attacker = await tenant();
+    const victimAnswer = await (await post(victim.key, batch, { 'idempotency-key': 'shared-key' })).json();
+    const attackerResponse = await post(attacker.key, batch, { 'idempotency-key': 'shared-key' });
+    expect(attackerResponse.status).toBe(202);
+    expect(attackerResponse.headers.get('idempotent-replayed')).toBeNull();
+    const attackerAnswer = (await attackerResponse.json()) as any;
+    expect(attackerAnswer.accepted).toBe(3);
+    const victimIds = new Set((victimAnswer as any).events.map((event: { id: string }) => event.id));
+    expect(attackerAnswer.events.some((event: { id: string }) => victimIds.has(event.id))).toBe(false);
+    // And a different body under the victim's key is the attacker's own request, not a refusal that reveals the key.
+    const other = await post(attacker.key, batch.slice(0, 1), { 'idempotency-key': 'another' });
+    expect(other.status).toBe(202);
+    expect(await stored(victim.tenant.id)).toBe(3);
+  });
+
+  it('still answers a batch as duplicates once its key is forgotten: each event keeps the request key', async () => {
+    const w = await tenant();
+    await post(w.key, batch, { 'idempotency-key': 'old-import' });
+    t.clock.advance(25 * 3_600_000);
+    expect(await t.app.services.requests.prune(24 * 3_600_000)).toBeGreaterThan(0);
+    const later = await post(w.key, batch, { 'idempotency-key': 'old-import' });
+    expect(later.status).toBe(202);
+    expect(later.headers.get('idempotent-replayed')).toBeNull();
+    expect(await later.json()).toMatchObject({ accepted: 0, duplicates: 3 });
+    expect(await stored(w.tenant.id)).toBe(3);
+  });
+
+  /** A GraphQL request with extra headers, as a partner's client sends it. */
+  const gqlWith = async (token: string, query: string, variables: Record<string, unknown>, headers: Record<string, string>) => {
+    const response = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as { data?: any; errors?: Array<{ extensions?: { code?: string } }> };
+  };
+
+  it('makes publishEvents, upsertBusinessRecords and importContacts retry-safe with a key (argument or header)', async () => {
+    const w = await tenant();
+    const publish = `mutation ($events: [PublishEventInput!]!, $key: String) {
+      publishEvents(events: $events, idempotencyKey: $key) { accepted duplicates events { id } } }`;
+    const first = await gqlOk(t.url, publish, { events: batch, key: 'gql-1' }, w.key);
+    expect(first.publishEvents.accepted).toBe(3);
+    expect(await gqlOk(t.url, publish, { events: batch, key: 'gql-1' }, w.key)).toEqual(first);
+    const viaHeader = await gqlWith(w.key, publish, { events: batch }, { 'idempotency-key': 'gql-1' });
+    expect(viaHeader.data).toEqual(first);
+    const reused = await gql(t.url, publish, { events: batch.slice(1), key: 'gql-1' }, w.key);
+    expect(errorCode(reused)).toBe('IDEMPOTENCY_KEY_REUSED');
+    const conflicting = await gqlWith(w.key, publish, { events: batch, key: 'gql-1' }, { 'idempotency-key': 'gql-2' });
+    expect(conflicting.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await stored(w.tenant.id)).toBe(3);
+
+    const upsert = `mutation ($records: [BusinessRecordInput!]!, $key: String) {
+      upsertBusinessRecords(records: $records, idempotencyKey: $key) { created updated unchanged failed } }`;
+    const records = [{ kind: 'invoice', externalId: 'INV-1', status: 'open' }];
+    const firstUpsert = await gqlOk(t.url, upsert, { records, key: 'records-1' }, w.adminToken);
+    expect(firstUpsert.upsertBusinessRecords.created).toBe(1);
+    // Without the key a resend reports "unchanged"; with it, the first answer.
+    expect(await gqlOk(t.url, upsert, { records, key: 'records-1' }, w.adminToken)).toEqual(firstUpsert);
+    expect(
+      errorCode(await gql(t.url, upsert, { records: [{ ...records[0], status: 'paid' }], key: 'records-1' }, w.adminToken)),
+    ).toBe('IDEMPOTENCY_KEY_REUSED');
+    const [{ status }] = await t.app.dataSource.query(`SELECT status FROM business_record WHERE "tenantId" = $1`, [w.tenant.id]);
+    expect(status).toBe('open');
+
+    const importContacts = `mutation ($rows: [ContactImportInput!]!, $key: String) {
+      importContacts(rows: $rows, idempotencyKey: $key) { created updated } }`;
+    const rows = [{ name: 'Budi', phone: '+6281233344455', externalId: 'C-9' }];
+    const imported = await gqlOk(t.url, importContacts, { rows, key: 'contacts-1' }, w.adminToken);
+    expect(imported.importContacts).toEqual({ created: 1, updated: 0 });
+    expect(await gqlOk(t.url, importContacts, { rows, key: 'contacts-1' }, w.adminToken)).toEqual(imported);
   });
 
   it('stores an event whose subject is unknown, saying so, and never links another tenant’s contact', async () => {

@@ -26,6 +26,7 @@ import { ConsentChange } from './consent-change.entity';
 import { Segment } from './segment.entity';
 import { ProviderPace } from './provider-pace.entity';
 import { StaffNotification } from './staff-notification.entity';
+import { IdempotentRequest } from './idempotent-request.entity';
 
 export const ENTITIES = [
   Tenant,
@@ -58,4 +59,5 @@ export const ENTITIES = [
   ProviderPace,
   Review,
   StaffNotification,
+  IdempotentRequest,
 ];

@@ -22,6 +22,7 @@ import { LeanerIndexes1795478531590 } from './1795478531590-LeanerIndexes';
 import { PrincipalChangeNotices1795480000000 } from './1795480000000-PrincipalChangeNotices';
 import { OverdueRecords1795487013966 } from './1795487013966-OverdueRecords';
 import { CustomerTicketChoices1795488233149 } from './1795488233149-CustomerTicketChoices';
+import { IdempotentRequests1795490000000 } from './1795490000000-IdempotentRequests';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   PrincipalChangeNotices1795480000000,
   OverdueRecords1795487013966,
   CustomerTicketChoices1795488233149,
+  IdempotentRequests1795490000000,
 ];

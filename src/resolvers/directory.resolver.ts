@@ -1,10 +1,12 @@
-import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ApiScope } from '../entities/api-key.entity';
 import type { Channel } from '../entities/channel';
 import { Contact } from '../entities/contact.entity';
 import { Tenant } from '../entities/tenant.entity';
 import { Availability, Role, STAFF_ROLES, User } from '../entities/user.entity';
 import { keyOrStaff } from '../schema/auth';
+import { IDEMPOTENCY_KEY_ARGUMENT, oncePerKey } from '../schema/idempotency';
 import type { AuthedContext, Context } from '../schema/context';
 import { pageInfo } from '../schema/connection';
 import {
@@ -121,13 +123,15 @@ export class UserResolver {
   })
   importUsers(
     @Arg('rows', () => [UserImportInput], { description: 'The users, in any order.' }) rows: UserImportInput[],
+    @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_ARGUMENT })
+    idempotencyKey: string | null,
     @Ctx() context: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<ImportReport> {
     const { tenantId, actorId } = keyOrStaff(context, ApiScope.USERS_WRITE, [Role.ADMIN]);
-    return context.services.peopleImport.importUsers(
-      tenantId,
-      rows.map((row) => ({ ...row })),
-      actorId,
+    const users = rows.map((row) => ({ ...row }));
+    return oncePerKey(context, info, tenantId, idempotencyKey, users, (within) =>
+      context.services.peopleImport.importUsers(tenantId, users, actorId, within),
     );
   }
 
@@ -172,13 +176,15 @@ export class ContactResolver {
   })
   importContacts(
     @Arg('rows', () => [ContactImportInput], { description: 'The contacts.' }) rows: ContactImportInput[],
+    @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_ARGUMENT })
+    idempotencyKey: string | null,
     @Ctx() context: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<ImportReport> {
     const { tenantId, actorId } = keyOrStaff(context, ApiScope.CONTACTS_WRITE, [Role.ADMIN]);
-    return context.services.peopleImport.importContacts(
-      tenantId,
-      rows.map((row) => ({ ...row })),
-      actorId,
+    const contacts = rows.map((row) => ({ ...row }));
+    return oncePerKey(context, info, tenantId, idempotencyKey, contacts, (within) =>
+      context.services.peopleImport.importContacts(tenantId, contacts, actorId, within),
     );
   }
 

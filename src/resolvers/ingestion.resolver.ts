@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Extensions, ID, Mutation, Query, Resolver } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, Extensions, ID, Info, Mutation, Query, Resolver } from 'type-graphql';
 import { ApiKey, ApiScope } from '../entities/api-key.entity';
 import { Role } from '../entities/user.entity';
 import type { AuthedContext, Context } from '../schema/context';
@@ -6,9 +7,24 @@ import { CreatedApiKey, PublishEventInput, PublishResult } from '../schema/event
 import { requireStaff } from '../services/directory/principal';
 import { MAX_EVENTS_PER_BATCH } from '../services/events/event-ingestion.service';
 import { keyOrStaff } from '../schema/auth';
+import { IDEMPOTENCY_KEY_ARGUMENT, oncePerKey } from '../schema/idempotency';
 
 /** The tenant an event is published for: an API key with events:write, or a signed-in admin. */
 const publishingTenant = (context: Context) => keyOrStaff(context, ApiScope.EVENTS_WRITE, [Role.ADMIN]).tenantId;
+
+/** Publishes events once per idempotency key (argument or header); events without a key take the request's. */
+function publish(
+  context: Context,
+  info: GraphQLResolveInfo,
+  events: PublishEventInput[],
+  idempotencyKey: string | null,
+): Promise<PublishResult> {
+  const tenantId = publishingTenant(context);
+  const source = context.apiKey ? 'api' : 'admin';
+  return oncePerKey(context, info, tenantId, idempotencyKey, events, (within, requestKey) =>
+    context.services.ingestion.ingest(tenantId, events, source, { requestKey, within }),
+  );
+}
 
 @Resolver()
 export class IngestionResolver {
@@ -19,8 +35,9 @@ export class IngestionResolver {
   publishEvent(
     @Arg('event', () => PublishEventInput, { description: 'The event.' }) event: PublishEventInput,
     @Ctx() context: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<PublishResult> {
-    return context.services.ingestion.ingest(publishingTenant(context), [{ ...event }], context.apiKey ? 'api' : 'admin');
+    return publish(context, info, [{ ...event }], null);
   }
 
   @Extensions({ apiScope: ApiScope.EVENTS_WRITE })
@@ -29,12 +46,16 @@ export class IngestionResolver {
   })
   publishEvents(
     @Arg('events', () => [PublishEventInput], { description: 'The events, in order.' }) events: PublishEventInput[],
+    @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_ARGUMENT })
+    idempotencyKey: string | null,
     @Ctx() context: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<PublishResult> {
-    return context.services.ingestion.ingest(
-      publishingTenant(context),
+    return publish(
+      context,
+      info,
       events.map((event) => ({ ...event })),
-      context.apiKey ? 'api' : 'admin',
+      idempotencyKey,
     );
   }
 

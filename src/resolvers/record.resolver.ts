@@ -1,9 +1,11 @@
-import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ApiScope } from '../entities/api-key.entity';
 import { BusinessRecord } from '../entities/business-record.entity';
 import { Contact } from '../entities/contact.entity';
 import { Role, STAFF_ROLES, User } from '../entities/user.entity';
 import { keyOrStaff } from '../schema/auth';
+import { IDEMPOTENCY_KEY_ARGUMENT, oncePerKey } from '../schema/idempotency';
 import { pageInfo } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import {
@@ -36,13 +38,15 @@ export class BusinessRecordResolver {
   })
   upsertBusinessRecords(
     @Arg('records', () => [BusinessRecordInput], { description: 'The records, in order.' }) records: BusinessRecordInput[],
+    @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_ARGUMENT })
+    idempotencyKey: string | null,
     @Ctx() context: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<RecordUpsertReport> {
     const { tenantId, actorId } = keyOrStaff(context, ApiScope.RECORDS_WRITE, [Role.ADMIN]);
-    return context.services.records.upsert(
-      tenantId,
-      records.map((record) => ({ ...record })),
-      actorId,
+    const rows = records.map((record) => ({ ...record }));
+    return oncePerKey(context, info, tenantId, idempotencyKey, rows, (within) =>
+      context.services.records.upsert(tenantId, rows, actorId, within),
     );
   }
 

@@ -16,6 +16,8 @@ export interface Context {
   authError?: Error;
   /** A machine client's API key: it may call only operations of its scopes (see requireAuthentication). */
   apiKey?: ApiKeyPrincipal;
+  /** The request's `Idempotency-Key` header, as sent (mutations that honour it check it). */
+  idempotencyKey?: string;
 }
 
 /** Context of a signed-in request (every operation but login). */
@@ -30,8 +32,9 @@ export function createContext(
   clientAddress?: string,
   authError?: Error,
   apiKey?: ApiKeyPrincipal,
+  idempotencyKey?: string,
 ): Context {
   return principal
-    ? ({ services, principal, clientAddress, loaders: createLoaders(services, principal) } as AuthedContext)
-    : { services, principal, clientAddress, authError, apiKey };
+    ? ({ services, principal, clientAddress, idempotencyKey, loaders: createLoaders(services, principal) } as AuthedContext)
+    : { services, principal, clientAddress, authError, apiKey, idempotencyKey };
 }

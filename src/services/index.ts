@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { createAdapters } from '../channels';
 import { AddressGuard } from '../channels/address-guard';
 import { PostgresSlots, SharedRateLimiter } from '../channels/shared-rate-limiter';
+import { IdempotentRequests } from './platform/idempotent-requests';
 import type { DeliverySettings, EventSettings } from '../config';
 import { type Logger, silentLogger } from '../logger';
 import { AuthService, type AuthSettings } from './directory/auth.service';
@@ -72,6 +73,8 @@ export interface Services {
   events: EventRelayService;
   apiKeys: ApiKeyService;
   ingestion: EventIngestionService;
+  /** Requests made with an idempotency key: once each, answered the same on a retry. */
+  requests: IdempotentRequests;
 }
 
 export interface ServiceSettings {
@@ -161,6 +164,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     eventConsumers,
     apiKeys: new ApiKeyService(dataSource, clock),
     ingestion: new EventIngestionService(transactor, records, clock),
+    requests: new IdempotentRequests(dataSource, transactor, clock),
     events: new EventRelayService(dataSource, transactor, eventConsumers, clock, {
       batchSize: settings.events.batchSize,
       maxAttempts: settings.events.maxAttempts,

@@ -59,7 +59,7 @@ export class PeopleImportService {
     private readonly clock: Clock,
   ) {}
 
-  importContacts(tenantId: string, rows: ContactImportRow[], actorId: string | null): Promise<ImportReport> {
+  importContacts(tenantId: string, rows: ContactImportRow[], actorId: string | null, within?: UnitOfWork): Promise<ImportReport> {
     assertBatchSize(rows.length);
     return this.transactor.run(async (uow) => {
       const { manager } = uow;
@@ -137,10 +137,10 @@ export class PeopleImportService {
       await upsertRows(manager, 'contact', CONTACT_COLUMNS, written, now);
       await recordCreated(uow, created, 'contact', actorId);
       return report(results);
-    });
+    }, within);
   }
 
-  importUsers(tenantId: string, rows: UserImportRow[], actorId: string | null): Promise<ImportReport> {
+  importUsers(tenantId: string, rows: UserImportRow[], actorId: string | null, within?: UnitOfWork): Promise<ImportReport> {
     assertBatchSize(rows.length);
     return this.transactor.run(async (uow) => {
       const { manager } = uow;
@@ -219,7 +219,7 @@ export class PeopleImportService {
         actorId,
       );
       return report(results);
-    });
+    }, within);
   }
 }
 

@@ -74,7 +74,17 @@ export class EventIngestionService {
     private readonly clock: Clock,
   ) {}
 
-  async ingest(tenantId: string, events: unknown[], source: string): Promise<IngestResult> {
+  /**
+   * `requestKey`: the request's idempotency key. Events without a key of their own take it
+   * (`<key>:<index>` in a batch of several), so the batch's events stay unique however the
+   * request is retried, even after the request's own record is pruned.
+   */
+  async ingest(
+    tenantId: string,
+    events: unknown[],
+    source: string,
+    options: { requestKey?: string | null; within?: UnitOfWork } = {},
+  ): Promise<IngestResult> {
     assertBatchLimit(events.length, MAX_EVENTS_PER_BATCH, 'events', 'events');
     const problems: EventProblem[] = [];
     const checked = events.map((event, index) => checkEvent(event, `events[${index}]`, problems, this.clock.now()));
@@ -89,6 +99,10 @@ export class EventIngestionService {
       );
     }
     const valid = checked as CheckedEvent[];
+    const { requestKey } = options;
+    if (requestKey) {
+      valid.forEach((event, index) => (event.idempotencyKey ??= valid.length === 1 ? requestKey : `${requestKey}:${index}`));
+    }
     // Every event gets a key, the sender's or one of ours, so the answer maps back to the batch exactly.
     const keys = valid.map((event) => event.idempotencyKey ?? `auto:${randomUUID()}`);
     return this.transactor.run(async (uow) => {
@@ -169,7 +183,7 @@ export class EventIngestionService {
       });
       const duplicates = results.filter((result) => result.duplicate).length;
       return { accepted: results.length - duplicates, duplicates, events: results };
-    });
+    }, options.within);
   }
 
   /**

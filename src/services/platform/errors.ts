@@ -10,6 +10,8 @@ export enum ErrorCode {
   Conflict = 'CONFLICT',
   InvalidTransition = 'INVALID_TRANSITION',
   RateLimited = 'RATE_LIMITED',
+  /** An idempotency key sent again with a different request. */
+  IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
 }
 
 export class DomainError extends Error {

@@ -7,7 +7,7 @@ import type { Clock } from '../platform/clock';
 import { assertBatchLimit, notFound } from '../platform/errors';
 import { isUuid } from '../platform/ids';
 import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
-import type { DomainEventInput, Transactor } from '../platform/unit-of-work';
+import type { DomainEventInput, Transactor, UnitOfWork } from '../platform/unit-of-work';
 import { UpsertOutcome, countOutcomes } from '../platform/upsert';
 
 export const MAX_RECORDS_PER_CALL = 10_000;
@@ -95,13 +95,13 @@ export class RecordService {
   ) {}
 
   /** Upserts up to 10,000 records in one transaction: bad rows are reported and skipped, the rest written. */
-  async upsert(tenantId: string, inputs: unknown[], actorId: string | null): Promise<RecordUpsertReport> {
+  async upsert(tenantId: string, inputs: unknown[], actorId: string | null, within?: UnitOfWork): Promise<RecordUpsertReport> {
     assertBatchLimit(inputs.length, MAX_RECORDS_PER_CALL, 'records', 'records');
     return this.transactor.run(async (uow) => {
       const { results, events } = await this.upsertIn(uow.manager, tenantId, inputs, { missing: 'refuse_row', actorId });
       await uow.recordAll(events);
       return summarize(results);
-    });
+    }, within);
   }
 
   /**
