@@ -2,6 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { IANAZone } from 'luxon';
 import type { CompletionSettings } from './services/completions/completion.service';
 import { isIP } from 'node:net';
+import { parseValidity } from './services/delivery/validity';
 
 /**
  * Every environment variable the service reads, validated once at boot.
@@ -112,6 +113,10 @@ export interface DeliverySettings {
   providerMaxInFlight: number;
   /** Addresses or CIDR ranges outbound requests may reach although loopback, private or link-local. */
   allowedAddresses: string[];
+  /** How long a message of a notification type without a default of its own is worth sending. */
+  defaultValidityMinutes: number;
+  /** A provider whose every request in flight has been out this long counts as failing for routing. */
+  providerSlowMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -196,6 +201,16 @@ export const VARIABLES: Record<string, VariableSpec> = {
   CIRCUIT_COOLDOWN_MS: { description: 'how long an open circuit skips its provider before one probe', default: '30000' },
   PROVIDER_TIMEOUT_MS: { description: 'how long one provider request may take before it counts as failed', default: '10000' },
   DISPATCHER_CONCURRENCY: { description: 'sends in flight at once per worker', default: '32' },
+  PROVIDER_SLOW_MS: {
+    description:
+      'a provider whose every request in flight has been out this long is passed over for the next provider (hung, not yet timed out)',
+    default: '2000',
+  },
+  DELIVERY_DEFAULT_VALIDITY: {
+    description:
+      'how long a message is worth sending when its notification type has no default of its own (e.g. 90m, 72h, 3d); past it, EXPIRED',
+    default: '72h',
+  },
   PROVIDER_MAX_IN_FLIGHT: {
     description: 'sends in flight at once to one provider per worker (one while it is failing)',
     default: '8',
@@ -334,6 +349,12 @@ function addressList(env: Env, name: string): string[] {
   return entries;
 }
 
+function validity(env: Env, name: string, fallback: string): number {
+  const minutes = parseValidity(read(env, name) ?? fallback);
+  if (minutes === null) throw new ConfigError(name, 'must be a duration of 1 minute to 30 days such as 90m, 72h or 3d');
+  return minutes;
+}
+
 function cron(env: Env, name: string, fallback: string, timezone: string): string {
   const value = read(env, name) ?? fallback;
   try {
@@ -431,6 +452,8 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: integer(env, 'DISPATCHER_CONCURRENCY', 32, 1, 1000),
       providerMaxInFlight: integer(env, 'PROVIDER_MAX_IN_FLIGHT', 8, 1, 1000),
       allowedAddresses: addressList(env, 'OUTBOUND_ALLOWED_ADDRESSES'),
+      defaultValidityMinutes: validity(env, 'DELIVERY_DEFAULT_VALIDITY', '72h'),
+      providerSlowMs: integer(env, 'PROVIDER_SLOW_MS', 2000, 100, 300_000),
     },
     scheduler: {
       mongodbUrl,

@@ -6,6 +6,9 @@ import { NotificationPackV11795468462526 } from '../src/migrations/1795468462526
 import type { StaffPrincipal } from '../src/services/directory/principal';
 import { ManualClock } from '../src/services/platform/clock';
 import { PACK_RULES, PACK_TEMPLATES } from '../src/services/rules/notification-pack.v1';
+import { CURRENT_PACK } from '../src/services/rules/notification-pack';
+import { NotificationPackV21795490000002 } from '../src/migrations/1795490000002-NotificationPackV2';
+import { Channel } from '../src/entities/channel';
 import { makeContact, makeTenant, makeUser } from './helpers/factories';
 import { type TestApp, startTestApp, relayAll } from './helpers/test-app';
 
@@ -43,7 +46,9 @@ describe('built-in notification pack', () => {
     const rules = await t.app.dataSource.getRepository(AutomationRule).findBy({ tenantId: w.tenant.id });
     expect(rules.map((rule) => rule.builtIn).sort()).toEqual(PACK_RULES.map((rule) => rule.key).sort());
     expect(rules.every((rule) => rule.active)).toBe(true);
-    expect(await t.app.dataSource.getRepository(MessageTemplate).countBy({ tenantId: w.tenant.id })).toBe(PACK_TEMPLATES.length);
+    expect(await t.app.dataSource.getRepository(MessageTemplate).countBy({ tenantId: w.tenant.id })).toBe(
+      CURRENT_PACK.templates.length,
+    );
     // Saved again through the API's checks: each one is a rule an admin could have written.
     for (const { key, rule } of PACK_RULES) {
       const stored = rules.find((candidate) => candidate.builtIn === key)!;
@@ -57,11 +62,71 @@ describe('built-in notification pack', () => {
     try {
       await new NotificationPackV11795468462526().up(runner);
       await new NotificationPackV11795468462526().up(runner);
+      expect(await t.app.dataSource.getRepository(MessageTemplate).countBy({ tenantId: old.id })).toBe(PACK_TEMPLATES.length);
+      await new NotificationPackV21795490000002().up(runner);
+      await new NotificationPackV21795490000002().up(runner);
     } finally {
       await runner.release();
     }
     expect(await t.app.dataSource.getRepository(AutomationRule).countBy({ tenantId: old.id })).toBe(PACK_RULES.length);
-    expect(await t.app.dataSource.getRepository(MessageTemplate).countBy({ tenantId: old.id })).toBe(PACK_TEMPLATES.length);
+    expect(await t.app.dataSource.getRepository(MessageTemplate).countBy({ tenantId: old.id })).toBe(
+      CURRENT_PACK.templates.length,
+    );
+  });
+
+  it('ships every pack template for WhatsApp, SMS and e-mail, in English and Indonesian, e-mail with a subject', async () => {
+    const w = await newTenant('en');
+    const templates = await t.app.dataSource.getRepository(MessageTemplate).findBy({ tenantId: w.tenant.id });
+    const names = new Set(PACK_TEMPLATES.map((template) => template.name.replace(/\.(en|id)$/, '')));
+    for (const name of names) {
+      for (const channel of [Channel.WHATSAPP, Channel.SMS, Channel.EMAIL]) {
+        for (const language of ['en', 'id']) {
+          const template = templates.find(
+            (candidate) => candidate.channel === channel && candidate.name === `${name}.${language}`,
+          );
+          expect([name, channel, language, Boolean(template)]).toEqual([name, channel, language, true]);
+          if (channel === Channel.EMAIL) expect(template!.subject).toBeTruthy();
+        }
+      }
+    }
+  });
+
+  it('reaches a contact who opted out of WhatsApp by SMS, and the execution succeeds', async () => {
+    const w = await newTenant('en');
+    const customer = await makeContact(t.app.dataSource, w.tenant, { name: 'Sari', phone: '+6281298765077' });
+    await t.app.services.messaging.setOptOut(w.actor, customer.id, Channel.WHATSAPP, true);
+    await t.app.services.records.upsert(
+      w.tenant.id,
+      [
+        {
+          kind: 'invoice',
+          externalId: 'INV-77',
+          status: 'sent',
+          amount: '50000',
+          currency: 'IDR',
+          subject: { type: 'contact', id: customer.id },
+        },
+      ],
+      null,
+    );
+    await t.app.services.ingestion.ingest(
+      w.tenant.id,
+      [{ type: 'payment.received', subject: { type: 'record', kind: 'invoice', externalId: 'INV-77' } }],
+      'api',
+    );
+    await relay();
+    const sent = await t.app.dataSource.query(
+      `SELECT channel, recipient, body FROM delivery WHERE "tenantId" = $1 AND "notificationType" = 'payment_receipt'`,
+      [w.tenant.id],
+    );
+    expect(sent).toEqual([
+      { channel: 'sms', recipient: '+6281298765077', body: 'Thank you Sari, we received your payment for INV-77 (IDR 50000).' },
+    ]);
+    const [execution] = await t.app.dataSource.query(
+      `SELECT e.status FROM rule_execution e JOIN automation_rule r ON r.id = e."ruleId" WHERE r."tenantId" = $1 AND r."builtIn" = 'payment_receipt'`,
+      [w.tenant.id],
+    );
+    expect(execution.status).toBe('succeeded');
   });
 
   it('tells the assignee and the customer in their language, reminds before a due date, and stays quiet when switched off', async () => {

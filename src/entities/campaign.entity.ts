@@ -143,6 +143,14 @@ export class Campaign extends TenantOwned {
   @Column({ type: 'integer', nullable: true })
   throttlePerMinute!: number | null;
 
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'How long each message is worth sending after its planned time, in minutes (past it: EXPIRED, never late); the template’s, else 2 days.',
+  })
+  @Column({ type: 'integer', nullable: true })
+  validForMinutes!: number | null;
+
   @Field(() => String, {
     nullable: true,
     description: 'A business event from a recipient that counts as conversion, e.g. payment.received.',

@@ -60,6 +60,7 @@ export enum DeliveryStatus {
   FAILED = 'failed',
   DEAD = 'dead',
   CANCELLED = 'cancelled',
+  EXPIRED = 'expired',
 }
 
 registerEnumType(DeliveryStatus, {
@@ -74,5 +75,9 @@ registerEnumType(DeliveryStatus, {
     FAILED: { description: 'Refused for good (invalid recipient, template, credentials); an operator may retry.' },
     DEAD: { description: 'Every attempt failed: in the dead-letter queue until an operator retries or discards it.' },
     CANCELLED: { description: 'Not sent on purpose (opt-out, discarded); the reason is recorded.' },
+    EXPIRED: {
+      description:
+        'Not sent: its validity (validUntil) ended first, e.g. while every provider was down; never sent late. An operator may resend it.',
+    },
   },
 });

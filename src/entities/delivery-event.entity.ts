@@ -25,6 +25,14 @@ export enum DeliveryEventType {
   DEAD = 'dead',
   CANCELLED = 'cancelled',
   RESENT = 'resent',
+  /** Its validity ended before it could be sent: final. */
+  EXPIRED = 'expired',
+  /** Held back with its campaign (paused): sent nothing until released. */
+  HELD = 'held',
+  /** Released again (its campaign resumed), with its new time. */
+  RELEASED = 'released',
+  /** It died on its channel and goes again on the next one, as a child delivery. */
+  FALLBACK = 'fallback',
 }
 
 /** Append-only: one row per step of a delivery (queued, sending, sent, failover, retry, webhook statuses...). */
@@ -56,7 +64,7 @@ export class DeliveryEvent {
 
   @Field({
     description:
-      'What happened: queued, sent, delivered, read, failed, failover, attempt_failed, circuit_open, throttled, deferred, retry_scheduled, dead, cancelled, resent.',
+      'What happened: queued, sent, delivered, read, failed, failover, attempt_failed, circuit_open, throttled, deferred, retry_scheduled, dead, cancelled, resent, expired, held, released, fallback.',
   })
   @Column({ type: 'varchar', length: 30 })
   type!: string;

@@ -12,6 +12,16 @@ export interface MetaTemplateMessage {
   parameters: string[];
 }
 
+/** The message rendered for a further channel, sent as a child delivery if this one dies on its own. */
+export interface FallbackMessage {
+  channel: Channel;
+  recipient: string;
+  templateId: string | null;
+  subject: string | null;
+  body: string;
+  metaTemplate: MetaTemplateMessage | null;
+}
+
 @ObjectType({ description: 'One outbound message, tracked from queued to read.' })
 @Entity('delivery')
 @Index('delivery_tenant_idempotency_key', ['tenantId', 'idempotencyKey'], { unique: true })
@@ -145,9 +155,30 @@ export class Delivery extends TenantOwned {
   @Column({ type: 'varchar', length: 300 })
   idempotencyKey!: string;
 
-  @Field(() => ID, { nullable: true, description: 'The delivery an operator resent to create this one.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The delivery this one comes from: resent by an operator, or fallen back from on another channel.',
+  })
   @Column({ type: 'uuid', nullable: true })
   parentDeliveryId!: string | null;
+
+  @Field({
+    description:
+      'Until when it is worth sending (by its notification type, template, rule, campaign or sender); past it, EXPIRED instead of late.',
+  })
+  @Column({ type: 'timestamptz' })
+  validUntil!: Date;
+
+  /** Rendered for the next channels, in order: a delivery that dies on its channel goes again on the next, once. */
+  @Column({ type: 'jsonb', default: () => `'[]'` })
+  fallbacks!: FallbackMessage[];
+
+  @Field(() => [Channel], {
+    description: 'Channels it falls back to, in order, if it dies on its own (rules with several channels).',
+  })
+  get fallbackChannels(): Channel[] {
+    return (this.fallbacks ?? []).map((fallback) => fallback.channel);
+  }
 
   @Field({ description: 'When it was queued.' })
   @Column({ type: 'timestamptz' })

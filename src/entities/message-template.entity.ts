@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, Index, UpdateDateColumn } from 'typeorm';
 import { Channel } from './channel';
 import { TenantOwned } from './tenant-owned';
@@ -33,6 +33,14 @@ export class MessageTemplate extends TenantOwned {
   @Field(() => String, { nullable: true, description: 'Language code of the Meta template, e.g. en_US.' })
   @Column({ type: 'varchar', length: 20, nullable: true })
   metaLanguage!: string | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'How long a message from it is worth sending, in minutes (past it: EXPIRED); the notification type’s default when null.',
+  })
+  @Column({ type: 'integer', nullable: true })
+  validForMinutes!: number | null;
 
   @Field({ description: 'When the template was created.' })
   @CreateDateColumn({ type: 'timestamptz' })

@@ -23,6 +23,8 @@ import { PrincipalChangeNotices1795480000000 } from './1795480000000-PrincipalCh
 import { OverdueRecords1795487013966 } from './1795487013966-OverdueRecords';
 import { CustomerTicketChoices1795488233149 } from './1795488233149-CustomerTicketChoices';
 import { IdempotentRequests1795490000000 } from './1795490000000-IdempotentRequests';
+import { DeliveryValidityAndFallbacks1795490000001 } from './1795490000001-DeliveryValidityAndFallbacks';
+import { NotificationPackV21795490000002 } from './1795490000002-NotificationPackV2';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -51,4 +53,6 @@ export const MIGRATIONS = [
   OverdueRecords1795487013966,
   CustomerTicketChoices1795488233149,
   IdempotentRequests1795490000000,
+  DeliveryValidityAndFallbacks1795490000001,
+  NotificationPackV21795490000002,
 ];

@@ -166,6 +166,13 @@ export class CampaignInput {
   @Field(() => Int, { nullable: true, description: 'At most this many messages per minute.' })
   throttlePerMinute?: number | null;
 
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'How long each message is worth sending after its planned time, in minutes (1 to 43200): past it, EXPIRED instead of late. The template’s, else 2 days, when omitted.',
+  })
+  validForMinutes?: number | null;
+
   @Field(() => String, { nullable: true, description: 'Event type that counts as conversion, e.g. payment.received.' })
   conversionEventType?: string | null;
 

@@ -4,6 +4,7 @@ import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumTyp
 import { Channel, DeliveryStatus, ProviderKind } from '../entities/channel';
 import { Delivery } from '../entities/delivery.entity';
 import { PageInfo, PageArgs } from './connection';
+import { MAX_VALIDITY_MINUTES } from '../services/delivery/validity';
 
 export enum CircuitState {
   CLOSED = 'closed',
@@ -260,6 +261,17 @@ export class SendMessageInput {
   @IsOptional()
   @Length(1, 200)
   idempotencyKey?: string | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'How long it is worth sending, in minutes (1 to 43200, 30 days): past it, EXPIRED instead of late. The template’s, or the notification type’s default, when omitted.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_VALIDITY_MINUTES)
+  validForMinutes?: number | null;
 }
 
 @ObjectType({ description: 'The result of an emergency alert.' })
@@ -298,6 +310,16 @@ export class TemplateInput {
   @IsOptional()
   @MaxLength(20)
   metaLanguage?: string | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'How long its messages are worth sending, in minutes (1 to 43200); the notification type’s default when null.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_VALIDITY_MINUTES)
+  validForMinutes?: number | null;
 }
 
 @InputType({ description: 'A provider account. Credentials are write-only: they are never returned.' })

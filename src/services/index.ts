@@ -104,7 +104,10 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const history = new DeliveryHistory(dataSource, live, clock);
   const eventConsumers = new EventConsumerRegistry();
   const pacer = settings.pacer ?? new SharedRateLimiter(new PostgresSlots(dataSource));
-  const deliveries = new DeliveryService(dataSource, transactor, history, clock, guard, delivery.retries + 1);
+  const deliveries = new DeliveryService(dataSource, transactor, history, clock, guard, {
+    maxAttempts: delivery.retries + 1,
+    defaultValidityMinutes: delivery.defaultValidityMinutes,
+  });
   const adapters = createAdapters({ sendTimeoutMs: delivery.sendTimeoutMs, guard });
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
   const tickets = new TicketService(dataSource, transactor, live, clock, sla, deliveries);
@@ -121,8 +124,8 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   );
   eventConsumers.register(rules.consumer);
   const audiences = new AudienceService(dataSource, clock);
-  const campaigns = new CampaignService(dataSource, transactor, audiences, deliveries, live, clock);
-  const consent = new ConsentService(dataSource, deliveries, clock);
+  const campaigns = new CampaignService(dataSource, transactor, audiences, deliveries, history, live, clock);
+  const consent = new ConsentService(dataSource, transactor, deliveries, history, clock);
   return {
     clock,
     live,
@@ -135,10 +138,11 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     completions,
     audiences,
     campaigns,
-    campaignSender: new CampaignSender(dataSource, campaigns, audiences, clock, {
+    campaignSender: new CampaignSender(dataSource, transactor, history, campaigns, audiences, clock, {
       batchSize: settings.campaigns.batchSize,
       maxAttempts: delivery.retries + 1,
       publicUrl: settings.completions.publicUrl,
+      defaultValidityMinutes: delivery.defaultValidityMinutes,
     }),
     consent,
     notifications,
@@ -156,6 +160,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
       providerMaxInFlight: delivery.providerMaxInFlight,
       busyRetryMs: 1000,
       throttlePauseMs: delivery.circuitCooldownMs,
+      providerSlowMs: delivery.providerSlowMs,
     }),
     messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
     inbound: new InboundService(dataSource, deliveries, providers, tickets, completions, consent),

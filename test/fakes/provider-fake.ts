@@ -26,7 +26,9 @@ export type Behaviour =
   | { kind: 'ok' }
   | { kind: 'error'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'down' }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** A body that is not what the provider documents (an HTML error page, truncated JSON). */
+  | { kind: 'garbage'; status: number; body: string };
 
 export const ok: Behaviour = { kind: 'ok' };
 export const down: Behaviour = { kind: 'down' };
@@ -171,6 +173,10 @@ export class ProviderFake {
       if (res.destroyed) return;
     }
     if (behaviour.kind === 'error') return this.json(res, behaviour.status, behaviour.body, behaviour.headers);
+    if (behaviour.kind === 'garbage') {
+      res.writeHead(behaviour.status, { 'content-type': 'application/json' });
+      return void res.end(behaviour.body);
+    }
     if (!authorized) return this.unauthorized(provider, res);
     return this.success(provider, res, body);
   }

@@ -1,19 +1,21 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Channel } from '../../entities/channel';
 import { CampaignRun } from '../../entities/campaign-run.entity';
 import { Campaign, CampaignCategory, CampaignStatus, CampaignType } from '../../entities/campaign.entity';
 import type { Contact } from '../../entities/contact.entity';
 import { Tenant } from '../../entities/tenant.entity';
-import { DELIVERY_WAKE_CHANNEL } from '../delivery/delivery.service';
+import type { DeliveryHistory, NewDelivery } from '../delivery/delivery-history';
+import { validUntil, validityMinutes } from '../delivery/validity';
 import type { Clock } from '../platform/clock';
 import { DomainError } from '../platform/errors';
 import type { AudienceService } from './audience.service';
 import { campaignMessageFor, loadCampaignTemplates } from './campaign-message';
 import type { CampaignService } from './campaign.service';
 import { hashToken } from './consent.service';
+import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 
 export interface CampaignSenderSettings {
   /** Contacts enqueued per transaction (one INSERT of deliveries and one of recipients each). */
@@ -22,6 +24,8 @@ export interface CampaignSenderSettings {
   maxAttempts: number;
   /** Base of tracked and unsubscribe links, e.g. https://api.example.com. */
   publicUrl: string;
+  /** DELIVERY_DEFAULT_VALIDITY, for campaign messages without a validity of their own. */
+  defaultValidityMinutes: number;
 }
 
 type AudienceRow = Pick<
@@ -55,6 +59,7 @@ interface Planned {
     body: string;
     metaTemplate: unknown;
     nextAttemptAt: Date;
+    validUntil: Date;
     unsubscribeUrl: string | null;
   } | null;
   tokenHash: string | null;
@@ -75,6 +80,8 @@ export class CampaignSender {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly transactor: Transactor,
+    private readonly history: DeliveryHistory,
     private readonly campaigns: CampaignService,
     private readonly audiences: AudienceService,
     private readonly clock: Clock,
@@ -168,15 +175,15 @@ export class CampaignSender {
    * batch that starts after them sees the campaign is no longer sending.
    */
   async enqueueNext(): Promise<boolean> {
-    return this.dataSource
-      .transaction(async (manager): Promise<Campaign | null> => {
-        const [run] = (await manager.query(
+    return this.transactor
+      .run(async (uow): Promise<Campaign | null> => {
+        const [run] = (await uow.manager.query(
           `SELECT r.id FROM campaign_run r JOIN campaign c ON c.id = r."campaignId"
           WHERE r."enqueuedAt" IS NULL AND c.status IN ('running', 'scheduled')
           ORDER BY r."startedAt" LIMIT 1 FOR UPDATE OF r SKIP LOCKED FOR SHARE OF c`,
         )) as Array<{ id: string }>;
         if (!run) return null;
-        return this.enqueueBatch(manager, run.id);
+        return this.enqueueBatch(uow, run.id);
       })
       .then((campaign) => {
         if (campaign) this.campaigns.changed(campaign);
@@ -184,7 +191,8 @@ export class CampaignSender {
       });
   }
 
-  private async enqueueBatch(manager: EntityManager, runId: string): Promise<Campaign> {
+  private async enqueueBatch(uow: UnitOfWork, runId: string): Promise<Campaign> {
+    const { manager } = uow;
     const run = await manager.findOneByOrFail(CampaignRun, { id: runId });
     const campaign = await manager.findOneByOrFail(Campaign, { id: run.campaignId });
     const tenant = await manager.findOneByOrFail(Tenant, { id: campaign.tenantId });
@@ -226,12 +234,11 @@ export class CampaignSender {
       if (!row.skipReason) addresses.add(row.address);
       planned.push(row);
     }
-    await this.write(manager, campaign, run, planned, now);
+    await this.write(uow, campaign, run, planned, now);
     run.cursor = contacts.length ? contacts[contacts.length - 1].id : run.cursor;
     run.targeted += planned.length;
     if (contacts.length < this.settings.batchSize) run.enqueuedAt = now;
     await manager.save(run);
-    if (planned.some((row) => row.delivery)) await manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
     return campaign;
   }
 
@@ -302,6 +309,12 @@ export class CampaignSender {
       const throttled = new Date(now.getTime() + queued * gapMs);
       queued++;
       const plannedAt = new Date(Math.max(at ? at.toMillis() : now.getTime(), throttled.getTime()));
+      const validity = validityMinutes({
+        requested: campaign.validForMinutes,
+        template: templates.find((template) => template.id === message.templateId)?.validForMinutes,
+        notificationType: 'campaign',
+        defaultMinutes: this.settings.defaultValidityMinutes,
+      });
       return {
         recipientId,
         contactId: contact?.id ?? null,
@@ -318,44 +331,35 @@ export class CampaignSender {
           body: message.body,
           metaTemplate: message.metaTemplate,
           nextAttemptAt: plannedAt,
+          validUntil: validUntil(plannedAt, validity),
           unsubscribeUrl: channel === Channel.EMAIL ? `${this.linkBase}/u/${token}` : null,
         },
       };
     };
   }
 
-  private async write(manager: EntityManager, campaign: Campaign, run: CampaignRun, rows: Planned[], now: Date): Promise<void> {
-    const sending = rows.filter((row) => row.delivery);
-    if (sending.length) {
-      await manager.query(
-        `INSERT INTO delivery (id, "tenantId", channel, recipient, "contactId", "templateId", subject, body, "metaTemplate",
-                               "notificationType", "campaignId", status, "maxAttempts", "nextAttemptAt", "idempotencyKey",
-                               "unsubscribeUrl", "createdAt", "updatedAt")
-         SELECT v.id, $1, v.channel::channel, v.recipient, v.contact, v.template, v.subject, v.body, v.meta,
-                'campaign', $2, 'queued', $3, v.next, v.key, v.unsubscribe, $4, $4
-           FROM unnest($5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[],
-                       $13::timestamptz[], $14::text[], $15::text[])
-             AS v(id, channel, recipient, contact, template, subject, body, meta, next, key, unsubscribe)
-         ON CONFLICT ("tenantId", "idempotencyKey") DO NOTHING`,
-        [
-          campaign.tenantId,
-          campaign.id,
-          this.settings.maxAttempts,
-          now,
-          sending.map((row) => row.delivery!.id),
-          sending.map((row) => row.delivery!.channel),
-          sending.map((row) => row.address),
-          sending.map((row) => row.contactId),
-          sending.map((row) => row.delivery!.templateId),
-          sending.map((row) => row.delivery!.subject),
-          sending.map((row) => row.delivery!.body),
-          sending.map((row) => (row.delivery!.metaTemplate ? JSON.stringify(row.delivery!.metaTemplate) : null)),
-          sending.map((row) => row.delivery!.nextAttemptAt),
-          sending.map((row) => `campaign:${run.id}:${row.contactId ?? row.address}`),
-          sending.map((row) => row.delivery!.unsubscribeUrl),
-        ],
-      );
-    }
+  private async write(uow: UnitOfWork, campaign: Campaign, run: CampaignRun, rows: Planned[], now: Date): Promise<void> {
+    const { manager } = uow;
+    await this.history.enqueueMany(
+      uow,
+      rows.flatMap((row): NewDelivery[] =>
+        row.delivery
+          ? [
+              {
+                ...row.delivery,
+                metaTemplate: row.delivery.metaTemplate as NewDelivery['metaTemplate'],
+                tenantId: campaign.tenantId,
+                recipient: row.address,
+                contactId: row.contactId,
+                notificationType: 'campaign',
+                campaignId: campaign.id,
+                maxAttempts: this.settings.maxAttempts,
+                idempotencyKey: `campaign:${run.id}:${row.contactId ?? row.address}`,
+              },
+            ]
+          : [],
+      ),
+    );
     if (!rows.length) return;
     await manager.query(
       `INSERT INTO campaign_recipient (id, "tenantId", "campaignId", "runId", "contactId", address, "skipReason", "deliveryId",

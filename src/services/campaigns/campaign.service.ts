@@ -17,6 +17,8 @@ import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import type { AudienceService } from './audience.service';
 import { type MaintenancePreset, type PromotionPreset, presetDefaults } from './campaign-presets';
 import { type CampaignMessage, campaignMessageFor, loadCampaignTemplates } from './campaign-message';
+import type { DeliveryHistory } from '../delivery/delivery-history';
+import { MAX_VALIDITY_MINUTES } from '../delivery/validity';
 
 export interface CampaignInput {
   name: string;
@@ -36,6 +38,7 @@ export interface CampaignInput {
   quietFrom?: string | null;
   quietUntil?: string | null;
   throttlePerMinute?: number | null;
+  validForMinutes?: number | null;
   conversionEventType?: string | null;
   conversionWindowHours?: number | null;
   maintenance?: MaintenancePreset | null;
@@ -106,6 +109,7 @@ export class CampaignService {
     private readonly transactor: Transactor,
     private readonly audiences: AudienceService,
     private readonly deliveries: DeliveryService,
+    private readonly history: DeliveryHistory,
     private readonly live: LiveEvents,
     private readonly clock: Clock,
   ) {}
@@ -195,11 +199,7 @@ export class CampaignService {
   async pause(actor: StaffPrincipal, id: string): Promise<Campaign> {
     return this.move(actor, id, 'pauseCampaign', async (campaign, uow, from) => {
       campaign.pausedFrom = from;
-      await uow.manager.query(
-        `UPDATE delivery SET "nextAttemptAt" = 'infinity', "updatedAt" = $2
-          WHERE "campaignId" = $1 AND status = 'queued'`,
-        [campaign.id, this.clock.now()],
-      );
+      await this.history.holdWhere(uow, { tenantId: campaign.tenantId, campaignId: campaign.id }, 'The campaign was paused');
     });
   }
 
@@ -213,7 +213,7 @@ export class CampaignService {
       if (to === CampaignStatus.SCHEDULED && campaign.nextRunAt && campaign.nextRunAt < this.clock.now()) {
         campaign.nextRunAt = campaign.type === CampaignType.RECURRING ? this.firstRun(campaign) : this.clock.now();
       }
-      await this.respread(uow.manager, campaign);
+      await this.respread(uow, campaign);
       const saved = await uow.manager.save(campaign);
       uow.afterCommit(() => this.changed(saved));
       return saved;
@@ -226,11 +226,10 @@ export class CampaignService {
       const now = this.clock.now();
       campaign.nextRunAt = null;
       campaign.finishedAt = now;
-      await uow.manager.query(
-        `UPDATE delivery SET status = 'cancelled', "lastErrorCode" = 'CAMPAIGN_CANCELLED',
-                "lastErrorMessage" = 'The campaign was cancelled', "updatedAt" = $2
-          WHERE "campaignId" = $1 AND status = 'queued'`,
-        [campaign.id, now],
+      await this.history.cancelWhere(
+        uow,
+        { tenantId: campaign.tenantId, campaignId: campaign.id },
+        { code: 'CAMPAIGN_CANCELLED', message: 'The campaign was cancelled' },
       );
       await uow.manager.query(
         `UPDATE campaign_run SET "enqueuedAt" = COALESCE("enqueuedAt", $2), "finishedAt" = COALESCE("finishedAt", $2)
@@ -377,18 +376,12 @@ export class CampaignService {
     );
   }
 
-  /** Queued messages of a resumed campaign go out again, at its throttle from now. */
-  private async respread(manager: EntityManager, campaign: Campaign): Promise<void> {
-    const now = this.clock.now();
-    const gapMs = campaign.throttlePerMinute ? 60_000 / campaign.throttlePerMinute : 0;
-    await manager.query(
-      `UPDATE delivery d SET "nextAttemptAt" = GREATEST(o."plannedAt", $2::timestamptz + (o.n - 1) * $3 * interval '1 millisecond'),
-                             "updatedAt" = $2
-         FROM (SELECT q.id, r."plannedAt", row_number() OVER (ORDER BY r."plannedAt", q.id) AS n
-                 FROM delivery q JOIN campaign_recipient r ON r."deliveryId" = q.id
-                WHERE q."campaignId" = $1 AND q.status = 'queued') o
-        WHERE d.id = o.id`,
-      [campaign.id, now, gapMs],
+  /** Queued messages of a resumed campaign go out again, at its throttle from now (none past its validity). */
+  private async respread(uow: UnitOfWork, campaign: Campaign): Promise<void> {
+    await this.history.releaseWhere(
+      uow,
+      { tenantId: campaign.tenantId, campaignId: campaign.id },
+      { from: this.clock.now(), gapMs: campaign.throttlePerMinute ? 60_000 / campaign.throttlePerMinute : 0 },
     );
   }
 
@@ -444,6 +437,11 @@ export class CampaignService {
       !(Number.isInteger(input.throttlePerMinute) && input.throttlePerMinute >= 1 && input.throttlePerMinute <= 1_000_000)
     )
       throw badInput('throttlePerMinute must be 1-1000000', 'throttlePerMinute');
+    if (
+      input.validForMinutes != null &&
+      !(Number.isInteger(input.validForMinutes) && input.validForMinutes >= 1 && input.validForMinutes <= MAX_VALIDITY_MINUTES)
+    )
+      throw badInput(`validForMinutes must be 1-${MAX_VALIDITY_MINUTES} (30 days)`, 'validForMinutes');
     const window = input.conversionWindowHours ?? 168;
     if (!(Number.isInteger(window) && window >= 1 && window <= 2160))
       throw badInput('conversionWindowHours must be 1-2160', 'conversionWindowHours');
@@ -470,6 +468,7 @@ export class CampaignService {
       quietFrom: input.quietFrom ?? null,
       quietUntil: input.quietUntil ?? null,
       throttlePerMinute: input.throttlePerMinute ?? null,
+      validForMinutes: input.validForMinutes ?? null,
       conversionEventType: input.conversionEventType ?? null,
       conversionWindowHours: window,
     };

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Channel } from '../../entities/channel';
 import { Contact } from '../../entities/contact.entity';
 import { ConsentChange } from '../../entities/consent-change.entity';
 import { Tenant } from '../../entities/tenant.entity';
+import type { DeliveryHistory } from '../delivery/delivery-history';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { Clock } from '../platform/clock';
+import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 
 const CONFIRMATIONS = {
   stop: {
@@ -29,7 +31,9 @@ const ATTRIBUTION_DAYS = 7;
 export class ConsentService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly transactor: Transactor,
     private readonly deliveries: DeliveryService,
+    private readonly history: DeliveryHistory,
     private readonly clock: Clock,
   ) {}
 
@@ -45,7 +49,7 @@ export class ConsentService {
     const stop = tenant.stopKeywords.map((keyword) => keyword.toUpperCase()).includes(word);
     const start = !stop && tenant.startKeywords.map((keyword) => keyword.toUpperCase()).includes(word);
     if (!stop && !start) return false;
-    await this.dataSource.transaction((manager) => this.set(manager, contact, channel, start, `keyword:${word}`));
+    await this.transactor.run((uow) => this.set(uow, contact, channel, start, `keyword:${word}`));
     const language = (contact.locale ?? tenant.locale).split('-')[0] === 'id' ? 'id' : 'en';
     await this.deliveries.enqueue(contact.tenantId, {
       channel,
@@ -63,7 +67,8 @@ export class ConsentService {
    * marketing message still queued for it on that channel cancelled (all campaign
    * messages when the tenant's opt-outs cover everything).
    */
-  async set(manager: EntityManager, contact: Contact, channel: Channel, granted: boolean, source: string): Promise<void> {
+  async set(uow: UnitOfWork, contact: Contact, channel: Channel, granted: boolean, source: string): Promise<void> {
+    const { manager } = uow;
     const now = this.clock.now();
     await manager.query(
       `UPDATE contact SET consent = consent || jsonb_build_object($2::text, jsonb_build_object('granted', $3::boolean, 'at', $4::text, 'source', $5::text)),
@@ -80,19 +85,18 @@ export class ConsentService {
           AND d.channel = $4 AND d."sentAt" IS NOT NULL AND d."sentAt" > $3::timestamptz - interval '${ATTRIBUTION_DAYS} days'`,
       [contact.tenantId, contact.id, now, channel],
     );
-    await manager.query(
-      `UPDATE delivery d SET status = 'cancelled', "lastErrorCode" = 'OPTED_OUT',
-              "lastErrorMessage" = 'The contact opted out of marketing on this channel', "updatedAt" = $3
-         FROM campaign c, tenant t
-        WHERE d."tenantId" = $1 AND d."contactId" = $2 AND d.channel = $4 AND d.status = 'queued'
-          AND c.id = d."campaignId" AND t.id = d."tenantId" AND (c.category = 'marketing' OR t."optOutCoversAll")`,
-      [contact.tenantId, contact.id, now, channel],
+    const { optOutCoversAll } = await manager.findOneByOrFail(Tenant, { id: contact.tenantId });
+    await this.history.cancelWhere(
+      uow,
+      { tenantId: contact.tenantId, contactId: contact.id, channel, campaignMessages: optOutCoversAll ? 'any' : 'marketing' },
+      { code: 'OPTED_OUT', message: 'The contact opted out of marketing on this channel' },
     );
   }
 
   /** The unsubscribe link (or one-click POST) of a campaign message: opts out on its channel. Null for an unknown token. */
   async unsubscribe(token: string, source: string): Promise<{ tenantName: string; channel: Channel } | null> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.transactor.run(async (uow) => {
+      const { manager } = uow;
       const [row] = (await manager.query(
         `SELECT r."contactId", d.channel, t.name AS "tenantName"
            FROM campaign_recipient r JOIN delivery d ON d.id = r."deliveryId" JOIN tenant t ON t.id = r."tenantId"
@@ -101,7 +105,7 @@ export class ConsentService {
       )) as Array<{ contactId: string; channel: Channel; tenantName: string }>;
       if (!row) return null;
       const contact = await manager.findOneByOrFail(Contact, { id: row.contactId });
-      if (contact.consent?.[row.channel]?.granted !== false) await this.set(manager, contact, row.channel, false, source);
+      if (contact.consent?.[row.channel]?.granted !== false) await this.set(uow, contact, row.channel, false, source);
       return { tenantName: row.tenantName, channel: row.channel };
     });
   }

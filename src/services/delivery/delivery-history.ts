@@ -1,12 +1,56 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { DeliveryStatus } from '../../entities/channel';
+import { type DataSource, type EntityManager, In } from 'typeorm';
+import { type Channel, DeliveryStatus } from '../../entities/channel';
 import { DeliveryEvent, DeliveryEventType } from '../../entities/delivery-event.entity';
-import { Delivery } from '../../entities/delivery.entity';
+import { Delivery, type MetaTemplateMessage } from '../../entities/delivery.entity';
 import type { Clock } from '../platform/clock';
 import { deliveriesRecorded, tenantLabel } from '../platform/metrics';
 import type { LiveEvents } from '../platform/live-events';
-import { hotRows, isConnectionLoss } from '../platform/sql';
-import type { UnitOfWork } from '../platform/unit-of-work';
+import { hotRows, isConnectionLoss, returningRows } from '../platform/sql';
+import { Transactor, type UnitOfWork } from '../platform/unit-of-work';
+
+/** NOTIFY channel that wakes the dispatchers: sent at commit by whatever queues a delivery. */
+export const DELIVERY_WAKE_CHANNEL = 'delivery_queued';
+
+/**
+ * Bulk changes of at most this many deliveries reach deliveryStatusChanged subscribers one
+ * by one; a larger one (a campaign's batch of thousands) is told by its campaign's progress
+ * instead, so one pause does not push a hundred thousand events through every API process.
+ */
+export const BULK_LIVE_LIMIT = 500;
+
+/** A delivery to queue, rendered and addressed (enqueueMany). */
+export interface NewDelivery {
+  id: string;
+  tenantId: string;
+  channel: Channel;
+  recipient: string;
+  contactId: string | null;
+  userId?: string | null;
+  templateId: string | null;
+  subject: string | null;
+  body: string;
+  metaTemplate: MetaTemplateMessage | null;
+  notificationType: string;
+  campaignId?: string | null;
+  maxAttempts: number;
+  nextAttemptAt: Date;
+  validUntil: Date;
+  idempotencyKey: string;
+  unsubscribeUrl?: string | null;
+}
+
+/**
+ * Which queued deliveries a bulk change applies to: one tenant's, narrowed by campaign,
+ * contact and channel; `campaignMessages`: only campaign messages ('any'), or only those
+ * of marketing campaigns ('marketing').
+ */
+export interface QueuedSelector {
+  tenantId: string;
+  campaignId?: string;
+  contactId?: string;
+  channel?: Channel;
+  campaignMessages?: 'any' | 'marketing';
+}
 
 /** One step to append to a delivery's history. */
 export interface HistoryStep {
@@ -29,11 +73,16 @@ export class DeliveryHistory {
   /** Each provider account's kind, for the `provider` label of deliveries_total (a kind never changes). */
   private readonly providerKinds = new Map<string, string>();
 
+  /** Transactions of its own, for the rare outcome batch whose fallbacks must commit with it. */
+  private readonly transactor: Transactor;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly live: LiveEvents,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.transactor = new Transactor(dataSource, clock);
+  }
 
   /** Applies changes to a delivery in a unit of work, appends the step and publishes the new state after commit. */
   async transition(
@@ -104,6 +153,257 @@ export class DeliveryHistory {
   }
 
   /**
+   * Queues many rendered deliveries at once (a campaign's batch): the rows and their
+   * `queued` steps in one statement, each skipped when its idempotency key exists. The
+   * dispatchers wake at commit. Returns the ids queued.
+   */
+  async enqueueMany(uow: UnitOfWork, rows: NewDelivery[]): Promise<string[]> {
+    if (!rows.length) return [];
+    const now = this.clock.now();
+    const input = rows.map((row) => ({
+      ...row,
+      userId: row.userId ?? null,
+      campaignId: row.campaignId ?? null,
+      unsubscribeUrl: row.unsubscribeUrl ?? null,
+    }));
+    const queued = returningRows<{ id: string; tenantId: string; channel: Channel }>(
+      await uow.manager.query(
+        `WITH input AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
+             id uuid, "tenantId" uuid, channel channel, recipient text, "contactId" uuid, "userId" uuid, "templateId" uuid,
+             subject text, body text, "metaTemplate" jsonb, "notificationType" text, "campaignId" uuid, "maxAttempts" int,
+             "nextAttemptAt" timestamptz, "validUntil" timestamptz, "idempotencyKey" text, "unsubscribeUrl" text)),
+         inserted AS (
+           INSERT INTO delivery (id, "tenantId", channel, recipient, "contactId", "userId", "templateId", subject, body,
+                                 "metaTemplate", "notificationType", "campaignId", status, "maxAttempts", "nextAttemptAt",
+                                 "validUntil", "idempotencyKey", "unsubscribeUrl", "createdAt", "updatedAt")
+           SELECT id, "tenantId", channel, recipient, "contactId", "userId", "templateId", subject, body, "metaTemplate",
+                  "notificationType", "campaignId", 'queued', "maxAttempts", "nextAttemptAt", "validUntil", "idempotencyKey",
+                  "unsubscribeUrl", $2, $2
+             FROM input
+           ON CONFLICT ("tenantId", "idempotencyKey") DO NOTHING
+           RETURNING id, "tenantId", channel),
+         steps AS (
+           INSERT INTO delivery_event ("tenantId", "deliveryId", type, "occurredAt")
+           SELECT "tenantId", id, 'queued', $2 FROM inserted)
+         SELECT id, "tenantId", channel FROM inserted`,
+        [JSON.stringify(input), now],
+      ),
+    );
+    if (!queued.length) return [];
+    await uow.manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
+    this.countBulk(
+      queued.map((row) => ({ ...row, providerId: null })),
+      DeliveryStatus.QUEUED,
+    );
+    if (queued.length <= BULK_LIVE_LIMIT) {
+      const ids = new Set(queued.map((row) => row.id));
+      for (const row of input) {
+        if (ids.has(row.id)) {
+          this.publishAfterCommit(
+            uow,
+            Object.assign(new Delivery(), row, {
+              status: DeliveryStatus.QUEUED,
+              originalRecipient: null,
+              providerId: null,
+              providerMessageId: null,
+              failedOver: false,
+              attempts: 0,
+              leaseUntil: null,
+              lastErrorCode: null,
+              lastErrorMessage: null,
+              parentDeliveryId: null,
+              fallbacks: [],
+              ticketId: null,
+              ticketMessageId: null,
+              escalationId: null,
+              ruleExecutionId: null,
+              completionRequestId: null,
+              createdAt: now,
+              updatedAt: now,
+              sentAt: null,
+              deliveredAt: null,
+              readAt: null,
+            }),
+          );
+        }
+      }
+    }
+    return queued.map((row) => row.id);
+  }
+
+  /** Cancels the queued deliveries the selector names, each with a `cancelled` step giving the reason. Returns how many. */
+  cancelWhere(uow: UnitOfWork, selector: QueuedSelector, reason: { code: string; message: string }): Promise<number> {
+    return this.bulkChange(
+      uow,
+      selector,
+      `status = 'cancelled', "lastErrorCode" = $CODE, "lastErrorMessage" = $MESSAGE`,
+      { type: DeliveryEventType.CANCELLED, code: reason.code, message: reason.message },
+      DeliveryStatus.CANCELLED,
+    );
+  }
+
+  /**
+   * Holds the queued deliveries the selector names (a paused campaign): nothing of them
+   * goes out until released, and one whose validity ends meanwhile expires then, as any
+   * other (its next attempt waits at its validity's end). Returns how many.
+   */
+  holdWhere(uow: UnitOfWork, selector: QueuedSelector, message: string): Promise<number> {
+    return this.bulkChange(uow, selector, `"nextAttemptAt" = d."validUntil"`, {
+      type: DeliveryEventType.HELD,
+      code: null,
+      message,
+    });
+  }
+
+  /**
+   * Releases the queued deliveries the selector names, spread `gapMs` apart from `from` in
+   * the order they were planned (a campaign recipient's planned time, which also keeps
+   * local send times and quiet hours), each no sooner than planned and no later than its
+   * validity. Returns how many.
+   */
+  releaseWhere(uow: UnitOfWork, selector: QueuedSelector, spread: { from: Date; gapMs: number }): Promise<number> {
+    return this.bulkChange(
+      uow,
+      selector,
+      `"nextAttemptAt" = LEAST(d."validUntil", o.at)`,
+      { type: DeliveryEventType.RELEASED, code: null, message: null },
+      undefined,
+      {
+        // The order and spread: each row's planned time, then its place in the order times the gap.
+        from: `(SELECT q.id, GREATEST(COALESCE(r."plannedAt", q."createdAt"),
+                                      $FROM::timestamptz + (row_number() OVER (ORDER BY COALESCE(r."plannedAt", q."createdAt"), q.id) - 1)
+                                                           * $GAP * interval '1 millisecond') AS at
+                  FROM delivery q LEFT JOIN campaign_recipient r ON r."deliveryId" = q.id
+                 WHERE QUEUED_MATCH) o`,
+        join: `d.id = o.id`,
+        params: { FROM: spread.from, GAP: spread.gapMs },
+      },
+    );
+  }
+
+  /**
+   * One set-based change of queued deliveries and its history steps, in one statement; each
+   * changed row is counted and (up to BULK_LIVE_LIMIT) published after commit.
+   */
+  private async bulkChange(
+    uow: UnitOfWork,
+    selector: QueuedSelector,
+    set: string,
+    step: { type: DeliveryEventType; code: string | null; message: string | null },
+    countAs?: DeliveryStatus,
+    source?: { from: string; join: string; params: Record<string, unknown> },
+  ): Promise<number> {
+    const params: unknown[] = [];
+    const bind = (value: unknown) => `$${params.push(value)}`;
+    const named: Record<string, string> = {
+      NOW: bind(this.clock.now()),
+      CODE: bind(step.code),
+      MESSAGE: bind(step.message),
+      TYPE: bind(step.type),
+    };
+    for (const [name, value] of Object.entries(source?.params ?? {})) named[name] = bind(value);
+    const match = (alias: string) => {
+      const where = [`${alias}."tenantId" = ${bind(selector.tenantId)}`, `${alias}.status = 'queued'`];
+      if (selector.campaignId) where.push(`${alias}."campaignId" = ${bind(selector.campaignId)}`);
+      if (selector.contactId) where.push(`${alias}."contactId" = ${bind(selector.contactId)}`);
+      if (selector.channel) where.push(`${alias}.channel = ${bind(selector.channel)}`);
+      if (selector.campaignMessages === 'any') where.push(`${alias}."campaignId" IS NOT NULL`);
+      if (selector.campaignMessages === 'marketing') {
+        where.push(`EXISTS (SELECT 1 FROM campaign c WHERE c.id = ${alias}."campaignId" AND c.category = 'marketing')`);
+      }
+      return where.join(' AND ');
+    };
+    const fill = (sql: string) => sql.replace(/\$([A-Z]+)\b/g, (whole, name: string) => named[name] ?? whole);
+    const from = source ? `FROM ${fill(source.from).replace('QUEUED_MATCH', match('q'))}` : '';
+    const where = [match('d'), ...(source ? [source.join] : [])].join(' AND ');
+    const changed = returningRows<{ id: string; tenantId: string; channel: Channel; providerId: string | null }>(
+      await uow.manager.query(
+        `WITH changed AS (
+           UPDATE delivery d SET ${fill(set)}, "updatedAt" = ${named.NOW}
+             ${from}
+            WHERE ${where}
+        RETURNING d.id, d."tenantId", d.channel, d."providerId"),
+         steps AS (
+           INSERT INTO delivery_event ("tenantId", "deliveryId", type, "providerCode", message, "occurredAt")
+           SELECT "tenantId", id, ${named.TYPE}::varchar, ${named.CODE}::varchar, ${named.MESSAGE}::text, ${named.NOW}::timestamptz
+             FROM changed)
+         SELECT * FROM changed`,
+        params,
+      ),
+    );
+    if (countAs) this.countBulk(changed, countAs);
+    if (changed.length && changed.length <= BULK_LIVE_LIMIT) {
+      const rows = await uow.manager.findBy(Delivery, { id: In(changed.map((row) => row.id)) });
+      for (const row of rows) this.publishAfterCommit(uow, row);
+    }
+    return changed.length;
+  }
+
+  /** Counts a bulk change in deliveries_total, by channel and provider kind, as one increment per group. */
+  private countBulk(
+    rows: Array<{ tenantId: string; channel: Channel; providerId: string | null }>,
+    status: DeliveryStatus,
+  ): void {
+    const groups = new Map<string, { row: (typeof rows)[number]; count: number }>();
+    for (const row of rows) {
+      const key = `${row.channel}|${row.providerId ?? ''}|${row.tenantId}`;
+      const group = groups.get(key) ?? { row, count: 0 };
+      group.count++;
+      groups.set(key, group);
+    }
+    for (const { row, count } of groups.values()) {
+      const provider = row.providerId ? (this.providerKinds.get(row.providerId) ?? 'unknown') : 'none';
+      deliveriesRecorded.inc({ channel: row.channel, status, provider, ...tenantLabel(row.tenantId) }, count);
+    }
+  }
+
+  /**
+   * Deliveries among `ids` that died on their channel (failed or dead) and have a fallback
+   * go again on the next channel: a child delivery (parentDeliveryId) of the message
+   * rendered for it, keyed `<key>:fallback:<channel>` so it happens once, with the rest of
+   * the fallbacks and the parent's validity; both get a history step. In the caller's
+   * transaction, so the fallback commits with the death. Returns the children queued.
+   */
+  async fallBackFrom(uow: UnitOfWork, ids: string[]): Promise<Delivery[]> {
+    if (!ids.length) return [];
+    const now = this.clock.now();
+    const rows = returningRows<Record<string, unknown>>(
+      await uow.manager.query(
+        `WITH parents AS (
+           SELECT d.*, d.fallbacks -> 0 AS next FROM delivery d
+            WHERE d.id = ANY($1::uuid[]) AND d.status IN ('failed', 'dead') AND jsonb_array_length(d.fallbacks) > 0),
+         children AS (
+           INSERT INTO delivery (id, "tenantId", channel, recipient, "contactId", "userId", "templateId", subject, body,
+                                 "metaTemplate", "notificationType", "ticketId", "ticketMessageId", "escalationId",
+                                 "ruleExecutionId", "campaignId", "completionRequestId", "parentDeliveryId", status,
+                                 "maxAttempts", "nextAttemptAt", "validUntil", "idempotencyKey", fallbacks, "createdAt", "updatedAt")
+           SELECT gen_random_uuid(), p."tenantId", (p.next ->> 'channel')::channel, p.next ->> 'recipient', p."contactId", p."userId",
+                  (p.next ->> 'templateId')::uuid, p.next ->> 'subject', p.next ->> 'body', NULLIF(p.next -> 'metaTemplate', 'null'),
+                  p."notificationType", p."ticketId", p."ticketMessageId", p."escalationId", p."ruleExecutionId", p."campaignId",
+                  p."completionRequestId", p.id, 'queued', p."maxAttempts", $2, p."validUntil",
+                  left(p."idempotencyKey", 270) || ':fallback:' || (p.next ->> 'channel'), p.fallbacks - 0, $2, $2
+             FROM parents p
+           ON CONFLICT ("tenantId", "idempotencyKey") DO NOTHING
+           RETURNING *),
+         steps AS (
+           INSERT INTO delivery_event ("tenantId", "deliveryId", type, message, "occurredAt")
+           SELECT "tenantId", id, 'queued', 'Fallback of delivery ' || "parentDeliveryId", $2 FROM children
+           UNION ALL
+           SELECT "tenantId", "parentDeliveryId", 'fallback', 'Goes again on ' || channel || ' as delivery ' || id, $2 FROM children)
+         SELECT * FROM children`,
+        [ids, now],
+      ),
+    );
+    if (!rows.length) return [];
+    await uow.manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
+    const children = rows.map((row) => uow.manager.create(Delivery, row as Partial<Delivery>));
+    this.countBulk(children, DeliveryStatus.QUEUED);
+    for (const child of children) this.publishAfterCommit(uow, child);
+    return children;
+  }
+
+  /**
    * The dispatcher's outcomes for claimed deliveries, however many, in one statement: each
    * written only while its claim (its lease) is still this worker's (a reclaimed row
    * belongs to someone else now), with its steps or not at all. Returns the ids written.
@@ -133,33 +433,24 @@ export class DeliveryHistory {
         message: step.message ?? null,
       })),
     }));
-    // A prepared statement: one per moment of sends, hundreds a second under load.
-    const written = await hotRows<{ id: string }>(
-      this.dataSource,
-      `WITH input AS (
-           SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
-             id uuid, lease timestamptz, status text, "providerId" uuid, "providerMessageId" text, "failedOver" boolean,
-             recipient text, "originalRecipient" text, "sentAt" timestamptz, "lastErrorCode" text, "lastErrorMessage" text,
-             "nextAttemptAt" timestamptz, attempts int, steps jsonb)),
-         held AS (
-           UPDATE delivery d
-              SET status = v.status::delivery_status, "leaseUntil" = NULL, "updatedAt" = $2, "providerId" = v."providerId",
-                  "providerMessageId" = v."providerMessageId", "failedOver" = v."failedOver", recipient = v.recipient,
-                  "originalRecipient" = v."originalRecipient", "sentAt" = v."sentAt", "lastErrorCode" = v."lastErrorCode",
-                  "lastErrorMessage" = v."lastErrorMessage", "nextAttemptAt" = v."nextAttemptAt", attempts = v.attempts
-             FROM input v
-            WHERE d.id = v.id AND d.status = 'sending' AND d."leaseUntil" = v.lease
-        RETURNING d.id, d."tenantId"),
-         steps AS (
-           INSERT INTO delivery_event ("tenantId", "deliveryId", type, "providerId", "providerCode", message, "occurredAt")
-           SELECT held."tenantId", held.id, e.type, e."providerId", e."providerCode", e.message, $2
-             FROM held JOIN input v ON v.id = held.id,
-                  jsonb_to_recordset(v.steps) AS e(n int, type text, "providerId" uuid, "providerCode" text, message text)
-            ORDER BY held.id, e.n
-               ON CONFLICT DO NOTHING)
-         SELECT id FROM held`,
-      [JSON.stringify(input), now],
+    const params = [JSON.stringify(input), now];
+    // A death with somewhere to fall back to commits with its fallback (rare: one transaction);
+    // every other batch is one prepared statement, hundreds a second under load.
+    const dying = outcomes.filter(
+      ({ claimed, next }) =>
+        claimed.fallbacks?.length && (next.status === DeliveryStatus.FAILED || next.status === DeliveryStatus.DEAD),
     );
+    const written = dying.length
+      ? await this.transactor.run(async (uow) => {
+          const rows = (await uow.manager.query(OUTCOME_WRITE, params)) as Array<{ id: string }>;
+          const held = new Set(rows.map((row) => row.id));
+          await this.fallBackFrom(
+            uow,
+            dying.map(({ claimed }) => claimed.id).filter((id) => held.has(id)),
+          );
+          return rows;
+        })
+      : await hotRows<{ id: string }>(this.dataSource, OUTCOME_WRITE, params);
     const ids = new Set(written.map((row) => row.id));
     for (const { next, steps } of outcomes) {
       if (ids.has(next.id)) await this.count(this.dataSource.manager, next, countedAs(next, steps));
@@ -238,3 +529,30 @@ function countedAs(next: Delivery, steps: HistoryStep[]): string {
   if (next.status === DeliveryStatus.QUEUED) return steps.length ? 'retried' : 'deferred';
   return next.status;
 }
+
+/**
+ * The dispatcher's outcome write: each delivery moved only while its claim (lease) is
+ * still this worker's, with its history steps, in one statement.
+ */
+const OUTCOME_WRITE = `WITH input AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
+             id uuid, lease timestamptz, status text, "providerId" uuid, "providerMessageId" text, "failedOver" boolean,
+             recipient text, "originalRecipient" text, "sentAt" timestamptz, "lastErrorCode" text, "lastErrorMessage" text,
+             "nextAttemptAt" timestamptz, attempts int, steps jsonb)),
+         held AS (
+           UPDATE delivery d
+              SET status = v.status::delivery_status, "leaseUntil" = NULL, "updatedAt" = $2, "providerId" = v."providerId",
+                  "providerMessageId" = v."providerMessageId", "failedOver" = v."failedOver", recipient = v.recipient,
+                  "originalRecipient" = v."originalRecipient", "sentAt" = v."sentAt", "lastErrorCode" = v."lastErrorCode",
+                  "lastErrorMessage" = v."lastErrorMessage", "nextAttemptAt" = v."nextAttemptAt", attempts = v.attempts
+             FROM input v
+            WHERE d.id = v.id AND d.status = 'sending' AND d."leaseUntil" = v.lease
+        RETURNING d.id, d."tenantId"),
+         steps AS (
+           INSERT INTO delivery_event ("tenantId", "deliveryId", type, "providerId", "providerCode", message, "occurredAt")
+           SELECT held."tenantId", held.id, e.type, e."providerId", e."providerCode", e.message, $2
+             FROM held JOIN input v ON v.id = held.id,
+                  jsonb_to_recordset(v.steps) AS e(n int, type text, "providerId" uuid, "providerCode" text, message text)
+            ORDER BY held.id, e.n
+               ON CONFLICT DO NOTHING)
+         SELECT id FROM held`;

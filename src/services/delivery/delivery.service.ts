@@ -3,20 +3,21 @@ import { type DataSource, type EntityManager, In, type SelectQueryBuilder } from
 import { Channel, DeliveryStatus } from '../../entities/channel';
 import { Contact } from '../../entities/contact.entity';
 import { DeliveryEvent, DeliveryEventType } from '../../entities/delivery-event.entity';
-import { Delivery, type MetaTemplateMessage } from '../../entities/delivery.entity';
+import { Delivery, type FallbackMessage, type MetaTemplateMessage } from '../../entities/delivery.entity';
 import { MessageTemplate } from '../../entities/message-template.entity';
 import { Tenant } from '../../entities/tenant.entity';
 import { Ticket } from '../../entities/ticket.entity';
 import { User } from '../../entities/user.entity';
 import type { Clock } from '../platform/clock';
 import { DomainError, ErrorCode, badInput, notFound } from '../platform/errors';
-import type { DeliveryHistory } from './delivery-history';
+import { DELIVERY_WAKE_CHANNEL, type DeliveryHistory } from './delivery-history';
+import { validUntil, validityMinutes } from './validity';
 import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
 import type { Principal } from '../directory/principal';
 import { renderTemplate, templateParameters, templateCandidates } from './template-rendering';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 
-export const DELIVERY_WAKE_CHANNEL = 'delivery_queued';
+export { DELIVERY_WAKE_CHANNEL };
 
 export interface EnqueueInput {
   channel: Channel;
@@ -38,6 +39,14 @@ export interface EnqueueInput {
   campaignId?: string | null;
   completionRequestId?: string | null;
   parentDeliveryId?: string | null;
+  /** How long it is worth sending, in minutes; otherwise its template's, its notification type's or the default. */
+  validForMinutes?: number | null;
+  /**
+   * Channels to go on next, in order, if it dies on its own (failed or dead): the message is
+   * rendered for each now (its template of that channel, the person's address there), and
+   * one the person cannot be reached on, or has no template for, is left out.
+   */
+  fallbackChannels?: Channel[] | null;
 }
 
 export interface DeliveryFilter {
@@ -75,6 +84,7 @@ const RANK: Record<DeliveryStatus, number> = {
   failed: 5,
   dead: 5,
   cancelled: 5,
+  expired: 5,
 };
 
 const ADDRESS: Record<Channel, { pattern: RegExp; example: string }> = {
@@ -109,7 +119,7 @@ export class DeliveryService {
     private readonly history: DeliveryHistory,
     private readonly clock: Clock,
     private readonly guard: AddressGuard,
-    private readonly maxAttempts: number,
+    private readonly settings: { maxAttempts: number; defaultValidityMinutes: number },
   ) {}
 
   /**
@@ -134,9 +144,17 @@ export class DeliveryService {
       throw notFound('Ticket', input.ticketId);
     }
     const { recipient, contact, user } = await this.resolveRecipient(manager, tenantId, input);
-    const content = await this.render(manager, tenantId, input, { contact, user });
+    const content = await this.render(manager, tenantId, input.channel, input, { contact, user });
     const now = this.clock.now();
     const optedOut = contact?.optedOutChannels.includes(input.channel) ?? false;
+    const notificationType = input.notificationType ?? 'ad_hoc';
+    const validity = validityMinutes({
+      requested: input.validForMinutes,
+      template: content.validForMinutes,
+      notificationType,
+      defaultMinutes: this.settings.defaultValidityMinutes,
+    });
+    const fallbacks = optedOut ? [] : await this.fallbacksFor(manager, tenantId, input, { contact, user });
     const values = {
       tenantId,
       channel: input.channel,
@@ -148,7 +166,7 @@ export class DeliveryService {
       subject: content.subject,
       body: content.body,
       metaTemplate: content.metaTemplate,
-      notificationType: input.notificationType ?? 'ad_hoc',
+      notificationType,
       ticketId: input.ticketId ?? null,
       ticketMessageId: input.ticketId ? (input.ticketMessageId ?? null) : null,
       escalationId: input.escalationId ?? null,
@@ -159,8 +177,10 @@ export class DeliveryService {
       status: optedOut ? DeliveryStatus.CANCELLED : DeliveryStatus.QUEUED,
       lastErrorCode: optedOut ? 'OPTED_OUT' : null,
       lastErrorMessage: optedOut ? `The contact opted out of ${input.channel}` : null,
-      maxAttempts: this.maxAttempts,
+      maxAttempts: this.settings.maxAttempts,
       nextAttemptAt: now,
+      validUntil: validUntil(now, validity),
+      fallbacks,
       idempotencyKey: input.idempotencyKey,
       createdAt: now,
       updatedAt: now,
@@ -185,6 +205,38 @@ export class DeliveryService {
     if (!optedOut) await manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
     this.history.publishAfterCommit(uow, delivery);
     return delivery;
+  }
+
+  /** The message rendered for each fallback channel the person can be reached on and has a template for. */
+  private async fallbacksFor(
+    manager: EntityManager,
+    tenantId: string,
+    input: EnqueueInput,
+    people: { contact: Contact | null; user: User | null },
+  ): Promise<FallbackMessage[]> {
+    const fallbacks: FallbackMessage[] = [];
+    const person = people.contact ?? people.user;
+    for (const channel of new Set(input.fallbackChannels ?? [])) {
+      if (channel === input.channel || people.contact?.optedOutChannels.includes(channel)) continue;
+      const given = input.to?.trim();
+      const recipient = (person && addressOf(person, channel)) || (given && ADDRESS[channel].pattern.test(given) ? given : null);
+      if (!recipient || !ADDRESS[channel].pattern.test(recipient)) continue;
+      try {
+        const content = await this.render(manager, tenantId, channel, input, people);
+        fallbacks.push({
+          channel,
+          recipient,
+          templateId: content.templateId,
+          subject: content.subject,
+          body: content.body,
+          metaTemplate: content.metaTemplate,
+        });
+      } catch (error) {
+        // No template on that channel, or one that misses a value: that channel is left out.
+        if (!(error instanceof DomainError)) throw error;
+      }
+    }
+    return fallbacks;
   }
 
   /** A webhook URL must not point at a loopback, private or link-local address (checked again at connect time). */
@@ -326,16 +378,20 @@ export class DeliveryService {
         },
         Object.keys(changes).length > 0,
       );
+      // Failed after the provider took it (e.g. not on WhatsApp): the next channel, if it has one.
+      if (changes.status === DeliveryStatus.FAILED) await this.history.fallBackFrom(uow, [delivery.id]);
       return delivery;
     });
   }
 
   private async resend(uow: UnitOfWork, original: Delivery): Promise<Delivery> {
     const { manager } = uow;
-    if (![DeliveryStatus.DEAD, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED].includes(original.status)) {
+    if (
+      ![DeliveryStatus.DEAD, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED, DeliveryStatus.EXPIRED].includes(original.status)
+    ) {
       throw new DomainError(
         ErrorCode.InvalidTransition,
-        `Only dead, failed or cancelled deliveries can be resent (this one is ${original.status.toUpperCase()})`,
+        `Only dead, failed, cancelled or expired deliveries can be resent (this one is ${original.status.toUpperCase()})`,
         {
           status: original.status.toUpperCase(),
         },
@@ -355,8 +411,14 @@ export class DeliveryService {
       providerMessageId: null,
       failedOver: false,
       attempts: 0,
-      maxAttempts: this.maxAttempts,
+      maxAttempts: this.settings.maxAttempts,
       nextAttemptAt: now,
+      // Sent again now, on purpose: worth its type's time from now, on its own channel only.
+      validUntil: validUntil(
+        now,
+        validityMinutes({ notificationType: original.notificationType, defaultMinutes: this.settings.defaultValidityMinutes }),
+      ),
+      fallbacks: [],
       leaseUntil: null,
       lastErrorCode: null,
       lastErrorMessage: null,
@@ -452,19 +514,26 @@ export class DeliveryService {
   private async render(
     manager: EntityManager,
     tenantId: string,
+    channel: Channel,
     input: EnqueueInput,
     people: { contact: Contact | null; user: User | null },
-  ): Promise<{ templateId: string | null; subject: string | null; body: string; metaTemplate: MetaTemplateMessage | null }> {
+  ): Promise<{
+    templateId: string | null;
+    subject: string | null;
+    body: string;
+    metaTemplate: MetaTemplateMessage | null;
+    validForMinutes: number | null;
+  }> {
     if (!input.templateName) {
       if (!input.text?.trim()) throw badInput('Give the message text or a template name', 'text');
-      return { templateId: null, subject: input.subject ?? null, body: input.text, metaTemplate: null };
+      return { templateId: null, subject: input.subject ?? null, body: input.text, metaTemplate: null, validForMinutes: null };
     }
-    const template = await this.templateFor(manager, tenantId, input.channel, input.templateName, people.contact?.locale ?? null);
-    if (!template) throw notFound(`${input.channel} template`, input.templateName);
+    const template = await this.templateFor(manager, tenantId, channel, input.templateName, people.contact?.locale ?? null);
+    if (!template) throw notFound(`${channel} template`, input.templateName);
     const variables = { contact: people.contact ?? undefined, user: people.user ?? undefined, ...(input.variables ?? {}) };
     const body = renderTemplate(template.body, variables);
     const metaTemplate =
-      template.metaTemplateName && input.channel === Channel.WHATSAPP
+      template.metaTemplateName && channel === Channel.WHATSAPP
         ? {
             name: template.metaTemplateName,
             language: template.metaLanguage ?? 'en_US',
@@ -476,12 +545,13 @@ export class DeliveryService {
       subject: template.subject ? renderTemplate(template.subject, variables) : (input.subject ?? null),
       body,
       metaTemplate,
+      validForMinutes: template.validForMinutes,
     };
   }
 }
 
 function deadLetterStatuses(filter: DeliveryFilter): DeliveryStatus[] {
-  const allowed = [DeliveryStatus.DEAD, DeliveryStatus.FAILED];
+  const allowed = [DeliveryStatus.DEAD, DeliveryStatus.FAILED, DeliveryStatus.EXPIRED];
   const wanted = filter.statuses?.filter((status) => allowed.includes(status));
   return wanted?.length ? wanted : [DeliveryStatus.DEAD];
 }
@@ -516,7 +586,7 @@ export interface TenantDeliveryStats {
 }
 
 const SUCCEEDED = `status IN ('sent', 'delivered', 'read')`;
-const FAILED = `status IN ('failed', 'dead')`;
+const FAILED = `status IN ('failed', 'dead', 'expired')`;
 
 /** A percentage with one decimal, or null when there is nothing to divide by. */
 const rate = (part: number, whole: number) => (whole ? Math.round((part / whole) * 1000) / 10 : null);

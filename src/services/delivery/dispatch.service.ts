@@ -25,6 +25,8 @@ export interface DispatchSettings {
   busyRetryMs: number;
   /** How long a provider that answered 429 without Retry-After is paused. */
   throttlePauseMs: number;
+  /** A provider whose every request in flight has been out this long is passed over as failing (PROVIDER_SLOW_MS). */
+  providerSlowMs: number;
 }
 
 export interface BatchResult {
@@ -35,9 +37,10 @@ export interface BatchResult {
   failed: number;
   dead: number;
   cancelled: number;
+  expired: number;
 }
 
-export type Outcome = 'sent' | 'retried' | 'deferred' | 'failed' | 'dead' | 'cancelled';
+export type Outcome = 'sent' | 'retried' | 'deferred' | 'failed' | 'dead' | 'cancelled' | 'expired';
 
 const STATUS_OF: Record<Outcome, DeliveryStatus> = {
   sent: DeliveryStatus.SENT,
@@ -46,6 +49,7 @@ const STATUS_OF: Record<Outcome, DeliveryStatus> = {
   failed: DeliveryStatus.FAILED,
   dead: DeliveryStatus.DEAD,
   cancelled: DeliveryStatus.CANCELLED,
+  expired: DeliveryStatus.EXPIRED,
 };
 
 const EVENT_OF: Record<Outcome, DeliveryEventType> = {
@@ -55,11 +59,18 @@ const EVENT_OF: Record<Outcome, DeliveryEventType> = {
   failed: DeliveryEventType.FAILED,
   dead: DeliveryEventType.DEAD,
   cancelled: DeliveryEventType.CANCELLED,
+  expired: DeliveryEventType.EXPIRED,
 };
 
 interface Tried {
   provider: ChannelProvider;
   outcome: SendFailure;
+}
+
+/** A provider passed over in an attempt, and why. */
+interface Skipped {
+  provider: ChannelProvider;
+  reason: 'circuit open' | 'slow' | 'busy' | 'not answering';
 }
 
 /** How long a send waits for a slot of a provider at its in-flight limit before going back to the queue. */
@@ -81,6 +92,8 @@ const LOOKUP_TTL_MS = 1000;
  */
 export class DispatchService {
   private readonly inFlight = new Map<string, number>();
+  /** Per provider: when each request now out to it started, and when the last one came back (monotonic ms). */
+  private readonly requests = new Map<string, { started: number[]; lastDone: number | undefined }>();
   /** Sends waiting for a slot of a full provider, longest first. */
   private readonly waiters = new Map<string, Array<() => void>>();
   private readonly lookups = new Map<string, { at: number; value: Promise<unknown> }>();
@@ -106,7 +119,16 @@ export class DispatchService {
    */
   async dispatchBatch(): Promise<BatchResult> {
     const claimed = await this.claim(this.settings.batchSize);
-    const result: BatchResult = { claimed: claimed.length, sent: 0, retried: 0, deferred: 0, failed: 0, dead: 0, cancelled: 0 };
+    const result: BatchResult = {
+      claimed: claimed.length,
+      sent: 0,
+      retried: 0,
+      deferred: 0,
+      failed: 0,
+      dead: 0,
+      cancelled: 0,
+      expired: 0,
+    };
     let next = 0;
     const worker = async () => {
       while (next < claimed.length) result[await this.dispatchOne(claimed[next++], 0)]++;
@@ -167,6 +189,12 @@ export class DispatchService {
   }
 
   private async attempt(delivery: Delivery, busyRetryMs: number, reached: { provider: boolean }): Promise<Outcome> {
+    if (delivery.validUntil <= this.clock.now()) {
+      return this.finish(delivery, 'expired', {
+        lastErrorCode: 'EXPIRED',
+        lastErrorMessage: `Not sent: it was worth sending until ${delivery.validUntil.toISOString()}`,
+      });
+    }
     if (delivery.attempts >= delivery.maxAttempts) {
       return this.finish(delivery, 'dead', {
         lastErrorCode: 'LEASE_EXPIRED',
@@ -203,23 +231,17 @@ export class DispatchService {
       unsubscribeUrl: delivery.unsubscribeUrl,
     };
     const tried: Tried[] = [];
-    const skipped: ChannelProvider[] = [];
-    for (const provider of providers) {
-      if (this.circuitOpen(provider)) {
-        skipped.push(provider);
-        continue;
-      }
-      // The preferred provider is full (slow or hanging): wait for it rather than spill over.
-      if (!(await this.enterSoon(provider, busyRetryMs > 0 ? BUSY_WAIT_MS : 0))) {
-        return this.deferBusy(delivery, tried, skipped, busyRetryMs);
-      }
+    const skipped: Skipped[] = [];
+
+    /** Sends through a provider whose slot it holds: the outcome to finish with, or undefined to go on. */
+    const through = async (provider: ChannelProvider): Promise<Outcome | undefined> => {
       let outcome: SendOutcome;
       let admission: 'open' | 'probe' | 'refused';
       try {
         admission = await this.providers.admits(provider);
         if (admission === 'refused') {
-          skipped.push(provider);
-          continue;
+          skipped.push({ provider, reason: 'circuit open' });
+          return undefined;
         }
         reached.provider = true;
         outcome = await this.sendThrough(provider, message);
@@ -235,7 +257,7 @@ export class DispatchService {
             attempts: delivery.attempts + 1,
             providerId: provider.id,
             providerMessageId: outcome.providerMessageId,
-            failedOver: tried.length + skipped.length > 0,
+            failedOver: provider.id !== providers[0].id,
             recipient,
             originalRecipient: recipient === delivery.recipient ? delivery.originalRecipient : delivery.recipient,
             sentAt: this.clock.now(),
@@ -254,7 +276,7 @@ export class DispatchService {
             admission === 'probe',
           ),
         );
-        continue;
+        return undefined;
       }
       if (outcome.kind === 'recipient') {
         // The provider answered, about this recipient only: it is healthy, and this message
@@ -271,21 +293,59 @@ export class DispatchService {
         );
       }
       await this.bookkeeping(this.providers.recordFailure(provider));
+      return undefined;
+    };
+
+    // In priority order, through the first provider with room. One whose every request has
+    // been out past PROVIDER_SLOW_MS (hung, not yet timed out) is passed over as failing.
+    // One that is full and answers nothing (its slots all held by a hang) is passed over at
+    // once; one that is full but answering is waited for, a moment, then the message waits
+    // in the queue: a busy or paced primary keeps its traffic, a backup takes only what the
+    // primary cannot carry.
+    const slow: ChannelProvider[] = [];
+    for (const provider of providers) {
+      if (this.circuitOpen(provider)) {
+        skipped.push({ provider, reason: 'circuit open' });
+        continue;
+      }
+      if (this.isSlow(provider)) {
+        slow.push(provider);
+        continue;
+      }
+      const stalled = this.isStalled(provider);
+      if (!(await this.enterSoon(provider, busyRetryMs > 0 && !stalled ? BUSY_WAIT_MS : 0))) {
+        if (stalled || this.isStalled(provider)) {
+          skipped.push({ provider, reason: 'not answering' });
+          continue;
+        }
+        skipped.push({ provider, reason: 'busy' });
+        break;
+      }
+      const outcome = await through(provider);
+      if (outcome) return outcome;
     }
-    const last = tried[tried.length - 1];
+    // No other provider could even be tried: a slow one is still better than none.
+    if (!tried.length && skipped.every((skip) => skip.reason === 'circuit open')) {
+      for (const provider of slow) {
+        if (!this.enter(provider)) continue;
+        const outcome = await through(provider);
+        if (outcome) return outcome;
+      }
+    }
+    skipped.push(...slow.map((provider) => ({ provider, reason: 'slow' as const })));
     if (tried.some(({ outcome }) => outcome.kind !== 'throttled')) {
+      const last = tried[tried.length - 1];
       return this.failedAttempt(delivery, tried, skipped, errorOf(last.outcome, last.provider));
+    }
+    if (skipped.some((skip) => skip.reason !== 'circuit open')) {
+      // Providers with no room (slow, hanging or full): back to the queue shortly, quietly (often, under load).
+      return this.finish(delivery, 'deferred', { nextAttemptAt: this.later(busyRetryMs) }, []);
     }
     return this.deferUntilAvailable(delivery, providers, tried, skipped);
   }
 
   /** A send that reached providers and failed: retry with backoff, or dead when no attempts are left. */
-  private failedAttempt(
-    delivery: Delivery,
-    tried: Tried[],
-    skipped: ChannelProvider[],
-    error: Partial<Delivery>,
-  ): Promise<Outcome> {
+  private failedAttempt(delivery: Delivery, tried: Tried[], skipped: Skipped[], error: Partial<Delivery>): Promise<Outcome> {
     const attempts = delivery.attempts + 1;
     const steps = history(tried, skipped, false);
     if (attempts >= delivery.maxAttempts) return this.finish(delivery, 'dead', { attempts, ...error }, steps);
@@ -303,7 +363,7 @@ export class DispatchService {
     delivery: Delivery,
     providers: ChannelProvider[],
     tried: Tried[],
-    skipped: ChannelProvider[],
+    skipped: Skipped[],
   ): Promise<Outcome> {
     const now = this.clock.now().getTime();
     const reopen = providers.map((provider) =>
@@ -331,15 +391,6 @@ export class DispatchService {
     );
   }
 
-  /** The preferred provider has no room: back to the queue shortly, quietly (this happens often under load). */
-  private deferBusy(delivery: Delivery, tried: Tried[], skipped: ChannelProvider[], busyRetryMs: number): Promise<Outcome> {
-    if (tried.some(({ outcome }) => outcome.kind !== 'throttled')) {
-      const last = tried[tried.length - 1];
-      return this.failedAttempt(delivery, tried, skipped, errorOf(last.outcome, last.provider));
-    }
-    return this.finish(delivery, 'deferred', { nextAttemptAt: this.later(busyRetryMs) }, []);
-  }
-
   /**
    * A provider's circuit bookkeeping after a send. With the database gone it is skipped:
    * what the provider answered must still be written (the outcome writer retries on a new
@@ -355,6 +406,23 @@ export class DispatchService {
 
   private circuitOpen(provider: ChannelProvider): boolean {
     return provider.circuitOpenUntil !== null && provider.circuitOpenUntil > this.clock.now();
+  }
+
+  /** Every request out to the provider has been out past PROVIDER_SLOW_MS: hung, as far as routing goes. */
+  private isSlow(provider: ChannelProvider): boolean {
+    const out = this.requests.get(provider.id)?.started;
+    return !!out?.length && performance.now() - Math.max(...out) >= this.settings.providerSlowMs;
+  }
+
+  /** Its requests have been out a while and none came back meanwhile: its slots will not free up soon. */
+  private isStalled(provider: ChannelProvider): boolean {
+    const traffic = this.requests.get(provider.id);
+    if (!traffic?.started.length) return false;
+    const now = performance.now();
+    return (
+      now - Math.min(...traffic.started) >= BUSY_WAIT_MS &&
+      (traffic.lastDone === undefined || now - traffic.lastDone >= BUSY_WAIT_MS)
+    );
   }
 
   /**
@@ -407,8 +475,15 @@ export class DispatchService {
   }
 
   private async sendThrough(provider: ChannelProvider, message: OutboundMessage): Promise<SendOutcome> {
+    let traffic: { started: number[]; lastDone: number | undefined } | undefined;
+    let started = 0;
     try {
       await this.limiter.acquire(provider.id, this.providers.rateOf(provider), provider.minIntervalMs);
+      // Timed from the request itself, not the wait for a rate slot: a paced provider is not a slow one.
+      traffic = this.requests.get(provider.id) ?? { started: [], lastDone: undefined };
+      this.requests.set(provider.id, traffic);
+      started = performance.now();
+      traffic.started.push(started);
       return await this.adapters[provider.kind].send(this.providers.account(provider), message);
     } catch (error) {
       // Credentials this key cannot read belong to the provider: the next one may have readable ones.
@@ -420,6 +495,11 @@ export class DispatchService {
         code: 'ADAPTER_ERROR',
         message: error instanceof Error ? error.message : String(error),
       };
+    } finally {
+      if (traffic) {
+        traffic.started.splice(traffic.started.indexOf(started), 1);
+        traffic.lastDone = performance.now();
+      }
     }
   }
 
@@ -472,20 +552,23 @@ export class DispatchService {
             },
           ];
     const next: Delivery = Object.assign(new Delivery(), delivery, changes, { status: STATUS_OF[outcome], leaseUntil: null });
+    // Never due after its validity: it is claimed then, and expires instead of going out late.
+    if (next.status === DeliveryStatus.QUEUED && next.nextAttemptAt > delivery.validUntil)
+      next.nextAttemptAt = delivery.validUntil;
     await this.outcomes.write({ claimed: delivery, next, steps: [...steps, ...final] });
     return outcome;
   }
 }
 
 /** The steps an attempt took before its outcome: skipped providers, throttles and failovers. */
-function history(tried: Tried[], skipped: ChannelProvider[], delivered: boolean): HistoryStep[] {
+function history(tried: Tried[], skipped: Skipped[], delivered: boolean): HistoryStep[] {
   const steps: HistoryStep[] = [];
   if (skipped.length) {
     steps.push({
       type: DeliveryEventType.PROVIDER_SKIPPED,
       providerId: null,
       providerCode: null,
-      message: `${skipped.length} provider(s) skipped: circuit open (${skipped.map((provider) => provider.name).join(', ')})`,
+      message: `${skipped.length} provider(s) skipped: ${skipped.map(({ provider, reason }) => `${provider.name} (${reason})`).join(', ')}`,
     });
   }
   for (const [index, { provider, outcome }] of tried.entries()) {

@@ -17,7 +17,7 @@ import type { Transactor } from '../platform/unit-of-work';
 /** An ad-hoc message: what enqueue takes, with the caller's own idempotency key optional. */
 export type SendMessageInput = Pick<
   EnqueueInput,
-  'channel' | 'to' | 'contactId' | 'userId' | 'templateName' | 'variables' | 'text' | 'subject' | 'ticketId'
+  'channel' | 'to' | 'contactId' | 'userId' | 'templateName' | 'variables' | 'text' | 'subject' | 'ticketId' | 'validForMinutes'
 > & {
   idempotencyKey?: string | null;
   /** The kind it is counted under in deliveryStats, e.g. payment_reminder; ad_hoc when omitted. */
@@ -31,6 +31,7 @@ export interface TemplateInput {
   body: string;
   metaTemplateName?: string | null;
   metaLanguage?: string | null;
+  validForMinutes?: number | null;
 }
 
 export interface DeliverySettingsInput {
@@ -152,6 +153,7 @@ export class MessagingService {
       body: input.body,
       metaTemplateName: input.metaTemplateName ?? null,
       metaLanguage: input.metaTemplateName ? (input.metaLanguage ?? 'en_US') : null,
+      validForMinutes: input.validForMinutes ?? null,
     });
     return repository.save(template);
   }

@@ -1,5 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import { PACK_RULES, PACK_TEMPLATES, type PackRule, type PackTemplate } from './notification-pack.v1';
+import { PACK_V2_TEMPLATES } from './notification-pack.v2';
+
+/** Every version of the pack, as a new tenant gets it. */
+export const CURRENT_PACK: { templates: PackTemplate[]; rules: PackRule[] } = {
+  templates: [...PACK_TEMPLATES, ...PACK_V2_TEMPLATES],
+  rules: PACK_RULES,
+};
 
 /**
  * Installs a version of the built-in notification pack for a tenant: its templates and
@@ -10,7 +17,7 @@ import { PACK_RULES, PACK_TEMPLATES, type PackRule, type PackTemplate } from './
 export async function installNotificationPack(
   manager: EntityManager,
   tenantId: string,
-  pack: { templates: PackTemplate[]; rules: PackRule[] } = { templates: PACK_TEMPLATES, rules: PACK_RULES },
+  pack: { templates: PackTemplate[]; rules: PackRule[] } = CURRENT_PACK,
 ): Promise<void> {
   await manager.query(
     `INSERT INTO message_template ("tenantId", channel, name, subject, body)
@@ -25,6 +32,7 @@ export async function installNotificationPack(
       pack.templates.map((template) => template.body),
     ],
   );
+  if (!pack.rules.length) return;
   await manager.query(
     `INSERT INTO automation_rule ("tenantId", name, description, active, "triggerType", "eventTypes", "dateTrigger", cron,
                                   conditions, delay, actions, "maxExecutionsPerSubject", "builtIn")

@@ -7,6 +7,7 @@ import { isUuid } from '../platform/ids';
 import { CronExpressionParser } from 'cron-parser';
 import { REPORT_PERIODS, ReportKind } from '../reports/report.service';
 import { FACT_SCHEMA, type ConditionProblem, checkCondition, fieldType } from './conditions';
+import { MAX_VALIDITY_MINUTES } from '../delivery/validity';
 
 /**
  * The shape of a rule as admins write it, and its checks: everything a rule holds is
@@ -331,6 +332,14 @@ function checkSendMessage(
     (typeof action.notificationType !== 'string' || !/^[a-z][a-z0-9_]{0,49}$/.test(action.notificationType))
   ) {
     problem(`${at}.notificationType`, 'must be a lower-case word such as payment_reminder');
+  }
+  if (
+    action.validForMinutes !== undefined &&
+    (!Number.isInteger(action.validForMinutes) ||
+      (action.validForMinutes as number) < 1 ||
+      (action.validForMinutes as number) > MAX_VALIDITY_MINUTES)
+  ) {
+    problem(`${at}.validForMinutes`, `must be a whole number of minutes, 1-${MAX_VALIDITY_MINUTES} (30 days)`);
   }
   const recipients = action.recipients;
   if (!Array.isArray(recipients) || !recipients.length || recipients.length > 20)

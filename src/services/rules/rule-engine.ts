@@ -595,7 +595,9 @@ export class RuleEngine {
     if (!targets.length) throw badInput('No recipient could be found for this message');
     const ids: string[] = [];
     for (const target of targets) {
-      const channel = channels.find((candidate) => available.has(candidate) && reachable(target, candidate));
+      // The first channel the target can be reached on (and has a template for); the rest, in order, are its fallbacks.
+      const usable = channels.filter((candidate) => available.has(candidate) && reachable(target, candidate));
+      const [channel, ...fallbackChannels] = usable;
       if (!channel) throw badInput(`${target.label} cannot be reached on ${channels.join(' or ')}`);
       const values = { ...variables(facts, action), recipient: { name: target.label } };
       const delivery = await this.deliveries.enqueue(
@@ -613,6 +615,8 @@ export class RuleEngine {
           ticketId: (facts.ticket?.id as string) ?? null,
           ticketMessageId: carriedMessage(facts, target),
           ruleExecutionId: execution.id,
+          validForMinutes: typeof action.validForMinutes === 'number' ? action.validForMinutes : null,
+          fallbackChannels,
         },
         uow,
       );
