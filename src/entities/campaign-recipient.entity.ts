@@ -6,10 +6,10 @@ import { TenantOwned } from './tenant-owned';
 @ObjectType({ description: 'One recipient of a campaign run and what became of their message.' })
 @Entity('campaign_recipient')
 @Index('campaign_recipient_run_contact_key', ['runId', 'contactId'], { unique: true, where: '"contactId" IS NOT NULL' })
-@Index('campaign_recipient_run_group_key', ['runId', 'address'], { unique: true, where: '"contactId" IS NULL' })
+// One message per address and run: the sender's duplicate check reads it, and it keeps a group from being queued twice.
+@Index('campaign_recipient_run_address_key', ['runId', 'address'], { unique: true, where: '"skipReason" IS NULL' })
 @Index('campaign_recipient_token_key', ['tokenHash'], { unique: true, where: '"tokenHash" IS NOT NULL' })
 @Index('campaign_recipient_campaign_idx', ['campaignId', 'id'])
-@Index('campaign_recipient_run_address_idx', ['runId', 'address'])
 @Index('campaign_recipient_contact_idx', ['tenantId', 'contactId', 'createdAt'])
 export class CampaignRecipient extends TenantOwned {
   @Field(() => ID, { description: 'The campaign.' })

@@ -25,6 +25,7 @@ import { CustomerTicketChoices1795488233149 } from './1795488233149-CustomerTick
 import { IdempotentRequests1795490000000 } from './1795490000000-IdempotentRequests';
 import { DeliveryValidityAndFallbacks1795490000001 } from './1795490000001-DeliveryValidityAndFallbacks';
 import { NotificationPackV21795490000002 } from './1795490000002-NotificationPackV2';
+import { CampaignRecipientAddressKey1795490000003 } from './1795490000003-CampaignRecipientAddressKey';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   IdempotentRequests1795490000000,
   DeliveryValidityAndFallbacks1795490000001,
   NotificationPackV21795490000002,
+  CampaignRecipientAddressKey1795490000003,
 ];

@@ -51,17 +51,7 @@ interface Planned {
   contactId: string | null;
   address: string;
   skipReason: string | null;
-  delivery: {
-    id: string;
-    channel: Channel;
-    templateId: string | null;
-    subject: string | null;
-    body: string;
-    metaTemplate: unknown;
-    nextAttemptAt: Date;
-    validUntil: Date;
-    unsubscribeUrl: string | null;
-  } | null;
+  delivery: NewDelivery | null;
   tokenHash: string | null;
   links: string[];
   plannedAt: Date | null;
@@ -325,13 +315,20 @@ export class CampaignSender {
         plannedAt,
         delivery: {
           id: randomUUID(),
+          tenantId: campaign.tenantId,
           channel,
+          recipient: address,
+          contactId: contact?.id ?? null,
           templateId: message.templateId,
           subject: message.subject,
           body: message.body,
           metaTemplate: message.metaTemplate,
+          notificationType: 'campaign',
+          campaignId: campaign.id,
+          maxAttempts: this.settings.maxAttempts,
           nextAttemptAt: plannedAt,
           validUntil: validUntil(plannedAt, validity),
+          idempotencyKey: `campaign:${run.id}:${contact?.id ?? address}`,
           unsubscribeUrl: channel === Channel.EMAIL ? `${this.linkBase}/u/${token}` : null,
         },
       };
@@ -342,23 +339,7 @@ export class CampaignSender {
     const { manager } = uow;
     await this.history.enqueueMany(
       uow,
-      rows.flatMap((row): NewDelivery[] =>
-        row.delivery
-          ? [
-              {
-                ...row.delivery,
-                metaTemplate: row.delivery.metaTemplate as NewDelivery['metaTemplate'],
-                tenantId: campaign.tenantId,
-                recipient: row.address,
-                contactId: row.contactId,
-                notificationType: 'campaign',
-                campaignId: campaign.id,
-                maxAttempts: this.settings.maxAttempts,
-                idempotencyKey: `campaign:${run.id}:${row.contactId ?? row.address}`,
-              },
-            ]
-          : [],
-      ),
+      rows.flatMap((row) => (row.delivery ? [row.delivery] : [])),
     );
     if (!rows.length) return;
     await manager.query(

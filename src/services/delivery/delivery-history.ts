@@ -155,54 +155,78 @@ export class DeliveryHistory {
   /**
    * Queues many rendered deliveries at once (a campaign's batch): the rows and their
    * `queued` steps in one statement, each skipped when its idempotency key exists. The
-   * dispatchers wake at commit. Returns the ids queued.
+   * dispatchers wake at commit. Returns how many were queued.
    */
-  async enqueueMany(uow: UnitOfWork, rows: NewDelivery[]): Promise<string[]> {
-    if (!rows.length) return [];
+  async enqueueMany(uow: UnitOfWork, rows: NewDelivery[]): Promise<number> {
+    if (!rows.length) return 0;
+    // A small batch comes back row by row, for its subscribers; a large one as counts (no 5,000 rows to parse).
+    const oneByOne = rows.length <= BULK_LIVE_LIMIT;
     const now = this.clock.now();
-    const input = rows.map((row) => ({
-      ...row,
-      userId: row.userId ?? null,
-      campaignId: row.campaignId ?? null,
-      unsubscribeUrl: row.unsubscribeUrl ?? null,
-    }));
-    const queued = returningRows<{ id: string; tenantId: string; channel: Channel }>(
+    const column = <T>(pick: (row: NewDelivery) => T) => rows.map(pick);
+    // Columns as arrays (unnest): cheaper for PostgreSQL to take apart than one JSON document of the batch.
+    const queued = returningRows<{ id: string | null; tenantId: string; channel: Channel; count: number }>(
       await uow.manager.query(
-        `WITH input AS (
-           SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
-             id uuid, "tenantId" uuid, channel channel, recipient text, "contactId" uuid, "userId" uuid, "templateId" uuid,
-             subject text, body text, "metaTemplate" jsonb, "notificationType" text, "campaignId" uuid, "maxAttempts" int,
-             "nextAttemptAt" timestamptz, "validUntil" timestamptz, "idempotencyKey" text, "unsubscribeUrl" text)),
-         inserted AS (
+        `WITH inserted AS (
            INSERT INTO delivery (id, "tenantId", channel, recipient, "contactId", "userId", "templateId", subject, body,
                                  "metaTemplate", "notificationType", "campaignId", status, "maxAttempts", "nextAttemptAt",
                                  "validUntil", "idempotencyKey", "unsubscribeUrl", "createdAt", "updatedAt")
-           SELECT id, "tenantId", channel, recipient, "contactId", "userId", "templateId", subject, body, "metaTemplate",
-                  "notificationType", "campaignId", 'queued', "maxAttempts", "nextAttemptAt", "validUntil", "idempotencyKey",
-                  "unsubscribeUrl", $2, $2
-             FROM input
+           SELECT v.id, v."tenantId", v.channel::channel, v.recipient, v."contactId", v."userId", v."templateId", v.subject,
+                  v.body, v."metaTemplate", v."notificationType", v."campaignId", 'queued', v."maxAttempts", v."nextAttemptAt",
+                  v."validUntil", v."idempotencyKey", v."unsubscribeUrl", $18, $18
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::uuid[], $8::text[],
+                         $9::text[], $10::jsonb[], $11::text[], $12::uuid[], $13::int[], $14::timestamptz[], $15::timestamptz[],
+                         $16::text[], $17::text[])
+               AS v(id, "tenantId", channel, recipient, "contactId", "userId", "templateId", subject, body, "metaTemplate",
+                    "notificationType", "campaignId", "maxAttempts", "nextAttemptAt", "validUntil", "idempotencyKey",
+                    "unsubscribeUrl")
            ON CONFLICT ("tenantId", "idempotencyKey") DO NOTHING
            RETURNING id, "tenantId", channel),
          steps AS (
            INSERT INTO delivery_event ("tenantId", "deliveryId", type, "occurredAt")
-           SELECT "tenantId", id, 'queued', $2 FROM inserted)
-         SELECT id, "tenantId", channel FROM inserted`,
-        [JSON.stringify(input), now],
+           SELECT "tenantId", id, 'queued', $18 FROM inserted)
+         ${
+           oneByOne
+             ? `SELECT id, "tenantId", channel, 1 AS count FROM inserted`
+             : `SELECT NULL::uuid AS id, "tenantId", channel, count(*)::int AS count FROM inserted GROUP BY 2, 3`
+         }`,
+        [
+          column((row) => row.id),
+          column((row) => row.tenantId),
+          column((row) => row.channel),
+          column((row) => row.recipient),
+          column((row) => row.contactId),
+          column((row) => row.userId ?? null),
+          column((row) => row.templateId),
+          column((row) => row.subject),
+          column((row) => row.body),
+          column((row) => (row.metaTemplate ? JSON.stringify(row.metaTemplate) : null)),
+          column((row) => row.notificationType),
+          column((row) => row.campaignId ?? null),
+          column((row) => row.maxAttempts),
+          column((row) => row.nextAttemptAt),
+          column((row) => row.validUntil),
+          column((row) => row.idempotencyKey),
+          column((row) => row.unsubscribeUrl ?? null),
+          now,
+        ],
       ),
     );
-    if (!queued.length) return [];
+    if (!queued.length) return 0;
     await uow.manager.query(`SELECT pg_notify($1, '')`, [DELIVERY_WAKE_CHANNEL]);
     this.countBulk(
       queued.map((row) => ({ ...row, providerId: null })),
       DeliveryStatus.QUEUED,
     );
-    if (queued.length <= BULK_LIVE_LIMIT) {
-      const ids = new Set(queued.map((row) => row.id));
-      for (const row of input) {
+    if (oneByOne) {
+      const ids = new Set(queued.map((row) => row.id!));
+      for (const row of rows) {
         if (ids.has(row.id)) {
           this.publishAfterCommit(
             uow,
             Object.assign(new Delivery(), row, {
+              userId: row.userId ?? null,
+              campaignId: row.campaignId ?? null,
+              unsubscribeUrl: row.unsubscribeUrl ?? null,
               status: DeliveryStatus.QUEUED,
               originalRecipient: null,
               providerId: null,
@@ -229,7 +253,7 @@ export class DeliveryHistory {
         }
       }
     }
-    return queued.map((row) => row.id);
+    return queued.reduce((sum, row) => sum + row.count, 0);
   }
 
   /** Cancels the queued deliveries the selector names, each with a `cancelled` step giving the reason. Returns how many. */
