@@ -170,6 +170,51 @@ describe('delivery worker', () => {
     }
   });
 
+  it('passes over a primary that hangs at once: the backup carries the rest while the primary’s requests are still out', async () => {
+    // A long timeout: a message that waited for the hung requests to time out would miss the deadline below.
+    const t = await startTestApp(undefined, { ROLE: 'all', PROVIDER_TIMEOUT_MS: '60000', PROVIDER_MAX_IN_FLIGHT: '4' });
+    try {
+      const tenant = await makeTenant(t.app.dataSource);
+      const admin: Principal = { kind: 'staff', tenantId: tenant.id, userId: tenant.id, role: Role.ADMIN, name: 'Admin' };
+      const gateway = { baseUrl: fake.url, settings: { serverUrl: fake.url } };
+      await t.app.services.providers.create(admin, {
+        kind: ProviderKind.FONNTE,
+        name: 'Fonnte (hangs)',
+        priority: 10,
+        ...gateway,
+        credentials: { token: 'fonnte-token' },
+      });
+      const wablas = await t.app.services.providers.create(admin, {
+        kind: ProviderKind.WABLAS,
+        name: 'Wablas',
+        priority: 20,
+        ...gateway,
+        credentials: { token: 'wablas-token', secretKey: 'wablas-secret' },
+      });
+      fake.always('fonnte', { kind: 'delay', ms: 120_000 });
+      const queued = [];
+      for (let n = 0; n < 40; n++) queued.push(await enqueue(t, tenant.id, n));
+      const sentBy = async () =>
+        (await t.app.dataSource.getRepository(Delivery).findBy({ tenantId: tenant.id, status: DeliveryStatus.SENT })).filter(
+          (delivery) => delivery.providerId === wablas.id,
+        );
+      // Everything but what the primary holds goes out through the backup, long before any timeout.
+      await until('all but the hung requests to go out through Wablas', async () => (await sentBy()).length === 36, 15_000);
+      expect(fake.received('fonnte')).toHaveLength(4);
+      const spilled = (await sentBy())[0];
+      const skip = (await t.app.services.deliveries.events(spilled.id)).find((event) => event.type === 'circuit_open');
+      expect(skip?.message).toMatch(/Fonnte \(hangs\) \((not answering|slow)\)/);
+      expect(spilled.failedOver).toBe(true);
+      // The gateway goes away: the four it held fail over too, in their attempt.
+      fake.dropConnections();
+      await until('the held four to go out through Wablas', async () => (await sentBy()).length === 40, 10_000);
+      expect(fake.received('fonnte')).toHaveLength(4);
+    } finally {
+      fake.always('fonnte', { kind: 'ok' });
+      await t.stop();
+    }
+  });
+
   it('refuses to start with a CREDENTIALS_KEY that cannot read the stored credentials', async () => {
     const t = await startTestApp();
     try {

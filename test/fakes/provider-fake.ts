@@ -99,6 +99,11 @@ export class ProviderFake {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Cuts every open connection, as a gateway that hung and then went away: requests still out fail at once. */
+  dropConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
   /** The next responses of a provider, in order; after them it answers with its default. */
   script(provider: FakeProvider, ...behaviours: Behaviour[]): void {
     this.scripts.set(provider, [...(this.scripts.get(provider) ?? []), ...behaviours]);

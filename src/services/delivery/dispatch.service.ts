@@ -10,6 +10,7 @@ import { Tenant } from '../../entities/tenant.entity';
 import type { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from '../platform/clock';
 import { type DeliveryHistory, type HistoryStep, OutcomeWriter } from './delivery-history';
+import { type ProviderState, providerState } from './routing';
 import { UnreadableSecretError } from '../platform/secret-box';
 import { hotRows, isConnectionLoss } from '../platform/sql';
 
@@ -303,18 +304,19 @@ export class DispatchService {
     // in the queue: a busy or paced primary keeps its traffic, a backup takes only what the
     // primary cannot carry.
     const slow: ChannelProvider[] = [];
-    for (const provider of providers) {
+    for (const [index, provider] of providers.entries()) {
       if (this.circuitOpen(provider)) {
         skipped.push({ provider, reason: 'circuit open' });
         continue;
       }
-      if (this.isSlow(provider)) {
+      const hasAlternative = providers.slice(index + 1).some((next) => !this.circuitOpen(next));
+      const state = this.stateOf(provider, hasAlternative);
+      if (state === 'slow') {
         slow.push(provider);
         continue;
       }
-      const stalled = this.isStalled(provider);
-      if (!(await this.enterSoon(provider, busyRetryMs > 0 && !stalled ? BUSY_WAIT_MS : 0))) {
-        if (stalled || this.isStalled(provider)) {
+      if (!(await this.enterSoon(provider, busyRetryMs > 0 && state === 'healthy' ? BUSY_WAIT_MS : 0))) {
+        if (this.stateOf(provider, hasAlternative) !== 'healthy') {
           skipped.push({ provider, reason: 'not answering' });
           continue;
         }
@@ -408,21 +410,12 @@ export class DispatchService {
     return provider.circuitOpenUntil !== null && provider.circuitOpenUntil > this.clock.now();
   }
 
-  /** Every request out to the provider has been out past PROVIDER_SLOW_MS: hung, as far as routing goes. */
-  private isSlow(provider: ChannelProvider): boolean {
-    const out = this.requests.get(provider.id)?.started;
-    return !!out?.length && performance.now() - Math.max(...out) >= this.settings.providerSlowMs;
-  }
-
-  /** Its requests have been out a while and none came back meanwhile: its slots will not free up soon. */
-  private isStalled(provider: ChannelProvider): boolean {
-    const traffic = this.requests.get(provider.id);
-    if (!traffic?.started.length) return false;
-    const now = performance.now();
-    return (
-      now - Math.min(...traffic.started) >= BUSY_WAIT_MS &&
-      (traffic.lastDone === undefined || now - traffic.lastDone >= BUSY_WAIT_MS)
-    );
+  /** Slow, stalled or healthy for routing, from this process's requests to it (see routing.ts). */
+  private stateOf(provider: ChannelProvider, hasAlternative: boolean): ProviderState {
+    return providerState(this.requests.get(provider.id), performance.now(), hasAlternative, {
+      providerSlowMs: this.settings.providerSlowMs,
+      stallMs: BUSY_WAIT_MS,
+    });
   }
 
   /**
