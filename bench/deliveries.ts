@@ -7,17 +7,24 @@
  *    (this process: dispatcher and enqueue; PostgreSQL and the fake run elsewhere).
  * 2. BENCH_LIMITED_MESSAGES (800) against a provider limited to BENCH_RATE (80/s):
  *    the achieved rate and its deviation, overall and per second.
+ * 3. Failover, BENCH_FAILOVER_MESSAGES (500) through the worker's dispatcher loop with the
+ *    default settings (32 sends in flight, 8 per provider, 10 s provider timeout), Fonnte
+ *    primary and Wablas backup: once with the primary healthy, once with it accepting
+ *    connections and never answering. Queue-to-sent p50/p95/p99 (sentAt - createdAt, by
+ *    the database's clock), the latency the hang adds, and requests at each gateway.
  * Prints figures; asserts nothing. DATABASE_URL: use that server; otherwise embedded.
  */
 import 'reflect-metadata';
 import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { DataSource } from 'typeorm';
 import { servicesFor } from '../src/app';
 import { loadConfig } from '../src/config';
 import { openDataSource } from '../src/database';
 import { Channel, ProviderKind } from '../src/entities/channel';
 import { Role } from '../src/entities/user.entity';
+import { DeliveryDispatcher } from '../src/jobs/delivery-dispatcher';
 import { silentLogger } from '../src/logger';
 import type { Principal } from '../src/services/directory/principal';
 import type { Services } from '../src/services';
@@ -26,6 +33,45 @@ import { prepareDatabase, runBench, startProcess } from './support';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const LIMITED = Number(process.env.BENCH_LIMITED_MESSAGES ?? 800);
 const RATE = Number(process.env.BENCH_RATE ?? 80);
+const FAILOVER = Number(process.env.BENCH_FAILOVER_MESSAGES ?? 500);
+
+interface FailoverRun {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  fonnte: number;
+  wablas: number;
+}
+
+/** Enqueues `count` messages while the worker's dispatcher loop runs, until all are sent: latencies in ms. */
+async function failoverRun(
+  services: Services,
+  dataSource: DataSource,
+  fakeUrl: string,
+  tenantId: string,
+  tag: string,
+): Promise<FailoverRun> {
+  await enqueueMany(services, tenantId, FAILOVER, tag);
+  const deadline = performance.now() + 120_000;
+  for (;;) {
+    const [{ sent }]: Array<{ sent: number }> = await dataSource.query(
+      `SELECT count(*)::int AS sent FROM delivery WHERE "idempotencyKey" LIKE $1 AND status = 'sent'`,
+      [`bench:${tag}:%`],
+    );
+    if (sent === FAILOVER || performance.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const [row]: Array<{ p50: number; p95: number; p99: number; max: number }> = await dataSource.query(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
+       FROM (SELECT extract(epoch FROM "sentAt" - "createdAt") * 1000 AS ms
+               FROM delivery WHERE "idempotencyKey" LIKE $1 AND status = 'sent') s`,
+    [`bench:${tag}:%`],
+  );
+  const counts = (await (await fetch(`${fakeUrl}/counts`)).json()) as { fonnte: number; wablas: number };
+  return { ...row, ...counts };
+}
 
 async function enqueueMany(services: Services, tenantId: string, count: number, tag: string): Promise<number> {
   const started = performance.now();
@@ -117,6 +163,50 @@ async function main(): Promise<void> {
     const mean = fullSeconds.reduce((a, b) => a + b, 0) / Math.max(1, fullSeconds.length);
     const stddev = Math.sqrt(fullSeconds.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, fullSeconds.length));
 
+    // 3. Failover through the worker's loop, with the default dispatch settings.
+    const workerConfig = loadConfig({
+      DATABASE_URL: database.url,
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
+      CREDENTIALS_KEY: Buffer.alloc(32, 3).toString('base64'),
+      OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1',
+    });
+    const worker = await servicesFor(workerConfig, dataSource);
+    const gateways = await worker.tenantSetup.createAdmin({ tenantSlug: 'bench-gateways', email: 'gw@example.test' });
+    const gatewayAdmin: Principal = { ...admin, tenantId: gateways.user.tenantId, userId: gateways.user.id };
+    await worker.providers.create(gatewayAdmin, {
+      kind: ProviderKind.FONNTE,
+      name: 'Fonnte (primary)',
+      priority: 10,
+      baseUrl: fakeUrl,
+      credentials: { token: 'bench' },
+    });
+    await worker.providers.create(gatewayAdmin, {
+      kind: ProviderKind.WABLAS,
+      name: 'Wablas (backup)',
+      priority: 20,
+      baseUrl: fakeUrl,
+      settings: { serverUrl: fakeUrl },
+      credentials: { token: 'bench', secretKey: 'bench' },
+    });
+    const loop = new DeliveryDispatcher(
+      worker.dispatch,
+      database.url,
+      {
+        sweepMs: workerConfig.delivery.sweepMs,
+        concurrency: workerConfig.delivery.concurrency,
+        batchSize: workerConfig.delivery.batchSize,
+      },
+      silentLogger,
+    );
+    await loop.start();
+    await fetch(`${fakeUrl}/fonnte/ok`, { method: 'POST' });
+    const healthy = await failoverRun(worker, dataSource, fakeUrl, gateways.user.tenantId, 'healthy');
+    await fetch(`${fakeUrl}/fonnte/hang`, { method: 'POST' });
+    const hung = await failoverRun(worker, dataSource, fakeUrl, gateways.user.tenantId, 'hung');
+    await loop.stop();
+    const ms = (value: number) => `${Math.round(value)} ms`;
+    const latency = (run: FailoverRun) => `p50 ${ms(run.p50)}, p95 ${ms(run.p95)}, p99 ${ms(run.p99)}, max ${ms(run.max)}`;
+
     console.table([
       { figure: `enqueue ${MESSAGES} (16 concurrent callers)`, value: `${Math.round(MESSAGES / enqueueSeconds)} msg/s` },
       {
@@ -133,6 +223,14 @@ async function main(): Promise<void> {
         value: `mean ${mean.toFixed(1)}, stddev ${stddev.toFixed(2)} over ${fullSeconds.length} full seconds`,
       },
       { figure: 'limited run wall time', value: `${((performance.now() - limitedStart) / 1000).toFixed(1)} s` },
+      { figure: `failover, ${FAILOVER} messages, primary healthy: queue to sent`, value: latency(healthy) },
+      { figure: 'failover, primary healthy: requests at Fonnte / Wablas', value: `${healthy.fonnte} / ${healthy.wablas}` },
+      { figure: `failover, ${FAILOVER} messages, primary hangs: queue to sent`, value: latency(hung) },
+      { figure: 'failover, primary hangs: requests at Fonnte / Wablas', value: `${hung.fonnte} / ${hung.wablas}` },
+      {
+        figure: 'latency a hung primary adds (p50 / p95)',
+        value: `${ms(hung.p50 - healthy.p50)} / ${ms(hung.p95 - healthy.p95)}`,
+      },
     ]);
     await dataSource.destroy();
   } finally {
