@@ -35,18 +35,28 @@ export function createCampaignLinkRouter(services: Services, logger: Logger): Ro
       res.status(500).type('html').send(page('Something went wrong', '<p>Something went wrong on our side.</p>'));
     }
   });
-  router.get('/u/:token', (req: Request, res: Response) => {
-    if (!TOKEN.test(String(req.params.token))) return notValid(res);
-    res.setHeader('Cache-Control', 'no-store');
-    res
-      .type('html')
-      .send(
-        page(
-          'Unsubscribe',
-          '<h1>Unsubscribe</h1><p>Stop receiving promotional messages like this one?</p>' +
-            '<form method="post"><button name="confirm" value="yes">Unsubscribe</button></form>',
-        ),
-      );
+  router.get('/u/:token', async (req: Request, res: Response) => {
+    const token = String(req.params.token);
+    if (!TOKEN.test(token)) return notValid(res);
+    try {
+      // A made-up token gets the same answer as the POST would give it, not a form.
+      const target = await services.consent.unsubscribeTarget(token);
+      if (!target) return notValid(res);
+      res.setHeader('Cache-Control', 'no-store');
+      res
+        .type('html')
+        .send(
+          page(
+            'Unsubscribe',
+            `<h1>Unsubscribe</h1><p>Stop receiving promotional messages from ${escape(target.tenantName)} on ${escape(
+              target.channel,
+            )}?</p>` + '<form method="post"><button name="confirm" value="yes">Unsubscribe</button></form>',
+          ),
+        );
+    } catch (error) {
+      logger.error('unsubscribe page failed', { error });
+      res.status(500).type('html').send(page('Something went wrong', '<p>Something went wrong on our side.</p>'));
+    }
   });
   router.post('/u/:token', express.urlencoded({ extended: false, limit: '4kb' }), async (req: Request, res: Response) => {
     const token = String(req.params.token);

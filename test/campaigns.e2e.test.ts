@@ -338,6 +338,131 @@ describe('campaigns', () => {
     });
   });
 
+  it('counts a STOP as an opt-out, not a reply, and confirms it once however often it is said', async () => {
+    const w = await world();
+    const { createCampaign: campaign } = await gqlOk(
+      t.url,
+      CREATE,
+      {
+        input: {
+          name: 'Promo',
+          category: 'MARKETING',
+          channels: ['WHATSAPP'],
+          text: 'Hi',
+          audience: { contactIds: [w.people.budi.id] },
+        },
+      },
+      w.token,
+    );
+    await gqlOk(t.url, move('sendCampaignNow'), { id: campaign.id }, w.token);
+    await tick();
+    await dispatchAll();
+    const say = async (id: string, text: string) => {
+      const raw = JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: 'WABA',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { display_phone_number: '1555', phone_number_id: w.phoneNumberId },
+                  contacts: [{ profile: { name: 'Budi' }, wa_id: '6281200000002' }],
+                  messages: [{ from: '6281200000002', id, timestamp: '1800000000', type: 'text', text: { body: text } }],
+                },
+              },
+            ],
+          },
+        ],
+      });
+      const response = await fetch(`${t.url}/webhooks/whatsapp/meta`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-hub-signature-256': 'sha256=' + createHmac('sha256', APP_SECRET).update(raw).digest('hex'),
+        },
+        body: raw,
+      });
+      expect(response.status).toBe(200);
+    };
+    await say('wamid.BUDI-STOP-1', 'STOP');
+    await say('wamid.BUDI-STOP-2', 'stop');
+    const confirmations = await t.app.dataSource.query(
+      `SELECT id FROM delivery WHERE "contactId" = $1 AND "notificationType" = 'opt_out_confirmation'`,
+      [w.people.budi.id],
+    );
+    expect(confirmations).toHaveLength(1);
+    expect((await gqlOk(t.url, STATS, { id: campaign.id }, w.token)).campaignStats).toMatchObject({
+      sent: 1,
+      replied: 0,
+      unsubscribed: 1,
+    });
+    // A real answer still counts as a reply.
+    await say('wamid.BUDI-TEXT', 'How much is it?');
+    expect((await gqlOk(t.url, STATS, { id: campaign.id }, w.token)).campaignStats).toMatchObject({ replied: 1 });
+    expect(await t.app.dataSource.query(`SELECT source FROM consent_change WHERE "contactId" = $1`, [w.people.budi.id])).toEqual([
+      { source: 'keyword:STOP' },
+    ]);
+  });
+
+  it('keeps a scheduled campaign’s time through updates, and refuses a past sendAt and a malformed segment id everywhere', async () => {
+    const w = await world();
+    const input = {
+      name: 'Later',
+      category: 'MARKETING',
+      channels: ['WHATSAPP'],
+      text: 'Hi',
+      audience: { contactIds: [w.people.ana.id] },
+    };
+    const UPDATE = `mutation ($id: ID!, $input: CampaignInput!) { updateCampaign(id: $id, input: $input) { id status sendAt } }`;
+    const SCHEDULE = `mutation ($id: ID!, $sendAt: DateTimeISO) { scheduleCampaign(id: $id, sendAt: $sendAt) { id status sendAt } }`;
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const soon = new Date(Date.now() + 3_600_000).toISOString();
+    expect(errorCode(await gql(t.url, CREATE, { input: { ...input, sendAt: past } }, w.token))).toBe('BAD_USER_INPUT');
+    const { createCampaign: campaign } = await gqlOk(t.url, CREATE, { input }, w.token);
+    const pastSchedule = await gql(t.url, SCHEDULE, { id: campaign.id, sendAt: past }, w.token);
+    const pastUpdate = await gql(t.url, UPDATE, { id: campaign.id, input: { ...input, sendAt: past } }, w.token);
+    expect([pastUpdate.errors?.[0].message, pastUpdate.errors?.[0].extensions?.field]).toEqual([
+      pastSchedule.errors?.[0].message,
+      'sendAt',
+    ]);
+    expect(errorCode(pastUpdate)).toBe('BAD_USER_INPUT');
+    const scheduled = (await gqlOk(t.url, SCHEDULE, { id: campaign.id, sendAt: soon }, w.token)).scheduleCampaign;
+    expect(scheduled).toMatchObject({ status: 'SCHEDULED', sendAt: soon });
+    // An update that does not name sendAt keeps it: the campaign does not go out at once.
+    const renamed = (await gqlOk(t.url, UPDATE, { id: campaign.id, input: { ...input, name: 'Later, renamed' } }, w.token))
+      .updateCampaign;
+    expect(renamed).toMatchObject({ status: 'SCHEDULED', sendAt: soon });
+    await tick();
+    expect(await t.app.dataSource.query(`SELECT id FROM delivery WHERE "campaignId" = $1`, [campaign.id])).toEqual([]);
+    const [{ nextRunAt }] = await t.app.dataSource.query(`SELECT "nextRunAt" FROM campaign WHERE id = $1`, [campaign.id]);
+    expect(new Date(nextRunAt).toISOString()).toBe(soon);
+    // Clearing the time of a scheduled campaign is refused, and changes nothing.
+    const cleared = await gql(t.url, UPDATE, { id: campaign.id, input: { ...input, sendAt: null } }, w.token);
+    expect([errorCode(cleared), cleared.errors?.[0].extensions?.field]).toEqual(['BAD_USER_INPUT', 'sendAt']);
+    // An empty or malformed segment id is not "every contact".
+    for (const segmentId of ['', 'not-a-uuid']) {
+      const estimate = await gql(
+        t.url,
+        `query ($audience: AudienceInput!) { estimateAudience(audience: $audience) { count } }`,
+        { audience: { segmentId } },
+        w.token,
+      );
+      expect([errorCode(estimate), estimate.errors?.[0].extensions?.field]).toEqual(['BAD_USER_INPUT', 'audience.segmentId']);
+      const created = await gql(t.url, CREATE, { input: { ...input, audience: { segmentId } } }, w.token);
+      expect(errorCode(created)).toBe('BAD_USER_INPUT');
+    }
+    // A conversion event type longer than its column is the caller's mistake, not ours.
+    const long = await gql(t.url, CREATE, { input: { ...input, conversionEventType: `payment.${'x'.repeat(150)}` } }, w.token);
+    expect(errorCode(long)).toBe('BAD_USER_INPUT');
+    const [{ count }] = await t.app.dataSource.query(`SELECT count(*)::int AS count FROM campaign WHERE "tenantId" = $1`, [
+      w.tenant.id,
+    ]);
+    expect(count).toBe(1);
+  });
+
   it('runs a recurring campaign once per occurrence, each recipient at 10:00 in their own zone', async () => {
     const w = await world();
     await t.app.dataSource.query(`UPDATE contact SET timezone = 'Asia/Makassar' WHERE id = $1`, [w.people.budi.id]);
@@ -560,6 +685,8 @@ describe('campaigns', () => {
       body: 'List-Unsubscribe=One-Click',
     });
     expect(forged.status).toBe(404);
+    // The page is not shown for a made-up token either.
+    expect((await fetch(`${t.url}/u/${'x'.repeat(22)}`)).status).toBe(404);
     const path = new URL(delivery.unsubscribeUrl!).pathname;
     // A GET (a link scanner) changes nothing; the one-click POST unsubscribes.
     expect((await fetch(`${t.url}${path}`)).status).toBe(200);

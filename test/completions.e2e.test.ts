@@ -197,6 +197,37 @@ describe('job-completion requests', () => {
     });
   });
 
+  it('keeps support’s closing note staff-only, and bounds it like every other note', async () => {
+    const w = await tenant();
+    const { requestCompletion } = await gqlOk(t.url, REQUEST, { jobId: await w.job('JOB-NOTE') }, await w.token(w.admin.email));
+    const CLOSE = `mutation ($id: ID!, $note: String) { closeCompletionRequest(id: $id, outcome: UNREACHABLE, note: $note) { status } }`;
+    const agent = await w.token(w.agent.email);
+    for (const note of ['n'.repeat(2001), 'n'.repeat(50_000)]) {
+      const refused = await gql(t.url, CLOSE, { id: requestCompletion.id, note }, agent);
+      expect([errorCode(refused), refused.errors?.[0].extensions?.field]).toEqual(['BAD_USER_INPUT', 'note']);
+    }
+    expect(await status(requestCompletion.id)).toBe('pending');
+    await gqlOk(t.url, CLOSE, { id: requestCompletion.id, note: 'Called three times, number disconnected' }, agent);
+    const READ = `query ($id: ID!) { completionRequest(id: $id) { status responseComment closingNote } }`;
+    expect((await gqlOk(t.url, READ, { id: requestCompletion.id }, agent)).completionRequest).toEqual({
+      status: 'UNREACHABLE',
+      responseComment: null,
+      closingNote: 'Called three times, number disconnected',
+    });
+    // The customer reads their own comment field empty, and cannot read support's note.
+    const customer = await w.customerToken();
+    const own = await gqlOk(
+      t.url,
+      `query ($id: ID!) { completionRequest(id: $id) { status responseComment } }`,
+      {
+        id: requestCompletion.id,
+      },
+      customer,
+    );
+    expect(own.completionRequest).toEqual({ status: 'UNREACHABLE', responseComment: null });
+    expect(errorCode(await gql(t.url, READ, { id: requestCompletion.id }, customer))).toBe('FORBIDDEN');
+  });
+
   it('keeps another tenant and the wrong roles out, changing nothing', async () => {
     const victim = await tenant();
     const attacker = await tenant();

@@ -89,6 +89,10 @@ export class CompletionRequest extends TenantOwned {
   @Column({ type: 'text', nullable: true })
   responseComment!: string | null;
 
+  /** Support's note when they closed it (unreachable, cancelled): staff only, served by a guarded field resolver. */
+  @Column({ type: 'text', nullable: true })
+  closingNote!: string | null;
+
   @Field(() => String, { nullable: true, description: 'How the customer answered: whatsapp, link or app.' })
   @Column({ type: 'varchar', length: 20, nullable: true })
   respondedVia!: string | null;

@@ -26,6 +26,7 @@ import { IdempotentRequests1795490000000 } from './1795490000000-IdempotentReque
 import { DeliveryValidityAndFallbacks1795490000001 } from './1795490000001-DeliveryValidityAndFallbacks';
 import { NotificationPackV21795490000002 } from './1795490000002-NotificationPackV2';
 import { CampaignRecipientAddressKey1795490000003 } from './1795490000003-CampaignRecipientAddressKey';
+import { CompletionClosingNote1795490000004 } from './1795490000004-CompletionClosingNote';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   DeliveryValidityAndFallbacks1795490000001,
   NotificationPackV21795490000002,
   CampaignRecipientAddressKey1795490000003,
+  CompletionClosingNote1795490000004,
 ];

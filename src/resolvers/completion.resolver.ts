@@ -130,6 +130,15 @@ export class CompletionResolver {
   }
 
   @Authorized(...STAFF_ROLES)
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'Support’s note when they closed it as unreachable or cancelled (staff only).',
+  })
+  closingNote(@Root() request: CompletionRequest): string | null {
+    return request.closingNote;
+  }
+
+  @Authorized(...STAFF_ROLES)
   @FieldResolver(() => [CompletionContactAttempt], { description: 'Support’s attempts to reach the customer (staff only).' })
   attempts(@Root() request: CompletionRequest, @Ctx() { services }: AuthedContext): Promise<CompletionContactAttempt[]> {
     return services.completions.attempts(request.id);

@@ -4,6 +4,7 @@ import { buildSchemaSync } from 'type-graphql';
 import { RESOLVERS } from '../resolvers';
 import type { LiveEvents } from '../services/platform/live-events';
 import { authChecker } from './auth';
+import { boundRootStrings } from './string-limits';
 
 /**
  * The whole GraphQL schema, built in one place. Every subscription has its own
@@ -18,6 +19,7 @@ export function buildAppSchema(live: LiveEvents): GraphQLSchema {
     authMode: 'error',
     validate: { forbidUnknownValues: false },
   });
+  boundRootStrings(schema);
   // TypeGraphQL has no option for the root types' descriptions.
   Object.assign(schema.getQueryType() ?? {}, { description: 'Reads. Every field needs a signed-in principal.' });
   Object.assign(schema.getMutationType() ?? {}, {

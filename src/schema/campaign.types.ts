@@ -155,12 +155,18 @@ export class CampaignInput {
   timezone?: string | null;
 
   @Field(() => String, { nullable: true, description: 'HH:MM in each recipient’s time zone.' })
+  @IsOptional()
+  @MaxLength(5)
   localSendTime?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Quiet hours start, HH:MM (recipient’s time zone).' })
+  @IsOptional()
+  @MaxLength(5)
   quietFrom?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Quiet hours end, HH:MM.' })
+  @IsOptional()
+  @MaxLength(5)
   quietUntil?: string | null;
 
   @Field(() => Int, { nullable: true, description: 'At most this many messages per minute.' })
@@ -174,6 +180,8 @@ export class CampaignInput {
   validForMinutes?: number | null;
 
   @Field(() => String, { nullable: true, description: 'Event type that counts as conversion, e.g. payment.received.' })
+  @IsOptional()
+  @MaxLength(100)
   conversionEventType?: string | null;
 
   @Field(() => Int, { nullable: true, description: 'Hours after the send a conversion counts (default 168).' })

@@ -11,6 +11,7 @@ import { PageArgs, PageInfo } from './connection';
 })
 export class AutomationRuleInput {
   @Field({ description: 'Unique name within the tenant.' })
+  @MaxLength(200)
   name!: string;
 
   @Field(() => String, { nullable: true, description: 'What it is for.' })
@@ -33,9 +34,13 @@ export class AutomationRuleInput {
   dateTrigger?: Record<string, unknown> | null;
 
   @Field(() => String, { nullable: true, description: 'For SCHEDULE: a cron expression, e.g. "0 18 * * *" (18:00 daily).' })
+  @IsOptional()
+  @MaxLength(100)
   cron?: string | null;
 
   @Field(() => String, { nullable: true, description: "For SCHEDULE: the cron's IANA time zone; the tenant's when omitted." })
+  @IsOptional()
+  @MaxLength(64)
   cronTimezone?: string | null;
 
   @Field(() => GraphQLJSONObject, { nullable: true, description: '{ all | any: [...] } / { not } / { path, op, value }.' })

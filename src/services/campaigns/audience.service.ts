@@ -132,6 +132,8 @@ export class AudienceService {
       (key) => (audience as Record<string, unknown>)[key] != null,
     );
     if (!named.length) throw badInput('Name a segmentId, a filter, contactIds or whatsappGroups', at);
+    if (audience.segmentId != null && !isUuid(audience.segmentId))
+      throw badInput(`Not a segment id: "${String(audience.segmentId).slice(0, 60)}"`, `${at}.segmentId`);
     if (audience.segmentId && audience.filter) throw badInput('Give a segmentId or a filter, not both', at);
     if (audience.filter) this.checkFilter(audience.filter, `${at}.filter`);
     if (audience.contactIds) {

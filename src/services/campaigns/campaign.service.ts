@@ -134,7 +134,7 @@ export class CampaignService {
   }
 
   async create(actor: StaffPrincipal, input: CampaignInput): Promise<Campaign> {
-    const columns = await this.columns(actor.tenantId, input);
+    const columns = await this.columns(actor.tenantId, input, this.dataSource.manager, input.sendAt != null);
     return this.dataSource.getRepository(Campaign).save({
       ...columns,
       tenantId: actor.tenantId,
@@ -150,7 +150,12 @@ export class CampaignService {
       if (campaign.status !== CampaignStatus.DRAFT && campaign.status !== CampaignStatus.SCHEDULED) {
         throw this.invalid(campaign, 'updateCampaign', 'Only draft and scheduled campaigns can be changed');
       }
-      Object.assign(campaign, await this.columns(actor.tenantId, input, manager));
+      // The schedule stays unless the update changes it: a scheduled campaign always has its time.
+      const sendAt = input.sendAt === undefined ? campaign.sendAt : input.sendAt;
+      const columns = await this.columns(actor.tenantId, { ...input, sendAt }, manager, input.sendAt != null);
+      if (campaign.status === CampaignStatus.SCHEDULED && columns.type === CampaignType.ONE_OFF && !columns.sendAt)
+        throw badInput('A scheduled campaign needs sendAt; pause or cancel it instead of clearing its time', 'sendAt');
+      Object.assign(campaign, columns);
       if (campaign.status === CampaignStatus.SCHEDULED) campaign.nextRunAt = this.firstRun(campaign);
       return manager.save(campaign);
     });
@@ -174,8 +179,7 @@ export class CampaignService {
     return this.move(actor, id, 'scheduleCampaign', async (campaign) => {
       if (sendAt) campaign.sendAt = sendAt;
       if (campaign.type === CampaignType.ONE_OFF && !campaign.sendAt) throw badInput('Give sendAt, or send it now', 'sendAt');
-      if (campaign.type === CampaignType.ONE_OFF && campaign.sendAt! < this.clock.now())
-        throw badInput('sendAt is in the past; send it now instead', 'sendAt');
+      if (campaign.type === CampaignType.ONE_OFF && campaign.sendAt! < this.clock.now()) throw pastSendAt();
       campaign.nextRunAt = this.firstRun(campaign);
     });
   }
@@ -385,7 +389,14 @@ export class CampaignService {
     );
   }
 
-  private async columns(tenantId: string, input: CampaignInput, manager: EntityManager = this.dataSource.manager) {
+  /** The campaign's columns from an input, checked; `newSendAt`: the input sets sendAt, which must not be past. */
+  private async columns(
+    tenantId: string,
+    input: CampaignInput,
+    manager: EntityManager = this.dataSource.manager,
+    newSendAt = false,
+  ) {
+    if (newSendAt && input.sendAt && input.sendAt < this.clock.now()) throw pastSendAt();
     const preset = presetDefaults(input.maintenance, input.promotion);
     const name = input.name?.trim();
     if (!name || name.length > 200) throw badInput('name must be 1-200 characters', 'name');
@@ -473,6 +484,11 @@ export class CampaignService {
       conversionWindowHours: window,
     };
   }
+}
+
+/** One answer for a sendAt in the past, wherever it is given (create, update, schedule). */
+function pastSendAt(): DomainError {
+  return badInput('sendAt is in the past; send it now instead', 'sendAt');
 }
 
 function isZone(zone: string): boolean {

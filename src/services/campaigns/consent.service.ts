@@ -49,6 +49,10 @@ export class ConsentService {
     const stop = tenant.stopKeywords.map((keyword) => keyword.toUpperCase()).includes(word);
     const start = !stop && tenant.startKeywords.map((keyword) => keyword.toUpperCase()).includes(word);
     if (!stop && !start) return false;
+    // Said again (a second STOP, a START while subscribed): nothing changes, and no second confirmation.
+    const current = await this.dataSource.getRepository(Contact).findOneBy({ id: contact.id });
+    const granted = current?.consent?.[channel]?.granted;
+    if (stop ? granted === false : granted === true) return true;
     await this.transactor.run((uow) => this.set(uow, contact, channel, start, `keyword:${word}`));
     const language = (contact.locale ?? tenant.locale).split('-')[0] === 'id' ? 'id' : 'en';
     await this.deliveries.enqueue(contact.tenantId, {
@@ -91,6 +95,17 @@ export class ConsentService {
       { tenantId: contact.tenantId, contactId: contact.id, channel, campaignMessages: optOutCoversAll ? 'any' : 'marketing' },
       { code: 'OPTED_OUT', message: 'The contact opted out of marketing on this channel' },
     );
+  }
+
+  /** Whose unsubscribe link a token is (the tenant's name and the channel), changing nothing; null for an unknown token. */
+  async unsubscribeTarget(token: string): Promise<{ tenantName: string; channel: Channel } | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT d.channel, t.name AS "tenantName"
+         FROM campaign_recipient r JOIN delivery d ON d.id = r."deliveryId" JOIN tenant t ON t.id = r."tenantId"
+        WHERE r."tokenHash" = $1 AND r."contactId" IS NOT NULL`,
+      [hashToken(token)],
+    )) as Array<{ channel: Channel; tenantName: string }>;
+    return row ?? null;
   }
 
   /** The unsubscribe link (or one-click POST) of a campaign message: opts out on its channel. Null for an unknown token. */

@@ -303,6 +303,7 @@ export class CompletionService {
     if (outcome !== CompletionStatus.UNREACHABLE && outcome !== CompletionStatus.CANCELLED) {
       throw badInput('Staff close a request as UNREACHABLE or CANCELLED', 'outcome');
     }
+    if (note && note.length > 2000) throw badInput('The note is at most 2,000 characters', 'note');
     return this.transactor.run(async (uow) => {
       const request = await this.lock(uow.manager, actor.tenantId, id);
       if (request.status !== CompletionStatus.PENDING) {
@@ -316,10 +317,11 @@ export class CompletionService {
         outcomeAt: now,
         nextCheckAt: null,
         updatedAt: now,
-        responseComment: note?.trim() || null,
+        // Support's words, kept apart from the customer's own comment (which customers read).
+        closingNote: note?.trim() || null,
       });
       await uow.manager.save(request);
-      await this.record(uow, request, `completion.${outcome}`, actor.userId, { note: request.responseComment });
+      await this.record(uow, request, `completion.${outcome}`, actor.userId, { note: request.closingNote });
       return request;
     });
   }

@@ -101,8 +101,9 @@ export class InboundService {
    * TIDAK answer a waiting completion request; anything else joins the conversation.
    */
   private async customerSaid(contact: Contact, text: string, channel: Channel, messageId: string): Promise<void> {
-    await this.consent.noteReply(contact);
+    // A stop or start keyword is a consent change, not a reply to a campaign.
     if (await this.consent.handleKeyword(contact, text, channel, messageId)) return;
+    await this.consent.noteReply(contact);
     if (!(await this.completions.handleReply(contact, text, messageId))) {
       await this.tickets.receiveInbound(contact, text, messageId);
     }
