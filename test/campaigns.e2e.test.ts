@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { Client } from 'pg';
 import { Delivery } from '../src/entities/delivery.entity';
 import { Role } from '../src/entities/user.entity';
 import type { Principal } from '../src/services/directory/principal';
 import { ProviderFake } from './fakes/provider-fake';
+import { postMetaInbound } from './helpers/meta-inbound';
 import { PASSWORD, addMetaProvider, makeContact, makeTenant, makeUser } from './helpers/factories';
 import { Subscription, type TestApp, errorCode, gql, gqlOk, settle, startTestApp, wsClient } from './helpers/test-app';
 
@@ -257,37 +257,15 @@ describe('campaigns', () => {
     await gqlOk(t.url, move('sendCampaignNow'), { id: campaign.id }, w.token);
     await tick();
     // At 1 per minute, the second message waits a minute; Eko says STOP meanwhile.
-    const signed = (body: unknown) => {
-      const raw = JSON.stringify(body);
-      return { raw, signature: 'sha256=' + createHmac('sha256', APP_SECRET).update(raw).digest('hex') };
-    };
-    const inbound = signed({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: 'WABA',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '1555', phone_number_id: w.phoneNumberId },
-                contacts: [{ profile: { name: 'Eko' }, wa_id: '6281200000005' }],
-                messages: [
-                  { from: '6281200000005', id: 'wamid.STOP1', timestamp: '1800000000', type: 'text', text: { body: ' stop ' } },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    });
-    const response = await fetch(`${t.url}/webhooks/whatsapp/meta`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': inbound.signature },
-      body: inbound.raw,
-    });
-    expect(response.status).toBe(200);
+    expect(
+      await postMetaInbound(t.url, APP_SECRET, {
+        phoneNumberId: w.phoneNumberId,
+        from: '6281200000005',
+        name: 'Eko',
+        id: 'wamid.STOP1',
+        text: ' stop ',
+      }),
+    ).toBe(200);
     const messages = await t.app.dataSource.query(
       `SELECT "contactId", status, "notificationType", "lastErrorCode" FROM delivery WHERE "tenantId" = $1 ORDER BY "createdAt"`,
       [w.tenant.id],
@@ -357,36 +335,16 @@ describe('campaigns', () => {
     await gqlOk(t.url, move('sendCampaignNow'), { id: campaign.id }, w.token);
     await tick();
     await dispatchAll();
-    const say = async (id: string, text: string) => {
-      const raw = JSON.stringify({
-        object: 'whatsapp_business_account',
-        entry: [
-          {
-            id: 'WABA',
-            changes: [
-              {
-                field: 'messages',
-                value: {
-                  messaging_product: 'whatsapp',
-                  metadata: { display_phone_number: '1555', phone_number_id: w.phoneNumberId },
-                  contacts: [{ profile: { name: 'Budi' }, wa_id: '6281200000002' }],
-                  messages: [{ from: '6281200000002', id, timestamp: '1800000000', type: 'text', text: { body: text } }],
-                },
-              },
-            ],
-          },
-        ],
-      });
-      const response = await fetch(`${t.url}/webhooks/whatsapp/meta`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-hub-signature-256': 'sha256=' + createHmac('sha256', APP_SECRET).update(raw).digest('hex'),
-        },
-        body: raw,
-      });
-      expect(response.status).toBe(200);
-    };
+    const say = async (id: string, text: string) =>
+      expect(
+        await postMetaInbound(t.url, APP_SECRET, {
+          phoneNumberId: w.phoneNumberId,
+          from: '6281200000002',
+          name: 'Budi',
+          id,
+          text,
+        }),
+      ).toBe(200);
     await say('wamid.BUDI-STOP-1', 'STOP');
     await say('wamid.BUDI-STOP-2', 'stop');
     const confirmations = await t.app.dataSource.query(

@@ -1,0 +1,44 @@
+import { createHmac } from 'node:crypto';
+
+/** What a customer sends on WhatsApp, as Meta's webhook delivers it. */
+export interface InboundText {
+  phoneNumberId: string;
+  from: string;
+  name: string;
+  id: string;
+  text: string;
+}
+
+/** Posts a customer's text message to the Meta webhook, signed with the app secret as Meta signs it; the HTTP status. */
+export async function postMetaInbound(url: string, appSecret: string, message: InboundText): Promise<number> {
+  const raw = JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: 'WABA',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '1555', phone_number_id: message.phoneNumberId },
+              contacts: [{ profile: { name: message.name }, wa_id: message.from }],
+              messages: [
+                { from: message.from, id: message.id, timestamp: '1800000000', type: 'text', text: { body: message.text } },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  });
+  const response = await fetch(`${url}/webhooks/whatsapp/meta`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': 'sha256=' + createHmac('sha256', appSecret).update(raw).digest('hex'),
+    },
+    body: raw,
+  });
+  return response.status;
+}
