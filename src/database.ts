@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions, type Logger as TypeOrmLogger } from 'typeorm';
 import { dataSourceOptions } from '../ormconfig';
 import type { Config } from './config';
 import type { Logger } from './logger';
@@ -91,9 +91,11 @@ export async function createDatabaseIfMissing(adminUrl: string, name: string): P
 }
 
 /**
- * Applies pending migrations (on a connection of their own, without a statement timeout),
- * then opens the application's DataSource. With `statementTimeoutMs`, every statement of
- * the pool is stopped after that long (the API role: one slow query never holds the pool).
+ * Applies pending migrations (on a connection of their own, without a statement timeout,
+ * under a PostgreSQL advisory lock so concurrent starts migrate once), then opens the
+ * application's DataSource. With `statementTimeoutMs`, every statement of the pool is
+ * stopped after that long (the API role: one slow query never holds the pool). TypeORM's
+ * own messages go through `logger`, so production's output stays JSON lines.
  */
 export async function openDataSource(
   url: string,
@@ -101,15 +103,22 @@ export async function openDataSource(
   logger: Logger,
   { statementTimeoutMs = 0, preparedStatements = true }: { statementTimeoutMs?: number; preparedStatements?: boolean } = {},
 ): Promise<DataSource> {
-  const migrator = new DataSource(dataSourceOptions(url, 1));
+  // Two connections: one holds the migration lock for the session, the other migrates.
+  const migrator = new DataSource({ ...dataSourceOptions(url, 2), logger: typeormLogger(logger) });
   await migrator.initialize();
+  const lock = migrator.createQueryRunner();
   try {
+    await lock.connect();
+    // Any number of processes may start at once on an empty database (compose starts the API
+    // and the worker together): one migrates, the others wait here and then find nothing pending.
+    await lock.query(`SELECT pg_advisory_lock(hashtext('notify-desk:migrations'))`);
     const applied = await migrator.runMigrations({ transaction: 'each' });
     if (applied.length) logger.info('migrations applied', { migrations: applied.map((m) => m.name) });
   } finally {
+    await lock.release();
     await migrator.destroy();
   }
-  const options = dataSourceOptions(url, poolSize);
+  const options: DataSourceOptions = { ...dataSourceOptions(url, poolSize), logger: typeormLogger(logger) };
   const dataSource = new DataSource(
     statementTimeoutMs > 0 ? { ...options, extra: { ...options.extra, statement_timeout: statementTimeoutMs } } : options,
   );
@@ -117,6 +126,26 @@ export async function openDataSource(
   keepLostConnectionsFromCrashing(dataSource, logger);
   if (!preparedStatements) withoutPreparedStatements(dataSource);
   return dataSource;
+}
+
+/**
+ * TypeORM's messages as structured lines. A failed statement is logged at debug, without
+ * its parameters (they hold customers' data): whoever handles the error decides whether it
+ * matters (a unique violation is often the expected answer), and start-up or the request's
+ * error handler logs the ones nobody handled.
+ */
+export function typeormLogger(logger: Logger): TypeOrmLogger {
+  const db = logger.child({ component: 'typeorm' });
+  return {
+    logQuery: () => undefined,
+    logQueryError: (error, query) =>
+      db.debug('statement failed', { error: error instanceof Error ? error.message : error, query: query.slice(0, 500) }),
+    logQuerySlow: (time, query) => db.warn('slow statement', { ms: time, query: query.slice(0, 500) }),
+    logSchemaBuild: (message) => db.debug(message),
+    // Counts and names of migrations at debug ('migrations applied' sums them up); a failure as an error.
+    logMigration: (message) => (/failed/i.test(message) ? db.error(message) : db.debug(message)),
+    log: (level, message) => (level === 'warn' ? db.warn(String(message)) : db.debug(String(message))),
+  };
 }
 
 /**

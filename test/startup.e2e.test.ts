@@ -40,7 +40,7 @@ interface Running {
 
 /** The service as `node dist/src/main.js`, or through npm as a process manager starts it. */
 function run(env: Record<string, string>, through: 'node' | 'npm' = 'node'): Running {
-  const { DATABASE_URL: _ignored, ...inherited } = process.env;
+  const { DATABASE_URL: _ignored, LOG_FORMAT: _format, ...inherited } = process.env;
   const options = { env: { ...inherited, NODE_ENV: 'development', ...env }, stdio: 'pipe' as const, cwd: ROOT };
   // `--ignore-scripts` skips the prestart build (the suite has built already) and runs the start script itself.
   const child =
@@ -151,6 +151,14 @@ describe('npm start', () => {
   it('refuses to start in production without JWT_SECRET', async () => {
     const running = run({ DATA_DIR: dataDir, NODE_ENV: 'production' });
     expect(await running.exited).toBe(1);
-    expect(running.output()).toContain('JWT_SECRET is required when NODE_ENV=production');
+    // Production's output is JSON lines from the first one: a log collector parses the refusal too.
+    const lines = running.output().trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        code: 'INVALID_CONFIGURATION',
+        message: expect.stringContaining('JWT_SECRET is required when NODE_ENV=production'),
+      }),
+    ]);
   });
 });

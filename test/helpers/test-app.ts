@@ -55,7 +55,10 @@ export async function startTestApp(clock = new ManualClock(new Date()), env: Rec
  * test/global-setup.mjs prepared: test files run in parallel, and the dispatcher
  * claims every due delivery of its database, so files must not share one.
  */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestDatabase({ empty = false }: { empty?: boolean } = {}): Promise<{
+  url: string;
+  drop(): Promise<void>;
+}> {
   const template = process.env.TEST_DATABASE_URL;
   if (!template) throw new Error('TEST_DATABASE_URL is set by test/global-setup.mjs');
   const templateName = new URL(template).pathname.slice(1);
@@ -71,7 +74,8 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await client.end();
     }
   };
-  await run(`CREATE DATABASE "${name}" TEMPLATE "${templateName}"`);
+  // `empty`: a database as a first deploy finds it, without the migrated template's tables.
+  await run(empty ? `CREATE DATABASE "${name}"` : `CREATE DATABASE "${name}" TEMPLATE "${templateName}"`);
   const url = new URL(template);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => dropWhenIdle(admin.toString(), name) };
