@@ -20,13 +20,18 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 FROM node:20-bookworm-slim
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production PORT=4000
+# HOST: every interface, or the published port forwards to nothing (the default binds loopback).
+ENV NODE_ENV=production PORT=4000 HOST=0.0.0.0
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# `create-admin` on the PATH: the compiled CLI (the image has no compiler for `npm run create-admin`).
+RUN printf '#!/bin/sh\nexec node /app/dist/src/cli/create-admin.js "$@"\n' > /usr/local/bin/create-admin \
+  && chmod 755 /usr/local/bin/create-admin
 USER node
 EXPOSE 4000
+# Through the container's own address, as a client reaches it: a server bound to loopback fails it.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD ["node", "dist/src/cli/healthcheck.js"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/src/main.js"]

@@ -7,7 +7,8 @@ import { DomainError } from '../services/platform/errors';
 import { servicesFor } from '../app';
 
 const USAGE =
-  'Usage: npm run create-admin -- --tenant <slug> --email <address> [--name "Full Name"] [--tenant-name "Company"] [--platform-admin]';
+  'Usage: npm run create-admin -- --tenant <slug> --email <address> [--name "Full Name"] [--tenant-name "Company"] [--platform-admin]\n' +
+  '       (in the container image: create-admin --tenant <slug> --email <address> ...)';
 
 /**
  * Creates a tenant (when new) and an admin in it, and prints the admin's one-time password once.
