@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
 import { metricsRoute } from './metrics';
 import {
   graphqlDuration,
@@ -14,7 +14,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type Request, type Response } from 'express';
-import { GraphQLError, type GraphQLSchema, specifiedRules, validate } from 'graphql';
+import { GraphQLError, type GraphQLSchema, Kind, type OperationDefinitionNode, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -289,11 +289,20 @@ function operationObserver(logger: Logger): ApolloServerPlugin<Context> {
     async requestDidStart({ request, contextValue }) {
       const started = performance.now();
       return {
-        async willSendResponse({ operation, operationName, errors }) {
-          const code = errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'ok';
+        async willSendResponse({ operation, operationName, response, document }) {
+          const code = answeredCode(response.body);
+          // A query that failed validation has no resolved operation: its name and type are
+          // read from the parsed document (the only one in it, or the one the request named).
+          const named =
+            operation ??
+            document?.definitions.find(
+              (definition): definition is OperationDefinitionNode =>
+                definition.kind === Kind.OPERATION_DEFINITION &&
+                (!request.operationName || definition.name?.value === request.operationName),
+            );
           const labels = {
-            operation: operationLabel(operationName ?? operation?.name?.value),
-            type: operation?.operation ?? 'unknown',
+            operation: operationLabel(operationName ?? named?.name?.value),
+            type: named?.operation ?? 'unknown',
             outcome: /^[A-Z_]{1,40}$/.test(code) || code === 'ok' ? code : 'error',
           };
           const seconds = (performance.now() - started) / 1000;
@@ -306,7 +315,7 @@ function operationObserver(logger: Logger): ApolloServerPlugin<Context> {
             tenantId: principal?.tenantId ?? contextValue.apiKey?.tenantId,
             userId: principal?.kind === 'staff' ? principal.userId : undefined,
             contactId: principal?.kind === 'customer' ? principal.contactId : undefined,
-            operation: operationName ?? operation?.name?.value ?? null,
+            operation: operationName ?? named?.name?.value ?? null,
             type: labels.type,
             outcome: labels.outcome,
             durationMs: Math.round(seconds * 1000),
@@ -315,6 +324,16 @@ function operationObserver(logger: Logger): ApolloServerPlugin<Context> {
       };
     },
   };
+}
+
+/**
+ * The outcome as the client reads it: the code of the first error in the answer, after the
+ * formatter gave every error its code (the raw errors a plugin sees carry none yet for a
+ * domain error, so they used to be counted as INTERNAL_SERVER_ERROR).
+ */
+export function answeredCode(body: GraphQLResponse['body']): string {
+  const errors = body.kind === 'single' ? body.singleResult.errors : body.initialResult.errors;
+  return errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'ok';
 }
 
 /** A graphql-ws operation in flight: its own request id, start and name, for its log lines. */

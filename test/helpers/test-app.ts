@@ -7,7 +7,7 @@ import { startApp, type App } from '../../src/app';
 import { DeliveryStatus } from '../../src/entities/channel';
 import { Delivery } from '../../src/entities/delivery.entity';
 import { loadConfig } from '../../src/config';
-import { silentLogger } from '../../src/logger';
+import { type Logger, silentLogger } from '../../src/logger';
 import { ManualClock } from '../../src/services/platform/clock';
 
 export interface TestApp {
@@ -19,7 +19,11 @@ export interface TestApp {
 }
 
 /** The real service (HTTP, graphql-ws, services, PostgreSQL) on a free port with a hand-moved clock. */
-export async function startTestApp(clock = new ManualClock(new Date()), env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  clock = new ManualClock(new Date()),
+  env: Record<string, string> = {},
+  logger: Logger = silentLogger,
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const databaseUrl = database.url;
   const config = loadConfig({
@@ -36,7 +40,7 @@ export async function startTestApp(clock = new ManualClock(new Date()), env: Rec
     OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1,::1',
     ...env,
   });
-  const app = await startApp(config, silentLogger, clock);
+  const app = await startApp(config, logger, clock);
   const url = app.api!.url;
   return {
     app,
