@@ -5,7 +5,17 @@ import type { Principal } from '../src/services/directory/principal';
 import { ProviderFake } from './fakes/provider-fake';
 import { postMetaInbound } from './helpers/meta-inbound';
 import { PASSWORD, addMetaProvider, makeContact, makeTenant, makeUser } from './helpers/factories';
-import { Subscription, type TestApp, errorCode, gql, gqlOk, settle, startTestApp, wsClient } from './helpers/test-app';
+import {
+  Subscription,
+  type TestApp,
+  errorCode,
+  problemPath,
+  gql,
+  gqlOk,
+  settle,
+  startTestApp,
+  wsClient,
+} from './helpers/test-app';
 
 const APP_SECRET = 'meta-app-secret';
 
@@ -138,7 +148,7 @@ describe('campaigns', () => {
       { audience: { contactIds: ['not-an-id'] } },
       attacker.token,
     );
-    expect([errorCode(badId), badId.errors![0].extensions!.field]).toEqual(['BAD_USER_INPUT', 'audience.contactIds[0]']);
+    expect([errorCode(badId), problemPath(badId)]).toEqual(['BAD_USER_INPUT', ['audience', 'contactIds', 0]]);
   });
 
   it('sends once per address, skips opt-outs and the unreachable, pauses and resumes, and completes with figures', async () => {
@@ -284,7 +294,7 @@ describe('campaigns', () => {
     // Each tenant words its own keywords; one word cannot both stop and start.
     const SETTINGS = `mutation ($input: TenantSettingsInput!) { updateTenantSettings(input: $input) { stopKeywords startKeywords } }`;
     const overlap = await gql(t.url, SETTINGS, { input: { stopKeywords: ['STOP', 'start'] } }, w.token);
-    expect([errorCode(overlap), overlap.errors![0].extensions!.field]).toEqual(['BAD_USER_INPUT', 'startKeywords']);
+    expect([errorCode(overlap), problemPath(overlap)]).toEqual(['BAD_USER_INPUT', ['input', 'startKeywords']]);
     const spaced = await gql(t.url, SETTINGS, { input: { stopKeywords: ['no more'] } }, w.token);
     expect(errorCode(spaced)).toBe('BAD_USER_INPUT');
     expect(
@@ -382,9 +392,10 @@ describe('campaigns', () => {
     const { createCampaign: campaign } = await gqlOk(t.url, CREATE, { input }, w.token);
     const pastSchedule = await gql(t.url, SCHEDULE, { id: campaign.id, sendAt: past }, w.token);
     const pastUpdate = await gql(t.url, UPDATE, { id: campaign.id, input: { ...input, sendAt: past } }, w.token);
-    expect([pastUpdate.errors?.[0].message, pastUpdate.errors?.[0].extensions?.field]).toEqual([
+    expect([pastUpdate.errors?.[0].message, problemPath(pastUpdate), problemPath(pastSchedule)]).toEqual([
       pastSchedule.errors?.[0].message,
-      'sendAt',
+      ['input', 'sendAt'],
+      ['sendAt'],
     ]);
     expect(errorCode(pastUpdate)).toBe('BAD_USER_INPUT');
     const scheduled = (await gqlOk(t.url, SCHEDULE, { id: campaign.id, sendAt: soon }, w.token)).scheduleCampaign;
@@ -399,7 +410,7 @@ describe('campaigns', () => {
     expect(new Date(nextRunAt).toISOString()).toBe(soon);
     // Clearing the time of a scheduled campaign is refused, and changes nothing.
     const cleared = await gql(t.url, UPDATE, { id: campaign.id, input: { ...input, sendAt: null } }, w.token);
-    expect([errorCode(cleared), cleared.errors?.[0].extensions?.field]).toEqual(['BAD_USER_INPUT', 'sendAt']);
+    expect([errorCode(cleared), problemPath(cleared)]).toEqual(['BAD_USER_INPUT', ['input', 'sendAt']]);
     // An empty or malformed segment id is not "every contact".
     for (const segmentId of ['', 'not-a-uuid']) {
       const estimate = await gql(
@@ -408,7 +419,7 @@ describe('campaigns', () => {
         { audience: { segmentId } },
         w.token,
       );
-      expect([errorCode(estimate), estimate.errors?.[0].extensions?.field]).toEqual(['BAD_USER_INPUT', 'audience.segmentId']);
+      expect([errorCode(estimate), problemPath(estimate)]).toEqual(['BAD_USER_INPUT', ['audience', 'segmentId']]);
       const created = await gql(t.url, CREATE, { input: { ...input, audience: { segmentId } } }, w.token);
       expect(errorCode(created)).toBe('BAD_USER_INPUT');
     }
@@ -498,7 +509,7 @@ describe('campaigns', () => {
       audience: { whatsappGroups: [group], contactIds: [w.people.ana.id] },
     };
     const bad = await gql(t.url, CREATE, { input: { ...input, audience: { whatsappGroups: ['not-a-group'] } } }, w.token);
-    expect([errorCode(bad), bad.errors![0].extensions!.field]).toEqual(['BAD_USER_INPUT', 'audience.whatsappGroups[0]']);
+    expect([errorCode(bad), problemPath(bad)]).toEqual(['BAD_USER_INPUT', ['input', 'audience', 'whatsappGroups', 0]]);
     const { createCampaign: campaign } = await gqlOk(t.url, CREATE, { input }, w.token);
     await gqlOk(t.url, move('sendCampaignNow'), { id: campaign.id }, w.token);
     await tick();

@@ -204,7 +204,10 @@ describe('job-completion requests', () => {
     const agent = await w.token(w.agent.email);
     for (const note of ['n'.repeat(2001), 'n'.repeat(50_000)]) {
       const refused = await gql(t.url, CLOSE, { id: requestCompletion.id, note }, agent);
-      expect([errorCode(refused), refused.errors?.[0].extensions?.field]).toEqual(['BAD_USER_INPUT', 'note']);
+      expect([errorCode(refused), refused.errors?.[0].extensions?.problems]).toEqual([
+        'BAD_USER_INPUT',
+        [{ path: ['note'], message: expect.stringContaining('2,000'), code: 'TOO_LONG' }],
+      ]);
     }
     expect(await status(requestCompletion.id)).toBe('pending');
     await gqlOk(t.url, CLOSE, { id: requestCompletion.id, note: 'Called three times, number disconnected' }, agent);

@@ -104,12 +104,20 @@ describe('automation rules', () => {
     );
     expect(errorCode(bad)).toBe('BAD_USER_INPUT');
     expect((bad.errors![0].extensions as any).problems).toEqual([
-      { path: 'conditions.all[0].path', problem: 'unknown path "record.colour"' },
-      { path: 'conditions.all[1].op', problem: '"contains" needs text or a list' },
-      { path: 'actions[0].text', problem: 'uses {{contact.nickname}}, which is not a field the rule knows' },
-      { path: 'actions[1].template', problem: 'no template "quote_followup" for email' },
-      { path: 'actions[2].type', problem: expect.stringContaining('must be one of send_message') },
-      { path: 'actions[0].recipients[0].userId', problem: 'no user of this tenant has this id' },
+      { path: ['input', 'conditions', 'all', 0, 'path'], message: 'unknown path "record.colour"', code: 'INVALID' },
+      { path: ['input', 'conditions', 'all', 1, 'op'], message: '"contains" needs text or a list', code: 'INVALID' },
+      {
+        path: ['input', 'actions', 0, 'text'],
+        message: 'uses {{contact.nickname}}, which is not a field the rule knows',
+        code: 'INVALID',
+      },
+      { path: ['input', 'actions', 1, 'template'], message: 'no template "quote_followup" for email', code: 'INVALID' },
+      { path: ['input', 'actions', 2, 'type'], message: expect.stringContaining('must be one of send_message'), code: 'INVALID' },
+      {
+        path: ['input', 'actions', 0, 'recipients', 0, 'userId'],
+        message: 'no user of this tenant has this id',
+        code: 'INVALID',
+      },
     ]);
     // A template variable the rule cannot fill is refused too.
     await t.app.dataSource
@@ -122,7 +130,11 @@ describe('automation rules', () => {
       w.token,
     );
     expect((template.errors![0].extensions as any).problems).toEqual([
-      { path: 'actions[0].template', problem: 'uses {{coupon}}, which the rule cannot fill; give it in variables' },
+      {
+        path: ['input', 'actions', 0, 'template'],
+        message: 'uses {{coupon}}, which the rule cannot fill; give it in variables',
+        code: 'INVALID',
+      },
     ]);
     expect(await t.app.dataSource.getRepository(AutomationRule).countBy({ tenantId: w.tenant.id })).toBe(0);
 
@@ -571,8 +583,8 @@ describe('automation rules', () => {
       w.token,
     );
     expect((bad.errors![0].extensions as any).problems.map((p: any) => p.path)).toEqual([
-      'dateTrigger.field',
-      'dateTrigger.offsetsDays',
+      ['input', 'dateTrigger', 'field'],
+      ['input', 'dateTrigger', 'offsetsDays'],
     ]);
     const invoice = (externalId: string, status: string) => ({
       kind: 'invoice',
@@ -675,7 +687,7 @@ describe('automation rules', () => {
       w.token,
     );
     expect((bad.errors![0].extensions as any).problems).toEqual([
-      { path: 'cron', problem: expect.stringContaining('cron expression') },
+      { path: ['input', 'cron'], message: expect.stringContaining('cron expression'), code: 'INVALID' },
     ]);
     const badReport = await gql(
       t.url,
@@ -699,8 +711,8 @@ describe('automation rules', () => {
       w.token,
     );
     expect((badReport.errors![0].extensions as any).problems.map((p: any) => p.path)).toEqual([
-      'actions[0].report',
-      'actions[0].period',
+      ['input', 'actions', 0, 'report'],
+      ['input', 'actions', 0, 'period'],
     ]);
     const report = (name: string, cron: string, kind: string, period: string, recipients: unknown[]) => ({
       name,
@@ -830,7 +842,11 @@ describe('automation rules', () => {
       w.token,
     );
     expect((bad.errors![0].extensions as any).problems).toEqual([
-      { path: 'actions[0].recipients[0].type', problem: expect.stringContaining('staff notification goes to') },
+      {
+        path: ['input', 'actions', 0, 'recipients', 0, 'type'],
+        message: expect.stringContaining('staff notification goes to'),
+        code: 'INVALID',
+      },
     ]);
     await gqlOk(
       t.url,

@@ -149,7 +149,10 @@ describe('ticket operations', () => {
     });
     const urgent = await gql(t.url, OPEN, { message: 'Help now', priority: 'URGENT' }, customer);
     expect(errorCode(urgent)).toBe('BAD_USER_INPUT');
-    expect(urgent.errors?.[0].extensions).toMatchObject({ field: 'priority', allowed: ['LOW', 'MEDIUM', 'HIGH'] });
+    expect(urgent.errors?.[0].extensions).toMatchObject({
+      problems: [{ path: ['priority'], code: 'INVALID' }],
+      allowed: ['LOW', 'MEDIUM', 'HIGH'],
+    });
     expect(await t.app.dataSource.getRepository(Ticket).countBy({ tenantId: w.tenant.id })).toBe(0);
     const opened = (await gqlOk(t.url, OPEN, { message: 'Charged twice', category: 'BILLING', priority: 'HIGH' }, customer))
       .startSupportConversation.ticket;

@@ -104,8 +104,21 @@ describe('tickets', () => {
         w.adminToken,
       );
       expect(errorCode(result)).toBe('BAD_USER_INPUT');
-      const fields = (result.errors?.[0].extensions?.fields as Array<{ field: string }>).map((f) => f.field);
-      expect(fields).toEqual(expect.arrayContaining(['subject', 'requesterId']));
+      // One shape for every refusal: a path into the arguments, a message and a code per problem.
+      const problems = result.errors?.[0].extensions?.problems as Array<{ path: unknown[]; message: string; code: string }>;
+      expect(problems.map((problem) => problem.path)).toEqual(
+        expect.arrayContaining([
+          ['input', 'subject'],
+          ['input', 'requesterId'],
+        ]),
+      );
+      for (const problem of problems)
+        expect(problem).toEqual({
+          path: expect.arrayContaining([]),
+          message: expect.any(String),
+          code: expect.stringMatching(/^[A-Z_]+$/),
+        });
+      expect(result.errors?.[0].extensions).not.toHaveProperty('fields');
       const unknownEnum = await gql(
         t.url,
         CREATE,
@@ -113,6 +126,14 @@ describe('tickets', () => {
         w.adminToken,
       );
       expect(errorCode(unknownEnum)).toBe('BAD_USER_INPUT');
+      // A value the type system refuses in the variables comes in the same shape.
+      expect(unknownEnum.errors?.[0].extensions?.problems).toEqual([
+        { path: ['input', 'category'], message: expect.stringContaining('ROCKETS'), code: 'INVALID_VALUE' },
+      ]);
+      const missing = await gql(t.url, CREATE, {}, w.adminToken);
+      expect(missing.errors?.[0].extensions?.problems).toEqual([
+        { path: ['input'], message: expect.stringContaining('was not provided'), code: 'REQUIRED' },
+      ]);
       expect(await t.app.dataSource.getRepository(Ticket).countBy({ tenantId: w.tenant.id })).toBe(0);
       expect(await t.app.dataSource.getRepository(DomainEvent).countBy({ tenantId: w.tenant.id })).toBe(0);
     });

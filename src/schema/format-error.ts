@@ -1,10 +1,11 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, Kind } from 'graphql';
 import { ArgumentValidationError, AuthorizationError } from 'type-graphql';
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import type { ValidationError } from 'class-validator';
-import { DomainError } from '../services/platform/errors';
+import { DomainError, ErrorCode } from '../services/platform/errors';
+import { domainProblems, validationProblems, variableProblems } from './input-problems';
 import { databaseErrorCode } from '../services/platform/sql';
 import { QUERY_LIMITS, QUERY_LIMIT_EXTENSION, isTokenLimitError } from './query-limits';
 import type { Logger } from '../logger';
@@ -17,15 +18,30 @@ import type { Logger } from '../logger';
 export function createErrorFormatter(logger: Logger, production: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
+    const sent = sentArguments(error);
     if (original instanceof DomainError) {
-      return { ...formatted, message: original.message, extensions: { ...original.details, code: original.code } };
-    }
-    if (original instanceof ArgumentValidationError) {
-      const fields = flatten(original.extensions.validationErrors as ValidationError[]);
+      if (original.code !== ErrorCode.BadUserInput) {
+        return { ...formatted, message: original.message, extensions: { ...original.details, code: original.code } };
+      }
+      // Every refusal of input in one shape: `problems: [{ path, message, code }]`; other details
+      // (the allowed values, a limit) stay beside it.
+      const { field: _field, problems: _problems, problemCode: _code, ...details } = original.details;
       return {
         ...formatted,
-        message: `Invalid input: ${fields.map((f) => `${f.field} ${f.problems.join(', ')}`).join('; ')}`,
-        extensions: { code: 'BAD_USER_INPUT', fields },
+        message: original.message,
+        extensions: {
+          ...details,
+          code: ErrorCode.BadUserInput,
+          problems: domainProblems(original.message, original.details, sent),
+        },
+      };
+    }
+    if (original instanceof ArgumentValidationError) {
+      const problems = validationProblems(original.extensions.validationErrors as ValidationError[], sent);
+      return {
+        ...formatted,
+        message: `Invalid input: ${problems.map((problem) => `${problem.path.join('.')}: ${problem.message}`).join('; ')}`,
+        extensions: { code: 'BAD_USER_INPUT', problems },
       };
     }
     if (original instanceof AuthorizationError) {
@@ -43,7 +59,10 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
       return {
         ...formatted,
         message: 'A value has the wrong format (for example an id that is not a UUID)',
-        extensions: { code: 'BAD_USER_INPUT' },
+        extensions: {
+          code: 'BAD_USER_INPUT',
+          problems: [{ path: [], message: 'A value has the wrong format', code: 'MALFORMED_VALUE' }],
+        },
       };
     }
     // Query limits (depth, aliases, directives, cost, tokens): one code naming the limit.
@@ -63,6 +82,9 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
     if (original instanceof GraphQLError || (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR')) {
       // An expected error (bad query, unauthenticated, forbidden...) is the client's: no stack trace, in any mode.
       const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+      // Variables the type system refused (Apollo answers BAD_USER_INPUT): the same shape.
+      if (code === 'BAD_USER_INPUT' && !Array.isArray(extensions.problems))
+        extensions.problems = variableProblems(formatted.message);
       return { ...formatted, extensions };
     }
     logger.error('unexpected error in a resolver', { error: original, path: formatted.path?.join('.') });
@@ -87,15 +109,8 @@ function isDatabaseError(error: unknown): boolean {
   return error instanceof QueryFailedError || error instanceof DatabaseError;
 }
 
-interface FieldProblem {
-  field: string;
-  problems: string[];
-}
-
-function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
-  return errors.flatMap((error) => {
-    const field = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
-    return [...own, ...flatten(error.children ?? [], field)];
-  });
+/** The names of the arguments the client gave the field that failed, to anchor problems' paths. */
+function sentArguments(error: unknown): string[] {
+  const node = error instanceof GraphQLError ? error.nodes?.[0] : undefined;
+  return node?.kind === Kind.FIELD ? (node.arguments ?? []).map((argument) => argument.name.value) : [];
 }

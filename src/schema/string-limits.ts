@@ -66,7 +66,7 @@ export function boundRootStrings(schema: GraphQLSchema): void {
       const check = (args: Record<string, unknown>) => {
         for (const name of nested) {
           const path = longString(args[name], name);
-          if (path) throw badInput(`${path} holds at most ${INPUT_STRING_LIMIT.toLocaleString('en')} characters`, path);
+          if (path) throw badInput(`${path} holds at most ${INPUT_STRING_LIMIT.toLocaleString('en')} characters`, path, 'TOO_LONG');
         }
         for (const { name, limit } of bounded) {
           const value = args[name];
@@ -76,6 +76,7 @@ export function boundRootStrings(schema: GraphQLSchema): void {
             throw badInput(
               `${name} holds at most ${limit.toLocaleString('en')} characters`,
               Array.isArray(value) ? `${name}[${index}]` : name,
+              'TOO_LONG',
             );
         }
       };

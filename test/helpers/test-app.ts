@@ -148,6 +148,12 @@ export async function gqlOk<T = Record<string, any>>(
   return result.data as T;
 }
 
+/** The path of the first input problem of a BAD_USER_INPUT answer (`extensions.problems[0].path`). */
+export function problemPath(result: GraphQLResponse<unknown>): unknown {
+  const problems = result.errors?.[0]?.extensions?.problems as Array<{ path: unknown }> | undefined;
+  return problems?.[0]?.path;
+}
+
 export function errorCode(result: GraphQLResponse<unknown>): unknown {
   return result.errors?.[0]?.extensions?.code;
 }

@@ -87,7 +87,7 @@ export class CompletionService {
     const hours = input.deadlineHours ?? this.settings.deadlineHours;
     if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 30)
       throw badInput('The deadline is 1-720 hours away', 'deadlineHours');
-    if (input.note && input.note.length > 2000) throw badInput('The note is at most 2,000 characters', 'note');
+    if (input.note && input.note.length > 2000) throw badInput('The note is at most 2,000 characters', 'note', 'TOO_LONG');
     const token = randomBytes(24).toString('base64url');
     return this.transactor.run(async (uow) => {
       const { manager } = uow;
@@ -189,7 +189,7 @@ export class CompletionService {
     via: string,
     messageId: string | null = null,
   ): Promise<CompletionRequest> {
-    if (comment && comment.length > 2000) throw badInput('The comment is at most 2,000 characters', 'comment');
+    if (comment && comment.length > 2000) throw badInput('The comment is at most 2,000 characters', 'comment', 'TOO_LONG');
     return this.transactor.run(async (uow) => {
       const request = await this.lock(uow.manager, tenantId, which.id);
       if (request.contactId !== which.contactId) throw notFound('Completion request', which.id);
@@ -264,7 +264,7 @@ export class CompletionService {
     id: string,
     input: { channel: ContactAttemptChannel; outcome: ContactAttemptOutcome; note?: string | null },
   ): Promise<CompletionContactAttempt> {
-    if (input.note && input.note.length > 2000) throw badInput('The note is at most 2,000 characters', 'note');
+    if (input.note && input.note.length > 2000) throw badInput('The note is at most 2,000 characters', 'note', 'TOO_LONG');
     return this.transactor.run(async (uow) => {
       const request = await this.lock(uow.manager, actor.tenantId, id);
       if (request.status !== CompletionStatus.PENDING) {
@@ -303,7 +303,7 @@ export class CompletionService {
     if (outcome !== CompletionStatus.UNREACHABLE && outcome !== CompletionStatus.CANCELLED) {
       throw badInput('Staff close a request as UNREACHABLE or CANCELLED', 'outcome');
     }
-    if (note && note.length > 2000) throw badInput('The note is at most 2,000 characters', 'note');
+    if (note && note.length > 2000) throw badInput('The note is at most 2,000 characters', 'note', 'TOO_LONG');
     return this.transactor.run(async (uow) => {
       const request = await this.lock(uow.manager, actor.tenantId, id);
       if (request.status !== CompletionStatus.PENDING) {
@@ -428,7 +428,7 @@ export class CompletionService {
   async leaveReview(actor: Principal, id: string, rating: number, comment: string | null | undefined): Promise<Review> {
     if (actor.kind !== 'customer') throw forbidden('Only the customer reviews a job');
     if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw badInput('A rating is a whole number from 1 to 5', 'rating');
-    if (comment && comment.length > 2000) throw badInput('The comment is at most 2,000 characters', 'comment');
+    if (comment && comment.length > 2000) throw badInput('The comment is at most 2,000 characters', 'comment', 'TOO_LONG');
     return this.transactor.run(async (uow) => {
       const request = await this.lock(uow.manager, actor.tenantId, id);
       if (request.contactId !== actor.contactId) throw notFound('Completion request', id);

@@ -28,8 +28,12 @@ export class DomainError extends Error {
 export const notFound = (what: string, id: string): DomainError =>
   new DomainError(ErrorCode.NotFound, `${what} ${id} was not found`, { id });
 
-export const badInput = (message: string, field?: string): DomainError =>
-  new DomainError(ErrorCode.BadUserInput, message, field ? { field } : {});
+/**
+ * BAD_USER_INPUT about one field (a path such as `audience.contactIds[0]`), optionally with
+ * what is wrong as a code (`TOO_LONG`); clients read it as `extensions.problems`.
+ */
+export const badInput = (message: string, field?: string, problemCode?: string): DomainError =>
+  new DomainError(ErrorCode.BadUserInput, message, { ...(field ? { field } : {}), ...(problemCode ? { problemCode } : {}) });
 
 export const forbidden = (message = 'You are not allowed to do this'): DomainError =>
   new DomainError(ErrorCode.Forbidden, message);
