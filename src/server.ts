@@ -78,14 +78,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const IDE_DEFAULT_QUERY = `# Welcome to the Notify Desk API. The Docs panel describes every type and field.
 # 1. Run Login (demo admin: admin@demo.test / demo-password): press Run and pick Login.
 # 2. In the Headers tab below, enter {"Authorization": "Bearer <the token from step 1>"}.
-# 3. Run MyQueue; or run TicketChanges and keep it open: ticket changes arrive live.
+# 3. Run OpenTickets; or run TicketChanges and keep it open: ticket changes arrive live.
 
 mutation Login {
   login(email: "admin@demo.test", password: "demo-password") { token expiresAt user { name role } }
 }
 
-query MyQueue {
-  tickets(first: 10, filter: { statuses: [OPEN, ASSIGNED, IN_PROGRESS] }) {
+query OpenTickets {
+  tickets(first: 10, filter: { statuses: [OPEN, ASSIGNED, IN_PROGRESS] }, orderBy: { field: CREATED_AT, direction: DESC }) {
     totalCount
     edges { node { id reference subject priority status resolutionDueAt assignee { name } } }
   }
@@ -186,6 +186,11 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
     parseOptions: { maxTokens: QUERY_LIMITS.tokens },
     includeStacktraceInErrorResponses: !production,
     introspection: true,
+    // Apollo's CSRF guard refuses a GET (or a "simple" POST) unless it carries a header a
+    // cross-site form or <img> cannot send. Credentials here are bearer tokens only (no
+    // cookies), and a cross-origin request with Authorization is always preflighted: so an
+    // authenticated GET query, as urql and graphql-request send them, is let through.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     // The process owns shutdown (src/main.ts): Apollo must not race it with its own signal handlers.
     stopOnTerminationSignals: false,
     plugins: [

@@ -8,7 +8,7 @@ import { killAndWait, until } from './helpers/wait';
 /**
  * The GraphQL IDE as a new admin meets it, in a real headless Chromium (Debian's; nothing
  * here downloads a browser), following the README: open the IDE, run Login, put the token
- * in the Headers tab, read the docs, run MyQueue, and watch a subscription.
+ * in the Headers tab, read the docs, run OpenTickets, and watch a subscription.
  * Run with `npm run test:browser` (CI installs chromium first).
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -150,7 +150,7 @@ describe('the GraphQL IDE in a browser', () => {
     await page.waitForSelector('.graphiql-execute-button');
     await page.click('.graphiql-execute-button');
     const operations = await page.$$eval('.graphiql-dropdown-item', (items) => items.map((item) => item.textContent?.trim()));
-    expect(operations).toEqual(['Login', 'MyQueue', 'TicketChanges']);
+    expect(operations).toEqual(['Login', 'OpenTickets', 'TicketChanges']);
     await page.keyboard.press('Escape');
     expect(problems).toEqual([]);
     expect(foreignRequests).toEqual([]);
@@ -162,7 +162,7 @@ describe('the GraphQL IDE in a browser', () => {
     const [, token] = await responseMatching(/"token":\s*"([^"]+)"/);
     expect(token.replace(/\s+/g, '')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     // Anything else with that old token says what is wrong with it.
-    await run('MyQueue');
+    await run('OpenTickets');
     await responseMatching(/The\s+access\s+token\s+is\s+invalid/);
     // That refusal is the one error this walk-through expects (HTTP 401).
     expect(problems.splice(0)).toEqual([
@@ -171,11 +171,11 @@ describe('the GraphQL IDE in a browser', () => {
     ]);
   });
 
-  it('runs MyQueue and shows the schema docs once the token is in the Headers tab', async () => {
+  it('runs OpenTickets and shows the schema docs once the token is in the Headers tab', async () => {
     await run('Login');
     const [, raw] = await responseMatching(/"token":\s*"([^"]+)"/);
     await setHeaders(`{"Authorization": "Bearer ${raw.replace(/\s+/g, '')}"}`);
-    await run('MyQueue');
+    await run('OpenTickets');
     const [, total] = await responseMatching(/"totalCount":\s*(\d+)/);
     expect(Number(total)).toBeGreaterThanOrEqual(3);
     await responseMatching(/"reference":\s*"T-\d{6}"/);

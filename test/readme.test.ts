@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderEnvExample } from '../src/cli/env-example';
+import { Kind, buildSchema, parse, validate } from 'graphql';
 import { VARIABLES } from '../src/config';
 
 describe('README', () => {
@@ -15,5 +16,19 @@ describe('README', () => {
     const example = readFileSync(path.join(__dirname, '..', '.env.example'), 'utf8');
     expect(example).toBe(renderEnvExample());
     for (const name of Object.keys(VARIABLES)) expect(example).toContain(`# ${name}=`);
+  });
+
+  it('holds GraphQL examples that run against the schema, each operation under a name of its own', () => {
+    const schema = buildSchema(readFileSync(path.join(__dirname, '..', 'schema.graphql'), 'utf8'));
+    const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]);
+    expect(blocks.length).toBeGreaterThan(3);
+    const names: string[] = [];
+    for (const block of blocks) {
+      const document = parse(block);
+      expect([block, validate(schema, document).map((error) => error.message)]).toEqual([block, []]);
+      for (const definition of document.definitions)
+        if (definition.kind === Kind.OPERATION_DEFINITION) names.push(definition.name?.value ?? '(anonymous)');
+    }
+    expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
   });
 });
