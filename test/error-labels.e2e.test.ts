@@ -92,4 +92,29 @@ describe('operations are labelled by the code the client receives', () => {
       expect([operation, line?.outcome]).toEqual([operation, received]);
     }
   });
+
+  it('answers a lookup that finds nothing with null and its error, keeping the rest of the answer', async () => {
+    const tenant = await makeTenant(t.app.dataSource);
+    const admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN });
+    const token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const lookups = [
+      'ticket',
+      'contact',
+      'user',
+      'campaign',
+      'segment',
+      'automationRule',
+      'delivery',
+      'completionRequest',
+      'businessRecord',
+    ];
+    const query = `query Several($id: ID!) { me { kind } ${lookups.map((field) => `${field}(id: $id) { id }`).join(' ')} }`;
+    const answer = await gql(t.url, query, { id: missing }, token);
+    expect(answer.data).toEqual({ me: { kind: 'staff' }, ...Object.fromEntries(lookups.map((field) => [field, null])) });
+    expect(answer.errors?.map((error) => [error.path, error.extensions?.code])).toEqual(
+      expect.arrayContaining(lookups.map((field) => [[field], 'NOT_FOUND'])),
+    );
+    expect(answer.errors).toHaveLength(lookups.length);
+  });
 });

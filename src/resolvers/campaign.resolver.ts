@@ -37,7 +37,10 @@ export class SegmentResolver {
   }
 
   @Authorized(...READERS)
-  @Query(() => Segment, { description: 'One segment.' })
+  @Query(() => Segment, {
+    nullable: true,
+    description: 'One segment. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   segment(@Arg('id', () => ID, { description: 'Segment id.' }) id: string, @Ctx() { principal, services }: AuthedContext) {
     return services.audiences.get(requireStaff(principal), id);
   }
@@ -93,19 +96,30 @@ export class CampaignResolver {
   }
 
   @Authorized(...READERS)
-  @Query(() => Campaign, { description: 'One campaign.' })
+  @Query(() => Campaign, {
+    nullable: true,
+    description: 'One campaign. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   campaign(@Arg('id', () => ID, { description: 'Campaign id.' }) id: string, @Ctx() { principal, services }: AuthedContext) {
     return services.campaigns.get(requireStaff(principal), id);
   }
 
   @Authorized(...READERS)
-  @Query(() => CampaignStats, { description: 'A campaign’s figures: targeted, skipped, queued, sent … converted.' })
+  @Query(() => CampaignStats, {
+    nullable: true,
+    description:
+      'A campaign’s figures: targeted, skipped, queued, sent … converted. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   campaignStats(@Arg('id', () => ID, { description: 'Campaign id.' }) id: string, @Ctx() { principal, services }: AuthedContext) {
     return services.campaigns.stats(requireStaff(principal), id);
   }
 
   @Authorized(...READERS)
-  @Query(() => CampaignRecipientConnection, { description: 'Who a campaign selected and what became of each message.' })
+  @Query(() => CampaignRecipientConnection, {
+    nullable: true,
+    description:
+      'Who a campaign selected and what became of each message. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   async campaignRecipients(
     @Args() { first, after, campaignId, ...filter }: CampaignRecipientsArgs,
     @Ctx() { principal, services }: AuthedContext,

@@ -95,7 +95,10 @@ export class CompletionResolver {
   }
 
   @Authorized()
-  @Query(() => CompletionRequest, { description: 'One completion request.' })
+  @Query(() => CompletionRequest, {
+    nullable: true,
+    description: 'One completion request. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   completionRequest(
     @Arg('id', () => ID, { description: 'The request.' }) id: string,
     @Ctx() { principal, services }: AuthedContext,

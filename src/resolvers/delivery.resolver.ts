@@ -69,7 +69,11 @@ export class DeliveryResolver {
   }
 
   @Authorized(...READERS)
-  @Query(() => Delivery, { description: 'One delivery, with its history in `events`.' })
+  @Query(() => Delivery, {
+    nullable: true,
+    description:
+      'One delivery, with its history in `events`. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   delivery(
     @Arg('id', () => ID, { description: 'Delivery id.' }) id: string,
     @Arg('allTenants', { defaultValue: false, description: 'Look across tenants (platform super-admins only).' })

@@ -58,7 +58,10 @@ export class UserResolver {
   }
 
   @Authorized(...STAFF_ROLES)
-  @Query(() => User, { description: 'One staff user.' })
+  @Query(() => User, {
+    nullable: true,
+    description: 'One staff user. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   user(
     @Arg('id', () => ID, { description: 'User id.' }) id: string,
     @Ctx() { principal, services }: AuthedContext,
@@ -153,7 +156,11 @@ export class ContactResolver {
     return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
   }
 
-  @Query(() => Contact, { description: 'One contact; customers may read only their own.' })
+  @Query(() => Contact, {
+    nullable: true,
+    description:
+      'One contact; customers may read only their own. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   contact(
     @Arg('id', () => ID, { description: 'Contact id.' }) id: string,
     @Ctx() { principal, services }: AuthedContext,

@@ -62,7 +62,11 @@ export class BusinessRecordResolver {
   }
 
   @Authorized()
-  @Query(() => BusinessRecord, { description: 'One business record; customers may read only their own.' })
+  @Query(() => BusinessRecord, {
+    nullable: true,
+    description:
+      'One business record; customers may read only their own. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   businessRecord(
     @Arg('id', () => ID, { description: 'Record id.' }) id: string,
     @Ctx() { principal, services }: AuthedContext,

@@ -37,7 +37,10 @@ export class AutomationRuleResolver {
   }
 
   @Authorized(...READERS)
-  @Query(() => AutomationRule, { description: 'One automation rule.' })
+  @Query(() => AutomationRule, {
+    nullable: true,
+    description: 'One automation rule. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   automationRule(@Arg('id', () => ID, { description: 'Rule id.' }) id: string, @Ctx() { principal, services }: AuthedContext) {
     return services.rules.get(requireStaff(principal), id);
   }

@@ -52,7 +52,11 @@ interface SubscribeData {
 
 @Resolver(() => Ticket)
 export class TicketResolver {
-  @Query(() => Ticket, { description: 'One ticket. Customers see only their own; anything else is NOT_FOUND.' })
+  @Query(() => Ticket, {
+    nullable: true,
+    description:
+      'One ticket. Customers see only their own; anything else is NOT_FOUND. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
+  })
   ticket(
     @Arg('id', () => ID, { description: 'Ticket id.' }) id: string,
     @Ctx() { principal, services }: AuthedContext,

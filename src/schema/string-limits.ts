@@ -66,7 +66,8 @@ export function boundRootStrings(schema: GraphQLSchema): void {
       const check = (args: Record<string, unknown>) => {
         for (const name of nested) {
           const path = longString(args[name], name);
-          if (path) throw badInput(`${path} holds at most ${INPUT_STRING_LIMIT.toLocaleString('en')} characters`, path, 'TOO_LONG');
+          if (path)
+            throw badInput(`${path} holds at most ${INPUT_STRING_LIMIT.toLocaleString('en')} characters`, path, 'TOO_LONG');
         }
         for (const { name, limit } of bounded) {
           const value = args[name];
