@@ -102,7 +102,7 @@ describe('job-completion requests', () => {
     expect(errorCode(await gql(t.url, REVIEW, { id: requestCompletion.id, rating: 4 }, technicianToken))).toBe('FORBIDDEN');
     const { completionRequest } = await gqlOk(
       t.url,
-      `query ($id: ID!) { completionRequest(id: $id) { status respondedVia responseComment review { rating comment } job { externalId } deliveries { notificationType } } }`,
+      `query ($id: ID!) { completionRequest(id: $id) { status respondedVia responseComment review { rating comment } job { externalId } deliveries { edges { node { notificationType } } } } }`,
       { id: requestCompletion.id },
       await w.token(w.admin.email),
     );
@@ -112,7 +112,7 @@ describe('job-completion requests', () => {
       responseComment: 'All good',
       review: { rating: 5, comment: 'Fast and tidy' },
       job: { externalId: 'JOB-1' },
-      deliveries: [{ notificationType: 'completion_request' }],
+      deliveries: { edges: [{ node: { notificationType: 'completion_request' } }] },
     });
   });
 

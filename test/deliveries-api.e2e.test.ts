@@ -139,15 +139,17 @@ describe('delivery API', () => {
       w.adminToken,
     );
     const alert =
-      'mutation { broadcastEmergencyAlert(message: "Server room flooded") { alertId deliveries { recipient body notificationType } } }';
+      'mutation { broadcastEmergencyAlert(message: "Server room flooded") { alertId queued deliveries(first: 10) { totalCount edges { node { recipient body notificationType } } } } }';
     expect(errorCode(await gql(t.url, alert, {}, w.agentToken))).toBe('FORBIDDEN');
     const { broadcastEmergencyAlert } = await gqlOk(t.url, alert, {}, w.adminToken);
-    expect(broadcastEmergencyAlert.deliveries.map((d: any) => d.recipient).sort()).toEqual([
+    expect(broadcastEmergencyAlert.queued).toBe(3);
+    expect(broadcastEmergencyAlert.deliveries.totalCount).toBe(3);
+    expect(broadcastEmergencyAlert.deliveries.edges.map((e: any) => e.node.recipient).sort()).toEqual([
       '+15550000001',
       '+15550000002',
       '120363025246125486@g.us',
     ]);
-    expect(broadcastEmergencyAlert.deliveries[0]).toMatchObject({
+    expect(broadcastEmergencyAlert.deliveries.edges[0].node).toMatchObject({
       body: 'EMERGENCY: Server room flooded',
       notificationType: 'emergency',
     });

@@ -17,7 +17,7 @@ const UPDATE_SLA = `mutation ($input: SlaPolicyInput!) {
   updateSlaPolicy(input: $input) { recomputedTickets policy { priority firstResponseMinutes resolutionMinutes warningLeadMinutes customized } }
 }`;
 const ESCALATIONS = `query ($filter: EscalationFilter) {
-  escalations(filter: $filter, first: 100) { totalCount edges { node { id level status manual reason recipientId ticket { reference } deliveries { id } } } }
+  escalations(filter: $filter, first: 100) { totalCount edges { node { id level status manual reason recipientId ticket { reference } deliveries { totalCount } } } }
 }`;
 
 describe('SLA monitoring and escalation up the hierarchy', () => {
@@ -194,7 +194,7 @@ describe('SLA monitoring and escalation up the hierarchy', () => {
     expect(await messages(org.tenant, 'escalation')).toHaveLength(2);
     const level1 = (await gqlOk(t.url, ESCALATIONS, { filter: { level: 1 } }, adminToken)).escalations;
     expect(level1.totalCount).toBe(3);
-    expect(level1.edges.every((edge: any) => edge.node.deliveries.length === 1)).toBe(true);
+    expect(level1.edges.every((edge: any) => edge.node.deliveries.totalCount === 1)).toBe(true);
 
     // Mona acknowledges one; Bea's ticket is resolved, which closes its escalation at once.
     const monaEscalation = level1.edges.find((edge: any) => edge.node.recipientId === org.mona.id).node;
@@ -296,14 +296,14 @@ describe('SLA monitoring and escalation up the hierarchy', () => {
     const manual = await gqlOk(
       t.url,
       `mutation ($ticketId: ID!, $to: ID!, $reason: String!) {
-        escalateTicket(ticketId: $ticketId, toUserId: $to, reason: $reason) { level manual reason status deliveries { recipient body } } }`,
+        escalateTicket(ticketId: $ticketId, toUserId: $to, reason: $reason) { level manual reason status deliveries { edges { node { recipient body } } } } }`,
       { ticketId: late.id, to: org.director.id, reason: 'Customer threatens to cancel' },
       org.adminToken,
     );
     expect(manual.escalateTicket).toMatchObject({ level: 3, manual: true, status: 'OPEN' });
-    expect(manual.escalateTicket.deliveries[0]).toMatchObject({ recipient: org.director.phone });
-    expect(manual.escalateTicket.deliveries[0].body).toContain('Ada escalated');
-    expect(manual.escalateTicket.deliveries[0].body).toContain('Customer threatens to cancel');
+    expect(manual.escalateTicket.deliveries.edges[0].node).toMatchObject({ recipient: org.director.phone });
+    expect(manual.escalateTicket.deliveries.edges[0].node.body).toContain('Ada escalated');
+    expect(manual.escalateTicket.deliveries.edges[0].node.body).toContain('Customer threatens to cancel');
 
     const refused = await gql(
       t.url,

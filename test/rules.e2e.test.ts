@@ -12,7 +12,7 @@ import { Subscription, type TestApp, errorCode, gql, gqlOk, relayAll, settle, st
 const CREATE = `mutation ($input: AutomationRuleInput!) { createAutomationRule(input: $input) { id name active } }`;
 const PUBLISH = `mutation ($event: PublishEventInput!) { publishEvent(event: $event) { events { id recordId } } }`;
 const EXECUTIONS = `query ($ruleId: ID) { ruleExecutions(ruleId: $ruleId, first: 50) { totalCount edges { node {
-  id status reason trigger eventType depth runAt actions { type status error detail } deliveries { channel recipient body notificationType }
+  id status reason trigger eventType depth runAt actions { type status error detail } deliveries { edges { node { channel recipient body notificationType } } }
 } } } }`;
 
 /** Automation rules: when this happens, if these hold, after this delay, do these things. */
@@ -172,7 +172,7 @@ describe('automation rules', () => {
     const small = ran.find((execution: any) => execution.status === 'SKIPPED');
     expect(big).toMatchObject({ trigger: 'event', eventType: 'quote.sent', depth: 0 });
     expect(big.actions).toEqual([{ type: 'send_message', status: 'succeeded', error: null, detail: '1 message(s) queued' }]);
-    expect(big.deliveries).toEqual([
+    expect(big.deliveries.edges.map((edge: any) => edge.node)).toEqual([
       {
         channel: 'WHATSAPP',
         recipient: '+6281298765432',
@@ -322,7 +322,7 @@ describe('automation rules', () => {
     const done = await executions(w.token, rule.id);
     expect(done.map((execution: any) => execution.status).sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
     const sent = done.find((execution: any) => execution.status === 'SUCCEEDED');
-    expect(sent.deliveries.map((delivery: any) => delivery.body)).toEqual([expect.stringContaining('penawaran Q-11')]);
+    expect(sent.deliveries.edges.map((edge: any) => edge.node.body)).toEqual([expect.stringContaining('penawaran Q-11')]);
     expect(done.find((execution: any) => execution.status === 'SKIPPED').reason).toContain(
       'No longer holds after the delay: not expected: record.status in',
     );
@@ -343,7 +343,7 @@ describe('automation rules', () => {
     expect(latest).toMatchObject({
       status: 'SKIPPED',
       reason: 'The rule was deleted or switched off before its delay ended',
-      deliveries: [],
+      deliveries: { edges: [] },
     });
   });
 

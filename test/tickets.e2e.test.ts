@@ -556,6 +556,22 @@ describe('tickets', () => {
           after = page.pageInfo.endCursor;
         }
       };
+      // Backwards from the end with last/before: the same list, a page at a time from its tail.
+      const BACK = `query ($filter: TicketFilter, $orderBy: TicketOrder, $before: String) {
+        tickets(last: 2, filter: $filter, orderBy: $orderBy, before: $before) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor } edges { node { id } } }
+      }`;
+      const walkBack = async (token: string, filter: Record<string, unknown>, orderBy: Record<string, string>) => {
+        const seen: string[] = [];
+        const flags = new Set<string>();
+        for (let before: string | null = null; ;) {
+          const page: any = (await gqlOk(t.url, BACK, { filter, orderBy, before }, token)).tickets;
+          seen.unshift(...page.edges.map((edge: any) => edge.node.id));
+          // A page read backwards from a cursor has items after it; the first page (the tail) has none.
+          flags.add(`next=${page.pageInfo.hasNextPage === (before !== null)}`);
+          if (!page.pageInfo.hasPreviousPage) return { seen, flags: [...flags] };
+          before = page.pageInfo.startCursor;
+        }
+      };
       const expected = (tickets: any[], match: (x: any) => boolean, field: string, direction: string) =>
         tickets
           .filter(match)
@@ -571,6 +587,8 @@ describe('tickets', () => {
             const want = expected(all, match, field, direction);
             const got = await walk(w.adminToken, filter, { field, direction });
             expect({ filter, field, direction, ...got }).toEqual({ filter, field, direction, seen: want, totals: [want.length] });
+            const back = await walkBack(w.adminToken, filter, { field, direction });
+            expect({ filter, field, direction, ...back }).toEqual({ filter, field, direction, seen: want, flags: ['next=true'] });
           }
         }
       }
@@ -681,6 +699,28 @@ describe('tickets', () => {
         answers.push([field, errorCode(answer), answer.errors?.[0].message.includes('cursor')]);
       }
       expect(answers).toEqual(cases.map(([field]) => [field, 'BAD_USER_INPUT', true]));
+      // The same checks guard `before`, and a page goes one way only.
+      const backwards = [];
+      for (const [field, before] of cases) {
+        const answer = await gql(
+          t.url,
+          'query ($before: String, $field: TicketOrderField!) { tickets(last: 5, before: $before, orderBy: { field: $field, direction: ASC }) { totalCount } }',
+          { before, field },
+          w.agentToken,
+        );
+        backwards.push([field, errorCode(answer), (answer.errors?.[0].extensions?.problems as any)?.[0]?.path]);
+      }
+      expect(backwards).toEqual(cases.map(([field]) => [field, 'BAD_USER_INPUT', ['before']]));
+      const real = (await gqlOk(t.url, '{ tickets(first: 1) { pageInfo { endCursor } } }', {}, w.agentToken)).tickets.pageInfo
+        .endCursor;
+      const both = await gql(
+        t.url,
+        'query ($c: String) { tickets(after: $c, before: $c) { totalCount } }',
+        { c: real },
+        w.agentToken,
+      );
+      expect(errorCode(both)).toBe('BAD_USER_INPUT');
+      expect(errorCode(await gql(t.url, '{ tickets(last: 101) { totalCount } }', {}, w.agentToken))).toBe('BAD_USER_INPUT');
       const deliveries = await gql(
         t.url,
         '{ deliveries(after: "WyJjcmVhdGVkQXQiLCIxIiwieCJd") { totalCount } }',

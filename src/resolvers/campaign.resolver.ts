@@ -17,7 +17,7 @@ import {
   SegmentConnection,
   SegmentInput,
 } from '../schema/campaign.types';
-import { PageArgs, pageInfo } from '../schema/connection';
+import { PageArgs, pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import type { CampaignStats as Stats } from '../services/campaigns/campaign.service';
 import { requireStaff } from '../services/directory/principal';
@@ -31,9 +31,9 @@ const READERS = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR];
 export class SegmentResolver {
   @Authorized(...READERS)
   @Query(() => SegmentConnection, { description: 'Saved audience filters, newest first.' })
-  async segments(@Args() { first, after }: PageArgs, @Ctx() { principal, services }: AuthedContext): Promise<SegmentConnection> {
-    const page = await services.audiences.list(requireStaff(principal), { first, after });
-    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+  async segments(@Args() args: PageArgs, @Ctx() { principal, services }: AuthedContext): Promise<SegmentConnection> {
+    const page = await services.audiences.list(requireStaff(principal), splitPage(args)[0]);
+    return { ...page, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...READERS)
@@ -87,12 +87,10 @@ export class SegmentResolver {
 export class CampaignResolver {
   @Authorized(...READERS)
   @Query(() => CampaignConnection, { description: 'Campaigns, newest first.' })
-  async campaigns(
-    @Args() { first, after, ...filter }: CampaignsArgs,
-    @Ctx() { principal, services }: AuthedContext,
-  ): Promise<CampaignConnection> {
-    const page = await services.campaigns.list(requireStaff(principal), filter, { first, after });
-    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+  async campaigns(@Args() args: CampaignsArgs, @Ctx() { principal, services }: AuthedContext): Promise<CampaignConnection> {
+    const [request, filter] = splitPage(args);
+    const page = await services.campaigns.list(requireStaff(principal), filter, request);
+    return { ...page, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...READERS)
@@ -121,11 +119,12 @@ export class CampaignResolver {
       'Who a campaign selected and what became of each message. Null, with a NOT_FOUND error, when there is none: the rest of the answer stays.',
   })
   async campaignRecipients(
-    @Args() { first, after, campaignId, ...filter }: CampaignRecipientsArgs,
+    @Args() args: CampaignRecipientsArgs,
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<CampaignRecipientConnection> {
-    const page = await services.campaigns.recipients(requireStaff(principal), campaignId, filter, { first, after });
-    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+    const [request, { campaignId, ...filter }] = splitPage(args);
+    const page = await services.campaigns.recipients(requireStaff(principal), campaignId, filter, request);
+    return { ...page, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...WRITERS)

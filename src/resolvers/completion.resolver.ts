@@ -9,13 +9,15 @@ import {
   ContactAttemptOutcome,
   Review,
 } from '../entities/completion-request.entity';
-import { Delivery } from '../entities/delivery.entity';
 import { Role, STAFF_ROLES } from '../entities/user.entity';
 import { CompletionRequestConnection, CompletionRequestsArgs, CompletionStats } from '../schema/completion.types';
-import { pageInfo } from '../schema/connection';
+import { pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import { TICKET_WORKERS, requireStaff } from '../services/directory/principal';
 import { DomainError, ErrorCode, assertPeriod } from '../services/platform/errors';
+import { DeliveryConnection } from '../schema/delivery.types';
+import { deliveryConnection } from './delivery.resolver';
+import { PageArgs } from '../schema/connection';
 
 const REQUESTERS = [Role.TECHNICIAN, Role.ADMIN, Role.MANAGER, Role.SUPERVISOR];
 
@@ -87,11 +89,12 @@ export class CompletionResolver {
     description: 'Completion requests, newest first; technicians see theirs, customers their own.',
   })
   async completionRequests(
-    @Args() { first, after, ...filter }: CompletionRequestsArgs,
+    @Args() args: CompletionRequestsArgs,
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<CompletionRequestConnection> {
-    const page = await services.completions.list(principal, filter, { first, after });
-    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+    const [request, filter] = splitPage(args);
+    const page = await services.completions.list(principal, filter, request);
+    return { ...page, pageInfo: pageInfo(page) };
   }
 
   @Authorized()
@@ -148,10 +151,13 @@ export class CompletionResolver {
   }
 
   @Authorized(...STAFF_ROLES)
-  @FieldResolver(() => [Delivery], { description: 'The request and its reminders as sent (staff only).' })
-  async deliveries(@Root() request: CompletionRequest, @Ctx() { principal, services }: AuthedContext): Promise<Delivery[]> {
-    const page = await services.deliveries.list(principal, { completionRequestId: request.id }, { first: 100 });
-    return page.edges.map((edge) => edge.node);
+  @FieldResolver(() => DeliveryConnection, { description: 'The request and its reminders as sent, newest first (staff only).' })
+  deliveries(
+    @Root() request: CompletionRequest,
+    @Args() args: PageArgs,
+    @Ctx() context: AuthedContext,
+  ): Promise<DeliveryConnection> {
+    return deliveryConnection(context, { completionRequestId: request.id }, args);
   }
 
   @FieldResolver(() => Review, { nullable: true, description: 'The customer’s review, once confirmed and reviewed.' })

@@ -9,7 +9,7 @@ import { Delivery } from '../entities/delivery.entity';
 import { MessageTemplate } from '../entities/message-template.entity';
 import { Tenant } from '../entities/tenant.entity';
 import { Role, STAFF_ROLES } from '../entities/user.entity';
-import { pageInfo } from '../schema/connection';
+import { PageArgs, pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import {
   CircuitState,
@@ -28,6 +28,7 @@ import {
   TemplateInput,
 } from '../schema/delivery.types';
 import { DomainError, ErrorCode, assertPeriod, badInput, forbidden } from '../services/platform/errors';
+import type { DeliveryFilter as DeliveryQuery } from '../services/delivery/delivery.service';
 import type { DeliverySettings } from '../services/delivery/messaging.service';
 import { isUuid } from '../services/platform/ids';
 import { type Principal, TICKET_WORKERS, requireStaff } from '../services/directory/principal';
@@ -54,6 +55,30 @@ function settingsView(settings: DeliverySettings): DeliverySettingsView {
   };
 }
 
+/**
+ * A page of the deliveries that match, newest first, as the caller may see them: the
+ * connection behind every list of deliveries on another object (an escalation, an alert,
+ * a rule execution, a completion request).
+ */
+export async function deliveryConnection(
+  { principal, services }: AuthedContext,
+  filter: DeliveryQuery,
+  args: PageArgs,
+): Promise<DeliveryConnection> {
+  const page = await services.deliveries.list(principal, filter, splitPage(args)[0]);
+  return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page) };
+}
+
+@Resolver(() => EmergencyAlert)
+export class EmergencyAlertResolver {
+  @FieldResolver(() => DeliveryConnection, {
+    description: 'What it queued, one delivery per recipient and channel, newest first.',
+  })
+  deliveries(@Root() alert: EmergencyAlert, @Args() args: PageArgs, @Ctx() context: AuthedContext): Promise<DeliveryConnection> {
+    return deliveryConnection(context, { ids: alert.deliveryIds }, args);
+  }
+}
+
 @Resolver(() => Delivery)
 export class DeliveryResolver {
   @Authorized(...READERS)
@@ -62,10 +87,10 @@ export class DeliveryResolver {
     const page = await services.deliveries.list(
       principal,
       args.filter ?? {},
-      { first: args.first, after: args.after },
+      splitPage(args)[0],
       allTenants(principal, args.allTenants),
     );
-    return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+    return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...READERS)

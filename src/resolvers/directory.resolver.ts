@@ -8,7 +8,7 @@ import { Availability, Role, STAFF_ROLES, User } from '../entities/user.entity';
 import { keyOrStaff } from '../schema/auth';
 import { IDEMPOTENCY_KEY_ARGUMENT, oncePerKey } from '../schema/idempotency';
 import type { AuthedContext, Context } from '../schema/context';
-import { pageInfo } from '../schema/connection';
+import { pageInfo, splitPage } from '../schema/connection';
 import {
   ChannelConsent,
   ContactImportInput,
@@ -49,12 +49,10 @@ export class TenantResolver {
 export class UserResolver {
   @Authorized(...STAFF_ROLES)
   @Query(() => UserConnection, { description: 'Staff users of the tenant, by name, a page at a time.' })
-  async users(
-    @Args() { first, after, ...filter }: UsersArgs,
-    @Ctx() { principal, services }: AuthedContext,
-  ): Promise<UserConnection> {
-    const page = await services.directory.users(principal, filter, { first, after });
-    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+  async users(@Args() args: UsersArgs, @Ctx() { principal, services }: AuthedContext): Promise<UserConnection> {
+    const [request, filter] = splitPage(args);
+    const page = await services.directory.users(principal, filter, request);
+    return { ...page, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...STAFF_ROLES)
@@ -148,12 +146,10 @@ export class UserResolver {
 export class ContactResolver {
   @Authorized(...STAFF_ROLES)
   @Query(() => ContactConnection, { description: 'Contacts of the tenant, by name, a page at a time.' })
-  async contacts(
-    @Args() { search, first, after }: ContactsArgs,
-    @Ctx() { principal, services }: AuthedContext,
-  ): Promise<ContactConnection> {
-    const page = await services.directory.contacts(principal, search, { first, after });
-    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+  async contacts(@Args() args: ContactsArgs, @Ctx() { principal, services }: AuthedContext): Promise<ContactConnection> {
+    const [request, { search }] = splitPage(args);
+    const page = await services.directory.contacts(principal, search, request);
+    return { ...page, pageInfo: pageInfo(page) };
   }
 
   @Query(() => Contact, {

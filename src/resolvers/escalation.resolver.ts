@@ -1,12 +1,11 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Delivery } from '../entities/delivery.entity';
 import { BusinessRecord } from '../entities/business-record.entity';
 import { Escalation } from '../entities/escalation.entity';
 import { Ticket } from '../entities/ticket.entity';
 import { Role, STAFF_ROLES, User } from '../entities/user.entity';
 import { escalationsJob } from '../jobs/escalations.job';
 import { slaMonitorJob } from '../jobs/sla-monitor.job';
-import { pageInfo } from '../schema/connection';
+import { pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext } from '../schema/context';
 import {
   EscalationConnection,
@@ -21,6 +20,9 @@ import { JobInfo } from '../schema/job.types';
 import { SlaPolicyInput, SlaPolicyUpdate, SlaPolicyView } from '../schema/sla.types';
 import { assertPeriod, notFound } from '../services/platform/errors';
 import { TICKET_WORKERS, requireStaff } from '../services/directory/principal';
+import { DeliveryConnection } from '../schema/delivery.types';
+import { deliveryConnection } from './delivery.resolver';
+import { PageArgs } from '../schema/connection';
 
 /** Who watches SLAs and escalations. */
 const OVERSEERS = [Role.ADMIN, Role.MANAGER, Role.SUPERVISOR];
@@ -74,8 +76,8 @@ export class EscalationResolver {
   @Authorized(...OVERSEERS)
   @Query(() => EscalationConnection, { description: 'Escalations, newest first.' })
   async escalations(@Args() args: EscalationsArgs, @Ctx() { principal, services }: AuthedContext): Promise<EscalationConnection> {
-    const page = await services.escalations.list(principal.tenantId, args.filter ?? {}, { first: args.first, after: args.after });
-    return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+    const page = await services.escalations.list(principal.tenantId, args.filter ?? {}, splitPage(args)[0]);
+    return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...OVERSEERS)
@@ -171,8 +173,8 @@ export class EscalationResolver {
     return (await loaders.user.load(escalation.recipientId)) ?? null;
   }
 
-  @FieldResolver(() => [Delivery], { description: 'The messages that told the recipient.' })
-  deliveries(@Root() escalation: Escalation, @Ctx() { principal, services }: AuthedContext): Promise<Delivery[]> {
-    return services.deliveries.byIds(principal.tenantId, escalation.deliveryIds);
+  @FieldResolver(() => DeliveryConnection, { description: 'The messages that told the recipient, newest first.' })
+  deliveries(@Root() escalation: Escalation, @Args() args: PageArgs, @Ctx() context: AuthedContext): Promise<DeliveryConnection> {
+    return deliveryConnection(context, { ids: escalation.deliveryIds }, args);
   }
 }

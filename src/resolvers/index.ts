@@ -1,6 +1,6 @@
 import { AuthResolver } from './auth.resolver';
 import { DashboardResolver } from './dashboard.resolver';
-import { ChannelProviderResolver, DeliveryResolver, MessagingResolver } from './delivery.resolver';
+import { ChannelProviderResolver, DeliveryResolver, EmergencyAlertResolver, MessagingResolver } from './delivery.resolver';
 import { ContactResolver, TenantResolver, UserResolver } from './directory.resolver';
 import { EscalationResolver, SlaResolver } from './escalation.resolver';
 import { EventResolver } from './event.resolver';
@@ -22,6 +22,7 @@ export const RESOLVERS = [
   TicketMessageResolver,
   DashboardResolver,
   DeliveryResolver,
+  EmergencyAlertResolver,
   ChannelProviderResolver,
   MessagingResolver,
   SlaResolver,

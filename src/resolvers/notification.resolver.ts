@@ -17,7 +17,7 @@ import {
 } from 'type-graphql';
 import { StaffNotification } from '../entities/staff-notification.entity';
 import { STAFF_ROLES } from '../entities/user.entity';
-import { PageArgs, PageInfo, pageInfo } from '../schema/connection';
+import { PageArgs, PageInfo, pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import { requireStaff } from '../services/directory/principal';
 import { DomainError, ErrorCode } from '../services/platform/errors';
@@ -54,11 +54,12 @@ export class StaffNotificationResolver {
   @Authorized(...STAFF_ROLES)
   @Query(() => StaffNotificationConnection, { description: 'Your in-app notifications, newest first.' })
   async myNotifications(
-    @Args() { first, after, unreadOnly }: MyNotificationsArgs,
+    @Args() args: MyNotificationsArgs,
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<StaffNotificationConnection> {
-    const page = await services.notifications.mine(requireStaff(principal), unreadOnly, { first, after });
-    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+    const [request, { unreadOnly }] = splitPage(args);
+    const page = await services.notifications.mine(requireStaff(principal), unreadOnly, request);
+    return { ...page, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...STAFF_ROLES)

@@ -6,7 +6,7 @@ import { Contact } from '../entities/contact.entity';
 import { Role, STAFF_ROLES, User } from '../entities/user.entity';
 import { keyOrStaff } from '../schema/auth';
 import { IDEMPOTENCY_KEY_ARGUMENT, oncePerKey } from '../schema/idempotency';
-import { pageInfo } from '../schema/connection';
+import { pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import {
   BusinessRecordConnection,
@@ -27,7 +27,7 @@ async function recordPage(
   page: PageRequest,
 ): Promise<BusinessRecordConnection> {
   const result = await context.services.records.list(principal, filter, page);
-  return { ...result, pageInfo: pageInfo(result.edges, result.hasNextPage) };
+  return { ...result, pageInfo: pageInfo(result) };
 }
 
 @Resolver(() => BusinessRecord)
@@ -54,11 +54,9 @@ export class BusinessRecordResolver {
   @Query(() => BusinessRecordConnection, {
     description: 'Business records of the tenant, newest first; customers see only their own.',
   })
-  businessRecords(
-    @Args() { first, after, ...filter }: BusinessRecordsArgs,
-    @Ctx() context: AuthedContext,
-  ): Promise<BusinessRecordConnection> {
-    return recordPage(context.principal, context, filter, { first, after });
+  businessRecords(@Args() args: BusinessRecordsArgs, @Ctx() context: AuthedContext): Promise<BusinessRecordConnection> {
+    const [request, filter] = splitPage(args);
+    return recordPage(context.principal, context, filter, request);
   }
 
   @Authorized()
@@ -97,10 +95,11 @@ export class ContactRecordsResolver {
   @FieldResolver(() => BusinessRecordConnection, { description: 'Quotes, invoices, bookings, jobs... about this contact.' })
   businessRecords(
     @Root() contact: Contact,
-    @Args() { first, after, kinds, open }: PersonRecordsArgs,
+    @Args() args: PersonRecordsArgs,
     @Ctx() context: AuthedContext,
   ): Promise<BusinessRecordConnection> {
-    return recordPage(context.principal, context, { contactId: contact.id, kinds, open }, { first, after });
+    const [request, { kinds, open }] = splitPage(args);
+    return recordPage(context.principal, context, { contactId: contact.id, kinds, open }, request);
   }
 }
 
@@ -111,11 +110,12 @@ export class UserRecordsResolver {
   })
   businessRecords(
     @Root() user: User,
-    @Args() { first, after, kinds, open }: PersonRecordsArgs,
+    @Args() args: PersonRecordsArgs,
     @Arg('owned', () => Boolean, { defaultValue: false, description: 'The records they own instead.' }) owned: boolean,
     @Ctx() context: AuthedContext,
   ): Promise<BusinessRecordConnection> {
+    const [request, { kinds, open }] = splitPage(args);
     const filter = owned ? { ownerId: user.id, kinds, open } : { userId: user.id, kinds, open };
-    return recordPage(context.principal, context, filter, { first, after });
+    return recordPage(context.principal, context, filter, request);
   }
 }

@@ -1,9 +1,8 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AutomationRule } from '../entities/automation-rule.entity';
-import { Delivery } from '../entities/delivery.entity';
 import { RuleExecution } from '../entities/rule-execution.entity';
 import { Role } from '../entities/user.entity';
-import { pageInfo } from '../schema/connection';
+import { pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext } from '../schema/context';
 import {
   AutomationRuleConnection,
@@ -19,6 +18,9 @@ import {
 } from '../schema/rule.types';
 import { requireStaff } from '../services/directory/principal';
 import { assertPeriod, badInput } from '../services/platform/errors';
+import { DeliveryConnection } from '../schema/delivery.types';
+import { deliveryConnection } from './delivery.resolver';
+import { PageArgs } from '../schema/connection';
 
 /** Admins and managers write rules; supervisors read them. */
 const WRITERS = [Role.ADMIN, Role.MANAGER];
@@ -29,11 +31,12 @@ export class AutomationRuleResolver {
   @Authorized(...READERS)
   @Query(() => AutomationRuleConnection, { description: 'Automation rules of the tenant, newest first.' })
   async automationRules(
-    @Args() { first, after, ...filter }: AutomationRulesArgs,
+    @Args() args: AutomationRulesArgs,
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<AutomationRuleConnection> {
-    const page = await services.rules.list(requireStaff(principal), filter, { first, after });
-    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+    const [request, filter] = splitPage(args);
+    const page = await services.rules.list(requireStaff(principal), filter, request);
+    return { ...page, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...READERS)
@@ -132,11 +135,12 @@ export class AutomationRuleResolver {
     description: 'What rules did, newest first: skipped (why), delayed, succeeded, failed.',
   })
   async ruleExecutions(
-    @Args() { first, after, ...filter }: RuleExecutionsArgs,
+    @Args() args: RuleExecutionsArgs,
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<RuleExecutionConnection> {
-    const page = await services.rules.executions(requireStaff(principal), filter, { first, after });
-    return { ...page, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+    const [request, filter] = splitPage(args);
+    const page = await services.rules.executions(requireStaff(principal), filter, request);
+    return { ...page, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...READERS)
@@ -158,9 +162,13 @@ export class RuleExecutionResolver {
     return execution.actionOutcomes;
   }
 
-  @FieldResolver(() => [Delivery], { description: 'The messages it queued.' })
-  deliveries(@Root() execution: RuleExecution, @Ctx() { principal, services }: AuthedContext): Promise<Delivery[]> {
+  @FieldResolver(() => DeliveryConnection, { description: 'The messages it queued, newest first.' })
+  deliveries(
+    @Root() execution: RuleExecution,
+    @Args() args: PageArgs,
+    @Ctx() context: AuthedContext,
+  ): Promise<DeliveryConnection> {
     const ids = execution.actionOutcomes.flatMap((outcome) => outcome.deliveryIds);
-    return services.deliveries.byIds(principal.tenantId, ids);
+    return deliveryConnection(context, { ids }, args);
   }
 }

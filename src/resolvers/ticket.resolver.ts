@@ -19,7 +19,7 @@ import { Contact } from '../entities/contact.entity';
 import { TicketMessage } from '../entities/ticket-message.entity';
 import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
 import { Role, User } from '../entities/user.entity';
-import { pageInfo } from '../schema/connection';
+import { pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import {
   AddTicketMessageInput,
@@ -77,14 +77,8 @@ export class TicketResolver {
       requester: subfields(info, ['edges', 'node', 'requester']),
       assignee: subfields(info, ['edges', 'node', 'assignee']),
     };
-    const page = await services.tickets.list(
-      principal,
-      args.filter ?? {},
-      order,
-      { first: args.first, after: args.after },
-      shape,
-    );
-    return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page.edges, page.hasNextPage) };
+    const page = await services.tickets.list(principal, args.filter ?? {}, order, splitPage(args)[0], shape);
+    return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...TICKET_WORKERS)

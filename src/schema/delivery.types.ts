@@ -279,8 +279,11 @@ export class EmergencyAlert {
   @Field(() => ID, { description: 'Id shared by the alert’s deliveries (in their idempotency keys).' })
   alertId!: string;
 
-  @Field(() => [Delivery], { description: 'One delivery per recipient and channel.' })
-  deliveries!: Delivery[];
+  @Field(() => Int, { description: 'How many deliveries it queued: one per recipient and channel.' })
+  queued!: number;
+
+  /** What it queued; its `deliveries` connection pages through them. */
+  deliveryIds!: string[];
 }
 
 @InputType({ description: 'A message template.' })

@@ -64,6 +64,8 @@ export interface DeliveryFilter {
   minAttempts?: number | null;
   from?: Date | null;
   to?: Date | null;
+  /** Only these deliveries (those an escalation, alert or rule execution queued). */
+  ids?: readonly string[] | null;
 }
 
 /** The history step of each provider report. */
@@ -467,6 +469,7 @@ export class DeliveryService {
     ] as const) {
       if (filter[field]) query.andWhere(`d."${field}" = :${field}`, { [field]: filter[field] });
     }
+    if (filter.ids) query.andWhere('d.id = ANY(CAST(:ids AS uuid[]))', { ids: [...filter.ids] });
     if (filter.minAttempts) query.andWhere('d.attempts >= :minAttempts', { minAttempts: filter.minAttempts });
     if (filter.from) query.andWhere('d."createdAt" >= :from', { from: filter.from });
     if (filter.to) query.andWhere('d."createdAt" < :to', { to: filter.to });

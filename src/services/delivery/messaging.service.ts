@@ -75,7 +75,7 @@ export class MessagingService {
     actor: StaffPrincipal,
     message: string,
     channels: Channel[],
-  ): Promise<{ alertId: string; deliveries: Delivery[] }> {
+  ): Promise<{ alertId: string; queued: number; deliveryIds: string[] }> {
     const alertId = randomUUID();
     const deliveries = await this.transactor.run(async (uow) => {
       const tenant = await uow.manager.findOneByOrFail(Tenant, { id: actor.tenantId });
@@ -114,7 +114,7 @@ export class MessagingService {
       }
       return queued;
     });
-    return { alertId, deliveries };
+    return { alertId, queued: deliveries.length, deliveryIds: deliveries.map((delivery) => delivery.id) };
   }
 
   /** Sends one message straight through one provider and reports what it answered (nothing is queued). */

@@ -4,7 +4,15 @@ import { Contact } from '../../entities/contact.entity';
 import { Ticket } from '../../entities/ticket.entity';
 import { User } from '../../entities/user.entity';
 import type { Principal } from '../directory/principal';
-import { type CursorKind, type Page, type PageRequest, cursorValue, decodeCursor, encodeCursor } from '../platform/pagination';
+import {
+  type CursorKind,
+  type Page,
+  type PageRequest,
+  cursorValue,
+  encodeCursor,
+  finishKeyset,
+  planKeyset,
+} from '../platform/pagination';
 import { projection } from '../platform/projection';
 import { hotRows } from '../platform/sql';
 import type { TicketFilter, TicketOrderField } from './ticket.service';
@@ -69,7 +77,8 @@ export class TicketList {
     page: PageRequest,
     shape: TicketListShape,
   ): Promise<Page<Ticket>> {
-    const after = page.after ? decodeCursor(page.after, order.column, order.kind) : null;
+    const plan = planKeyset(page, order.column, order.kind, order.direction);
+    const after = plan.cursor;
     const params = new Parameters();
     const where = conditions(actor, filter, params).join(' AND ');
     const filterValues = params.values.length;
@@ -98,11 +107,11 @@ export class TicketList {
 
     const sortColumn = `t."${order.column}"`;
     const keyset = after
-      ? ` AND (${sortColumn}, t.id) ${order.direction === 'ASC' ? '>' : '<'} (CAST(${params.add(after.value)} AS ${order.cast}), CAST(${params.add(after.id)} AS uuid))`
+      ? ` AND (${sortColumn}, t.id) ${plan.comparison} (CAST(${params.add(after.value)} AS ${order.cast}), CAST(${params.add(after.id)} AS uuid))`
       : '';
     const text =
       `SELECT ${select.join(', ')}, (SELECT count(*) FROM ticket t WHERE ${where}) AS total FROM ticket t ${joins.join(' ')} ` +
-      `WHERE ${where}${keyset} ORDER BY ${sortColumn} ${order.direction}, t.id ${order.direction} LIMIT ${params.add(page.first + 1)}`;
+      `WHERE ${where}${keyset} ORDER BY ${sortColumn} ${plan.direction}, t.id ${plan.direction} LIMIT ${params.add(plan.size + 1)}`;
     const rows = await hotRows<unknown[]>(this.dataSource, text, params.values, { arrays: true });
 
     const totalCount = rows.length
@@ -110,11 +119,10 @@ export class TicketList {
       : after
         ? await this.count(where, params.values.slice(0, filterValues))
         : 0;
-    const tickets = rows.slice(0, page.first).map((row) => this.ticketOf(row, parts));
+    const tickets = rows.slice(0, plan.size + 1).map((row) => this.ticketOf(row, parts));
     return {
       totalCount,
-      hasNextPage: rows.length > page.first,
-      edges: tickets.map((node) => ({ node, cursor: encodeCursor(order.column, cursorValue(node[order.column]), node.id) })),
+      ...finishKeyset(tickets, plan, (node) => encodeCursor(order.column, cursorValue(node[order.column]), node.id)),
     };
   }
 
