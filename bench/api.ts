@@ -34,7 +34,7 @@ const JOB_RUNS = Number(process.env.BENCH_JOB_RUNS ?? 20);
 
 const LIST = `query Tickets { tickets(first: 20) { totalCount edges { cursor node {
   id reference subject status priority createdAt requester { id name } assignee { id name } } } } }`;
-const THREAD = `query Thread($id: ID!) { ticket(id: $id) { id reference subject messages { id body authorName createdAt } } }`;
+const THREAD = `query Thread($id: ID!) { ticket(id: $id) { id reference subject messages(last: 30) { totalCount edges { node { id body authorName createdAt } } } } }`;
 const REPLY = `mutation Reply($input: AddTicketMessageInput!) { addTicketMessage(input: $input) { id } }`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -75,7 +75,7 @@ describe('a campaign in a worker process under 429s and lost connections', () =>
     await until('a first part to go out', async () => fake.received('meta').length >= 60, 30_000);
     expect(await terminateConnections(t)).toBeGreaterThan(0);
     fake.script('meta', ...Array.from({ length: 10 }, () => throttled));
-    await until('more to go out', async () => fake.received('meta').length >= 180, 30_000);
+    await until('more to go out', async () => fake.received('meta').length >= 180, 60_000);
     expect(await terminateConnections(t)).toBeGreaterThan(0);
 
     const stats = await until(

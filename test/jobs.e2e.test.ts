@@ -12,7 +12,9 @@ import { killAndWait, until } from './helpers/wait';
 
 const JOBS = `{ jobs { name schedule timezone nextRunAt lastRunAt lastFinishedAt lastError running consecutiveFailures paused pausedReason } }`;
 const RUN_NOW = `mutation ($name: String!) { runJobNow(name: $name) { name } }`;
-const FAILED = `{ failedJobs { id jobName trigger status error retriedAt } }`;
+const FAILED = `query ($first: Int, $after: String, $name: String) {
+  failedJobs(first: $first, after: $after, name: $name) { totalCount pageInfo { hasNextPage endCursor } edges { node { id jobName trigger status error retriedAt } } }
+}`;
 
 const backends = [
   { name: 'PostgreSQL', env: (): Record<string, string> => ({}) },
@@ -123,9 +125,16 @@ describe.each(backends)('scheduled jobs on $name', (backend) => {
       );
     }
 
-    const { failedJobs } = await gqlOk(t.url, FAILED, {}, adminToken);
-    expect(failedJobs).toHaveLength(3);
+    const listed = (await gqlOk(t.url, FAILED, {}, adminToken)).failedJobs;
+    expect(listed.totalCount).toBe(3);
+    const failedJobs = listed.edges.map((edge: any) => edge.node);
     expect(failedJobs.every((run: any) => run.jobName === 'escalations' && run.status === 'FAILED')).toBe(true);
+    // Paged two at a time, the same runs in the same order; another job's name finds none.
+    const first = (await gqlOk(t.url, FAILED, { first: 2 }, adminToken)).failedJobs;
+    const rest = (await gqlOk(t.url, FAILED, { first: 2, after: first.pageInfo.endCursor }, adminToken)).failedJobs;
+    expect([first.pageInfo.hasNextPage, rest.pageInfo.hasNextPage]).toEqual([true, false]);
+    expect([...first.edges, ...rest.edges].map((edge: any) => edge.node.id)).toEqual(failedJobs.map((run: any) => run.id));
+    expect((await gqlOk(t.url, FAILED, { name: 'sla-monitor' }, adminToken)).failedJobs.totalCount).toBe(0);
 
     t.clock.advance(1000);
     const before = (await job('escalations')).lastFinishedAt;

@@ -18,9 +18,13 @@ const UPSERT = `mutation ($records: [BusinessRecordInput!]!) { upsertBusinessRec
 const POLICY = `mutation ($input: EscalationPolicyInput!) {
   updateEscalationPolicy(input: $input) { id recordKind levels { level afterMinutes target { kind depth userId } } criticalAfterMinutes }
 }`;
-const OVERDUE = `query ($filter: OverdueFilter) {
-  overdueItems(filter: $filter) { kind ticketId recordId reference subject personName group overdueMinutes escalationLevel }
+const OVERDUE = `query ($filter: OverdueFilter, $first: Int, $after: String, $last: Int) {
+  overdueItems(filter: $filter, first: $first, after: $after, last: $last) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { node { kind ticketId recordId reference subject personName group overdueMinutes escalationLevel } }
+  }
 }`;
+const nodes = (connection: any) => connection.edges.map((edge: any) => edge.node);
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
@@ -243,23 +247,40 @@ describe('overdue trainings up the hierarchy', () => {
 
     // overdueItems covers every kind, with kind, store and level filters.
     // Without a kind, every kind together, most overdue first (the trainings, then the ticket due hours after T0).
-    const all = (await gqlOk(t.url, OVERDUE, { filter: { first: 500 } }, adminToken)).overdueItems;
-    expect(all).toHaveLength(500);
+    const list = (variables: Record<string, unknown>) =>
+      gqlOk(t.url, OVERDUE, variables, adminToken).then((data) => data.overdueItems);
+    const page1 = await list({ first: 100 });
+    const page2 = await list({ first: 100, after: page1.pageInfo.endCursor });
+    const all = [...nodes(page1), ...nodes(page2)];
+    expect(all).toHaveLength(200);
+    expect(new Set(all.map((item: any) => item.recordId ?? item.ticketId)).size).toBe(200);
     expect(all[0]).toMatchObject({ kind: 'training', overdueMinutes: 16 * 1440 });
     const overdueDesc = all.map((item: any) => item.overdueMinutes);
     expect([...overdueDesc].sort((a: number, b: number) => b - a)).toEqual(overdueDesc);
-    const everything = (await gqlOk(t.url, OVERDUE, { filter: { minOverdueMinutes: 0 } }, adminToken)).overdueItems;
-    expect(everything.length).toBe(100);
-    const store07 = (await gqlOk(t.url, OVERDUE, { filter: { kind: 'training', store: 'Store 07', first: 500 } }, adminToken))
-      .overdueItems;
-    expect(store07).toHaveLength(120);
-    expect(store07[0]).toMatchObject({ kind: 'training', subject: 'Fire safety 2', group: 'Store 07', escalationLevel: 3 });
-    expect(store07[0].overdueMinutes).toBe(16 * 1440);
-    const tickets = (await gqlOk(t.url, OVERDUE, { filter: { kind: 'ticket' } }, adminToken)).overdueItems;
-    expect(tickets).toEqual([expect.objectContaining({ kind: 'ticket', ticketId: ticket.id, personName: 'Employee 0001' })]);
-    const levelFilter = (await gqlOk(t.url, OVERDUE, { filter: { kind: 'training', level: 3, first: 10 } }, adminToken))
-      .overdueItems;
-    expect(levelFilter).toHaveLength(10);
+    const trainingPage = await list({ filter: { kind: 'training' }, first: 1 });
+    const tickets = await list({ filter: { kind: 'ticket' } });
+    expect(page1.totalCount).toBe(trainingPage.totalCount + tickets.totalCount);
+    expect(page1.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+    // The least overdue come last: paged from the end, the ticket due hours after T0.
+    const tail = await list({ last: 1 });
+    expect(nodes(tail)).toEqual([expect.objectContaining({ kind: 'ticket', ticketId: ticket.id })]);
+    expect(tail.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+    const everything = await list({ filter: { minOverdueMinutes: 0 } });
+    expect(everything.edges.length).toBe(20);
+    const store07 = await list({ filter: { kind: 'training', store: 'Store 07' }, first: 100 });
+    expect(store07.totalCount).toBe(120);
+    expect(nodes(store07)[0]).toMatchObject({
+      kind: 'training',
+      subject: 'Fire safety 2',
+      group: 'Store 07',
+      escalationLevel: 3,
+    });
+    expect(nodes(store07)[0].overdueMinutes).toBe(16 * 1440);
+    expect(nodes(tickets)).toEqual([
+      expect.objectContaining({ kind: 'ticket', ticketId: ticket.id, personName: 'Employee 0001' }),
+    ]);
+    const levelFilter = await list({ filter: { kind: 'training', level: 3 }, first: 10 });
+    expect(levelFilter.edges).toHaveLength(10);
 
     // The escalations list shows the record behind each.
     const { escalations } = await gqlOk(
@@ -294,7 +315,10 @@ describe('overdue trainings up the hierarchy', () => {
     ]);
     // Another tenant with a training policy of its own sees none of the first tenant's 5,000 trainings.
     await gqlOk(t.url, POLICY, { input: { name: 'Trainings', recordKind: 'training', levels: [level] } }, token);
-    expect((await gqlOk(t.url, OVERDUE, { filter: { kind: 'training' } }, token)).overdueItems).toEqual([]);
+    expect((await gqlOk(t.url, OVERDUE, { filter: { kind: 'training' } }, token)).overdueItems).toMatchObject({
+      totalCount: 0,
+      edges: [],
+    });
     expect(await runAt(tenant, 20)).toMatchObject({ escalations: 0, messages: 0 });
   });
 });

@@ -61,7 +61,7 @@ describe('query limits', () => {
       t.url,
       `query Queue($after: String) {
         tickets(first: 20, after: $after) { totalCount edges { cursor node { id reference subject status priority
-          requester { id name phone } assignee { id name } messages { id body authorName } } } pageInfo { endCursor hasNextPage } }
+          requester { id name phone } assignee { id name } messages(last: 3) { edges { node { id body authorName } } } } } pageInfo { endCursor hasNextPage } }
         me { name role }
       }`,
       {},

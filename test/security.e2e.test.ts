@@ -303,7 +303,7 @@ describe('a second tenant acting as an attacker', () => {
       .update({ id: a.ticket.id }, { escalationLevel: 2, firstResponseBreachedAt: new Date(), slaWarnedAt: new Date() });
     const query = `query ($id: ID!) { ticket(id: $id) {
       subject status assigneeId assignee { id } escalationLevel firstResponseDueAt resolutionDueAt
-      firstResponseBreachedAt resolutionBreachedAt slaWarnedAt messages { body authorName authorUserId } } }`;
+      firstResponseBreachedAt resolutionBreachedAt slaWarnedAt messages { edges { node { body authorName authorUserId } } } } }`;
     const { ticket } = await gqlOk(t.url, query, { id: a.ticket.id }, customer.token);
     expect(ticket).toEqual({
       subject: 'Leaking tap',
@@ -316,11 +316,15 @@ describe('a second tenant acting as an attacker', () => {
       firstResponseBreachedAt: null,
       resolutionBreachedAt: null,
       slaWarnedAt: null,
-      messages: [{ body: 'On my way', authorName: a.agent.name, authorUserId: null }],
+      messages: { edges: [{ node: { body: 'On my way', authorName: a.agent.name, authorUserId: null } }] },
     });
     // Staff still see all of it.
     const staff = (await gqlOk(t.url, query, { id: a.ticket.id }, a.token)).ticket;
-    expect(staff).toMatchObject({ assigneeId: a.agent.id, escalationLevel: 2, messages: [{ authorUserId: a.agent.id }] });
+    expect(staff).toMatchObject({
+      assigneeId: a.agent.id,
+      escalationLevel: 2,
+      messages: { edges: [{ node: { authorUserId: a.agent.id } }] },
+    });
     expect(staff.firstResponseBreachedAt).not.toBeNull();
   });
 

@@ -13,7 +13,7 @@ const CREATE = `mutation ($input: CreateTicketInput!) {
 const STATUS = `mutation ($id: ID!, $status: TicketStatus!) { changeTicketStatus(ticketId: $id, status: $status) { status resolvedAt closedAt } }`;
 const ASSIGN = `mutation ($id: ID!, $userId: ID) { assignTicket(ticketId: $id, userId: $userId) { status assigneeId } }`;
 const MESSAGE = `mutation ($input: AddTicketMessageInput!) { addTicketMessage(input: $input) { id body internal authorKind authorName } }`;
-const THREAD = `query ($id: ID!) { ticket(id: $id) { messageCount messages { body internal } } }`;
+const THREAD = `query ($id: ID!) { ticket(id: $id) { messageCount messages { totalCount edges { node { body internal } } } } }`;
 
 interface World {
   tenant: Tenant;
@@ -286,7 +286,61 @@ describe('tickets', () => {
       const staffView = await gqlOk(t.url, THREAD, { id: ticket.id }, w.agentToken);
       expect(staffView.ticket.messageCount).toBe(2);
       const customerView = await gqlOk(t.url, THREAD, { id: ticket.id }, w.customerToken);
-      expect(customerView.ticket).toEqual({ messageCount: 1, messages: [{ body: 'Public answer', internal: false }] });
+      expect(customerView.ticket).toEqual({
+        messageCount: 1,
+        messages: { totalCount: 1, edges: [{ node: { body: 'Public answer', internal: false } }] },
+      });
+    });
+
+    it('page like a chat: the latest first with last, older ones with before, two threads in one list', async () => {
+      const w = await world();
+      const [one, two] = [await createTicket(w), await createTicket(w)];
+      // Seven replies on the first ticket (a note among them), two on the second; one second apart.
+      for (let i = 1; i <= 7; i++) {
+        t.clock.advance(1000);
+        await gqlOk(t.url, MESSAGE, { input: { ticketId: one.id, body: `Reply ${i}`, internal: i === 4 } }, w.agentToken);
+      }
+      for (const body of ['Other 1', 'Other 2']) {
+        t.clock.advance(1000);
+        await gqlOk(t.url, MESSAGE, { input: { ticketId: two.id, body } }, w.agentToken);
+      }
+      const PAGE = `query ($id: ID!, $last: Int, $before: String, $first: Int, $after: String) { ticket(id: $id) {
+        messages(last: $last, before: $before, first: $first, after: $after) {
+          totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { body } } } } }`;
+      const read = async (variables: Record<string, unknown>, token = w.agentToken) =>
+        (await gqlOk(t.url, PAGE, { id: one.id, ...variables }, token)).ticket.messages;
+      const bodies = (page: any) => page.edges.map((edge: any) => edge.node.body);
+      const latest = await read({ last: 3 });
+      expect(bodies(latest)).toEqual(['Reply 5', 'Reply 6', 'Reply 7']);
+      expect(latest).toMatchObject({ totalCount: 7, pageInfo: { hasNextPage: false, hasPreviousPage: true } });
+      const older = await read({ last: 3, before: latest.pageInfo.startCursor });
+      expect(bodies(older)).toEqual(['Reply 2', 'Reply 3', 'Reply 4']);
+      expect(older.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
+      const oldest = await read({ last: 3, before: older.pageInfo.startCursor });
+      expect(bodies(oldest)).toEqual(['Reply 1']);
+      expect(oldest.pageInfo.hasPreviousPage).toBe(false);
+      // Forwards from the start, the same thread in the same order.
+      const start = await read({ first: 4 });
+      const rest = await read({ first: 4, after: start.pageInfo.endCursor });
+      expect([...bodies(start), ...bodies(rest)]).toEqual([...bodies(oldest), ...bodies(older), ...bodies(latest)]);
+      expect([start.pageInfo.hasNextPage, rest.pageInfo.hasNextPage]).toEqual([true, false]);
+      // The customer pages their view: no internal note, and the count agrees.
+      const customer = await read({ last: 3 }, w.customerToken);
+      expect(bodies(customer)).toEqual(['Reply 5', 'Reply 6', 'Reply 7']);
+      const customerOlder = await read({ last: 3, before: customer.pageInfo.startCursor }, w.customerToken);
+      expect([bodies(customerOlder), customer.totalCount]).toEqual([['Reply 1', 'Reply 2', 'Reply 3'], 6]);
+      // A list of tickets pages each thread on its own (one statement for all of them).
+      const listed = await gqlOk(
+        t.url,
+        `{ tickets(first: 10) { edges { node { id messages(last: 2) { totalCount edges { node { body } } } } } } }`,
+        {},
+        w.agentToken,
+      );
+      const threads = new Map(listed.tickets.edges.map((edge: any) => [edge.node.id, edge.node.messages]));
+      expect(bodies(threads.get(one.id))).toEqual(['Reply 6', 'Reply 7']);
+      expect(bodies(threads.get(two.id))).toEqual(['Other 1', 'Other 2']);
+      // A forged cursor is refused.
+      expect(errorCode(await gql(t.url, PAGE, { id: one.id, last: 2, before: 'garbage' }, w.agentToken))).toBe('BAD_USER_INPUT');
     });
 
     it('cannot be written by a customer', async () => {
@@ -671,6 +725,18 @@ describe('tickets', () => {
         answers.push([filter, errorCode(answer)]);
       }
       expect(answers).toEqual(filters.map((filter) => [filter, 'BAD_USER_INPUT']));
+      // The other lists' filters are checked the same way, with the field named.
+      const others: Array<[string, Record<string, unknown>]> = [
+        ['query ($filter: DeliveryFilter) { deliveries(filter: $filter) { totalCount } }', { tenantId: 'not-a-uuid' }],
+        ['query ($filter: EscalationFilter) { escalations(filter: $filter) { totalCount } }', { ticketId: "1' OR '1'='1" }],
+        ['query ($filter: OverdueFilter) { overdueItems(filter: $filter) { totalCount } }', { assigneeId: 'nobody' }],
+      ];
+      const refused = [];
+      for (const [query, filter] of others) {
+        const answer = await gql(t.url, query, { filter }, w.adminToken);
+        refused.push([errorCode(answer), (answer.errors?.[0].extensions?.problems as any)?.[0]?.path?.[1]]);
+      }
+      expect(refused).toEqual(others.map(([, filter]) => ['BAD_USER_INPUT', Object.keys(filter)[0]]));
     });
 
     it('refuses forged cursors with BAD_USER_INPUT, whatever they hold', async () => {

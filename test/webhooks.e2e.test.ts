@@ -302,11 +302,11 @@ describe('provider webhooks', () => {
 
     const { ticket: thread } = await gqlOk(
       t.url,
-      `query ($id: ID!) { ticket(id: $id) { messages { body internal delivery { channel status readAt } } } }`,
+      `query ($id: ID!) { ticket(id: $id) { messages { edges { node { body internal delivery { channel status readAt } } } } } }`,
       { id: ticket.id },
       token,
     );
-    expect([...thread.messages].sort((a: any, b: any) => a.body.localeCompare(b.body))).toEqual([
+    expect(thread.messages.edges.map((edge: any) => edge.node).sort((a: any, b: any) => a.body.localeCompare(b.body))).toEqual([
       {
         body: 'A technician is on the way.',
         internal: false,

@@ -13,8 +13,8 @@ import {
   EscalationPolicyView,
   EscalationsArgs,
   EscalationStats,
-  OverdueFilter,
-  OverdueItem,
+  OverdueItemConnection,
+  OverdueItemsArgs,
 } from '../schema/escalation.types';
 import { JobInfo } from '../schema/job.types';
 import { SlaPolicyInput, SlaPolicyUpdate, SlaPolicyView } from '../schema/sla.types';
@@ -81,15 +81,16 @@ export class EscalationResolver {
   }
 
   @Authorized(...OVERSEERS)
-  @Query(() => [OverdueItem], {
+  @Query(() => OverdueItemConnection, {
     description:
       'Overdue work of every kind (tickets; trainings, service jobs and other records with a policy), most overdue first.',
   })
-  overdueItems(
-    @Arg('filter', () => OverdueFilter, { nullable: true, description: 'Which ones.' }) filter: OverdueFilter | null,
+  async overdueItems(
+    @Args() args: OverdueItemsArgs,
     @Ctx() { principal, services }: AuthedContext,
-  ): Promise<OverdueItem[]> {
-    return services.escalations.overdue(principal.tenantId, filter ?? {});
+  ): Promise<OverdueItemConnection> {
+    const page = await services.escalations.overdue(principal.tenantId, args.filter ?? {}, splitPage(args)[0]);
+    return { edges: page.edges, totalCount: page.totalCount, pageInfo: pageInfo(page) };
   }
 
   @Authorized(...OVERSEERS)

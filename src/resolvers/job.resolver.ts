@@ -1,9 +1,10 @@
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { JobRun } from '../entities/job-run.entity';
 import { Role } from '../entities/user.entity';
 import type { AuthedContext } from '../schema/context';
-import { JobInfo, JobStats } from '../schema/job.types';
-import { assertPeriod, badInput } from '../services/platform/errors';
+import { pageInfo, splitPage } from '../schema/connection';
+import { FailedJobsArgs, JobInfo, JobRunConnection, JobStats } from '../schema/job.types';
+import { assertPeriod } from '../services/platform/errors';
 import { requireStaff } from '../services/directory/principal';
 
 @Resolver()
@@ -15,14 +16,11 @@ export class JobResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Query(() => [JobRun], { description: 'Failed runs, newest first: the dead letters of the jobs.' })
-  failedJobs(
-    @Arg('name', () => String, { nullable: true, description: 'Only this job.' }) name: string | null,
-    @Arg('first', () => Int, { defaultValue: 50, description: 'At most this many (1-200).' }) first: number,
-    @Ctx() { principal, services }: AuthedContext,
-  ): Promise<JobRun[]> {
-    if (first < 1 || first > 200) throw badInput('first must be 1 to 200', 'first');
-    return services.jobs.failed(principal.tenantId, name, first);
+  @Query(() => JobRunConnection, { description: 'Failed runs, newest first: the dead letters of the jobs.' })
+  async failedJobs(@Args() args: FailedJobsArgs, @Ctx() { principal, services }: AuthedContext): Promise<JobRunConnection> {
+    const [page, { name }] = splitPage(args);
+    const found = await services.jobs.failed(principal.tenantId, name ?? null, page);
+    return { edges: found.edges, pageInfo: pageInfo(found), totalCount: found.totalCount };
   }
 
   @Authorized(Role.ADMIN)

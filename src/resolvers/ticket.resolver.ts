@@ -19,7 +19,7 @@ import { Contact } from '../entities/contact.entity';
 import { TicketMessage } from '../entities/ticket-message.entity';
 import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
 import { Role, User } from '../entities/user.entity';
-import { pageInfo, splitPage } from '../schema/connection';
+import { PageArgs, pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import {
   AddTicketMessageInput,
@@ -34,6 +34,7 @@ import {
   TicketChangedEvent,
   TicketChangedFilter,
   TicketConnection,
+  TicketMessageConnection,
   TicketsArgs,
   UpdateTicketInput,
   MAX_MESSAGE_LENGTH,
@@ -217,9 +218,20 @@ export class TicketResolver {
       : { categories: Object.values(TicketCategory), priorities: Object.values(TicketPriority) };
   }
 
-  @FieldResolver(() => [TicketMessage], { description: 'The thread, oldest first; customers never see internal notes.' })
-  messages(@Root() ticket: Ticket, @Ctx() { loaders }: AuthedContext): Promise<TicketMessage[]> {
-    return loaders.messages.load(ticket.id);
+  @FieldResolver(() => TicketMessageConnection, {
+    description:
+      'The thread, oldest first; `last: 30` is its latest 30, and `before` pages back from there. Customers never see internal notes.',
+  })
+  async messages(
+    @Root() ticket: Ticket,
+    @Args() args: PageArgs,
+    @Ctx() { loaders }: AuthedContext,
+  ): Promise<TicketMessageConnection> {
+    const [thread, totalCount] = await Promise.all([
+      loaders.threadPage(splitPage(args)[0]).load(ticket.id),
+      loaders.messageCount.load(ticket.id),
+    ]);
+    return { edges: thread.edges, pageInfo: pageInfo(thread), totalCount };
   }
 
   @FieldResolver(() => Int, { description: 'Messages in the thread the caller can see.' })

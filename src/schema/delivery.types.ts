@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsInt, IsOptional, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsInt, IsOptional, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Channel, DeliveryStatus, ProviderKind } from '../entities/channel';
@@ -89,6 +89,8 @@ export class DeliveryFilter {
 @ArgsType()
 export class DeliveriesArgs extends PageArgs {
   @Field(() => DeliveryFilter, { nullable: true, description: 'Which deliveries; all when omitted.' })
+  @IsOptional()
+  @ValidateNested()
   filter?: DeliveryFilter | null;
 
   @Field({ defaultValue: false, description: 'All tenants (platform super-admins only).' })

@@ -180,6 +180,8 @@ export class EscalationFilter {
 @ArgsType()
 export class EscalationsArgs extends PageArgs {
   @Field(() => EscalationFilter, { nullable: true, description: 'Which escalations; all when omitted.' })
+  @IsOptional()
+  @ValidateNested()
   filter?: EscalationFilter | null;
 }
 
@@ -245,13 +247,6 @@ export class OverdueFilter {
   @IsInt()
   @Min(0)
   minOverdueMinutes?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'At most this many (default 100, at most 500).' })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  first?: number | null;
 }
 
 @ObjectType({
@@ -356,4 +351,33 @@ export class EscalationStats {
 
   @Field(() => [EscalationRecipientStats], { description: 'Per recipient, most escalated first.' })
   perRecipient!: EscalationRecipientStats[];
+}
+
+@ArgsType()
+export class OverdueItemsArgs extends PageArgs {
+  @Field(() => OverdueFilter, { nullable: true, description: 'Which ones.' })
+  @IsOptional()
+  @ValidateNested()
+  filter?: OverdueFilter | null;
+}
+
+@ObjectType({ description: 'Overdue work in a list, with its cursor.' })
+export class OverdueItemEdge {
+  @Field(() => OverdueItem, { description: 'The item.' })
+  node!: OverdueItem;
+
+  @Field({ description: 'Cursor of this position.' })
+  cursor!: string;
+}
+
+@ObjectType({ description: 'A page of overdue work, most overdue first.' })
+export class OverdueItemConnection {
+  @Field(() => [OverdueItemEdge], { description: 'Items of this page.' })
+  edges!: OverdueItemEdge[];
+
+  @Field(() => PageInfo, { description: 'Where this page is.' })
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'How many match in all.' })
+  totalCount!: number;
 }

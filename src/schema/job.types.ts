@@ -1,4 +1,7 @@
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, Float, Int, ObjectType } from 'type-graphql';
+import { IsOptional, MaxLength } from 'class-validator';
+import { JobRun } from '../entities/job-run.entity';
+import { PageArgs, PageInfo } from './connection';
 
 @ObjectType({ description: "A recurring job as it stands for the caller's tenant." })
 export class JobInfo {
@@ -52,4 +55,33 @@ export class JobStats {
 
   @Field(() => Float, { nullable: true, description: 'Mean duration of completed runs, in milliseconds.' })
   averageDurationMs!: number | null;
+}
+
+@ArgsType()
+export class FailedJobsArgs extends PageArgs {
+  @Field(() => String, { nullable: true, description: 'Only this job.' })
+  @IsOptional()
+  @MaxLength(100)
+  name?: string | null;
+}
+
+@ObjectType({ description: 'A failed run in a list, with its cursor.' })
+export class JobRunEdge {
+  @Field(() => JobRun, { description: 'The run.' })
+  node!: JobRun;
+
+  @Field({ description: 'Cursor of this position.' })
+  cursor!: string;
+}
+
+@ObjectType({ description: 'A page of failed runs, newest first.' })
+export class JobRunConnection {
+  @Field(() => [JobRunEdge], { description: 'Runs of this page.' })
+  edges!: JobRunEdge[];
+
+  @Field(() => PageInfo, { description: 'Where this page is.' })
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'How many match in all.' })
+  totalCount!: number;
 }

@@ -3,10 +3,11 @@ import type { Contact } from '../entities/contact.entity';
 import type { DeliveryEvent } from '../entities/delivery-event.entity';
 import type { Delivery } from '../entities/delivery.entity';
 import type { Tenant } from '../entities/tenant.entity';
-import type { TicketMessage } from '../entities/ticket-message.entity';
 import type { Ticket } from '../entities/ticket.entity';
 import type { User } from '../entities/user.entity';
 import type { Principal } from '../services/directory/principal';
+import type { PageRequest } from '../services/platform/pagination';
+import type { ThreadPage } from '../services/tickets/ticket.service';
 import type { Services } from '../services';
 
 /**
@@ -18,7 +19,8 @@ export interface Loaders {
   user: DataLoader<string, User | undefined>;
   contact: DataLoader<string, Contact | undefined>;
   ticket: DataLoader<string, Ticket | undefined>;
-  messages: DataLoader<string, TicketMessage[]>;
+  /** A page of each thread; one loader per page asked for, so a list's threads load together. */
+  threadPage(page: PageRequest): DataLoader<string, ThreadPage>;
   messageCount: DataLoader<string, number>;
   messageDelivery: DataLoader<string, Delivery | undefined>;
   deliveryEvents: DataLoader<string, DeliveryEvent[]>;
@@ -27,6 +29,7 @@ export interface Loaders {
 
 export function createLoaders(services: Services, principal: Principal): Loaders {
   const options = { cache: false };
+  const threadLoaders = new Map<string, DataLoader<string, ThreadPage>>();
   return {
     user: new DataLoader(async (ids) => {
       const users = new Map((await services.directory.usersByIds(principal, ids)).map((user) => [user.id, user]));
@@ -40,12 +43,18 @@ export function createLoaders(services: Services, principal: Principal): Loaders
       const tickets = new Map((await services.tickets.byIds(principal, ids)).map((ticket) => [ticket.id, ticket]));
       return ids.map((id) => tickets.get(id));
     }, options),
-    messages: new DataLoader(async (ticketIds) => {
-      const byTicket = new Map<string, TicketMessage[]>(ticketIds.map((id) => [id, []]));
-      for (const message of await services.tickets.messagesOf(principal, ticketIds))
-        byTicket.get(message.ticketId)?.push(message);
-      return ticketIds.map((id) => byTicket.get(id) ?? []);
-    }, options),
+    threadPage(page) {
+      const key = JSON.stringify([page.first, page.after ?? null, page.last ?? null, page.before ?? null]);
+      let loader = threadLoaders.get(key);
+      if (!loader) {
+        loader = new DataLoader(async (ticketIds) => {
+          const pages = await services.tickets.threadPages(principal, ticketIds, page);
+          return ticketIds.map((id) => pages.get(id) ?? { edges: [], hasNextPage: false, hasPreviousPage: false });
+        }, options);
+        threadLoaders.set(key, loader);
+      }
+      return loader;
+    },
     deliveryEvents: new DataLoader(async (deliveryIds) => {
       const byDelivery = new Map<string, DeliveryEvent[]>(deliveryIds.map((id) => [id, []]));
       for (const event of await services.deliveries.eventsOf(deliveryIds)) byDelivery.get(event.deliveryId)?.push(event);

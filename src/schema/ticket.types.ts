@@ -353,3 +353,24 @@ export class MessageDelivery {
   @Field(() => Date, { nullable: true, description: 'When the customer read it.' })
   readAt!: Date | null;
 }
+
+@ObjectType({ description: 'A message of a thread, with its cursor.' })
+export class TicketMessageEdge {
+  @Field(() => TicketMessage, { description: 'The message.' })
+  node!: TicketMessage;
+
+  @Field({ description: 'Cursor of this position.' })
+  cursor!: string;
+}
+
+@ObjectType({ description: 'A page of a thread, oldest message first.' })
+export class TicketMessageConnection {
+  @Field(() => [TicketMessageEdge], { description: 'Messages of this page.' })
+  edges!: TicketMessageEdge[];
+
+  @Field(() => PageInfo, { description: 'Where this page is.' })
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'Messages in the thread the caller can see.' })
+  totalCount!: number;
+}

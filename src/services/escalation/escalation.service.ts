@@ -21,7 +21,15 @@ import {
   ticketDigestItem,
 } from './escalation-digest';
 import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from '../platform/errors';
-import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
+import {
+  type Page,
+  type PageRequest,
+  cursorValue,
+  encodeCursor,
+  finishKeyset,
+  newestFirstPage,
+  planKeyset,
+} from '../platform/pagination';
 import type { StaffPrincipal } from '../directory/principal';
 import { activeStaff, notifyStaff, type StaffContact, supervisorsOf } from './staff-notices';
 import { returningRows } from '../platform/sql';
@@ -112,7 +120,6 @@ export interface OverdueFilter {
   /** Only items at this escalation level (0: not escalated yet). */
   level?: number | null;
   minOverdueMinutes?: number | null;
-  first?: number | null;
 }
 
 export interface OverdueItem {
@@ -837,10 +844,11 @@ export class EscalationService {
    * the kind asked for). Ticket filters (category, priority, assignee) leave records out;
    * a store leaves tickets out.
    */
-  async overdue(tenantId: string, filter: OverdueFilter): Promise<OverdueItem[]> {
+  async overdue(tenantId: string, filter: OverdueFilter, page: PageRequest): Promise<Page<OverdueItem>> {
     const now = this.clock.now();
     const cutoff = new Date(now.getTime() - (filter.minOverdueMinutes ?? 0) * 60_000);
-    const first = filter.first ?? 100;
+    // One order over both sources: the missed due time, then the ticket's or record's id.
+    const plan = planKeyset(page, 'dueAt', 'timestamp', 'ASC');
     const ticketOnly = !!(filter.category || filter.priority || filter.assigneeId);
     const wantTickets = (!filter.kind || filter.kind === 'ticket') && !filter.store;
     const kinds =
@@ -850,37 +858,40 @@ export class EscalationService {
           ? [filter.kind]
           : (await this.policies(tenantId)).filter((policy) => policy.active && policy.recordKind).map((p) => p.recordKind!);
     const staff = await activeStaff(this.dataSource.manager, tenantId);
-    const tickets: OverdueRow[] = wantTickets
-      ? await this.dataSource.query(
+    /** The page's slice of one source: past the cursor, in the plan's direction; and how many match in all. */
+    const slice = async <T>(where: string, params: unknown[], due: string, id: string): Promise<[T[], number]> => {
+      const [{ total }] = await this.dataSource.query(`SELECT count(*)::int AS total FROM (${where}) matching`, params);
+      const n = params.length;
+      const after = plan.cursor ? `AND (${due}, ${id}) ${plan.comparison} ($${n + 1}::timestamptz, $${n + 2}::uuid)` : '';
+      const rows: T[] = await this.dataSource.query(
+        `${where} ${after} ORDER BY ${due} ${plan.direction}, ${id} ${plan.direction} LIMIT ${plan.size + 1}`,
+        plan.cursor ? [...params, plan.cursor.value, plan.cursor.id] : params,
+      );
+      return [rows, total];
+    };
+    const [tickets, ticketTotal]: [OverdueRow[], number] = wantTickets
+      ? await slice<OverdueRow>(
           `${OVERDUE_SQL}
               AND ($3::ticket_category IS NULL OR t.category = $3)
               AND ($4::ticket_priority IS NULL OR t.priority = $4)
               AND ($5::uuid IS NULL OR t."assigneeId" = $5)
-              AND ($6::int IS NULL OR t."escalationLevel" = $6)
-            ORDER BY "dueAt" ASC, t.number
-            LIMIT $7`,
-          [
-            tenantId,
-            cutoff,
-            filter.category ?? null,
-            filter.priority ?? null,
-            filter.assigneeId ?? null,
-            filter.level ?? null,
-            first,
-          ],
+              AND ($6::int IS NULL OR t."escalationLevel" = $6)`,
+          [tenantId, cutoff, filter.category ?? null, filter.priority ?? null, filter.assigneeId ?? null, filter.level ?? null],
+          DUE_SQL,
+          't.id',
         )
-      : [];
-    const records: OverdueRecordRow[] =
+      : [[], 0];
+    const [records, recordTotal]: [OverdueRecordRow[], number] =
       kinds.length && !ticketOnly
-        ? await this.dataSource.query(
+        ? await slice<OverdueRecordRow>(
             `${OVERDUE_RECORDS_SQL}
                 AND ($4::text IS NULL OR COALESCE(p.attributes->>'store', r.attributes->>'store') = $4)
-                AND ($5::int IS NULL OR r."escalationLevel" = $5)
-              ORDER BY r."dueAt" ASC, r.id
-              LIMIT $6`,
-            [tenantId, kinds, cutoff, filter.store ?? null, filter.level ?? null, first],
+                AND ($5::int IS NULL OR r."escalationLevel" = $5)`,
+            [tenantId, kinds, cutoff, filter.store ?? null, filter.level ?? null],
+            'r."dueAt"',
+            'r.id',
           )
-        : [];
+        : [[], 0];
     const items: OverdueItem[] = [
       ...tickets.map((row) => ({
         kind: 'ticket',
@@ -915,7 +926,14 @@ export class EscalationService {
         escalationLevel: row.escalationLevel,
       })),
     ];
-    return items.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()).slice(0, first);
+    const idOf = (item: OverdueItem) => (item.ticketId ?? item.recordId)!;
+    // The same order as SQL's: due time, then id (uuids compare as their text).
+    const sign = plan.direction === 'ASC' ? 1 : -1;
+    items.sort((a, b) => sign * (a.dueAt.getTime() - b.dueAt.getTime() || (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0)));
+    return {
+      totalCount: ticketTotal + recordTotal,
+      ...finishKeyset(items.slice(0, plan.size + 1), plan, (item) => encodeCursor('dueAt', cursorValue(item.dueAt), idOf(item))),
+    };
   }
 
   /** Escalations raised in [from, to): per level and per recipient, with the mean time to acknowledge. */

@@ -10,6 +10,7 @@ import type { DeliveryService } from '../delivery/delivery.service';
 import { badInput, conflict, notFound } from '../platform/errors';
 import type { StaffPrincipal } from '../directory/principal';
 import { returningRows } from '../platform/sql';
+import { keysetPage, type Page, type PageRequest } from '../platform/pagination';
 import { activeStaff, notifyStaff } from '../escalation/staff-notices';
 import type { Transactor } from '../platform/unit-of-work';
 
@@ -303,14 +304,14 @@ export class JobService {
     return this.get(actor.tenantId, name);
   }
 
-  /** Failed runs, newest first: the jobs' dead letters. */
-  failed(tenantId: string, name: string | null, first: number): Promise<JobRun[]> {
+  /** A page of failed runs, newest first (by start, then id): the jobs' dead letters. */
+  failed(tenantId: string, name: string | null, page: PageRequest): Promise<Page<JobRun>> {
     const query = this.dataSource
       .getRepository(JobRun)
       .createQueryBuilder('r')
       .where('r."tenantId" = :tenantId AND r.status = :failed', { tenantId, failed: JobRunStatus.FAILED });
     if (name) query.andWhere('r."jobName" = :name', { name });
-    return query.orderBy('r."startedAt"', 'DESC').addOrderBy('r.id', 'DESC').limit(first).getMany();
+    return keysetPage(query, 'r', { column: 'startedAt', cast: 'timestamptz', kind: 'timestamp', direction: 'DESC' }, page);
   }
 
   /** Queues a new run for the tenant of a failed one; each failed run is retried once. */

@@ -9,7 +9,15 @@ import type { Clock } from '../platform/clock';
 import { DomainError, ErrorCode, badInput, conflict, forbidden, notFound } from '../platform/errors';
 import { Tenant } from '../../entities/tenant.entity';
 import { TicketChangeKind, type LiveEvents } from '../platform/live-events';
-import type { CursorKind, Page, PageRequest } from '../platform/pagination';
+import {
+  type CursorKind,
+  type Edge,
+  type Page,
+  type PageRequest,
+  encodeCursor,
+  finishKeyset,
+  planKeyset,
+} from '../platform/pagination';
 import { TicketList, type TicketListShape } from './ticket-list';
 import { type Principal, type StaffPrincipal, requireCustomer } from '../directory/principal';
 import { closeEscalationsOf } from '../escalation/escalation.service';
@@ -20,6 +28,13 @@ import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import type { DeliveryService } from '../delivery/delivery.service';
 import { automationActor } from '../directory/automation-user';
 import { isUuid } from '../platform/ids';
+
+/** One page of a ticket's thread. */
+export interface ThreadPage {
+  edges: Edge<TicketMessage>[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+}
 
 export interface CreateTicketInput {
   subject: string;
@@ -290,9 +305,41 @@ export class TicketService {
     );
   }
 
-  /** The threads of visible tickets, oldest message first; customers never see internal notes. */
-  messagesOf(actor: Principal, ticketIds: readonly string[]): Promise<TicketMessage[]> {
-    return this.visibleMessages(actor, ticketIds).orderBy('m."createdAt"', 'ASC').addOrderBy('m.id', 'ASC').getMany();
+  /**
+   * One page of each visible ticket's thread (oldest message first; `last` reads from the
+   * newest end), in one statement for all the tickets: each thread is ranked in the read
+   * direction and cut at the page size plus one. Customers never see internal notes.
+   */
+  async threadPages(actor: Principal, ticketIds: readonly string[], page: PageRequest): Promise<Map<string, ThreadPage>> {
+    const plan = planKeyset(page, 'createdAt', 'timestamp', 'ASC');
+    const ranked = this.visibleMessages(actor, ticketIds)
+      .select('m.id', 'id')
+      .addSelect(
+        `row_number() OVER (PARTITION BY m."ticketId" ORDER BY m."createdAt" ${plan.direction}, m.id ${plan.direction})`,
+        'rank',
+      );
+    if (plan.cursor) {
+      ranked.andWhere(`(m."createdAt", m.id) ${plan.comparison} (CAST(:cursorValue AS timestamptz), CAST(:cursorId AS uuid))`, {
+        cursorValue: plan.cursor.value,
+        cursorId: plan.cursor.id,
+      });
+    }
+    const messages = await this.dataSource
+      .getRepository(TicketMessage)
+      .createQueryBuilder('m')
+      .where(`m.id IN (SELECT ranked.id FROM (${ranked.getQuery()}) ranked WHERE ranked.rank <= :pageLimit)`)
+      .setParameters({ ...ranked.getParameters(), pageLimit: plan.size + 1 })
+      .orderBy('m."createdAt"', plan.direction)
+      .addOrderBy('m.id', plan.direction)
+      .getMany();
+    const byTicket = new Map<string, TicketMessage[]>(ticketIds.map((id) => [id, []]));
+    for (const message of messages) byTicket.get(message.ticketId)?.push(message);
+    return new Map(
+      [...byTicket].map(([ticketId, rows]) => [
+        ticketId,
+        finishKeyset(rows, plan, (message) => encodeCursor('createdAt', message.createdAt.toISOString(), message.id)),
+      ]),
+    );
   }
 
   /** The latest delivery carrying each of these messages to the customer, for messages the actor can see. */
