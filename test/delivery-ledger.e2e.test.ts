@@ -391,14 +391,16 @@ describe('delivery ledger', () => {
       .getRepository(ChannelProvider)
       .update({ id: w.meta.id }, { consecutiveFailures: 0, circuitOpenUntil: null });
     const doomed = await w.trigger('visit-3');
-    // Rounds until it is dead (at most 20): on a busy machine a round may find the attempt not
-    // yet due, so what is asserted is where it ends, not after how many rounds.
-    for (let round = 0; round < 20 && (await reload(doomed.id)).status !== DeliveryStatus.DEAD; round++) {
+    // Rounds until it is dead (at most 20), each moved to the retry time the dispatcher set
+    // (backoff grows with each attempt): what is asserted is where it ends, not after how many rounds.
+    for (let round = 0; round < 20; round++) {
       await drain();
+      const current = await reload(doomed.id);
+      if (current.status === DeliveryStatus.DEAD) break;
       await t.app.dataSource
         .getRepository(ChannelProvider)
         .update({ id: w.meta.id }, { consecutiveFailures: 0, circuitOpenUntil: null });
-      clock.advance(60_000);
+      clock.advance(Math.max(0, current.nextAttemptAt.getTime() - clock.now().getTime()) + 1000);
     }
     expect(await reload(doomed.id)).toMatchObject({ status: DeliveryStatus.DEAD });
     const [child] = await childrenOf(doomed.id);
