@@ -114,7 +114,7 @@ async function main(): Promise<void> {
         kind: 'invoice',
         externalId: `INV-${i}`,
         status,
-        subject: { type: 'contact', externalId: `CRM-${i}` },
+        subject: { type: 'CONTACT', externalId: `CRM-${i}` },
         owner: { externalId: `E-${clusters + stores + (i % (STAFF - clusters - stores))}` },
         dueAt: new Date(Date.UTC(2026, 11, 1 + (i % 28))).toISOString(),
         amount: `${150_000 + i}.00`,

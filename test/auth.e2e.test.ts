@@ -29,7 +29,7 @@ describe('authentication', () => {
     const { login } = await gqlOk(t.url, LOGIN, { email: admin.email.toUpperCase(), password: PASSWORD });
     expect(login.user).toEqual({ id: admin.id, role: 'ADMIN' });
     const { me } = await gqlOk(t.url, '{ me { kind role name tenantId user { email } } }', {}, login.token);
-    expect(me).toEqual({ kind: 'staff', role: 'ADMIN', name: admin.name, tenantId: tenant.id, user: { email: admin.email } });
+    expect(me).toEqual({ kind: 'STAFF', role: 'ADMIN', name: admin.name, tenantId: tenant.id, user: { email: admin.email } });
   });
 
   it('says only that the credentials are wrong, for a wrong password and for an unknown e-mail alike', async () => {
@@ -145,7 +145,7 @@ describe('authentication', () => {
     const issue = 'mutation ($id: ID!) { issueCustomerToken(contactId: $id) { token } }';
     const { issueCustomerToken } = await gqlOk(t.url, issue, { id: contact.id }, login.token);
     const { me } = await gqlOk(t.url, '{ me { kind role contactId } }', {}, issueCustomerToken.token);
-    expect(me).toEqual({ kind: 'customer', role: 'CUSTOMER', contactId: contact.id });
+    expect(me).toEqual({ kind: 'CUSTOMER', role: 'CUSTOMER', contactId: contact.id });
     expect(errorCode(await gql(t.url, issue, { id: otherContact.id }, login.token))).toBe('NOT_FOUND');
     expect(errorCode(await gql(t.url, issue, { id: contact.id }, issueCustomerToken.token))).toBe('FORBIDDEN');
   });

@@ -108,7 +108,7 @@ describe('job-completion requests', () => {
     );
     expect(completionRequest).toEqual({
       status: 'CUSTOMER_CONFIRMED',
-      respondedVia: 'link',
+      respondedVia: 'LINK',
       responseComment: 'All good',
       review: { rating: 5, comment: 'Fast and tidy' },
       job: { externalId: 'JOB-1' },
@@ -287,7 +287,7 @@ describe('job-completion requests', () => {
       );
       const expected = [
         { completionRequestChanged: { status: 'PENDING', respondedVia: null } },
-        { completionRequestChanged: { status: 'CUSTOMER_CONFIRMED', respondedVia: 'app' } },
+        { completionRequestChanged: { status: 'CUSTOMER_CONFIRMED', respondedVia: 'APP' } },
       ];
       expect(await staff.waitFor(2)).toEqual(expected);
       expect(await customer.waitFor(2)).toEqual(expected);

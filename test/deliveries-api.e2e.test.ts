@@ -105,7 +105,7 @@ describe('delivery API', () => {
       status: 'SENT',
       failedOver: false,
       attempts: 1,
-      events: [{ type: 'queued' }, { type: 'sent' }],
+      events: [{ type: 'QUEUED' }, { type: 'SENT' }],
     });
     expect(delivery.providerMessageId).toMatch(/^wamid\./);
 

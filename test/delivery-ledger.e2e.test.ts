@@ -219,7 +219,7 @@ describe('delivery ledger', () => {
       expect(seen).toEqual({
         status: 'CANCELLED',
         lastErrorCode: 'CAMPAIGN_CANCELLED',
-        events: [{ type: 'queued' }, { type: 'held' }, { type: 'released' }, { type: 'cancelled' }],
+        events: [{ type: 'QUEUED' }, { type: 'HELD' }, { type: 'RELEASED' }, { type: 'CANCELLED' }],
       });
     }
     // Held, released (queued again) and cancelled reached the campaign's subscribers.
@@ -264,7 +264,7 @@ describe('delivery ledger', () => {
     expect(seen).toEqual({
       status: 'CANCELLED',
       lastErrorCode: 'OPTED_OUT',
-      events: [{ type: 'queued' }, { type: 'cancelled' }],
+      events: [{ type: 'QUEUED' }, { type: 'CANCELLED' }],
     });
   });
 

@@ -111,7 +111,7 @@ describe('operations are labelled by the code the client receives', () => {
     ];
     const query = `query Several($id: ID!) { me { kind } ${lookups.map((field) => `${field}(id: $id) { id }`).join(' ')} }`;
     const answer = await gql(t.url, query, { id: missing }, token);
-    expect(answer.data).toEqual({ me: { kind: 'staff' }, ...Object.fromEntries(lookups.map((field) => [field, null])) });
+    expect(answer.data).toEqual({ me: { kind: 'STAFF' }, ...Object.fromEntries(lookups.map((field) => [field, null])) });
     expect(answer.errors?.map((error) => [(error as { path?: unknown }).path, error.extensions?.code])).toEqual(
       expect.arrayContaining(lookups.map((field) => [[field], 'NOT_FOUND'])),
     );

@@ -26,7 +26,7 @@ describe('GET queries', () => {
   it('answers an authenticated GET query without a preflight header', async () => {
     const response = await get('query Me { me { kind } }', { authorization: `Bearer ${token}` });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { me: { kind: 'staff' } } });
+    expect(await response.json()).toEqual({ data: { me: { kind: 'STAFF' } } });
   });
 
   it('still refuses a GET with no token and no preflight header as a possible CSRF, and never runs a mutation over GET', async () => {

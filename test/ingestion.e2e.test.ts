@@ -282,7 +282,7 @@ describe('business events from other systems', () => {
     const { publishEvents } = await gqlOk(
       t.url,
       publish,
-      { events: [{ type: 'training.assigned', subject: { type: 'user', email: w.admin.email }, idempotencyKey: 'T-1' }] },
+      { events: [{ type: 'training.assigned', subject: { type: 'USER', email: w.admin.email }, idempotencyKey: 'T-1' }] },
       w.key,
     );
     expect(publishEvents).toEqual({ accepted: 1, duplicates: 0, events: [{ subjectFound: true }] });

@@ -138,7 +138,7 @@ describe('overdue trainings up the hierarchy', () => {
           externalId: `TR-${pad(e, 4)}-${n}`,
           title: `Module ${n}`,
           status: 'assigned',
-          subject: { type: 'user', externalId: `E-${pad(e, 4)}` },
+          subject: { type: 'USER', externalId: `E-${pad(e, 4)}` },
           dueAt: T0.toISOString(),
         });
       }
@@ -225,7 +225,7 @@ describe('overdue trainings up the hierarchy', () => {
         externalId: `TR-LATE-${n}-${i}`,
         title: `Fire safety ${n}`,
         status: 'assigned',
-        subject: { type: 'user', externalId: `E-${pad(61 + i, 4)}` },
+        subject: { type: 'USER', externalId: `E-${pad(61 + i, 4)}` },
         dueAt: (n === 1 ? T0 : day(-2)).toISOString(),
       })),
     );

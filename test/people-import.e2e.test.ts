@@ -65,7 +65,7 @@ describe('importing people', () => {
     expect(report).toMatchObject({ created: 1, updated: 1, unchanged: 0, failed: 4 });
     expect(report.rows.map((row: any) => [row.outcome, row.matchedBy, row.problems.map((p: any) => p.field)])).toEqual([
       ['CREATED', null, []],
-      ['UPDATED', 'phone', []],
+      ['UPDATED', 'PHONE', []],
       ['FAILED', null, ['phone']],
       ['FAILED', null, ['birthday', 'timezone', 'locale']],
       ['FAILED', null, ['externalId']],
@@ -293,7 +293,7 @@ describe('importing people', () => {
     // An event naming its subject by a local number finds the contact.
     const { publishEvent } = await gqlOk(
       t.url,
-      `mutation { publishEvent(event: { type: "booking.created", subject: { type: "contact", phone: "081211112222" } }) { events { subjectFound } } }`,
+      `mutation { publishEvent(event: { type: "booking.created", subject: { type: CONTACT, phone: "081211112222" } }) { events { subjectFound } } }`,
       {},
       w.adminToken,
     );

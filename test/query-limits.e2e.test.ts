@@ -174,7 +174,7 @@ describe('request timeout', () => {
         body: JSON.stringify({ query: '{ contacts(first: 5) { totalCount } }' }),
       });
       // Meanwhile another user is answered at once.
-      expect((await gqlOk(t.url, '{ me { kind } }', {}, token)).me.kind).toBe('staff');
+      expect((await gqlOk(t.url, '{ me { kind } }', {}, token)).me.kind).toBe('STAFF');
       const response = await stuck;
       expect(response.status).toBe(503);
       expect(await response.json()).toEqual({

@@ -7,7 +7,18 @@ import { Ticket } from '../src/entities/ticket.entity';
 import { Role } from '../src/entities/user.entity';
 import { ManualClock } from '../src/services/platform/clock';
 import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
-import { Subscription, type TestApp, errorCode, gql, gqlOk, relayAll, settle, startTestApp, wsClient } from './helpers/test-app';
+import {
+  Subscription,
+  type TestApp,
+  errorCode,
+  gql,
+  gqlOk,
+  problemPath,
+  relayAll,
+  settle,
+  startTestApp,
+  wsClient,
+} from './helpers/test-app';
 
 const CREATE = `mutation ($input: AutomationRuleInput!) { createAutomationRule(input: $input) { id name active } }`;
 const PUBLISH = `mutation ($event: PublishEventInput!) { publishEvent(event: $event) { events { id recordId } } }`;
@@ -67,7 +78,7 @@ describe('automation rules', () => {
   const quoteEvent = (externalId: string, amount: string, status = 'sent') => ({
     type: 'quote.sent',
     idempotencyKey: `${externalId}:${status}`,
-    subject: { type: 'contact', phone: '081298765432' },
+    subject: { type: 'CONTACT', phone: '081298765432' },
     payload: { record: { kind: 'quote', externalId, status, amount, expiresAt: '2026-12-20T00:00:00Z' } },
   });
 
@@ -170,8 +181,8 @@ describe('automation rules', () => {
     expect(ran).toHaveLength(2);
     const big = ran.find((execution: any) => execution.status === 'SUCCEEDED');
     const small = ran.find((execution: any) => execution.status === 'SKIPPED');
-    expect(big).toMatchObject({ trigger: 'event', eventType: 'quote.sent', depth: 0 });
-    expect(big.actions).toEqual([{ type: 'send_message', status: 'succeeded', error: null, detail: '1 message(s) queued' }]);
+    expect(big).toMatchObject({ trigger: 'EVENT', eventType: 'quote.sent', depth: 0 });
+    expect(big.actions).toEqual([{ type: 'send_message', status: 'SUCCEEDED', error: null, detail: '1 message(s) queued' }]);
     expect(big.deliveries.edges.map((edge: any) => edge.node)).toEqual([
       {
         channel: 'WHATSAPP',
@@ -388,10 +399,10 @@ describe('automation rules', () => {
     // The contact has no e-mail address: that action fails alone, the others run.
     expect(execution.status).toBe('FAILED');
     expect(execution.actions.map((a: any) => [a.type, a.status])).toEqual([
-      ['set_ticket_priority', 'succeeded'],
-      ['send_message', 'failed'],
-      ['add_ticket_note', 'succeeded'],
-      ['add_tag', 'succeeded'],
+      ['set_ticket_priority', 'SUCCEEDED'],
+      ['send_message', 'FAILED'],
+      ['add_ticket_note', 'SUCCEEDED'],
+      ['add_tag', 'SUCCEEDED'],
     ]);
     expect(execution.actions[1].error).toContain('cannot be reached on email');
     const ticket = await t.app.dataSource.getRepository(Ticket).findOneByOrFail({ id: createTicket.id });
@@ -419,7 +430,7 @@ describe('automation rules', () => {
     const record = (
       await gqlOk(
         t.url,
-        `mutation { upsertBusinessRecords(records: [{ kind: "quote", externalId: "Q-50", status: "sent", amount: "3000000", expiresAt: "2026-12-01T00:00:00Z", subject: { type: "contact", phone: "081298765432" } }]) { records { id } } }`,
+        `mutation { upsertBusinessRecords(records: [{ kind: "quote", externalId: "Q-50", status: "sent", amount: "3000000", expiresAt: "2026-12-01T00:00:00Z", subject: { type: CONTACT, phone: "081298765432" } }]) { records { id } } }`,
         {},
         w.token,
       )
@@ -434,7 +445,7 @@ describe('automation rules', () => {
     const TEST = `mutation ($rule: AutomationRuleInput, $id: ID, $event: SampleEventInput!) {
       testAutomationRule(rule: $rule, id: $id, event: $event) { matched reason wouldRunAt actions { type status messages { channel to body } } }
     }`;
-    const event = { type: 'quote.reminder', subject: { type: 'business_record', id: record.id } };
+    const event = { type: 'quote.reminder', subject: { type: 'BUSINESS_RECORD', id: record.id } };
     const { testAutomationRule: draft } = await gqlOk(t.url, TEST, { rule: quoteRule(), event }, w.token);
     expect(draft).toEqual({
       matched: true,
@@ -443,10 +454,10 @@ describe('automation rules', () => {
       actions: [
         {
           type: 'send_message',
-          status: 'succeeded',
+          status: 'SUCCEEDED',
           messages: [
             {
-              channel: 'whatsapp',
+              channel: 'WHATSAPP',
               to: '+6281298765432',
               body: 'Halo Siti, penawaran Q-50 masih berlaku sampai 2026-12-01T00:00:00.000Z.',
             },
@@ -484,15 +495,15 @@ describe('automation rules', () => {
       [`mutation ($id: ID!) { duplicateAutomationRule(id: $id) { id } }`, { id: rule.id }],
       [
         `mutation ($id: ID!, $s: RuleSubjectInput!) { runAutomationRule(id: $id, subject: $s) { id } }`,
-        { id: rule.id, s: { type: 'contact', id: attacker.contact.id } },
+        { id: rule.id, s: { type: 'CONTACT', id: attacker.contact.id } },
       ],
       [
         `mutation ($id: ID!, $s: RuleSubjectInput!) { runAutomationRule(id: $id, subject: $s) { id } }`,
-        { id: own.id, s: { type: 'contact', id: victim.contact.id } },
+        { id: own.id, s: { type: 'CONTACT', id: victim.contact.id } },
       ],
       [
         `mutation ($id: ID!, $s: RuleSubjectInput!) { runAutomationRule(id: $id, subject: $s) { id } }`,
-        { id: own.id, s: { type: 'contact', id: 'not-an-id' } },
+        { id: own.id, s: { type: 'CONTACT', id: 'not-an-id' } },
       ],
     ] as const) {
       expect(errorCode(await gql(t.url, query, variables, attacker.token))).toBe('NOT_FOUND');
@@ -523,7 +534,10 @@ describe('automation rules', () => {
       w.token,
     );
     const RUN = `mutation ($id: ID!, $s: RuleSubjectInput!) { runAutomationRule(id: $id, subject: $s) { status reason } }`;
-    const subject = { type: 'contact', id: w.contact.id };
+    const subject = { type: 'CONTACT', id: w.contact.id };
+    // The subject type is an enum: the REST spelling is refused, naming the field, and runs nothing.
+    const lowerCase = await gql(t.url, RUN, { id: rule.id, s: { ...subject, type: 'contact' } }, w.token);
+    expect([errorCode(lowerCase), problemPath(lowerCase)]).toEqual(['BAD_USER_INPUT', ['s', 'type']]);
     expect((await gqlOk(t.url, RUN, { id: rule.id, s: subject }, w.token)).runAutomationRule).toEqual({
       status: 'SUCCEEDED',
       reason: null,
@@ -591,7 +605,7 @@ describe('automation rules', () => {
       externalId,
       status,
       dueAt: '2026-12-01T05:00:00Z',
-      subject: { type: 'contact', id: w.contact.id },
+      subject: { type: 'CONTACT', id: w.contact.id },
     });
     await gqlOk(
       t.url,

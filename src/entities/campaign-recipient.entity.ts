@@ -1,6 +1,23 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { TenantOwned } from './tenant-owned';
+
+/** Why a campaign recipient was not sent a message. */
+export enum CampaignSkipReason {
+  OPTED_OUT = 'opted_out',
+  NO_ADDRESS = 'no_address',
+  DUPLICATE = 'duplicate',
+}
+
+registerEnumType(CampaignSkipReason, {
+  name: 'CampaignSkipReason',
+  description: 'Why a campaign recipient was not sent a message.',
+  valuesConfig: {
+    OPTED_OUT: { description: "They opted out of the campaign's channels." },
+    NO_ADDRESS: { description: 'They have no phone number or e-mail address for its channels.' },
+    DUPLICATE: { description: 'Another recipient of the run has the same address; it got the one message.' },
+  },
+});
 
 /** One contact (or WhatsApp group) a campaign run selected: queued with its delivery, or skipped and why. */
 @ObjectType({ description: 'One recipient of a campaign run and what became of their message.' })
@@ -28,9 +45,9 @@ export class CampaignRecipient extends TenantOwned {
   @Column({ type: 'varchar', length: 320 })
   address!: string;
 
-  @Field(() => String, { nullable: true, description: 'Why it was not sent: opted_out, no_address or duplicate.' })
+  @Field(() => CampaignSkipReason, { nullable: true, description: 'Why it was not sent; null when it was.' })
   @Column({ type: 'varchar', length: 20, nullable: true })
-  skipReason!: string | null;
+  skipReason!: `${CampaignSkipReason}` | null;
 
   @Field(() => ID, { nullable: true, description: 'The delivery carrying it.' })
   @Column({ type: 'uuid', nullable: true })

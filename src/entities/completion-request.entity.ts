@@ -2,6 +2,23 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { TenantOwned } from './tenant-owned';
 
+/** How a customer answered a completion request. */
+export enum ResponseChannel {
+  WHATSAPP = 'whatsapp',
+  LINK = 'link',
+  APP = 'app',
+}
+
+registerEnumType(ResponseChannel, {
+  name: 'ResponseChannel',
+  description: 'How a customer answered a completion request.',
+  valuesConfig: {
+    WHATSAPP: { description: 'By replying to the WhatsApp message (YA / TIDAK).' },
+    LINK: { description: 'Through the signed link in the message.' },
+    APP: { description: 'Signed in, through the API (respondToCompletion).' },
+  },
+});
+
 export enum CompletionStatus {
   PENDING = 'pending',
   CUSTOMER_CONFIRMED = 'customer_confirmed',
@@ -93,9 +110,9 @@ export class CompletionRequest extends TenantOwned {
   @Column({ type: 'text', nullable: true })
   closingNote!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'How the customer answered: whatsapp, link or app.' })
+  @Field(() => ResponseChannel, { nullable: true, description: 'How the customer answered; null until they do.' })
   @Column({ type: 'varchar', length: 20, nullable: true })
-  respondedVia!: string | null;
+  respondedVia!: `${ResponseChannel}` | null;
 
   /** The provider's id of the WhatsApp answer: the same message delivered again is not a second answer. */
   @Column({ type: 'varchar', length: 200, nullable: true })

@@ -1,5 +1,5 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** The steps of a delivery's history. */
@@ -14,7 +14,7 @@ export enum DeliveryEventType {
   /** The last provider of an attempt failed. */
   ATTEMPT_FAILED = 'attempt_failed',
   /** Providers were skipped: their circuit was open or they asked to slow down. */
-  PROVIDER_SKIPPED = 'circuit_open',
+  CIRCUIT_OPEN = 'circuit_open',
   /** A provider asked to slow down (429); it is paused until its Retry-After. */
   THROTTLED = 'throttled',
   /** Not sent now and not charged an attempt: tried again when a provider can take it. */
@@ -32,6 +32,31 @@ export enum DeliveryEventType {
   /** It died on its channel and goes again on the next one, as a child delivery. */
   FALLBACK = 'fallback',
 }
+
+registerEnumType(DeliveryEventType, {
+  name: 'DeliveryEventType',
+  description: 'One kind of step in the history of a delivery.',
+  valuesConfig: {
+    QUEUED: { description: 'Queued (or queued again by an operator).' },
+    SENT: { description: 'A provider accepted it.' },
+    DELIVERED: { description: "The provider reported it reached the recipient's device or mailbox." },
+    READ: { description: 'The provider reported it read.' },
+    FAILED: { description: 'Refused for good (or the provider reported it failed).' },
+    FAILOVER: { description: 'A provider failed and the next one was tried in the same attempt.' },
+    ATTEMPT_FAILED: { description: 'The last provider of an attempt failed.' },
+    CIRCUIT_OPEN: { description: 'Providers were skipped: their circuit was open or they asked to slow down.' },
+    THROTTLED: { description: 'A provider asked to slow down (429); it is paused until its Retry-After.' },
+    DEFERRED: { description: 'Not sent now and not charged an attempt: tried again when a provider can take it.' },
+    RETRY_SCHEDULED: { description: 'It will be tried again at nextAttemptAt.' },
+    DEAD: { description: 'Every attempt failed: dead-lettered.' },
+    CANCELLED: { description: 'Not sent on purpose (opt-out, discarded).' },
+    RESENT: { description: 'An operator sent it again.' },
+    EXPIRED: { description: 'Its validity ended before it could be sent: final.' },
+    HELD: { description: 'Held back with its campaign (paused).' },
+    RELEASED: { description: 'Released again (its campaign resumed), with its new time.' },
+    FALLBACK: { description: 'It died on its channel and goes again on the next one, as a child delivery.' },
+  },
+});
 
 /** Append-only: one row per step of a delivery (queued, sending, sent, failover, retry, webhook statuses...). */
 @ObjectType({ description: 'One step in the history of a delivery.' })
@@ -58,12 +83,9 @@ export class DeliveryEvent {
   @Column({ type: 'uuid' })
   deliveryId!: string;
 
-  @Field({
-    description:
-      'What happened: queued, sent, delivered, read, failed, failover, attempt_failed, circuit_open, throttled, deferred, retry_scheduled, dead, cancelled, resent, expired, held, released, fallback.',
-  })
+  @Field(() => DeliveryEventType, { description: 'What happened.' })
   @Column({ type: 'varchar', length: 30 })
-  type!: string;
+  type!: `${DeliveryEventType}`;
 
   @Field(() => ID, { nullable: true, description: 'Provider involved.' })
   @Column({ type: 'uuid', nullable: true })

@@ -1,7 +1,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
-import { AutomationRule } from './automation-rule.entity';
+import { AutomationRule, RuleTriggerType } from './automation-rule.entity';
 import { TenantOwned } from './tenant-owned';
 
 export enum RuleExecutionStatus {
@@ -57,9 +57,9 @@ export class RuleExecution extends TenantOwned {
   @Column({ type: 'varchar', length: 200 })
   ruleName!: string;
 
-  @Field({ description: 'event, relative_date or manual.' })
+  @Field(() => RuleTriggerType, { description: 'What started it: an event, a date, a schedule or a manual run.' })
   @Column({ type: 'varchar', length: 20 })
-  trigger!: string;
+  trigger!: `${RuleTriggerType}`;
 
   @Field(() => String, { nullable: true, description: 'The event type that started it.' })
   @Column({ type: 'varchar', length: 100, nullable: true })

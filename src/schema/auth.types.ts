@@ -1,6 +1,7 @@
 import { IsEmail, IsOptional, Length, MaxLength } from 'class-validator';
 import { ArgsType, Field, ObjectType } from 'type-graphql';
 import { Role, User } from '../entities/user.entity';
+import { ViewerKind } from './closed-sets';
 
 @ArgsType()
 export class LoginArgs {
@@ -39,8 +40,8 @@ export class LoginResult extends AccessToken {
 
 @ObjectType({ description: 'Who is signed in.' })
 export class Viewer {
-  @Field({ description: 'staff or customer.' })
-  kind!: string;
+  @Field(() => ViewerKind, { description: 'Staff or customer.' })
+  kind!: `${ViewerKind}`;
 
   @Field({ description: 'Tenant id.' })
   tenantId!: string;

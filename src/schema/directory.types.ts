@@ -6,6 +6,7 @@ import { Channel } from '../entities/channel';
 import { Contact } from '../entities/contact.entity';
 import { PageInfo, PageArgs } from './connection';
 import { Role, STAFF_ROLES, type StaffRole, User } from '../entities/user.entity';
+import { PersonMatch } from './closed-sets';
 import { FieldProblem, UpsertOutcome } from './record.types';
 
 const PHONE_DESCRIPTION = "Phone number, stored in E.164 form; local numbers (0812...) are read in the tenant's default country.";
@@ -290,8 +291,8 @@ export class ImportRow {
   @Field(() => UpsertOutcome, { description: 'What it did.' })
   outcome!: UpsertOutcome;
 
-  @Field(() => String, { nullable: true, description: 'How it found an existing person: external_id, phone or email.' })
-  matchedBy!: string | null;
+  @Field(() => PersonMatch, { nullable: true, description: 'How it found an existing person; null when it made a new one.' })
+  matchedBy!: `${PersonMatch}` | null;
 
   @Field(() => [FieldProblem], { description: 'Why it failed; empty otherwise.' })
   problems!: FieldProblem[];

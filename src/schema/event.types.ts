@@ -1,6 +1,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ApiKey } from '../entities/api-key.entity';
+import { EventSubjectType } from './closed-sets';
 
 @ObjectType({
   description: 'A consumer of domain events (rules, completions, campaigns...) and how far behind it is, for this tenant.',
@@ -27,8 +28,8 @@ export class EventConsumerStatus {
 
 @InputType({ description: 'Who or what an event is about, as the sending system knows them.' })
 export class EventSubjectInput {
-  @Field({ description: 'contact (a customer), user (staff) or record (a business record).' })
-  type!: string;
+  @Field(() => EventSubjectType, { description: 'A contact (a customer), a user (staff) or a record (a business record).' })
+  type!: `${EventSubjectType}`;
 
   @Field(() => ID, { nullable: true, description: 'Our id of the contact, user or record.' })
   id?: string | null;

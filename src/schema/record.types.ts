@@ -3,6 +3,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BusinessRecord } from '../entities/business-record.entity';
 import { UpsertOutcome } from '../services/platform/upsert';
+import { PersonKind } from './closed-sets';
 import { PageArgs, PageInfo } from './connection';
 
 export { UpsertOutcome };
@@ -29,8 +30,8 @@ export class FieldProblem {
 
 @InputType({ description: 'A person by one of their keys: our id, the other system’s id, e-mail, or phone.' })
 export class PersonRefInput {
-  @Field({ description: 'contact (a customer) or user (staff).' })
-  type!: string;
+  @Field(() => PersonKind, { description: 'A contact (a customer) or a user (staff).' })
+  type!: `${PersonKind}`;
 
   @Field(() => ID, { nullable: true, description: 'Our id.' })
   id?: string | null;

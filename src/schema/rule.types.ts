@@ -3,6 +3,8 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { AutomationRule, RuleTriggerType } from '../entities/automation-rule.entity';
 import { RuleExecution, RuleExecutionStatus } from '../entities/rule-execution.entity';
+import { Channel } from '../entities/channel';
+import { RuleActionStatus, RuleSubjectType, RuleTestMessageStatus } from './closed-sets';
 import { PageArgs, PageInfo } from './connection';
 
 @InputType({
@@ -121,8 +123,8 @@ export class AutomationRuleConnection {
 
 @InputType({ description: 'What a manual run or a dry run is about.' })
 export class RuleSubjectInput {
-  @Field({ description: 'ticket, contact, business_record or user.' })
-  type!: string;
+  @Field(() => RuleSubjectType, { description: 'A ticket, contact, business record or user.' })
+  type!: `${RuleSubjectType}`;
 
   @Field(() => ID, { description: 'Its id.' })
   id!: string;
@@ -142,8 +144,8 @@ export class SampleEventInput {
 
 @ObjectType({ description: 'A message a dry run rendered (nothing was sent).' })
 export class RuleTestMessage {
-  @Field({ description: 'The channel it would go on.' })
-  channel!: string;
+  @Field(() => Channel, { description: 'The channel it would go on.' })
+  channel!: `${Channel}`;
 
   @Field({ description: 'To whom (test mode applies when it is sent for real).' })
   to!: string;
@@ -154,8 +156,8 @@ export class RuleTestMessage {
   @Field({ description: 'The rendered text.' })
   body!: string;
 
-  @Field({ description: 'queued, or cancelled when the recipient opted out.' })
-  status!: string;
+  @Field(() => RuleTestMessageStatus, { description: 'Queued, or cancelled when the recipient opted out.' })
+  status!: `${RuleTestMessageStatus}`;
 }
 
 @ObjectType({ description: 'What one action did (or, in a dry run, would do).' })
@@ -166,8 +168,10 @@ export class RuleActionOutcome {
   @Field({ description: 'Its type, e.g. send_message.' })
   type!: string;
 
-  @Field({ description: 'succeeded, failed, or skipped (after a failure, when the rule stops on failure).' })
-  status!: string;
+  @Field(() => RuleActionStatus, {
+    description: 'Succeeded, failed, or skipped (after a failure, when the rule stops on failure).',
+  })
+  status!: `${RuleActionStatus}`;
 
   @Field(() => String, { nullable: true, description: 'Why it failed.' })
   error!: string | null;

@@ -186,7 +186,7 @@ export class CompletionService {
     which: { id: string; contactId: string },
     confirmed: boolean,
     comment: string | null,
-    via: string,
+    via: 'app' | 'link' | 'whatsapp',
     messageId: string | null = null,
   ): Promise<CompletionRequest> {
     if (comment && comment.length > 2000) throw badInput('The comment is at most 2,000 characters', 'comment', 'TOO_LONG');

@@ -558,7 +558,7 @@ function history(tried: Tried[], skipped: Skipped[], delivered: boolean): Histor
   const steps: HistoryStep[] = [];
   if (skipped.length) {
     steps.push({
-      type: DeliveryEventType.PROVIDER_SKIPPED,
+      type: DeliveryEventType.CIRCUIT_OPEN,
       providerId: null,
       providerCode: null,
       message: `${skipped.length} provider(s) skipped: ${skipped.map(({ provider, reason }) => `${provider.name} (${reason})`).join(', ')}`,

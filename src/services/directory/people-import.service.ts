@@ -18,6 +18,8 @@ import {
 } from './person-fields';
 import { NO_PASSWORD } from './password';
 
+/** How a row found an existing person. */
+export type PersonMatchedBy = 'external_id' | 'phone' | 'email';
 export const MAX_IMPORT_ROWS = 10_000;
 
 /** A contact as another system sends it; matched by external id, then phone, then e-mail. */
@@ -35,7 +37,7 @@ export interface ImportRowResult {
   id: string | null;
   outcome: UpsertOutcome;
   /** How the row found the person it updated: external_id, phone or email. */
-  matchedBy: string | null;
+  matchedBy: PersonMatchedBy | null;
   problems: FieldProblem[];
 }
 
@@ -102,7 +104,7 @@ export class PeopleImportService {
         }
         const usable = (contact: Contact | undefined) =>
           contact && (!key.externalId || !contact.externalId || contact.externalId === key.externalId) ? contact : undefined;
-        let matchedBy: string | null = null;
+        let matchedBy: PersonMatchedBy | null = null;
         let match = key.externalId ? byExternalId.get(key.externalId) : undefined;
         if (match) matchedBy = 'external_id';
         else if ((match = key.phone ? usable(byPhone.get(key.phone)) : undefined)) matchedBy = 'phone';
@@ -168,7 +170,7 @@ export class PeopleImportService {
           else seen[field].set(value, index);
         }
         let match = externalId ? byExternalId.get(externalId) : undefined;
-        let matchedBy: string | null = match ? 'external_id' : null;
+        let matchedBy: PersonMatchedBy | null = match ? 'external_id' : null;
         const sameEmail = !match && email ? byEmail.get(email) : undefined;
         if (sameEmail && externalId && sameEmail.externalId) {
           problems.push({ field: 'email', problem: `belongs to a user with another external id (${sameEmail.externalId})` });

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type DataSource, type EntityManager, In } from 'typeorm';
 import { AutomationRule, RuleTriggerType } from '../../entities/automation-rule.entity';
-import type { Channel } from '../../entities/channel';
+import { type Channel, DeliveryStatus } from '../../entities/channel';
 import type { DomainEvent } from '../../entities/domain-event.entity';
 import { MessageTemplate } from '../../entities/message-template.entity';
 import { Tenant } from '../../entities/tenant.entity';
 import { CronExpressionParser } from 'cron-parser';
-import { RuleExecution, RuleExecutionStatus } from '../../entities/rule-execution.entity';
+import { type ActionOutcome, RuleExecution, RuleExecutionStatus } from '../../entities/rule-execution.entity';
 import { templateVariables } from '../delivery/template-rendering';
 import type { StaffPrincipal } from '../directory/principal';
 import type { EventConsumer } from '../events/event-consumers';
@@ -44,17 +44,17 @@ export interface SampleEvent {
 }
 
 export interface DryRunMessage {
-  channel: string;
+  channel: Channel | `${Channel}`;
   to: string;
   subject: string | null;
   body: string;
-  status: string;
+  status: 'queued' | 'cancelled';
 }
 
 export interface DryRunAction {
   index: number;
   type: string;
-  status: string;
+  status: ActionOutcome['status'];
   error: string | null;
   detail: string | null;
   deliveryIds: string[];
@@ -432,7 +432,8 @@ export class RuleService {
                 to: delivery.recipient,
                 subject: delivery.subject,
                 body: delivery.body,
-                status: delivery.status,
+                // Nothing leaves a dry run: a message is either queued or (opted out) cancelled.
+                status: delivery.status === DeliveryStatus.CANCELLED ? ('cancelled' as const) : ('queued' as const),
               })),
           })),
         });
