@@ -22,11 +22,26 @@ registerEnumType(RuleExecutionStatus, {
   },
 });
 
+export enum RuleActionStatus {
+  SUCCEEDED = 'succeeded',
+  FAILED = 'failed',
+  SKIPPED = 'skipped',
+}
+registerEnumType(RuleActionStatus, {
+  name: 'RuleActionStatus',
+  description: 'What became of one action of a rule.',
+  valuesConfig: {
+    SUCCEEDED: { description: 'It did what it says (or, in a dry run, would).' },
+    FAILED: { description: 'It failed; its error says why.' },
+    SKIPPED: { description: 'Not run: an earlier action failed and the rule stops on failure.' },
+  },
+});
+
 /** One action's outcome within an execution. */
 export interface ActionOutcome {
   index: number;
   type: string;
-  status: 'succeeded' | 'failed' | 'skipped';
+  status: `${RuleActionStatus}`;
   error: string | null;
   deliveryIds: string[];
   detail: string | null;

@@ -1,4 +1,5 @@
 import { registerEnumType } from 'type-graphql';
+import { PersonMatch } from '../services/directory/people-import.service';
 
 /*
  * Closed sets that were strings in the schema. Their values are the lower-case words the
@@ -16,11 +17,6 @@ registerEnumType(ViewerKind, {
   valuesConfig: { STAFF: { description: 'A staff user (agent, admin...).' }, CUSTOMER: { description: 'A customer (contact).' } },
 });
 
-export enum PersonMatch {
-  EXTERNAL_ID = 'external_id',
-  PHONE = 'phone',
-  EMAIL = 'email',
-}
 registerEnumType(PersonMatch, {
   name: 'PersonMatch',
   description: 'How an import found an existing person.',
@@ -30,6 +26,7 @@ registerEnumType(PersonMatch, {
     EMAIL: { description: 'By e-mail address (case-insensitive).' },
   },
 });
+export { PersonMatch };
 
 export enum PersonKind {
   CONTACT = 'contact',
@@ -70,21 +67,6 @@ registerEnumType(RuleSubjectType, {
     CONTACT: { description: 'A customer.' },
     BUSINESS_RECORD: { description: 'A business record.' },
     USER: { description: 'A staff user.' },
-  },
-});
-
-export enum RuleActionStatus {
-  SUCCEEDED = 'succeeded',
-  FAILED = 'failed',
-  SKIPPED = 'skipped',
-}
-registerEnumType(RuleActionStatus, {
-  name: 'RuleActionStatus',
-  description: 'What became of one action of a rule.',
-  valuesConfig: {
-    SUCCEEDED: { description: 'It did what it says (or, in a dry run, would).' },
-    FAILED: { description: 'It failed; its error says why.' },
-    SKIPPED: { description: 'Not run: an earlier action failed and the rule stops on failure.' },
   },
 });
 

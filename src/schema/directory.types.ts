@@ -292,7 +292,7 @@ export class ImportRow {
   outcome!: UpsertOutcome;
 
   @Field(() => PersonMatch, { nullable: true, description: 'How it found an existing person; null when it made a new one.' })
-  matchedBy!: `${PersonMatch}` | null;
+  matchedBy!: PersonMatch | null;
 
   @Field(() => [FieldProblem], { description: 'Why it failed; empty otherwise.' })
   problems!: FieldProblem[];

@@ -2,9 +2,9 @@ import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { AutomationRule, RuleTriggerType } from '../entities/automation-rule.entity';
-import { RuleExecution, RuleExecutionStatus } from '../entities/rule-execution.entity';
+import { RuleActionStatus, RuleExecution, RuleExecutionStatus } from '../entities/rule-execution.entity';
 import { Channel } from '../entities/channel';
-import { RuleActionStatus, RuleSubjectType, RuleTestMessageStatus } from './closed-sets';
+import { RuleSubjectType, RuleTestMessageStatus } from './closed-sets';
 import { PageArgs, PageInfo } from './connection';
 
 @InputType({

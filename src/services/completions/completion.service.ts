@@ -8,6 +8,7 @@ import {
   CompletionStatus,
   type ContactAttemptChannel,
   ContactAttemptOutcome,
+  type ResponseChannel,
   Review,
 } from '../../entities/completion-request.entity';
 import { Contact } from '../../entities/contact.entity';
@@ -186,7 +187,7 @@ export class CompletionService {
     which: { id: string; contactId: string },
     confirmed: boolean,
     comment: string | null,
-    via: 'app' | 'link' | 'whatsapp',
+    via: `${ResponseChannel}`,
     messageId: string | null = null,
   ): Promise<CompletionRequest> {
     if (comment && comment.length > 2000) throw badInput('The comment is at most 2,000 characters', 'comment', 'TOO_LONG');

@@ -19,7 +19,12 @@ import {
 import { NO_PASSWORD } from './password';
 
 /** How a row found an existing person. */
-export type PersonMatchedBy = 'external_id' | 'phone' | 'email';
+export enum PersonMatch {
+  EXTERNAL_ID = 'external_id',
+  PHONE = 'phone',
+  EMAIL = 'email',
+}
+
 export const MAX_IMPORT_ROWS = 10_000;
 
 /** A contact as another system sends it; matched by external id, then phone, then e-mail. */
@@ -37,7 +42,7 @@ export interface ImportRowResult {
   id: string | null;
   outcome: UpsertOutcome;
   /** How the row found the person it updated: external_id, phone or email. */
-  matchedBy: PersonMatchedBy | null;
+  matchedBy: PersonMatch | null;
   problems: FieldProblem[];
 }
 
@@ -104,14 +109,14 @@ export class PeopleImportService {
         }
         const usable = (contact: Contact | undefined) =>
           contact && (!key.externalId || !contact.externalId || contact.externalId === key.externalId) ? contact : undefined;
-        let matchedBy: PersonMatchedBy | null = null;
+        let matchedBy: PersonMatch | null = null;
         let match = key.externalId ? byExternalId.get(key.externalId) : undefined;
-        if (match) matchedBy = 'external_id';
-        else if ((match = key.phone ? usable(byPhone.get(key.phone)) : undefined)) matchedBy = 'phone';
-        else if ((match = key.email ? usable(byEmail.get(key.email)) : undefined)) matchedBy = 'email';
+        if (match) matchedBy = PersonMatch.EXTERNAL_ID;
+        else if ((match = key.phone ? usable(byPhone.get(key.phone)) : undefined)) matchedBy = PersonMatch.PHONE;
+        else if ((match = key.email ? usable(byEmail.get(key.email)) : undefined)) matchedBy = PersonMatch.EMAIL;
         if (match && claimed.has(match.id)) {
           problems.push({
-            field: matchedBy === 'external_id' ? 'externalId' : matchedBy!,
+            field: matchedBy === PersonMatch.EXTERNAL_ID ? 'externalId' : matchedBy!,
             problem: `matches the same contact as row ${claimed.get(match.id)}`,
           });
         }
@@ -170,13 +175,13 @@ export class PeopleImportService {
           else seen[field].set(value, index);
         }
         let match = externalId ? byExternalId.get(externalId) : undefined;
-        let matchedBy: PersonMatchedBy | null = match ? 'external_id' : null;
+        let matchedBy: PersonMatch | null = match ? PersonMatch.EXTERNAL_ID : null;
         const sameEmail = !match && email ? byEmail.get(email) : undefined;
         if (sameEmail && externalId && sameEmail.externalId) {
           problems.push({ field: 'email', problem: `belongs to a user with another external id (${sameEmail.externalId})` });
         } else if (sameEmail) {
           match = sameEmail;
-          matchedBy = 'email';
+          matchedBy = PersonMatch.EMAIL;
         }
         if (match && claimed.has(match.id))
           problems.push({ field: 'externalId', problem: `matches the same user as row ${claimed.get(match.id)}` });

@@ -44,7 +44,7 @@ export interface SampleEvent {
 }
 
 export interface DryRunMessage {
-  channel: Channel | `${Channel}`;
+  channel: Channel;
   to: string;
   subject: string | null;
   body: string;
