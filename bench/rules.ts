@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       );
     }
     const perEvent: number[] = [];
-    const consumer = services.rules.consumer;
+    const consumer = services.ruleRuns.consumer;
     const handle = consumer.handle.bind(consumer);
     consumer.handle = async (domainEvent, uow) => {
       const start = performance.now();
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     const [{ rulesVersion }] = await dataSource.query(`SELECT "rulesVersion" FROM tenant WHERE id = $1`, [actor.tenantId]);
     for (const stored of sample) {
       const start = performance.now();
-      const found = await services.rules.match(dataSource.manager, stored);
+      const found = await services.ruleRuns.match(dataSource.manager, stored);
       matching.push(performance.now() - start);
       matchedRules += found?.holds.filter(Boolean).length ?? 0;
       const facts = found!.facts as never;

@@ -70,7 +70,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       processing: config.role !== 'api',
     });
     services.jobs.useQueue(scheduler);
-    services.rules.useDelayWaker(scheduler);
+    services.ruleRuns.useDelayWaker(scheduler);
     // API processes cache the principals of tokens, exactly: forgotten on each change notice.
     const principalNotices =
       config.role === 'worker' ? undefined : listenForPrincipalChanges(database.url, services.auth.principals, logger);
@@ -101,11 +101,11 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
                 name: 'delayed rule executions',
                 everyMs: config.events.ruleDelayPollMs,
                 run: async () => {
-                  while ((await services.rules.runDue(100)) === 100);
+                  while ((await services.ruleRuns.runDue(100)) === 100);
                 },
               },
-              { name: 'relative-date rules', everyMs: config.events.ruleDateScanMs, run: () => services.rules.scanDates() },
-              { name: 'schedule rules', everyMs: config.events.ruleDateScanMs, run: () => services.rules.scanSchedules() },
+              { name: 'relative-date rules', everyMs: config.events.ruleDateScanMs, run: () => services.ruleRuns.scanDates() },
+              { name: 'schedule rules', everyMs: config.events.ruleDateScanMs, run: () => services.ruleRuns.scanSchedules() },
               {
                 name: 'ticket auto-close',
                 everyMs: config.events.ruleDateScanMs,
@@ -122,7 +122,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
               {
                 name: 'skipped rule executions pruning',
                 everyMs: 3_600_000,
-                run: () => services.rules.pruneSkipped(config.events.ruleSkippedRetentionDays),
+                run: () => services.ruleRuns.pruneSkipped(config.events.ruleSkippedRetentionDays),
               },
               {
                 name: 'completion requests',

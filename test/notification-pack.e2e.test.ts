@@ -183,7 +183,7 @@ describe('built-in notification pack', () => {
       null,
     );
     clock.set('2026-11-24T02:05:00Z');
-    await t.app.services.rules.scanDates();
+    await t.app.services.ruleRuns.scanDates();
     const reminders = (await messages(w.tenant.id)).filter((message) => message.notificationType === 'payment_reminder');
     expect(reminders).toEqual([
       {

@@ -326,9 +326,9 @@ describe('automation rules', () => {
     // Q-10 is accepted before day 3: no follow-up for it.
     await gqlOk(t.url, PUBLISH, { event: { ...quoteEvent('Q-10', '100', 'accepted'), type: 'quote.accepted' } }, w.token);
     await relay();
-    expect(await t.app.services.rules.runDue()).toBe(0);
+    expect(await t.app.services.ruleRuns.runDue()).toBe(0);
     clock.advance(3 * 86_400_000);
-    expect(await t.app.services.rules.runDue()).toBe(2);
+    expect(await t.app.services.ruleRuns.runDue()).toBe(2);
     w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
     const done = await executions(w.token, rule.id);
     expect(done.map((execution: any) => execution.status).sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
@@ -348,7 +348,7 @@ describe('automation rules', () => {
       w.token,
     );
     clock.advance(4 * 86_400_000);
-    expect(await t.app.services.rules.runDue()).toBe(1);
+    expect(await t.app.services.ruleRuns.runDue()).toBe(1);
     w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
     const [latest] = await executions(w.token, rule.id);
     expect(latest).toMatchObject({
@@ -619,11 +619,11 @@ describe('automation rules', () => {
         [w.tenant.id],
       );
     // Seven days before, but not yet 09:00 local: nothing.
-    await t.app.services.rules.scanDates();
+    await t.app.services.ruleRuns.scanDates();
     expect(await reminders()).toEqual([]);
     clock.set('2026-11-24T02:30:00Z');
-    await t.app.services.rules.scanDates();
-    await t.app.services.rules.scanDates();
+    await t.app.services.ruleRuns.scanDates();
+    await t.app.services.ruleRuns.scanDates();
     expect(await reminders()).toEqual([{ body: 'Tagihan INV-7 jatuh tempo 2026-12-01T05:00:00.000Z' }]);
     // The paid invoice was considered and skipped, with the reason.
     const skipped = await t.app.dataSource.query(
@@ -633,9 +633,9 @@ describe('automation rules', () => {
     expect(skipped).toEqual([{ reason: expect.stringContaining('not expected: record.status in') }]);
     // Nothing on the days between; the 3-day reminder on the 28th.
     clock.set('2026-11-26T03:00:00Z');
-    await t.app.services.rules.scanDates();
+    await t.app.services.ruleRuns.scanDates();
     clock.set('2026-11-28T03:00:00Z');
-    await t.app.services.rules.scanDates();
+    await t.app.services.ruleRuns.scanDates();
     expect(await reminders()).toHaveLength(2);
 
     // A birthday at 09:00 in the contact's own time zone (Makassar, UTC+8).
@@ -663,10 +663,10 @@ describe('automation rules', () => {
       (await t.app.services.auth.login(w.admin.email, PASSWORD)).token,
     );
     clock.set('2026-11-29T00:30:00Z'); // 08:30 in Makassar
-    await t.app.services.rules.scanDates();
+    await t.app.services.ruleRuns.scanDates();
     expect(await reminders()).toHaveLength(2);
     clock.set('2026-11-29T01:30:00Z'); // 09:30 in Makassar, 08:30 in Jakarta
-    await t.app.services.rules.scanDates();
+    await t.app.services.ruleRuns.scanDates();
     expect((await reminders()).map((row: any) => row.body)).toContain('Selamat ulang tahun, Siti!');
   });
 
@@ -758,10 +758,10 @@ describe('automation rules', () => {
       ) as Promise<Array<{ recipient: string; body: string }>>;
 
     clock.set('2026-11-27T10:59:00Z'); // 17:59: not yet
-    await t.app.services.rules.scanSchedules();
+    await t.app.services.ruleRuns.scanSchedules();
     clock.set('2026-11-27T11:00:30Z'); // 18:00:30
-    await t.app.services.rules.scanSchedules();
-    await t.app.services.rules.scanSchedules();
+    await t.app.services.ruleRuns.scanSchedules();
+    await t.app.services.ruleRuns.scanSchedules();
     const daily = await reports();
     expect(daily.map((row) => row.recipient)).toEqual([manager.phone, supervisor.phone]);
     expect(daily[0].body).toContain('Daily summary, 27 Nov 2026');
@@ -775,7 +775,7 @@ describe('automation rules', () => {
       [w.tenant.id, ana.id, w.contact.id],
     );
     clock.set('2026-11-30T01:00:30Z'); // Monday 08:00:30
-    await t.app.services.rules.scanSchedules();
+    await t.app.services.ruleRuns.scanSchedules();
     const weekly = (await reports()).filter((row) => row.body.startsWith('Your performance'));
     expect(weekly).toEqual([
       { recipient: ana.phone, body: expect.stringMatching(/Tickets resolved: 2 \(rank 1 of 2\)[\s\S]*Job reviews: 5 \(1\)/) },
@@ -937,10 +937,10 @@ describe('automation rules', () => {
     expect(await statuses()).toEqual(['skipped', 'succeeded']);
     const started = clock.now();
     clock.advance(29 * 86_400_000);
-    await t.app.services.rules.pruneSkipped(30);
+    await t.app.services.ruleRuns.pruneSkipped(30);
     expect(await statuses()).toEqual(['skipped', 'succeeded']);
     clock.advance(2 * 86_400_000);
-    expect(await t.app.services.rules.pruneSkipped(30)).toBeGreaterThanOrEqual(1);
+    expect(await t.app.services.ruleRuns.pruneSkipped(30)).toBeGreaterThanOrEqual(1);
     expect(await statuses()).toEqual(['succeeded']);
     clock.set(started);
   });

@@ -88,7 +88,7 @@ export class Scheduler implements JobQueue {
       agenda.define(
         RULE_DELAY_JOB,
         async () => {
-          while ((await services.rules.runDue(100)) === 100);
+          while ((await services.ruleRuns.runDue(100)) === 100);
         },
         { removeOnComplete: true },
       );

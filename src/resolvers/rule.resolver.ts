@@ -21,6 +21,7 @@ import { assertPeriod, badInput } from '../services/platform/errors';
 import { DeliveryConnection } from '../schema/delivery.types';
 import { deliveryConnection } from './delivery.resolver';
 import { PageArgs } from '../schema/connection';
+import { RuleCatalog } from '../schema/rule-catalog.types';
 
 /** Admins and managers write rules; supervisors read them. */
 const WRITERS = [Role.ADMIN, Role.MANAGER];
@@ -46,6 +47,15 @@ export class AutomationRuleResolver {
   })
   automationRule(@Arg('id', () => ID, { description: 'Rule id.' }) id: string, @Ctx() { principal, services }: AuthedContext) {
     return services.rules.get(requireStaff(principal), id);
+  }
+
+  @Authorized(...READERS)
+  @Query(() => RuleCatalog, {
+    description:
+      "What a rule builder can offer: event types (internal and the tenant's own), the paths conditions test with their types and operators, and each action's parameters as JSON Schema.",
+  })
+  ruleCatalog(@Ctx() { principal, services }: AuthedContext) {
+    return services.rules.catalog(requireStaff(principal));
   }
 
   @Authorized(...WRITERS)
@@ -106,7 +116,7 @@ export class AutomationRuleResolver {
     @Arg('subject', () => RuleSubjectInput, { description: 'What it runs for.' }) subject: RuleSubjectInput,
     @Ctx() { principal, services }: AuthedContext,
   ) {
-    return services.rules.runManually(requireStaff(principal), id, subject);
+    return services.ruleRuns.runManually(requireStaff(principal), id, subject);
   }
 
   @Authorized(...READERS)
@@ -122,7 +132,7 @@ export class AutomationRuleResolver {
   ): Promise<RuleTestResult> {
     const actor = requireStaff(principal);
     if (!id === !rule) throw badInput('Give either the id of a saved rule or a draft rule', 'id');
-    return services.rules.test(actor, id ? await services.rules.get(actor, id) : rule!, {
+    return services.ruleDryRuns.run(actor, id ? await services.rules.get(actor, id) : rule!, {
       type: event.type,
       subjectType: event.subject?.type ?? null,
       subjectId: event.subject?.id ?? null,

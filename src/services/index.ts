@@ -27,6 +27,8 @@ import { CampaignService } from './campaigns/campaign.service';
 import { ConsentService } from './campaigns/consent.service';
 import { RuleEngine } from './rules/rule-engine';
 import { RuleService } from './rules/rule.service';
+import { RuleRunner } from './rules/rule-runner';
+import { RuleDryRun } from './rules/rule-dry-run';
 import { DispatchService } from './delivery/dispatch.service';
 import { EscalationService } from './escalation/escalation.service';
 import { JobService, type JobSettings } from './scheduling/job.service';
@@ -48,6 +50,8 @@ export interface Services {
   peopleImport: PeopleImportService;
   records: RecordService;
   rules: RuleService;
+  ruleRuns: RuleRunner;
+  ruleDryRuns: RuleDryRun;
   reports: ReportService;
   completions: CompletionService;
   audiences: AudienceService;
@@ -116,13 +120,11 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const escalations = new EscalationService(dataSource, transactor, deliveries, clock);
   const notifications = new StaffNotificationService(dataSource, live, clock);
   const reports = new ReportService(dataSource, deliveries, clock);
-  const rules = new RuleService(
-    dataSource,
-    transactor,
-    new RuleEngine(deliveries, tickets, escalations, reports, notifications, clock),
-    clock,
-  );
-  eventConsumers.register(rules.consumer);
+  const rules = new RuleService(dataSource, clock);
+  const engine = new RuleEngine({ deliveries, tickets, escalations, reports, notifications, clock });
+  const ruleRuns = new RuleRunner(dataSource, transactor, rules, engine, clock);
+  const ruleDryRuns = new RuleDryRun(dataSource, transactor, rules, engine, clock);
+  eventConsumers.register(ruleRuns.consumer);
   const audiences = new AudienceService(dataSource, clock);
   const campaigns = new CampaignService(dataSource, transactor, audiences, deliveries, history, live, clock);
   const consent = new ConsentService(dataSource, transactor, deliveries, history, clock);
@@ -134,6 +136,8 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     peopleImport: new PeopleImportService(transactor, clock),
     records,
     rules,
+    ruleRuns,
+    ruleDryRuns,
     reports,
     completions,
     audiences,

@@ -62,7 +62,16 @@ export interface Comparison {
 export type Condition = { all: Condition[] } | { any: Condition[] } | { not: Condition } | { someRecord: Condition } | Comparison;
 
 /** What a path holds; `any` for free-form JSON (event payloads, attributes). */
-export type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'strings' | 'any';
+export const FIELD_TYPES = {
+  STRING: 'string',
+  NUMBER: 'number',
+  BOOLEAN: 'boolean',
+  DATE: 'date',
+  /** A list of strings (tags, channels). */
+  STRINGS: 'strings',
+  ANY: 'any',
+} as const;
+export type FieldType = (typeof FIELD_TYPES)[keyof typeof FIELD_TYPES];
 
 /** The fields a rule can test, by root. A root's `*` entry admits any path below it (JSON). */
 export type FieldSchema = Record<string, FieldType>;
@@ -438,4 +447,12 @@ function show(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** The operators a path of this type can be tested with (what rule builders offer). */
+export function operatorsFor(type: FieldType): Operator[] {
+  return OPERATORS.filter((op) => {
+    const problem = operatorProblem(type, op, undefined);
+    return !problem || problem.onValue;
+  });
 }

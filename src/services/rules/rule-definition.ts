@@ -1,13 +1,10 @@
 import { IANAZone } from 'luxon';
-import { Channel } from '../../entities/channel';
 import { RuleTriggerType } from '../../entities/automation-rule.entity';
-import { TicketCategory, TicketPriority, TicketStatus } from '../../entities/ticket.entity';
-import { STAFF_ROLES } from '../../entities/user.entity';
-import { isUuid } from '../platform/ids';
 import { CronExpressionParser } from 'cron-parser';
-import { REPORT_PERIODS, ReportKind } from '../reports/report.service';
-import { FACT_SCHEMA, type ConditionProblem, checkCondition, fieldType } from './conditions';
-import { MAX_VALIDITY_MINUTES } from '../delivery/validity';
+import { FACT_SCHEMA, type ConditionProblem, checkCondition } from './conditions';
+import { type TemplateCatalogue, checkAction } from './actions';
+
+export type { TemplateCatalogue } from './actions';
 
 /**
  * The shape of a rule as admins write it, and its checks: everything a rule holds is
@@ -35,66 +32,6 @@ export interface RuleInput {
   priority?: number | null;
 }
 
-export type ActionType =
-  | 'send_message'
-  | 'assign_ticket'
-  | 'set_ticket_status'
-  | 'set_ticket_priority'
-  | 'add_ticket_note'
-  | 'create_ticket'
-  | 'call_webhook'
-  | 'set_field'
-  | 'add_tag'
-  | 'send_report'
-  | 'escalate'
-  | 'notify_staff';
-
-export const ACTION_TYPES: readonly ActionType[] = [
-  'send_message',
-  'assign_ticket',
-  'set_ticket_status',
-  'set_ticket_priority',
-  'add_ticket_note',
-  'create_ticket',
-  'call_webhook',
-  'set_field',
-  'add_tag',
-  'send_report',
-  'escalate',
-  'notify_staff',
-];
-
-export type RecipientType =
-  | 'contact'
-  | 'requester'
-  | 'assignee'
-  | 'record_owner'
-  | 'owner_manager'
-  | 'role'
-  | 'user'
-  | 'address'
-  | 'whatsapp_group'
-  | 'each_technician';
-
-const RECIPIENT_TYPES: readonly RecipientType[] = [
-  'contact',
-  'requester',
-  'assignee',
-  'record_owner',
-  'owner_manager',
-  'role',
-  'user',
-  'address',
-  'whatsapp_group',
-  'each_technician',
-];
-
-/** The fields `set_field` may change. */
-export const SETTABLE_FIELDS = {
-  contact: ['area', 'locale', 'timezone'],
-  record: ['status'],
-} as const;
-
 /** Date fields a relative-date trigger can hang on. */
 export const DATE_FIELDS = [
   'record.dueAt',
@@ -105,18 +42,8 @@ export const DATE_FIELDS = [
   'contact.anniversary',
 ];
 
-/** Template variables a rule's message may use besides the fact paths. */
-const TEMPLATE_ROOTS = ['contact', 'ticket', 'record', 'event', 'user', 'tenant', 'recipient'];
-const EXTRA_TEMPLATE_FIELDS = new Set(['user.name', 'user.email', 'user.phone', 'tenant.name', 'recipient.name']);
-
 const EVENT_TYPE = /^([a-z][a-z0-9_]*)(\.[a-z][a-z0-9_]*)*(\.\*)?$|^\*$/;
 const LOCAL_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
-
-/** What the rule checks need from the tenant: its templates by channel and name. */
-export interface TemplateCatalogue {
-  /** The template's placeholders, or undefined when the tenant has none of that name on the channel. */
-  variables(channel: Channel, name: string): string[] | undefined;
-}
 
 export function checkRule(rule: RuleInput, templates: TemplateCatalogue): ConditionProblem[] {
   const problems: ConditionProblem[] = [];
@@ -201,182 +128,6 @@ function checkDelay(delay: Record<string, unknown>, problem: (path: string, text
   if (delay.recheckConditions !== undefined && typeof delay.recheckConditions !== 'boolean') {
     problem('delay.recheckConditions', 'must be true or false');
   }
-}
-
-function checkAction(
-  action: Record<string, unknown>,
-  at: string,
-  templates: TemplateCatalogue,
-  problem: (path: string, text: string) => void,
-): void {
-  if (!action || typeof action !== 'object' || !ACTION_TYPES.includes(action.type as ActionType)) {
-    return problem(`${at}.type`, `must be one of ${ACTION_TYPES.join(', ')}`);
-  }
-  const text = (key: string, max: number, required = true) => {
-    const value = action[key];
-    if (value === undefined && !required) return;
-    if (typeof value !== 'string' || !value.trim() || value.length > max) problem(`${at}.${key}`, `must be 1-${max} characters`);
-    else checkPlaceholders(value, `${at}.${key}`, action.variables, problem);
-  };
-  switch (action.type as ActionType) {
-    case 'send_message':
-      return checkSendMessage(action, at, templates, problem);
-    case 'assign_ticket':
-      if (action.userId !== undefined && !isUuid(action.userId))
-        problem(`${at}.userId`, 'must be a user id (or omit it for the least-loaded agent)');
-      return;
-    case 'set_ticket_status':
-      if (!Object.values(TicketStatus).includes(action.status as TicketStatus))
-        problem(`${at}.status`, `must be one of ${Object.values(TicketStatus).join(', ')}`);
-      return;
-    case 'set_ticket_priority':
-      if (!Object.values(TicketPriority).includes(action.priority as TicketPriority)) {
-        problem(`${at}.priority`, `must be one of ${Object.values(TicketPriority).join(', ')}`);
-      }
-      return;
-    case 'add_ticket_note':
-      return text('text', 5000);
-    case 'create_ticket':
-      text('subject', 200);
-      text('description', 5000, false);
-      if (!Object.values(TicketCategory).includes(action.category as TicketCategory))
-        problem(`${at}.category`, `must be one of ${Object.values(TicketCategory).join(', ')}`);
-      if (!Object.values(TicketPriority).includes(action.priority as TicketPriority))
-        problem(`${at}.priority`, `must be one of ${Object.values(TicketPriority).join(', ')}`);
-      return;
-    case 'call_webhook':
-      if (typeof action.url !== 'string' || !/^https?:\/\/[^\s]+$/.test(action.url) || action.url.length > 500)
-        problem(`${at}.url`, 'must be an http(s) URL');
-      return;
-    case 'set_field': {
-      const target = action.target as keyof typeof SETTABLE_FIELDS;
-      if (target !== 'contact' && target !== 'record') return problem(`${at}.target`, 'must be contact or record');
-      const field = String(action.field ?? '');
-      const attribute = /^attributes\.[A-Za-z_][\w]{0,63}$/.test(field);
-      if (!attribute && !(SETTABLE_FIELDS[target] as readonly string[]).includes(field)) {
-        problem(`${at}.field`, `must be attributes.<name> or one of ${SETTABLE_FIELDS[target].join(', ')}`);
-      }
-      if (action.value === undefined) problem(`${at}.value`, 'is needed (null clears)');
-      return;
-    }
-    case 'add_tag':
-      if (typeof action.tag !== 'string' || !action.tag.trim() || action.tag.length > 50)
-        problem(`${at}.tag`, 'must be 1-50 characters');
-      if (action.target !== undefined && action.target !== 'contact' && action.target !== 'record') {
-        problem(`${at}.target`, 'must be contact (the default) or record');
-      }
-      return;
-    case 'notify_staff': {
-      text('title', 200);
-      text('text', 2000);
-      const recipients = Array.isArray(action.recipients) ? (action.recipients as Array<Record<string, unknown>>) : [];
-      const staffOnly = ['assignee', 'record_owner', 'owner_manager', 'role', 'user', 'each_technician'];
-      recipients.forEach((recipient, n) => {
-        if (!staffOnly.includes(String(recipient?.type))) {
-          problem(`${at}.recipients[${n}].type`, `a staff notification goes to ${staffOnly.join(', ')}`);
-        }
-      });
-      // With channels it is also a message: the recipients and channels are checked like one.
-      if (action.channels !== undefined) return checkSendMessage(action, at, templates, problem);
-      if (!recipients.length || recipients.length > 20) problem(`${at}.recipients`, 'give 1-20 recipients');
-      return;
-    }
-    case 'escalate':
-      if (action.userId !== undefined && !isUuid(action.userId)) {
-        problem(`${at}.userId`, "must be a user id (or omit it for the assignee's manager)");
-      }
-      return text('reason', 1000, false);
-    case 'send_report':
-      if (!Object.values(ReportKind).includes(action.report as ReportKind)) {
-        problem(`${at}.report`, `must be one of ${Object.values(ReportKind).join(', ')}`);
-      }
-      if (!REPORT_PERIODS.includes(action.period as string))
-        problem(`${at}.period`, `must be one of ${REPORT_PERIODS.join(', ')}`);
-      // The text is the report's; the channels and recipients are checked like a message's.
-      return checkSendMessage({ ...action, text: 'report' }, at, templates, problem);
-  }
-}
-
-function checkSendMessage(
-  action: Record<string, unknown>,
-  at: string,
-  templates: TemplateCatalogue,
-  problem: (path: string, text: string) => void,
-): void {
-  const channels = (action.channels ?? (action.channel ? [action.channel] : [])) as unknown[];
-  if (
-    !Array.isArray(channels) ||
-    !channels.length ||
-    channels.some((channel) => !Object.values(Channel).includes(channel as Channel))
-  ) {
-    problem(`${at}.channels`, 'give a channel or a preference list of channels (whatsapp, sms, email, webhook)');
-    return;
-  }
-  const template = action.template;
-  if (template !== undefined) {
-    if (typeof template !== 'string') return problem(`${at}.template`, 'must be a template name');
-    const found = (channels as Channel[]).filter((channel) => templates.variables(channel, template) !== undefined);
-    if (!found.length) return problem(`${at}.template`, `no template "${template}" for ${channels.join(' or ')}`);
-    for (const channel of found) {
-      for (const name of templates.variables(channel, template)!)
-        checkVariable(name, `${at}.template`, action.variables, problem);
-    }
-  } else if (typeof action.text !== 'string' || !action.text.trim() || action.text.length > 4096) {
-    problem(`${at}.text`, 'give a template name or the text (1-4096 characters)');
-  } else checkPlaceholders(action.text, `${at}.text`, action.variables, problem);
-  if (action.variables !== undefined && (typeof action.variables !== 'object' || Array.isArray(action.variables))) {
-    problem(`${at}.variables`, 'must be an object');
-  }
-  if (
-    action.notificationType !== undefined &&
-    (typeof action.notificationType !== 'string' || !/^[a-z][a-z0-9_]{0,49}$/.test(action.notificationType))
-  ) {
-    problem(`${at}.notificationType`, 'must be a lower-case word such as payment_reminder');
-  }
-  if (
-    action.validForMinutes !== undefined &&
-    (!Number.isInteger(action.validForMinutes) ||
-      (action.validForMinutes as number) < 1 ||
-      (action.validForMinutes as number) > MAX_VALIDITY_MINUTES)
-  ) {
-    problem(`${at}.validForMinutes`, `must be a whole number of minutes, 1-${MAX_VALIDITY_MINUTES} (30 days)`);
-  }
-  const recipients = action.recipients;
-  if (!Array.isArray(recipients) || !recipients.length || recipients.length > 20)
-    return problem(`${at}.recipients`, 'give 1-20 recipients');
-  recipients.forEach((recipient: Record<string, unknown>, index) => {
-    const where = `${at}.recipients[${index}]`;
-    if (!recipient || !RECIPIENT_TYPES.includes(recipient.type as RecipientType))
-      return problem(`${where}.type`, `must be one of ${RECIPIENT_TYPES.join(', ')}`);
-    if (
-      recipient.type === 'owner_manager' &&
-      recipient.levels !== undefined &&
-      (!Number.isInteger(recipient.levels) || (recipient.levels as number) < 1 || (recipient.levels as number) > 5)
-    ) {
-      problem(`${where}.levels`, 'must be 1-5');
-    }
-    if (recipient.type === 'role' && !(STAFF_ROLES as readonly string[]).includes(recipient.role as string))
-      problem(`${where}.role`, `must be one of ${STAFF_ROLES.join(', ')}`);
-    if (recipient.type === 'user' && !isUuid(recipient.userId)) problem(`${where}.userId`, 'must be a user id');
-    if (recipient.type === 'address' && (typeof recipient.address !== 'string' || !recipient.address.trim()))
-      problem(`${where}.address`, 'must be a phone number, e-mail address or URL');
-    if (recipient.type === 'whatsapp_group' && (typeof recipient.group !== 'string' || !/^[\d-]+@g\.us$/.test(recipient.group))) {
-      problem(`${where}.group`, 'must be a WhatsApp group id such as 120363025246125486@g.us');
-    }
-  });
-}
-
-function checkPlaceholders(text: string, at: string, variables: unknown, problem: (path: string, text: string) => void) {
-  for (const match of text.matchAll(/\{\{\s*([a-zA-Z_][\w.]*)\s*\}\}/g)) checkVariable(match[1], at, variables, problem);
-}
-
-/** A placeholder must name a fact the rule can see, or a variable the action gives. */
-function checkVariable(name: string, at: string, variables: unknown, problem: (path: string, text: string) => void) {
-  const root = name.split('.')[0];
-  if (variables && typeof variables === 'object' && root in (variables as object)) return;
-  if (!TEMPLATE_ROOTS.includes(root)) return problem(at, `uses {{${name}}}, which the rule cannot fill; give it in variables`);
-  if (EXTRA_TEMPLATE_FIELDS.has(name) || fieldType(FACT_SCHEMA, name)) return;
-  problem(at, `uses {{${name}}}, which is not a field the rule knows`);
 }
 
 /** The delay in milliseconds before any local-time adjustment. */

@@ -1,53 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { EntityManager } from 'typeorm';
-import { type AutomationRule, RuleTriggerType } from '../../entities/automation-rule.entity';
-import { BusinessRecord } from '../../entities/business-record.entity';
-import { Channel } from '../../entities/channel';
-import { Contact } from '../../entities/contact.entity';
+import type { AutomationRule, RuleTriggerType } from '../../entities/automation-rule.entity';
 import type { DomainEvent } from '../../entities/domain-event.entity';
 import { Delivery } from '../../entities/delivery.entity';
 import { type ActionOutcome, RuleExecution, RuleExecutionStatus } from '../../entities/rule-execution.entity';
-import { Tenant } from '../../entities/tenant.entity';
-import { Ticket, type TicketCategory, type TicketPriority, type TicketStatus } from '../../entities/ticket.entity';
-import { Role, type StaffRole, User } from '../../entities/user.entity';
-import type { DeliveryService } from '../delivery/delivery.service';
-import { renderTemplate } from '../delivery/template-rendering';
 import { automationActor } from '../directory/automation-user';
-import type { StaffPrincipal } from '../directory/principal';
-import type { Clock } from '../platform/clock';
-import { DomainError, badInput } from '../platform/errors';
+import { DomainError } from '../platform/errors';
 import type { DomainEventInput, UnitOfWork } from '../platform/unit-of-work';
-import { recordEvent } from '../records/record.service';
-import { type ReportKind, type ReportPeriod, ReportService } from '../reports/report.service';
-import type { TicketService } from '../tickets/ticket.service';
-import type { StaffNotificationService } from '../notifications/staff-notification.service';
-import type { EscalationService } from '../escalation/escalation.service';
+import { type ActionRun, type ActionServices, parseAction } from './actions';
 import { type Condition, evaluate } from './conditions';
+import { type FactIds, type Facts, loadFacts } from './facts';
 import { delayMs } from './rule-definition';
+
+export type { FactIds, Facts } from './facts';
 
 /** A rule acting on what its own actions caused stops at this depth (a loop). */
 export const MAX_RULE_DEPTH = 3;
-
-/** The ids a rule's facts are loaded from; kept on a delayed execution to load them again. */
-export interface FactIds {
-  ticketId?: string | null;
-  contactId?: string | null;
-  recordId?: string | null;
-  userId?: string | null;
-  actorId?: string | null;
-}
-
-/** What a rule sees: the event and the ticket, contact, record, user and actor it concerns. */
-export interface Facts {
-  event: { id: string | null; type: string; occurredAt: string; source: string; payload: Record<string, unknown> } | null;
-  ticket: Record<string, unknown> | null;
-  contact: Record<string, unknown> | null;
-  record: Record<string, unknown> | null;
-  user: Record<string, unknown> | null;
-  actor: { id: string; role: string; name: string } | null;
-  tenant: { name: string; timezone: string; locale: string };
-}
 
 /**
  * Wakes the worker when a delayed execution comes due: a one-off scheduler (Agenda) job
@@ -85,77 +54,10 @@ export interface ExecutionResult {
  * key per execution, action and recipient.
  */
 export class RuleEngine {
-  constructor(
-    private readonly deliveries: DeliveryService,
-    private readonly tickets: TicketService,
-    private readonly escalations: EscalationService,
-    private readonly reports: ReportService,
-    private readonly notifications: StaffNotificationService,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly services: ActionServices) {}
 
-  /** The facts for these ids, read in the caller's transaction. */
   /** Schedules the one-off job that resumes a delayed execution when it comes due (the scheduler, once it is open). */
   delayWaker: DelayWaker | null = null;
-
-  async loadFacts(
-    manager: EntityManager,
-    tenantId: string,
-    ids: FactIds,
-    event: DomainEvent | null,
-    loadedTenant?: Tenant,
-  ): Promise<{ facts: Facts; ids: FactIds }> {
-    const resolved: FactIds = { ...ids };
-    const tenant = loadedTenant ?? (await manager.findOneByOrFail(Tenant, { id: tenantId }));
-    const ticket = resolved.ticketId ? await manager.findOneBy(Ticket, { id: resolved.ticketId, tenantId }) : null;
-    const record = resolved.recordId ? await manager.findOneBy(BusinessRecord, { id: resolved.recordId, tenantId }) : null;
-    resolved.contactId ??= ticket?.requesterId ?? record?.contactId ?? null;
-    resolved.userId ??= record?.userId ?? null;
-    const contact = resolved.contactId ? await manager.findOneBy(Contact, { id: resolved.contactId, tenantId }) : null;
-    const user = resolved.userId ? await manager.findOneBy(User, { id: resolved.userId, tenantId }) : null;
-    const actor = resolved.actorId ? await manager.findOneBy(User, { id: resolved.actorId, tenantId }) : null;
-    const plain = (row: object | null) => (row ? { ...row } : null);
-    // Plain JSON, as conditions and templates read it: dates become ISO 8601 strings.
-    const facts: Facts = JSON.parse(
-      JSON.stringify({
-        event: event
-          ? {
-              id: event.id ?? null,
-              type: event.type,
-              occurredAt: new Date(event.occurredAt).toISOString(),
-              source: event.source,
-              payload: event.payload,
-            }
-          : null,
-        ticket: ticket ? { ...ticket, reference: ticket.reference } : null,
-        contact: plain(contact),
-        record: record
-          ? { ...record, amount: record.amount === null ? null : Number(record.amount), ...localDates(record, contact, tenant) }
-          : null,
-        user: user
-          ? { id: user.id, name: user.name, email: user.email, phone: user.phone, role: user.role, attributes: user.attributes }
-          : null,
-        actor: actor ? { id: actor.id, role: actor.role, name: actor.name } : null,
-        tenant: { name: tenant.name, timezone: tenant.timezone, locale: tenant.locale },
-      }),
-    ) as Facts;
-    return { ids: resolved, facts };
-  }
-
-  /** The ids an event points at: its subject, and ids its payload names. */
-  static idsOf(event: DomainEvent): FactIds {
-    const payload = event.payload ?? {};
-    const id = (value: unknown) => (typeof value === 'string' && /^[0-9a-f-]{36}$/i.test(value) ? value : null);
-    const ids: FactIds = { actorId: event.actorId };
-    if (event.subjectType === 'ticket') ids.ticketId = event.subjectId;
-    if (event.subjectType === 'contact') ids.contactId = event.subjectId;
-    if (event.subjectType === 'business_record') ids.recordId = event.subjectId;
-    if (event.subjectType === 'user') ids.userId = event.subjectId;
-    ids.ticketId ??= id(payload.ticketId);
-    ids.contactId ??= id(payload.contactId) ?? id(payload.requesterId);
-    ids.recordId ??= id(payload.recordId) ?? id((payload.record as Record<string, unknown> | undefined)?.id);
-    return ids;
-  }
 
   /**
    * Decides and acts (or waits) for one occurrence, in the caller's unit of work. An
@@ -197,7 +99,7 @@ export class RuleEngine {
     skipped: RuleExecution[],
   ): Promise<ExecutionResult> {
     const { manager } = uow;
-    const now = this.clock.now();
+    const now = this.services.clock.now();
     const execution = manager.create(RuleExecution, {
       id: randomUUID(),
       tenantId: rule.tenantId,
@@ -244,7 +146,7 @@ export class RuleEngine {
 
   /** Acts on a delayed execution that came due: the rule must still be active, and (unless it says not to) still match. */
   async resume(uow: UnitOfWork, execution: RuleExecution, rule: AutomationRule | null): Promise<RuleExecution> {
-    const now = this.clock.now();
+    const now = this.services.clock.now();
     const { manager } = uow;
     const skip = async (reason: string) =>
       (await this.finish(manager, execution, RuleExecutionStatus.SKIPPED, reason, [], now, false)).execution;
@@ -259,7 +161,7 @@ export class RuleEngine {
           payload: execution.context.eventPayload ?? {},
         } as DomainEvent)
       : null;
-    const { facts } = await this.loadFacts(manager, execution.tenantId, ids, event);
+    const { facts } = await loadFacts(manager, execution.tenantId, ids, event);
     if (rule.delay?.recheckConditions !== false) {
       const verdict = evaluate(rule.conditions as Condition | null, facts as never, now);
       if (!verdict.matched) return skip(`No longer holds after the delay: ${verdict.reason}`);
@@ -334,6 +236,8 @@ export class RuleEngine {
       record: (event) => uow.record(caused(event)),
       recordAll: (events) => uow.recordAll(events.map(caused)),
     };
+    // Rule actions are recorded as the tenant's Automation user, named after the rule.
+    const actor = () => automationActor(uow.manager, rule.tenantId, `Automation: ${rule.name}`);
     const outcomes: ActionOutcome[] = [];
     let stopped = false;
     for (const [index, action] of rule.actions.entries()) {
@@ -352,7 +256,11 @@ export class RuleEngine {
       }
       await uow.manager.query('SAVEPOINT rule_action');
       try {
-        outcome.detail = await this.perform(within, rule, execution, index, action, facts, outcome);
+        const { module, params } = parseAction(action);
+        const run: ActionRun = { uow: within, rule, execution, index, facts, services: this.services, actor };
+        const result = await module.perform(run, params);
+        outcome.detail = result.detail;
+        outcome.deliveryIds = result.deliveryIds ?? [];
         outcome.status = 'succeeded';
         await uow.manager.query('RELEASE SAVEPOINT rule_action');
       } catch (error) {
@@ -365,331 +273,6 @@ export class RuleEngine {
       }
     }
     return outcomes;
-  }
-
-  private async perform(
-    uow: UnitOfWork,
-    rule: AutomationRule,
-    execution: RuleExecution,
-    index: number,
-    action: Record<string, unknown>,
-    facts: Facts,
-    outcome: ActionOutcome,
-  ): Promise<string | null> {
-    const { manager } = uow;
-    const ticketId = facts.ticket?.id as string | undefined;
-    const needTicket = () => {
-      if (!ticketId) throw badInput('There is no ticket for this action');
-      return ticketId;
-    };
-    switch (action.type) {
-      case 'send_message': {
-        const ids = await this.sendMessage(uow, rule, execution, index, action, facts);
-        outcome.deliveryIds = ids;
-        return `${ids.length} message(s) queued`;
-      }
-      case 'assign_ticket': {
-        const ticket = await this.tickets.assign(
-          await this.actor(manager, rule),
-          needTicket(),
-          (action.userId as string) ?? null,
-          uow,
-        );
-        return `Assigned to ${ticket.assigneeId}`;
-      }
-      case 'set_ticket_status':
-        await this.tickets.changeStatus(await this.actor(manager, rule), needTicket(), action.status as TicketStatus, uow);
-        return `Status ${String(action.status)}`;
-      case 'set_ticket_priority':
-        await this.tickets.changePriority(await this.actor(manager, rule), needTicket(), action.priority as TicketPriority, uow);
-        return `Priority ${String(action.priority)}`;
-      case 'add_ticket_note':
-        await this.tickets.addMessage(
-          await this.actor(manager, rule),
-          needTicket(),
-          { body: renderTemplate(String(action.text), variables(facts, action)), internal: true },
-          uow,
-        );
-        return 'Internal note added';
-      case 'create_ticket': {
-        const contactId = facts.contact?.id as string | undefined;
-        if (!contactId) throw badInput('There is no contact to open a ticket for');
-        const values = variables(facts, action);
-        const ticket = await this.tickets.create(
-          await this.actor(manager, rule),
-          {
-            subject: renderTemplate(String(action.subject), values),
-            description: action.description ? renderTemplate(String(action.description), values) : '',
-            category: action.category as TicketCategory,
-            priority: action.priority as TicketPriority,
-            requesterId: contactId,
-          },
-          uow,
-        );
-        return `Ticket ${ticket.reference} opened`;
-      }
-      case 'call_webhook': {
-        const delivery = await this.deliveries.enqueue(
-          rule.tenantId,
-          {
-            channel: Channel.WEBHOOK,
-            to: String(action.url),
-            text: JSON.stringify({ rule: { id: rule.id, name: rule.name }, executionId: execution.id, ...facts }),
-            notificationType: 'automation_webhook',
-            idempotencyKey: `rule:${execution.id}:${index}`,
-            ticketId: ticketId ?? null,
-            ruleExecutionId: execution.id,
-          },
-          uow,
-        );
-        outcome.deliveryIds = [delivery.id];
-        return 'Webhook queued';
-      }
-      case 'set_field':
-        return this.setField(uow, action, facts);
-      case 'notify_staff': {
-        // An in-app notification for each staff recipient, and with channels a message too.
-        const targets = (
-          await this.recipients(manager, rule.tenantId, action.recipients as Array<Record<string, unknown>>, facts)
-        ).filter((target) => target.user);
-        if (!targets.length) throw badInput('No staff user could be found for this notification');
-        const values = variables(facts, action);
-        const ids = await this.notifications.notify(
-          uow,
-          rule.tenantId,
-          targets.map((target) => target.user!.id),
-          {
-            title: renderTemplate(String(action.title), values),
-            body: renderTemplate(String(action.text), values),
-            ticketId: (facts.ticket?.id as string) ?? null,
-            recordId: (facts.record?.id as string) ?? null,
-          },
-          `rule:${execution.id}:${index}`,
-        );
-        if (Array.isArray(action.channels) && action.channels.length) {
-          outcome.deliveryIds = await this.sendMessage(uow, rule, execution, index, action, facts);
-        }
-        return `${ids.length} staff notified${outcome.deliveryIds.length ? `, ${outcome.deliveryIds.length} message(s) queued` : ''}`;
-      }
-      case 'escalate': {
-        // To a named user, or up the assignee's management chain.
-        let to = action.userId as string | undefined;
-        if (!to) {
-          const assignee = facts.ticket?.assigneeId
-            ? await manager.findOneBy(User, { id: facts.ticket.assigneeId as string, tenantId: rule.tenantId })
-            : null;
-          to = assignee?.managerId ?? undefined;
-        }
-        if (!to) throw badInput('Nobody to escalate to: the ticket has no assignee with a manager, and the action names no user');
-        const escalation = await this.escalations.escalateManually(
-          await this.actor(manager, rule),
-          needTicket(),
-          to,
-          renderTemplate(String(action.reason ?? `Escalated by the rule "${rule.name}"`), variables(facts, action)),
-          uow,
-        );
-        outcome.deliveryIds = escalation.deliveryIds;
-        return `Escalated to ${to}`;
-      }
-      case 'send_report': {
-        // A schedule's report covers the period as of its occurrence, even when a worker runs it late.
-        const asOf =
-          typeof execution.context.scheduledFor === 'string' ? new Date(execution.context.scheduledFor) : this.clock.now();
-        const period = ReportService.period(action.period as ReportPeriod, asOf, facts.tenant.timezone);
-        const figures = await this.reports.figures(manager, rule.tenantId, action.report as ReportKind, period.from, period.to);
-        const ids = await this.sendMessage(uow, rule, execution, index, action, facts, (target) =>
-          this.reports.text(figures, facts.tenant.timezone, target.user?.id),
-        );
-        outcome.deliveryIds = ids;
-        return `${String(action.report)} for ${String(action.period)} sent to ${ids.length} recipient(s)`;
-      }
-      case 'add_tag': {
-        const tag = String(action.tag).trim().toLowerCase();
-        if (action.target === 'record') {
-          // A record's tags live in its attributes (attributes.tags), where rules and audiences read them.
-          const recordId = facts.record?.id as string | undefined;
-          if (!recordId) throw badInput('There is no business record to tag');
-          await manager.query(
-            `UPDATE business_record
-                SET attributes = jsonb_set(attributes, '{tags}', COALESCE(attributes->'tags', '[]'::jsonb) || to_jsonb($3::text)), "updatedAt" = now()
-              WHERE id = $1 AND "tenantId" = $2 AND NOT (COALESCE(attributes->'tags', '[]'::jsonb) ? $3)`,
-            [recordId, rule.tenantId, tag],
-          );
-          return `Record tagged ${tag}`;
-        }
-        const contactId = facts.contact?.id as string | undefined;
-        if (!contactId) throw badInput('There is no contact to tag');
-        await manager.query(
-          `UPDATE contact SET tags = array_append(tags, $3::text), "updatedAt" = now() WHERE id = $1 AND "tenantId" = $2 AND NOT ($3 = ANY(tags))`,
-          [contactId, rule.tenantId, tag],
-        );
-        return `Tagged ${tag}`;
-      }
-      default:
-        throw badInput(`Unknown action ${String(action.type)}`);
-    }
-  }
-
-  private async setField(uow: UnitOfWork, action: Record<string, unknown>, facts: Facts): Promise<string> {
-    const { manager } = uow;
-    const field = String(action.field);
-    const value = action.value ?? null;
-    if (action.target === 'contact') {
-      const contact = facts.contact;
-      if (!contact) throw badInput('There is no contact to change');
-      if (field.startsWith('attributes.')) {
-        await manager.query(
-          `UPDATE contact SET attributes = jsonb_set(attributes, $3, $4::jsonb), "updatedAt" = now() WHERE id = $1 AND "tenantId" = $2`,
-          [contact.id, contact.tenantId, [field.slice('attributes.'.length)], JSON.stringify(value)],
-        );
-      } else
-        await manager.update(Contact, { id: contact.id as string, tenantId: contact.tenantId as string }, { [field]: value });
-      return `contact.${field} set`;
-    }
-    const record = facts.record;
-    if (!record) throw badInput('There is no business record to change');
-    const row = await manager.findOneOrFail(BusinessRecord, {
-      where: { id: record.id as string },
-      lock: { mode: 'pessimistic_write' },
-    });
-    if (field.startsWith('attributes.')) row.attributes = { ...row.attributes, [field.slice('attributes.'.length)]: value };
-    else if (field === 'status') {
-      const status = String(value ?? '')
-        .trim()
-        .toLowerCase();
-      if (!/^[a-z0-9][a-z0-9_.-]{0,49}$/.test(status)) throw badInput(`"${status}" is not a status`);
-      if (status !== row.status) {
-        const previousStatus = row.status;
-        row.status = status;
-        row.statusChangedAt = this.clock.now();
-        await uow.record(recordEvent(row, previousStatus, null));
-      }
-    }
-    await manager.save(row);
-    return `record.${field} set`;
-  }
-
-  private async sendMessage(
-    uow: UnitOfWork,
-    rule: AutomationRule,
-    execution: RuleExecution,
-    index: number,
-    action: Record<string, unknown>,
-    facts: Facts,
-    textFor?: (target: Target) => string,
-  ): Promise<string[]> {
-    const { manager } = uow;
-    const channels = (action.channels ?? [action.channel]) as Channel[];
-    const template = textFor ? undefined : (action.template as string | undefined);
-    const available = template
-      ? new Set(
-          (
-            (await manager.query(
-              `SELECT DISTINCT channel FROM message_template WHERE "tenantId" = $1 AND (name = $2 OR name LIKE $3)`,
-              [rule.tenantId, template, `${template.replace(/[\\%_]/g, (c) => '\\' + c)}.%`],
-            )) as Array<{ channel: Channel }>
-          ).map((row) => row.channel),
-        )
-      : new Set(channels);
-    const targets = await this.recipients(manager, rule.tenantId, action.recipients as Array<Record<string, unknown>>, facts);
-    if (!targets.length) throw badInput('No recipient could be found for this message');
-    const ids: string[] = [];
-    for (const target of targets) {
-      // The first channel the target can be reached on (and has a template for); the rest, in order, are its fallbacks.
-      const usable = channels.filter((candidate) => available.has(candidate) && reachable(target, candidate));
-      const [channel, ...fallbackChannels] = usable;
-      if (!channel) throw badInput(`${target.label} cannot be reached on ${channels.join(' or ')}`);
-      const values = { ...variables(facts, action), recipient: { name: target.label } };
-      const delivery = await this.deliveries.enqueue(
-        rule.tenantId,
-        {
-          channel,
-          to: target.address ?? null,
-          contactId: target.contact?.id ?? null,
-          userId: target.user?.id ?? null,
-          templateName: template ?? null,
-          text: template ? null : textFor ? textFor(target) : renderTemplate(String(action.text), values),
-          variables: values,
-          notificationType: (action.notificationType as string) ?? (textFor ? 'report' : 'automation'),
-          idempotencyKey: `rule:${execution.id}:${index}:${target.key}`,
-          ticketId: (facts.ticket?.id as string) ?? null,
-          ticketMessageId: carriedMessage(facts, target),
-          ruleExecutionId: execution.id,
-          validForMinutes: typeof action.validForMinutes === 'number' ? action.validForMinutes : null,
-          fallbackChannels,
-        },
-        uow,
-      );
-      ids.push(delivery.id);
-    }
-    return ids;
-  }
-
-  /** Who a message goes to, each once. */
-  private async recipients(
-    manager: EntityManager,
-    tenantId: string,
-    wanted: Array<Record<string, unknown>>,
-    facts: Facts,
-  ): Promise<Target[]> {
-    const targets = new Map<string, Target>();
-    const addUser = (user: User | null | undefined) =>
-      user && user.active && targets.set(`user:${user.id}`, { key: `user:${user.id}`, label: user.name, user });
-    const userById = (id: unknown) =>
-      typeof id === 'string' ? manager.findOneBy(User, { id, tenantId }) : Promise.resolve(null);
-    for (const recipient of wanted) {
-      switch (recipient.type) {
-        case 'contact':
-        case 'requester': {
-          const contact = facts.contact as unknown as Contact | null;
-          if (contact) targets.set(`contact:${contact.id}`, { key: `contact:${contact.id}`, label: contact.name, contact });
-          break;
-        }
-        case 'assignee':
-          addUser(await userById(facts.ticket?.assigneeId));
-          break;
-        case 'record_owner':
-          addUser(await userById(facts.record?.ownerId));
-          break;
-        case 'owner_manager': {
-          let user = await userById(facts.record?.ownerId ?? facts.ticket?.assigneeId ?? facts.user?.id);
-          for (let level = 0; level < ((recipient.levels as number) ?? 1) && user; level++) user = await userById(user.managerId);
-          addUser(user);
-          break;
-        }
-        case 'role':
-          for (const user of await manager.findBy(User, { tenantId, role: recipient.role as StaffRole, active: true }))
-            addUser(user);
-          break;
-        case 'each_technician':
-          for (const user of await manager.findBy(User, { tenantId, role: Role.TECHNICIAN, active: true })) addUser(user);
-          break;
-        case 'user':
-          addUser(await userById(recipient.userId));
-          break;
-        case 'address':
-          targets.set(`address:${String(recipient.address)}`, {
-            key: `address:${String(recipient.address)}`,
-            label: String(recipient.address),
-            address: String(recipient.address),
-          });
-          break;
-        case 'whatsapp_group':
-          targets.set(`group:${String(recipient.group)}`, {
-            key: `group:${String(recipient.group)}`,
-            label: String(recipient.group),
-            address: String(recipient.group),
-            group: true,
-          });
-          break;
-      }
-    }
-    return [...targets.values()];
-  }
-
-  /** Rule actions are recorded as the tenant's Automation user, named after the rule. */
-  private actor(manager: EntityManager, rule: AutomationRule): Promise<StaffPrincipal> {
-    return automationActor(manager, rule.tenantId, `Automation: ${rule.name}`);
   }
 
   private async finishActed(
@@ -733,61 +316,6 @@ export class RuleEngine {
 }
 
 /**
- * A record's dates as the recipient reads them, in their time zone and language:
- * dueDate "1 Des 2026", scheduledTime "09:30", for messages (the *At fields stay ISO 8601).
- */
-function localDates(record: BusinessRecord, contact: Contact | null, tenant: Tenant): Record<string, string | null> {
-  const zone = contact?.timezone ?? tenant.timezone;
-  const locale = contact?.locale ?? tenant.locale;
-  const local = (date: Date | null) => (date ? DateTime.fromJSDate(date, { zone }).setLocale(locale) : null);
-  return {
-    dueDate: local(record.dueAt)?.toLocaleString(DateTime.DATE_MED) ?? null,
-    expiresDate: local(record.expiresAt)?.toLocaleString(DateTime.DATE_MED) ?? null,
-    sentDate: local(record.sentAt)?.toLocaleString(DateTime.DATE_MED) ?? null,
-    scheduledDate: local(record.scheduledAt)?.toLocaleString(DateTime.DATE_MED) ?? null,
-    scheduledTime: local(record.scheduledAt)?.toFormat('HH:mm') ?? null,
-  };
-}
-
-interface Target {
-  key: string;
-  label: string;
-  contact?: Contact;
-  user?: User;
-  address?: string;
-  group?: boolean;
-}
-
-/** Whether the target has an address on the channel (and has not opted out of it). */
-function reachable(target: Target, channel: Channel): boolean {
-  if (target.group) return channel === Channel.WHATSAPP;
-  if (target.address) {
-    const address = target.address;
-    if (channel === Channel.EMAIL) return address.includes('@');
-    if (channel === Channel.WEBHOOK) return /^https?:\/\//.test(address);
-    return /^\+?\d[\d\s-]{5,}$/.test(address);
-  }
-  const person = target.contact ?? target.user;
-  if (!person) return false;
-  if (target.contact?.optedOutChannels?.includes(channel)) return false;
-  if (channel === Channel.EMAIL) return !!person.email;
-  if (channel === Channel.WEBHOOK) return false;
-  return !!person.phone;
-}
-
-/** Template variables: the facts, then the action's own. */
-function variables(facts: Facts, action: Record<string, unknown>): Record<string, unknown> {
-  return {
-    contact: facts.contact ?? undefined,
-    ticket: facts.ticket ?? undefined,
-    record: facts.record ?? undefined,
-    event: facts.event ?? undefined,
-    tenant: facts.tenant,
-    ...((action.variables as Record<string, unknown>) ?? {}),
-  };
-}
-
-/**
  * A failure that belongs to the action (bad data, missing address, a refused transition)
  * is recorded and the rule goes on; a lost connection or a serialization failure is the
  * transaction's, and is thrown for the relay to retry.
@@ -808,16 +336,4 @@ function insertExecutions(manager: EntityManager, executions: RuleExecution[]) {
 
 function insertExecution(manager: EntityManager, execution: RuleExecution) {
   return insertExecutions(manager, [execution]);
-}
-
-/**
- * The thread message a send carries: an agent's reply, relayed to the ticket's requester
- * from the `ticket.message_added` event this service recorded (never one sent in from outside).
- */
-function carriedMessage(facts: Facts, target: Target): string | null {
-  const event = facts.event;
-  if (event?.type !== 'ticket.message_added' || event.source !== 'internal') return null;
-  const messageId = (event.payload as Record<string, unknown> | null)?.messageId;
-  if (typeof messageId !== 'string' || !target.contact || target.contact.id !== facts.ticket?.requesterId) return null;
-  return messageId;
 }
