@@ -85,7 +85,10 @@ export class AutomationRule extends TenantOwned {
   @Column({ type: 'jsonb', nullable: true })
   delay!: Record<string, unknown> | null;
 
-  @Field(() => GraphQLJSON, { description: 'The actions, in order: [{ type, ... }].' })
+  @Field(() => GraphQLJSON, {
+    description:
+      "The actions, in order: [{ type, ... }]; each type's parameters are served as JSON Schema by ruleCatalog.actions.",
+  })
   @Column({ type: 'jsonb' })
   actions!: Array<Record<string, unknown>>;
 

@@ -58,6 +58,7 @@ export interface ActionOutcome {
 @Index('rule_execution_tenant_created_idx', ['tenantId', 'createdAt'])
 @Index('rule_execution_subject_idx', ['ruleId', 'subjectKey', 'createdAt'])
 @Index('rule_execution_due_idx', ['runAt'], { where: `status = 'delayed'` })
+@Index('rule_execution_failed_idx', ['ruleId', 'createdAt'], { where: `status = 'failed'` })
 @Index('rule_execution_skipped_idx', ['finishedAt'], { where: `status = 'skipped'` })
 export class RuleExecution extends TenantOwned {
   @Field(() => ID, { nullable: true, description: 'The rule; null once it is deleted.' })
@@ -130,4 +131,12 @@ export class RuleExecution extends TenantOwned {
   @Field(() => Date, { nullable: true, description: 'When it finished acting (or was skipped).' })
   @Column({ type: 'timestamptz', nullable: true })
   finishedAt!: Date | null;
+
+  @Field(() => Int, { description: 'How often it acted: 1, plus one per retry of its failed actions.' })
+  @Column({ type: 'smallint', default: 1 })
+  attempts!: number;
+
+  @Field(() => Date, { nullable: true, description: 'When its failed actions were last run again.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  retriedAt!: Date | null;
 }

@@ -27,6 +27,7 @@ import { DeliveryValidityAndFallbacks1795490000001 } from './1795490000001-Deliv
 import { NotificationPackV21795490000002 } from './1795490000002-NotificationPackV2';
 import { CampaignRecipientAddressKey1795490000003 } from './1795490000003-CampaignRecipientAddressKey';
 import { CompletionClosingNote1795490000004 } from './1795490000004-CompletionClosingNote';
+import { RuleExecutionAttempts1795490000005 } from './1795490000005-RuleExecutionAttempts';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -59,4 +60,5 @@ export const MIGRATIONS = [
   NotificationPackV21795490000002,
   CampaignRecipientAddressKey1795490000003,
   CompletionClosingNote1795490000004,
+  RuleExecutionAttempts1795490000005,
 ];

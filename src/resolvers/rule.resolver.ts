@@ -13,6 +13,7 @@ import {
   RuleExecutionConnection,
   RuleExecutionsArgs,
   RuleSubjectInput,
+  RuleRetryResult,
   RuleTestResult,
   SampleEventInput,
 } from '../schema/rule.types';
@@ -117,6 +118,31 @@ export class AutomationRuleResolver {
     @Ctx() { principal, services }: AuthedContext,
   ) {
     return services.ruleRuns.runManually(requireStaff(principal), id, subject);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => RuleExecution, {
+    description:
+      'Runs a FAILED execution again: its failed and not-run actions only, with the rule as it is now (actions that succeeded are not repeated; messages keep their idempotency keys, so nothing is sent twice). INVALID_TRANSITION for an execution that is not FAILED.',
+  })
+  retryRuleExecution(
+    @Arg('id', () => ID, { description: 'Execution id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.ruleRuns.retry(requireStaff(principal), id);
+  }
+
+  @Authorized(...WRITERS)
+  @Mutation(() => RuleRetryResult, {
+    description: "Retries a rule's FAILED executions created in [from, to), oldest first, at most 1,000 a call.",
+  })
+  retryFailedRuleExecutions(
+    @Arg('ruleId', () => ID, { description: 'Rule id.' }) ruleId: string,
+    @Arg('from', () => Date, { description: 'Start (inclusive).' }) from: Date,
+    @Arg('to', () => Date, { description: 'End (exclusive).' }) to: Date,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.ruleRuns.retryFailed(requireStaff(principal), ruleId, from, to);
   }
 
   @Authorized(...READERS)

@@ -55,7 +55,8 @@ export class AutomationRuleInput {
   delay?: Record<string, unknown> | null;
 
   @Field(() => [GraphQLJSONObject], {
-    description: 'The actions, in order: { type: "send_message", channels, template, recipients } ...',
+    description:
+      'The actions, in order: { type: "send_message", channels, template, recipients } ...; each type\'s parameters as JSON Schema are in ruleCatalog.actions.',
   })
   actions!: Array<Record<string, unknown>>;
 
@@ -269,4 +270,16 @@ export class AutomationRuleStats {
 
   @Field(() => Int, { description: 'Messages its executions queued.' })
   deliveries!: number;
+}
+
+@ObjectType({ description: 'What a bulk retry of failed executions did.' })
+export class RuleRetryResult {
+  @Field(() => Int, { description: 'Executions run again.' })
+  retried!: number;
+
+  @Field(() => Int, { description: 'Of those, how many now succeeded.' })
+  succeeded!: number;
+
+  @Field(() => Int, { description: 'Of those, how many failed again (see their actions).' })
+  stillFailed!: number;
 }

@@ -12,11 +12,9 @@ import { type ActionRun, type ActionServices, parseAction } from './actions';
 import { type Condition, evaluate } from './conditions';
 import { type FactIds, type Facts, loadFacts } from './facts';
 import { delayMs } from './rule-definition';
+import { refusal } from './rule-limits';
 
 export type { FactIds, Facts } from './facts';
-
-/** A rule acting on what its own actions caused stops at this depth (a loop). */
-export const MAX_RULE_DEPTH = 3;
 
 /**
  * Wakes the worker when a delayed execution comes due: a one-off scheduler (Agenda) job
@@ -123,12 +121,13 @@ export class RuleEngine {
       actionOutcomes: [],
       createdAt: now,
       finishedAt: null,
+      attempts: 1,
+      retriedAt: null,
     });
-    const refusal =
-      (await this.refusal(manager, rule, execution, now)) ??
-      evaluate(rule.conditions as Condition | null, facts as never, now).reason;
-    if (refusal) {
-      Object.assign(execution, { status: RuleExecutionStatus.SKIPPED, reason: refusal, finishedAt: now });
+    const refused =
+      (await refusal(manager, rule, execution, now)) ?? evaluate(rule.conditions as Condition | null, facts as never, now).reason;
+    if (refused) {
+      Object.assign(execution, { status: RuleExecutionStatus.SKIPPED, reason: refused, finishedAt: now });
       skipped.push(execution);
       return { execution, fresh: true };
     }
@@ -151,17 +150,7 @@ export class RuleEngine {
     const skip = async (reason: string) =>
       (await this.finish(manager, execution, RuleExecutionStatus.SKIPPED, reason, [], now, false)).execution;
     if (!rule || !rule.active) return skip('The rule was deleted or switched off before its delay ended');
-    const ids = execution.context as FactIds;
-    const event = execution.eventType
-      ? ({
-          id: execution.eventId,
-          type: execution.eventType,
-          occurredAt: execution.createdAt,
-          source: 'internal',
-          payload: execution.context.eventPayload ?? {},
-        } as DomainEvent)
-      : null;
-    const { facts } = await loadFacts(manager, execution.tenantId, ids, event);
+    const { facts } = await loadFacts(manager, execution.tenantId, execution.context as FactIds, eventOf(execution));
     if (rule.delay?.recheckConditions !== false) {
       const verdict = evaluate(rule.conditions as Condition | null, facts as never, now);
       if (!verdict.matched) return skip(`No longer holds after the delay: ${verdict.reason}`);
@@ -170,42 +159,34 @@ export class RuleEngine {
     return (await this.finishActed(manager, rule, execution, outcomes, now, false)).execution;
   }
 
-  /** Why the rule may not act on this occurrence now, or null. */
-  private async refusal(
-    manager: EntityManager,
-    rule: AutomationRule,
-    execution: RuleExecution,
-    now: Date,
-  ): Promise<string | null> {
-    if (execution.depth >= MAX_RULE_DEPTH) {
-      return `Stopped: this event was caused by ${execution.depth} rule actions in a row (limit ${MAX_RULE_DEPTH}); the rules loop`;
+  /**
+   * Runs a failed execution's failed (and not-run) actions again, with the rule as it is
+   * now and the facts as they are now; actions that succeeded keep their outcome and are
+   * not run again. Messages keep their idempotency keys (execution, action, recipient), so
+   * nothing that was queued goes twice.
+   */
+  async retry(uow: UnitOfWork, execution: RuleExecution, rule: AutomationRule): Promise<RuleExecution> {
+    const now = this.services.clock.now();
+    const { manager } = uow;
+    const { facts } = await loadFacts(manager, execution.tenantId, execution.context as FactIds, eventOf(execution));
+    const outcomes = await this.runActions(uow, rule, execution, facts, execution.actionOutcomes);
+    const failed = outcomes.filter((outcome) => outcome.status === 'failed');
+    if (!failed.length) {
+      await manager.query(
+        `UPDATE automation_rule SET "successCount" = "successCount" + 1, "failureCount" = GREATEST("failureCount" - 1, 0) WHERE id = $1`,
+        [rule.id],
+      );
     }
-    if (rule.validFrom && now < rule.validFrom) return `Not valid before ${rule.validFrom.toISOString()}`;
-    if (rule.validUntil && now >= rule.validUntil) return `Not valid after ${rule.validUntil.toISOString()}`;
-    if (rule.maxExecutions != null) {
-      // Read under the rule's lock: the rule object may come from a cache, and two processes may act at once.
-      const [counted] = (await manager.query(`SELECT "executionCount" FROM automation_rule WHERE id = $1 FOR UPDATE`, [
-        rule.id,
-      ])) as Array<{ executionCount: number }>;
-      if ((counted?.executionCount ?? 0) >= rule.maxExecutions) return `Reached its limit of ${rule.maxExecutions} executions`;
-    }
-    if (!execution.subjectKey || (rule.maxExecutionsPerSubject == null && rule.cooldownMinutes == null)) return null;
-    const [row] = (await manager.query(
-      `SELECT count(*)::int AS total, max("createdAt") AS latest FROM rule_execution
-        WHERE "ruleId" = $1 AND "subjectKey" = $2 AND status IN ('delayed', 'succeeded', 'failed')`,
-      [rule.id, execution.subjectKey],
-    )) as Array<{ total: number; latest: Date | null }>;
-    if (rule.maxExecutionsPerSubject != null && row.total >= rule.maxExecutionsPerSubject) {
-      return `Reached its limit of ${rule.maxExecutionsPerSubject} executions for this ${execution.subjectType}`;
-    }
-    if (
-      rule.cooldownMinutes != null &&
-      row.latest &&
-      now.getTime() - new Date(row.latest).getTime() < rule.cooldownMinutes * 60_000
-    ) {
-      return `Cooling down: it acted for this ${execution.subjectType} less than ${rule.cooldownMinutes} minutes ago`;
-    }
-    return null;
+    const changes = {
+      status: failed.length ? RuleExecutionStatus.FAILED : RuleExecutionStatus.SUCCEEDED,
+      reason: failed.length ? `${failed.length} of ${outcomes.length} actions failed: ${failed[0].error}` : null,
+      actionOutcomes: outcomes,
+      attempts: execution.attempts + 1,
+      retriedAt: now,
+      finishedAt: now,
+    };
+    await manager.update(RuleExecution, { id: execution.id }, changes);
+    return Object.assign(execution, changes);
   }
 
   /** When a delay ends: after its length, then at the next local time of day if it names one. */
@@ -224,6 +205,7 @@ export class RuleEngine {
     rule: AutomationRule,
     execution: RuleExecution,
     facts: Facts,
+    earlier: ActionOutcome[] = [],
   ): Promise<ActionOutcome[]> {
     // What the actions cause carries the chain's depth, so a rule reacting to itself stops.
     const caused = (event: DomainEventInput): DomainEventInput => ({
@@ -241,6 +223,12 @@ export class RuleEngine {
     const outcomes: ActionOutcome[] = [];
     let stopped = false;
     for (const [index, action] of rule.actions.entries()) {
+      // On a retry, what succeeded stays as it was.
+      const done = earlier.find((outcome) => outcome.index === index && outcome.status === 'succeeded');
+      if (done) {
+        outcomes.push(done);
+        continue;
+      }
       const outcome: ActionOutcome = {
         index,
         type: String(action.type),
@@ -336,4 +324,16 @@ function insertExecutions(manager: EntityManager, executions: RuleExecution[]) {
 
 function insertExecution(manager: EntityManager, execution: RuleExecution) {
   return insertExecutions(manager, [execution]);
+}
+
+/** The event an execution was started by, as far as it kept it (for loading its facts again). */
+function eventOf(execution: RuleExecution): DomainEvent | null {
+  if (!execution.eventType) return null;
+  return {
+    id: execution.eventId,
+    type: execution.eventType,
+    occurredAt: execution.createdAt,
+    source: 'internal',
+    payload: execution.context.eventPayload ?? {},
+  } as DomainEvent;
 }

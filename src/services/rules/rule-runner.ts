@@ -3,11 +3,13 @@ import { CronExpressionParser } from 'cron-parser';
 import { type DataSource, type EntityManager, In } from 'typeorm';
 import { AutomationRule, RuleTriggerType } from '../../entities/automation-rule.entity';
 import type { DomainEvent } from '../../entities/domain-event.entity';
-import { RuleExecution } from '../../entities/rule-execution.entity';
+import { RuleExecution, RuleExecutionStatus } from '../../entities/rule-execution.entity';
 import { Tenant } from '../../entities/tenant.entity';
 import type { StaffPrincipal } from '../directory/principal';
 import type { EventConsumer } from '../events/event-consumers';
 import type { Clock } from '../platform/clock';
+import { DomainError, ErrorCode, assertPeriod, conflict, notFound } from '../platform/errors';
+import { isUuid } from '../platform/ids';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import { type Condition, evaluate } from './conditions';
 import { type FactIds, type Facts, idsOf, loadFacts } from './facts';
@@ -69,6 +71,64 @@ export class RuleRunner {
     const now = this.clock.now();
     const holds = rules.map((rule) => evaluate(rule.conditions as Condition | null, facts as never, now).matched);
     return { rules, facts, ids, holds };
+  }
+
+  /**
+   * Runs a failed execution's failed actions again (retryRuleExecution), with the rule as
+   * it is now: an admin fixes what failed (a missing phone, a template), then retries.
+   */
+  async retry(actor: StaffPrincipal, id: string): Promise<RuleExecution> {
+    if (!isUuid(id)) throw notFound('Rule execution', id);
+    return this.transactor.run(async (uow) => {
+      const execution = await uow.manager.findOne(RuleExecution, {
+        where: { id, tenantId: actor.tenantId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!execution) throw notFound('Rule execution', id);
+      if (execution.status !== RuleExecutionStatus.FAILED) {
+        throw new DomainError(
+          ErrorCode.InvalidTransition,
+          `Only a FAILED execution is retried; this one is ${execution.status.toUpperCase()}`,
+          { status: execution.status },
+        );
+      }
+      const rule = execution.ruleId
+        ? await uow.manager.findOneBy(AutomationRule, { id: execution.ruleId, tenantId: actor.tenantId })
+        : null;
+      if (!rule) throw conflict('The rule was deleted: its executions cannot run again');
+      return this.engine.retry(uow, execution, rule);
+    });
+  }
+
+  /** Retries a rule's failed executions created in [from, to), oldest first, each in its own transaction (at most 1,000 a call). */
+  async retryFailed(
+    actor: StaffPrincipal,
+    ruleId: string,
+    from: Date,
+    to: Date,
+  ): Promise<{ retried: number; succeeded: number; stillFailed: number }> {
+    assertPeriod(from, to);
+    const rule = await this.rules.get(actor, ruleId);
+    const ids = (
+      (await this.dataSource.query(
+        `SELECT id FROM rule_execution WHERE "ruleId" = $1 AND "tenantId" = $2 AND status = 'failed'
+            AND "createdAt" >= $3 AND "createdAt" < $4 ORDER BY "createdAt" LIMIT 1000`,
+        [rule.id, actor.tenantId, from, to],
+      )) as Array<{ id: string }>
+    ).map((row) => row.id);
+    let succeeded = 0;
+    let retried = 0;
+    for (const id of ids) {
+      try {
+        const execution = await this.retry(actor, id);
+        retried++;
+        if (execution.status === RuleExecutionStatus.SUCCEEDED) succeeded++;
+      } catch (error) {
+        // Retried meanwhile by someone else: not failed any more.
+        if (!(error instanceof DomainError && error.code === ErrorCode.InvalidTransition)) throw error;
+      }
+    }
+    return { retried, succeeded, stillFailed: retried - succeeded };
   }
 
   /** Runs a rule now for a subject (runAutomationRule): limits and conditions apply as to any trigger. */
