@@ -3,6 +3,7 @@ import { RuleTriggerType } from '../../entities/automation-rule.entity';
 import { CronExpressionParser } from 'cron-parser';
 import { FACT_SCHEMA, type ConditionProblem, checkCondition } from './conditions';
 import { type TemplateCatalogue, checkAction } from './actions';
+import type { Problem } from './actions/action';
 
 export type { TemplateCatalogue } from './actions';
 
@@ -84,7 +85,7 @@ export function checkRule(rule: RuleInput, templates: TemplateCatalogue): Condit
   return problems;
 }
 
-function checkDateTrigger(trigger: Record<string, unknown> | null | undefined, problem: (path: string, text: string) => void) {
+function checkDateTrigger(trigger: Record<string, unknown> | null | undefined, problem: Problem) {
   if (!trigger || typeof trigger !== 'object')
     return problem('dateTrigger', 'a relative-date rule needs { field, offsetsDays, atLocalTime }');
   if (!DATE_FIELDS.includes(trigger.field as string)) problem('dateTrigger.field', `must be one of ${DATE_FIELDS.join(', ')}`);
@@ -113,7 +114,7 @@ function checkDateTrigger(trigger: Record<string, unknown> | null | undefined, p
   }
 }
 
-function checkDelay(delay: Record<string, unknown>, problem: (path: string, text: string) => void) {
+function checkDelay(delay: Record<string, unknown>, problem: Problem) {
   const known = ['minutes', 'hours', 'days', 'untilLocalTime', 'recheckConditions'];
   for (const key of Object.keys(delay))
     if (!known.includes(key)) problem(`delay.${key}`, `unknown; a delay has ${known.join(', ')}`);

@@ -6,6 +6,7 @@ import type { DomainEvent } from '../../entities/domain-event.entity';
 import { Delivery } from '../../entities/delivery.entity';
 import { type ActionOutcome, RuleExecution, RuleExecutionStatus } from '../../entities/rule-execution.entity';
 import { automationActor } from '../directory/automation-user';
+import type { StaffPrincipal } from '../directory/principal';
 import { DomainError } from '../platform/errors';
 import type { DomainEventInput, UnitOfWork } from '../platform/unit-of-work';
 import { type ActionRun, type ActionServices, parseAction } from './actions';
@@ -160,26 +161,25 @@ export class RuleEngine {
   }
 
   /**
-   * Runs a failed execution's failed (and not-run) actions again, with the rule as it is
-   * now and the facts as they are now; actions that succeeded keep their outcome and are
-   * not run again. Messages keep their idempotency keys (execution, action, recipient), so
-   * nothing that was queued goes twice.
+   * Runs a failed execution's failed (and not-run) actions again, with the rule and facts as
+   * they are now; succeeded actions keep their outcome. Messages keep their idempotency keys
+   * (execution, action, recipient), so nothing that was queued goes twice.
    */
   async retry(uow: UnitOfWork, execution: RuleExecution, rule: AutomationRule): Promise<RuleExecution> {
     const now = this.services.clock.now();
     const { manager } = uow;
     const { facts } = await loadFacts(manager, execution.tenantId, execution.context as FactIds, eventOf(execution));
     const outcomes = await this.runActions(uow, rule, execution, facts, execution.actionOutcomes);
-    const failed = outcomes.filter((outcome) => outcome.status === 'failed');
-    if (!failed.length) {
+    const { status, reason } = verdict(outcomes);
+    if (status === RuleExecutionStatus.SUCCEEDED) {
       await manager.query(
         `UPDATE automation_rule SET "successCount" = "successCount" + 1, "failureCount" = GREATEST("failureCount" - 1, 0) WHERE id = $1`,
         [rule.id],
       );
     }
     const changes = {
-      status: failed.length ? RuleExecutionStatus.FAILED : RuleExecutionStatus.SUCCEEDED,
-      reason: failed.length ? `${failed.length} of ${outcomes.length} actions failed: ${failed[0].error}` : null,
+      status,
+      reason,
       actionOutcomes: outcomes,
       attempts: execution.attempts + 1,
       retriedAt: now,
@@ -218,8 +218,9 @@ export class RuleEngine {
       record: (event) => uow.record(caused(event)),
       recordAll: (events) => uow.recordAll(events.map(caused)),
     };
-    // Rule actions are recorded as the tenant's Automation user, named after the rule.
-    const actor = () => automationActor(uow.manager, rule.tenantId, `Automation: ${rule.name}`);
+    // Rule actions are recorded as the tenant's Automation user, named after the rule (read once per execution).
+    let principal: Promise<StaffPrincipal> | undefined;
+    const actor = () => (principal ??= automationActor(uow.manager, rule.tenantId, `Automation: ${rule.name}`));
     const outcomes: ActionOutcome[] = [];
     let stopped = false;
     for (const [index, action] of rule.actions.entries()) {
@@ -271,13 +272,12 @@ export class RuleEngine {
     now: Date,
     insert: boolean,
   ): Promise<ExecutionResult> {
-    const failed = outcomes.filter((outcome) => outcome.status === 'failed');
-    const status = failed.length ? RuleExecutionStatus.FAILED : RuleExecutionStatus.SUCCEEDED;
-    const reason = failed.length ? `${failed.length} of ${outcomes.length} actions failed: ${failed[0].error}` : null;
+    const { status, reason } = verdict(outcomes);
+    const failed = status === RuleExecutionStatus.FAILED;
     await manager.query(
       `UPDATE automation_rule SET "executionCount" = "executionCount" + 1, "successCount" = "successCount" + $2,
               "failureCount" = "failureCount" + $3, "lastExecutedAt" = $4 WHERE id = $1`,
-      [rule.id, failed.length ? 0 : 1, failed.length ? 1 : 0, now],
+      [rule.id, failed ? 0 : 1, failed ? 1 : 0, now],
     );
     return this.finish(manager, execution, status, reason, outcomes, now, insert);
   }
@@ -324,6 +324,16 @@ function insertExecutions(manager: EntityManager, executions: RuleExecution[]) {
 
 function insertExecution(manager: EntityManager, execution: RuleExecution) {
   return insertExecutions(manager, [execution]);
+}
+
+/** An execution's status and reason from its actions' outcomes. */
+function verdict(outcomes: ActionOutcome[]): { status: RuleExecutionStatus; reason: string | null } {
+  const failed = outcomes.filter((outcome) => outcome.status === 'failed');
+  if (!failed.length) return { status: RuleExecutionStatus.SUCCEEDED, reason: null };
+  return {
+    status: RuleExecutionStatus.FAILED,
+    reason: `${failed.length} of ${outcomes.length} actions failed: ${failed[0].error}`,
+  };
 }
 
 /** The event an execution was started by, as far as it kept it (for loading its facts again). */

@@ -86,6 +86,12 @@ export function oneOf<T extends string>(values: readonly T[]) {
   return z.enum(values as [T, ...T[]], { error: `must be one of ${values.join(', ')}` });
 }
 
+/** Values for an action's {{placeholders}} besides the facts. */
+export const variables = z
+  .record(z.string(), z.unknown(), { error: 'must be an object' })
+  .optional()
+  .meta({ description: "Values for the action's {{placeholders}} besides the facts" });
+
 /** A whole number in [min, max]. */
 export function whole(min: number, max: number, error = `must be a whole number from ${min} to ${max}`) {
   return z.int({ error }).min(min, { error }).max(max, { error });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { renderTemplate } from '../../delivery/template-rendering';
 import { templateValues } from '../facts';
-import { defineAction, text } from './action';
+import { defineAction, text, variables } from './action';
 import { checkPlaceholders } from './placeholders';
 import { ticketOf } from './ticket-target';
 
@@ -11,7 +11,7 @@ export const addTicketNoteAction = defineAction({
   schema: z.strictObject({
     type: z.literal('add_ticket_note'),
     text: text(5000).meta({ description: 'The note, with {{placeholders}}' }),
-    variables: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+    variables,
   }),
   check: (params, at, _templates, problem) => checkPlaceholders(params.text, `${at}.text`, params.variables, problem),
   async perform(run, params) {

@@ -3,7 +3,7 @@ import { TicketCategory, TicketPriority } from '../../../entities/ticket.entity'
 import { renderTemplate } from '../../delivery/template-rendering';
 import { badInput } from '../../platform/errors';
 import { templateValues } from '../facts';
-import { defineAction, oneOf, text } from './action';
+import { defineAction, oneOf, text, variables } from './action';
 import { checkPlaceholders } from './placeholders';
 
 export const createTicketAction = defineAction({
@@ -15,7 +15,7 @@ export const createTicketAction = defineAction({
     description: text(5000).optional().meta({ description: 'With {{placeholders}}' }),
     category: oneOf(Object.values(TicketCategory)),
     priority: oneOf(Object.values(TicketPriority)),
-    variables: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+    variables,
   }),
   check(params, at, _templates, problem) {
     checkPlaceholders(params.subject, `${at}.subject`, params.variables, problem);

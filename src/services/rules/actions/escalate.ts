@@ -3,7 +3,7 @@ import { User } from '../../../entities/user.entity';
 import { renderTemplate } from '../../delivery/template-rendering';
 import { badInput } from '../../platform/errors';
 import { templateValues } from '../facts';
-import { defineAction, id, text } from './action';
+import { defineAction, id, text, variables } from './action';
 import { checkPlaceholders } from './placeholders';
 import { ticketOf } from './ticket-target';
 
@@ -14,7 +14,7 @@ export const escalateAction = defineAction({
     type: z.literal('escalate'),
     userId: id("must be a user id (or omit it for the assignee's manager)").optional(),
     reason: text(1000).optional().meta({ description: 'With {{placeholders}}' }),
-    variables: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+    variables,
   }),
   check(params, at, _templates, problem) {
     if (params.reason) checkPlaceholders(params.reason, `${at}.reason`, params.variables, problem);

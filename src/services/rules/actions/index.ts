@@ -38,6 +38,11 @@ export const ACTIONS: ReadonlyMap<string, ActionModule> = new Map(
 
 export const ACTION_TYPES: readonly string[] = [...ACTIONS.keys()];
 
+function moduleOf(action: unknown): ActionModule | undefined {
+  const type = (action as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? ACTIONS.get(type) : undefined;
+}
+
 /** `actions[1].recipients[0].role`: a problem's place as admins read it. */
 function placeOf(at: string, path: readonly PropertyKey[]): string {
   return path.reduce<string>((place, key) => (typeof key === 'number' ? `${place}[${key}]` : `${place}.${String(key)}`), at);
@@ -48,8 +53,7 @@ function placeOf(at: string, path: readonly PropertyKey[]): string {
  * schema (every problem, each at its place), then what the schema cannot know.
  */
 export function checkAction(action: unknown, at: string, templates: TemplateCatalogue, problem: Problem): void {
-  const type = (action as { type?: unknown } | null)?.type;
-  const module = typeof type === 'string' ? ACTIONS.get(type) : undefined;
+  const module = moduleOf(action);
   if (!module) return problem(`${at}.type`, `must be one of ${ACTION_TYPES.join(', ')}`);
   const parsed = module.schema.safeParse(action);
   if (!parsed.success) {
@@ -70,9 +74,8 @@ export function checkAction(action: unknown, at: string, templates: TemplateCata
  * rule saved before a schema tightened fails that action (with the reason), not the execution.
  */
 export function parseAction(action: unknown): { module: ActionModule; params: unknown } {
-  const type = (action as { type?: unknown } | null)?.type;
-  const module = typeof type === 'string' ? ACTIONS.get(type) : undefined;
-  if (!module) throw badInput(`Unknown action ${String(type)}`);
+  const module = moduleOf(action);
+  if (!module) throw badInput(`Unknown action ${String((action as { type?: unknown } | null)?.type)}`);
   const parsed = module.schema.safeParse(action);
   if (!parsed.success) {
     const [issue] = parsed.error.issues;

@@ -4,7 +4,7 @@ import { renderTemplate } from '../../delivery/template-rendering';
 import { MAX_VALIDITY_MINUTES } from '../../delivery/validity';
 import { badInput } from '../../platform/errors';
 import { type Facts, templateValues } from '../facts';
-import { type ActionRun, type Problem, type TemplateCatalogue, oneOf, whole } from './action';
+import { type ActionRun, type Problem, type TemplateCatalogue, oneOf, variables, whole } from './action';
 import { checkPlaceholders, checkVariable } from './placeholders';
 import { type Recipient, type Target, reachable, recipient, recipientList, resolveRecipients } from './recipients';
 
@@ -23,10 +23,7 @@ export const delivery = {
         'Channels in order of preference; the first the recipient can be reached on is used, the rest are its fallbacks',
     }),
   channel: channel.optional().meta({ description: 'One channel (instead of channels)' }),
-  variables: z
-    .record(z.string(), z.unknown(), { error: 'must be an object' })
-    .optional()
-    .meta({ description: "Values for the text's or template's placeholders besides the facts" }),
+  variables,
   notificationType: z
     .string({ error: 'must be a lower-case word such as payment_reminder' })
     .regex(/^[a-z][a-z0-9_]{0,49}$/, { error: 'must be a lower-case word such as payment_reminder' })
