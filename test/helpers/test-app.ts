@@ -197,10 +197,15 @@ export class Subscription<T> {
 
   /** Waits until `count` items arrived (or an error), failing after `timeoutMs`. */
   async waitFor(count: number, timeoutMs = 5000): Promise<T[]> {
+    return this.waitUntil((items) => items.length >= count, timeoutMs, `${count} subscription items`);
+  }
+
+  /** Waits until the items received so far satisfy `done` (or an error), failing after `timeoutMs`. */
+  async waitUntil(done: (items: T[]) => boolean, timeoutMs = 5000, what = 'subscription items'): Promise<T[]> {
     const deadline = Date.now() + timeoutMs;
-    while (this.items.length < count && this.errors.length === 0) {
+    while (!done(this.items) && this.errors.length === 0) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`expected ${count} subscription items, got ${this.items.length}`);
+      if (left <= 0) throw new Error(`expected ${what}, got ${this.items.length}: ${JSON.stringify(this.items)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
