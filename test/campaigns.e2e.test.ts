@@ -46,7 +46,7 @@ describe('campaigns', () => {
     const token = (await t.app.services.auth.login(admin.email, PASSWORD)).token;
     const principal: Principal = { kind: 'staff', tenantId: tenant.id, userId: admin.id, role: Role.ADMIN, name: 'Admin' };
     const phoneNumberId = String(++phoneNumbers);
-    await addMetaProvider(t.app.services, tenant, fake.url, { settings: { phoneNumberId } });
+    await addMetaProvider(t.app.services, tenant, fake.url, { settings: { phoneNumberId, serviceWindow: false } });
     const people = {
       ana: await makeContact(t.app.dataSource, tenant, { name: 'Ana', phone: '+6281200000001', area: 'Bandung', tags: ['vip'] }),
       budi: await makeContact(t.app.dataSource, tenant, { name: 'Budi', phone: '+6281200000002', area: 'bandung' }),

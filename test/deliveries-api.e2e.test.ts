@@ -56,7 +56,7 @@ describe('delivery API', () => {
           name: 'Meta primary',
           priority: 10,
           baseUrl: fake.url,
-          settings: { phoneNumberId: uniquePhoneNumberId() },
+          settings: { phoneNumberId: uniquePhoneNumberId(), serviceWindow: false },
           credentials: { accessToken: 'meta-token' },
         },
       },

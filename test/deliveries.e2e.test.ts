@@ -51,7 +51,13 @@ describe('delivery pipeline', () => {
           name: `${kind} ${index + 1}`,
           priority: (index + 1) * 10,
           baseUrl: fake.url,
-          settings: { phoneNumberId: uniquePhoneNumberId(), from: '+15550001111', url: `${fake.url}/hooks/in` },
+          // Sending tests: the Meta number's service window is not held (window tests turn it on).
+          settings: {
+            phoneNumberId: uniquePhoneNumberId(),
+            serviceWindow: false,
+            from: '+15550001111',
+            url: `${fake.url}/hooks/in`,
+          },
           credentials: {
             [ProviderKind.META_WHATSAPP]: { accessToken: 'meta-token' },
             [ProviderKind.FONNTE]: { token: 'fonnte-token' },
@@ -243,9 +249,10 @@ describe('delivery pipeline', () => {
     const cases: Array<[ProviderKind, () => void, DeliveryStatus, string]> = [
       [
         ProviderKind.META_WHATSAPP,
+        // Outside the 24-hour window, with no template and no gateway: nothing can carry it.
         () => fake.script('meta', metaError(131047, 'Re-engagement message')),
         DeliveryStatus.FAILED,
-        '131047',
+        'OUTSIDE_SERVICE_WINDOW',
       ],
       [
         ProviderKind.META_WHATSAPP,

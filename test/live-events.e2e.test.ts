@@ -147,7 +147,7 @@ describe.each(transports)('live events across processes over $name', ({ env }) =
           kind: 'META_WHATSAPP',
           name: 'Meta',
           baseUrl: fake.url,
-          settings: { phoneNumberId: uniquePhoneNumberId() },
+          settings: { phoneNumberId: uniquePhoneNumberId(), serviceWindow: false },
           credentials: { accessToken: 'meta-token' },
         },
       },

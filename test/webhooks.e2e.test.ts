@@ -95,7 +95,8 @@ describe('provider webhooks', () => {
   }
 
   let phoneNumbers = 1055;
-  async function world(kind = ProviderKind.META_WHATSAPP) {
+  /** A tenant with one provider; a Meta number holds the service window only when `serviceWindow` (as an admin's new one does). */
+  async function world(kind = ProviderKind.META_WHATSAPP, serviceWindow = false) {
     const tenant = await makeTenant(t.app.dataSource);
     const admin: Principal = { kind: 'staff', tenantId: tenant.id, userId: tenant.id, role: Role.ADMIN, name: 'Admin' };
     const provider: ChannelProvider = await t.app.services.providers.create(admin, {
@@ -103,7 +104,8 @@ describe('provider webhooks', () => {
       name: kind,
       baseUrl: fake.url,
       // Meta phone number ids are unique: each tenant gets its own.
-      settings: kind === ProviderKind.TWILIO_SMS ? { from: '+15550001111' } : { phoneNumberId: String(++phoneNumbers) },
+      settings:
+        kind === ProviderKind.TWILIO_SMS ? { from: '+15550001111' } : { phoneNumberId: String(++phoneNumbers), serviceWindow },
       credentials:
         kind === ProviderKind.META_WHATSAPP
           ? { accessToken: 'meta-token' }
@@ -250,7 +252,8 @@ describe('provider webhooks', () => {
   });
 
   it('carries an agent’s reply back on WhatsApp and shows its delivery status in the thread, live', async () => {
-    const { tenant, provider } = await world();
+    // The customer's message opened the service window, so the reply goes as free text.
+    const { tenant, provider } = await world(ProviderKind.META_WHATSAPP, true);
     await installNotificationPack(t.app.dataSource.manager, tenant.id);
     const agent: User = await makeUser(t.app.dataSource, tenant, { role: Role.AGENT });
     const contact = await makeContact(t.app.dataSource, tenant, { phone: '+6281234567890' });

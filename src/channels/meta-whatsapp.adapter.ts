@@ -8,6 +8,7 @@ import {
   type SendOutcome,
   credential,
   providerFault,
+  outsideWindow,
   recipientLimited,
   rejected,
   setting,
@@ -24,19 +25,22 @@ export const META_API_VERSION = 'v21.0';
  * recipient) and the spam limit (131048) concern one recipient or message: that message
  * waits, the number keeps sending to everyone else. The account's own (0 and 190 credentials, 3 and 10 and 200-299 permissions,
  * 368 policy block, 131031 account locked, 131042 payment, 131045 certificate, 133010
- * number not registered) leave other providers able to carry the message. Everything else
- * (131026 undeliverable, 131047 outside the 24-hour window, 132000-132015 template
- * problems, 100 invalid parameter, ...) is about this message and is final.
+ * number not registered) leave other providers able to carry the message. 131047 (free
+ * text outside the customer's 24-hour window) leaves the template, or a gateway. Everything
+ * else (131026 undeliverable, 132000-132015 template problems, 100 invalid parameter, ...)
+ * is about this message and is final.
  */
 const THROTTLE_CODES = new Set([4, 80007, 130429]);
 const TRANSIENT_CODES = new Set([1, 2, 131000, 131016, 133004]);
 const RECIPIENT_CODES = new Set([131048, 131056]);
+const OUTSIDE_WINDOW_CODE = 131047;
 const ACCOUNT_CODES = new Set([0, 3, 10, 190, 368, 131031, 131042, 131045, 133010]);
 
 function classifyMetaError(code: number, text: string, retryAfter: number | undefined): SendFailure {
   if (THROTTLE_CODES.has(code)) return throttled(String(code), text, retryAfter);
   if (TRANSIENT_CODES.has(code)) return transient(String(code), text, retryAfter);
   if (RECIPIENT_CODES.has(code)) return recipientLimited(String(code), text, retryAfter);
+  if (code === OUTSIDE_WINDOW_CODE) return outsideWindow(String(code), text);
   if (ACCOUNT_CODES.has(code) || (code >= 200 && code < 300)) return providerFault(String(code), text);
   return rejected(String(code), text);
 }

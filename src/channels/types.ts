@@ -34,9 +34,11 @@ export interface ProviderAccount {
  * - `recipient`: a passing limit on one recipient or this one message (Meta's pair rate
  *   limit and spam limit): the provider is healthy and keeps its other traffic, so this
  *   message alone is retried after its Retry-After (or its backoff), and nothing counts
- *   toward the provider's circuit.
+ *   toward the provider's circuit;
+ * - `window`: free text outside the customer's 24-hour service window (Meta's 131047): this
+ *   provider takes the message only as its approved template; a gateway may take the text.
  */
-export type FailureKind = 'rejected' | 'provider' | 'transient' | 'throttled' | 'recipient';
+export type FailureKind = 'rejected' | 'provider' | 'transient' | 'throttled' | 'recipient' | 'window';
 
 export interface SendFailure {
   ok: false;
@@ -63,6 +65,7 @@ export const providerFault = failure('provider');
 export const transient = failure('transient');
 export const throttled = failure('throttled');
 export const recipientLimited = failure('recipient');
+export const outsideWindow = failure('window');
 
 /** Whether the message may still go out, later or through another provider. */
 export const isRetryable = (outcome: SendFailure): boolean => outcome.kind !== 'rejected';

@@ -27,6 +27,7 @@ import { Segment } from './segment.entity';
 import { ProviderPace } from './provider-pace.entity';
 import { StaffNotification } from './staff-notification.entity';
 import { IdempotentRequest } from './idempotent-request.entity';
+import { ServiceWindow } from './service-window.entity';
 
 export const ENTITIES = [
   Tenant,
@@ -58,6 +59,7 @@ export const ENTITIES = [
   ConsentChange,
   ProviderPace,
   Review,
+  ServiceWindow,
   StaffNotification,
   IdempotentRequest,
 ];

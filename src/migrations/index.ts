@@ -28,6 +28,7 @@ import { NotificationPackV21795490000002 } from './1795490000002-NotificationPac
 import { CampaignRecipientAddressKey1795490000003 } from './1795490000003-CampaignRecipientAddressKey';
 import { CompletionClosingNote1795490000004 } from './1795490000004-CompletionClosingNote';
 import { RuleExecutionAttempts1795490000005 } from './1795490000005-RuleExecutionAttempts';
+import { ServiceWindow1795490000006 } from './1795490000006-ServiceWindow';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -61,4 +62,5 @@ export const MIGRATIONS = [
   CampaignRecipientAddressKey1795490000003,
   CompletionClosingNote1795490000004,
   RuleExecutionAttempts1795490000005,
+  ServiceWindow1795490000006,
 ];

@@ -246,6 +246,25 @@ export class TicketResolver {
     return ticket.requester ?? requesterOf(ticket, loaders);
   }
 
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description:
+      "Staff only: when the requester's 24-hour WhatsApp service window closes (in the past once closed), on the tenant's Meta number that closes last; null when they never wrote on WhatsApp. Outside it a reply on WhatsApp needs an approved template (whatsappTemplate) unless a gateway carries free text.",
+  })
+  async whatsappWindowClosesAt(@Root() ticket: Ticket, @Ctx() { principal, loaders }: AuthedContext): Promise<Date | null> {
+    if (principal.kind !== 'staff') return null;
+    const requester = ticket.requester ?? (await requesterOf(ticket, loaders));
+    return requester.phone ? loaders.whatsappWindow.load(requester.phone) : null;
+  }
+
+  @FieldResolver(() => Boolean, {
+    description: "Staff only: whether the requester's WhatsApp service window is open now (false for customers).",
+  })
+  async whatsappWindowOpen(@Root() ticket: Ticket, @Ctx() context: AuthedContext): Promise<boolean> {
+    const closesAt = await this.whatsappWindowClosesAt(ticket, context);
+    return closesAt !== null && closesAt > context.services.clock.now();
+  }
+
   @FieldResolver(() => User, {
     nullable: true,
     description: 'The staff user working the ticket (staff only; null for customers).',

@@ -384,6 +384,7 @@ export enum SendFailureKind {
   TRANSIENT = 'transient',
   THROTTLED = 'throttled',
   RECIPIENT = 'recipient',
+  WINDOW = 'window',
 }
 
 registerEnumType(SendFailureKind, {
@@ -399,6 +400,10 @@ registerEnumType(SendFailureKind, {
     RECIPIENT: {
       description:
         'A passing limit on this one recipient or message (pair rate limit, spam limit): only this message is retried later; the provider keeps sending to others.',
+    },
+    WINDOW: {
+      description:
+        "Free text outside the customer's 24-hour WhatsApp service window (Meta 131047): only an approved template goes through this number; a gateway may carry the text.",
     },
   },
 });

@@ -25,6 +25,8 @@ export interface Loaders {
   messageDelivery: DataLoader<string, Delivery | undefined>;
   deliveryEvents: DataLoader<string, DeliveryEvent[]>;
   tenant: DataLoader<string, Tenant | undefined>;
+  /** When a customer number's WhatsApp service window closes (null: never opened), by phone. */
+  whatsappWindow: DataLoader<string, Date | null>;
 }
 
 export function createLoaders(services: Services, principal: Principal): Loaders {
@@ -67,6 +69,10 @@ export function createLoaders(services: Services, principal: Principal): Loaders
     messageDelivery: new DataLoader(async (messageIds) => {
       const deliveries = await services.tickets.messageDeliveries(principal, messageIds);
       return messageIds.map((id) => deliveries.get(id));
+    }, options),
+    whatsappWindow: new DataLoader(async (phones) => {
+      const times = await services.tickets.whatsappWindows(principal.tenantId, phones);
+      return phones.map((phone) => times.get(phone) ?? null);
     }, options),
     messageCount: new DataLoader(async (ticketIds) => {
       const counts = await services.tickets.messageCounts(principal, ticketIds);

@@ -124,6 +124,15 @@ export class AddTicketMessageInput {
   @ArrayMaxSize(10)
   @ValidateNested({ each: true })
   attachments?: AttachmentInput[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "A public reply on a WhatsApp conversation goes as this WhatsApp template (one mapped to an approved Meta template), rendered with the ticket's values; the body stays the thread's text. Needed when the customer's 24-hour window has closed (see Ticket.whatsappWindowOpen): free text is then refused with OUTSIDE_SERVICE_WINDOW unless a gateway carries it.",
+  })
+  @IsOptional()
+  @Length(1, 100)
+  whatsappTemplate?: string | null;
 }
 
 @InputType({ description: 'Which tickets to list.' })

@@ -33,6 +33,7 @@ import { DispatchService } from './delivery/dispatch.service';
 import { EscalationService } from './escalation/escalation.service';
 import { JobService, type JobSettings } from './scheduling/job.service';
 import { InboundService } from './delivery/inbound.service';
+import { ServiceWindowService } from './delivery/service-window';
 import type { LiveEvents } from './platform/live-events';
 import { MessagingService } from './delivery/messaging.service';
 import { SecretBox } from './platform/secret-box';
@@ -66,6 +67,8 @@ export interface Services {
   /** Provider pacing shared by the workers; tests watch the slots it hands out. */
   pacer: SharedRateLimiter;
   deliveries: DeliveryService;
+  /** Meta's 24-hour customer-service windows: opened by customers' messages, read by the dispatcher and tickets. */
+  serviceWindows: ServiceWindowService;
   dispatch: DispatchService;
   messaging: MessagingService;
   inbound: InboundService;
@@ -106,6 +109,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     probeHoldMs: delivery.sendTimeoutMs + 1000,
   });
   const history = new DeliveryHistory(dataSource, live, clock);
+  const serviceWindows = new ServiceWindowService(dataSource, providers, clock);
   const eventConsumers = new EventConsumerRegistry();
   const pacer = settings.pacer ?? new SharedRateLimiter(new PostgresSlots(dataSource));
   const deliveries = new DeliveryService(dataSource, transactor, history, clock, guard, {
@@ -114,7 +118,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   });
   const adapters = createAdapters({ sendTimeoutMs: delivery.sendTimeoutMs, guard });
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
-  const tickets = new TicketService(dataSource, transactor, live, clock, sla, deliveries);
+  const tickets = new TicketService(dataSource, transactor, live, clock, sla, deliveries, serviceWindows);
   const records = new RecordService(dataSource, transactor, clock);
   const completions = new CompletionService(dataSource, transactor, deliveries, tickets, live, clock, settings.completions);
   const escalations = new EscalationService(dataSource, transactor, deliveries, clock);
@@ -156,7 +160,8 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     providers,
     pacer,
     deliveries,
-    dispatch: new DispatchService(dataSource, history, providers, adapters, pacer, clock, {
+    serviceWindows,
+    dispatch: new DispatchService(dataSource, history, providers, serviceWindows, adapters, pacer, clock, {
       batchSize: delivery.batchSize,
       leaseMs: delivery.leaseMs,
       backoffBaseMs: delivery.backoffBaseMs,
@@ -167,7 +172,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
       providerSlowMs: delivery.providerSlowMs,
     }),
     messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
-    inbound: new InboundService(dataSource, deliveries, providers, tickets, completions, consent),
+    inbound: new InboundService(dataSource, deliveries, providers, serviceWindows, tickets, completions, consent),
     sla,
     escalations,
     eventConsumers,

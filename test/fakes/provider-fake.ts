@@ -70,6 +70,12 @@ export class ProviderFake {
   private readonly sockets = new Set<Socket>();
   private readonly delays = new Set<NodeJS.Timeout>();
   private waiters: Array<() => void> = [];
+  /**
+   * Meta as it runs: when on, free text reaches only numbers whose customer-service window
+   * is open (they wrote within 24 hours), otherwise 131047; templates must be approved ones
+   * with their body parameters.
+   */
+  private metaRules: { windows: Map<string, number>; templates: Map<string, { parameters: number; status: string }> } | undefined;
   url = '';
 
   constructor(
@@ -119,7 +125,29 @@ export class ProviderFake {
     this.perRecipient.set(`${provider}:${to}`, behaviour);
   }
 
+  /** Meta's clock, for its 24-hour windows: a test's manual clock, so moving time closes them. */
+  metaNow: () => number = () => Date.now();
+
+  /** Turns Meta's window and template rules on (see metaRules). */
+  enforceMetaRules(): void {
+    this.metaRules ??= { windows: new Map(), templates: new Map() };
+  }
+
+  /** The customer at `to` (as Meta writes numbers: digits only) wrote to the business at `atMs`. */
+  customerWrote(to: string, atMs = this.metaNow()): void {
+    this.enforceMetaRules();
+    this.metaRules!.windows.set(to.replace(/^\+/, ''), atMs);
+  }
+
+  /** An approved (or other `status`) template of the WhatsApp Business Account, with its body's parameter count. */
+  metaTemplate(name: string, language: string, parameters: number, status = 'APPROVED'): void {
+    this.enforceMetaRules();
+    this.metaRules!.templates.set(`${name}:${language}`, { parameters, status });
+  }
+
   reset(): void {
+    this.metaRules = undefined;
+    this.metaNow = () => Date.now();
     this.requests.length = 0;
     this.scripts.clear();
     this.defaults.clear();
@@ -183,6 +211,8 @@ export class ProviderFake {
       return void res.end(behaviour.body);
     }
     if (!authorized) return this.unauthorized(provider, res);
+    const refusal = provider === 'meta' ? this.metaRefusal(body) : undefined;
+    if (refusal?.kind === 'error') return this.json(res, refusal.status, refusal.body);
     return this.success(provider, res, body);
   }
 
@@ -199,6 +229,29 @@ export class ProviderFake {
       return { provider: 'twilio', authorized: auth === expected && twilio[1] === this.tokens.twilio[0] };
     }
     if (url.startsWith('/hooks/')) return { provider: 'webhook', authorized: true };
+    return undefined;
+  }
+
+  /** Meta's own answer to a message its rules refuse, in its documented error format. */
+  private metaRefusal(body: Record<string, any>): Behaviour | undefined {
+    const rules = this.metaRules;
+    if (!rules) return undefined;
+    if (body.type === 'text') {
+      const wrote = rules.windows.get(String(body.to));
+      if (wrote === undefined || this.metaNow() - wrote >= 24 * 60 * 60 * 1000)
+        return metaError(131047, 'Re-engagement message', 400);
+      return undefined;
+    }
+    if (body.type === 'template') {
+      const template = rules.templates.get(`${body.template?.name}:${body.template?.language?.code}`);
+      if (!template || template.status !== 'APPROVED')
+        return metaError(132001, 'Template name does not exist in the translation');
+      const given = (body.template.components ?? [])
+        .filter((component: any) => component.type === 'body')
+        .flatMap((component: any) => component.parameters ?? []);
+      if (given.length !== template.parameters || given.some((parameter: any) => parameter.type !== 'text' || !parameter.text))
+        return metaError(132000, 'Number of parameters does not match the expected number of params');
+    }
     return undefined;
   }
 

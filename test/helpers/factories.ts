@@ -59,6 +59,10 @@ export async function makeContact(dataSource: DataSource, tenant: Tenant, overri
 /**
  * A Meta WhatsApp account of the tenant, sending to a provider fake at `baseUrl` with the
  * fake's token, under a phone number id of its own (added as the tenant's admin would).
+ * Its service window is not held by the product (`serviceWindow: false`, the setting for a
+ * number whose inbound messages reach another system): these tests are about sending, and
+ * the fake takes free text unless a test turns its window on. Window tests pass
+ * `settings` without it, as an admin's new provider has.
  */
 export function addMetaProvider(
   services: Services,
@@ -71,7 +75,7 @@ export function addMetaProvider(
     kind: ProviderKind.META_WHATSAPP,
     name: 'Meta',
     baseUrl,
-    settings: { phoneNumberId: uniquePhoneNumberId() },
+    settings: { phoneNumberId: uniquePhoneNumberId(), serviceWindow: false },
     credentials: { accessToken: 'meta-token' },
     ...input,
   });

@@ -7,6 +7,8 @@ export interface InboundText {
   name: string;
   id: string;
   text: string;
+  /** When the customer sent it, in seconds (Meta's `timestamp`). */
+  timestamp?: number;
 }
 
 /** Posts a customer's text message to the Meta webhook, signed with the app secret as Meta signs it; the HTTP status. */
@@ -24,7 +26,13 @@ export async function postMetaInbound(url: string, appSecret: string, message: I
               metadata: { display_phone_number: '1555', phone_number_id: message.phoneNumberId },
               contacts: [{ profile: { name: message.name }, wa_id: message.from }],
               messages: [
-                { from: message.from, id: message.id, timestamp: '1800000000', type: 'text', text: { body: message.text } },
+                {
+                  from: message.from,
+                  id: message.id,
+                  timestamp: String(message.timestamp ?? 1800000000),
+                  type: 'text',
+                  text: { body: message.text },
+                },
               ],
             },
           },

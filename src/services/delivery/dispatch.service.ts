@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { AdapterRegistry } from '../../channels';
 import type { SendPacer } from '../../channels/shared-rate-limiter';
 import { type OutboundMessage, type SendFailure, type SendOutcome, providerFault } from '../../channels/types';
-import { DeliveryStatus } from '../../entities/channel';
+import { Channel, DeliveryStatus } from '../../entities/channel';
 import type { ChannelProvider } from '../../entities/channel-provider.entity';
 import { DeliveryEventType } from '../../entities/delivery-event.entity';
 import { Delivery } from '../../entities/delivery.entity';
@@ -11,6 +11,14 @@ import type { ChannelProviderService } from './channel-provider.service';
 import type { Clock } from '../platform/clock';
 import { type DeliveryHistory, type HistoryStep, OutcomeWriter } from './delivery-history';
 import { type ProviderState, providerState } from './routing';
+import {
+  OUTSIDE_SERVICE_WINDOW,
+  type ServiceWindowService,
+  type Windows,
+  enforcesWindow,
+  whatsappForm,
+  windowKey,
+} from './service-window';
 import { UnreadableSecretError } from '../platform/secret-box';
 import { hotRows, isConnectionLoss } from '../platform/sql';
 
@@ -71,8 +79,11 @@ interface Tried {
 /** A provider passed over in an attempt, and why. */
 interface Skipped {
   provider: ChannelProvider;
-  reason: 'circuit open' | 'slow' | 'busy' | 'not answering';
+  reason: 'circuit open' | 'slow' | 'busy' | 'not answering' | 'outside window';
 }
+
+/** Skipped for a reason that passes: the message may go through it later. */
+const passing = (skip: Skipped) => skip.reason !== 'circuit open' && skip.reason !== 'outside window';
 
 /** How long a send waits for a slot of a provider at its in-flight limit before going back to the queue. */
 const BUSY_WAIT_MS = 250;
@@ -100,11 +111,14 @@ export class DispatchService {
   private readonly lookups = new Map<string, { at: number; value: Promise<unknown> }>();
   /** Outcomes are written in batches: one statement for every send that finished in the same moment. */
   private readonly outcomes: OutcomeWriter;
+  /** The service windows of a claim's WhatsApp recipients, read in one statement with the claim. */
+  private readonly claimedWindows = new WeakMap<Delivery, Windows>();
 
   constructor(
     private readonly dataSource: DataSource,
     history: DeliveryHistory,
     private readonly providers: ChannelProviderService,
+    private readonly windows: ServiceWindowService,
     private readonly adapters: AdapterRegistry,
     private readonly limiter: SendPacer,
     private readonly clock: Clock,
@@ -165,7 +179,23 @@ export class DispatchService {
       RETURNING d.*`,
       [now, new Date(now.getTime() + this.settings.leaseMs), limit],
     );
-    return rows.map((row) => this.dataSource.manager.create(Delivery, row as Partial<Delivery>));
+    const claimed = rows.map((row) => this.dataSource.manager.create(Delivery, row as Partial<Delivery>));
+    const whatsapp = claimed.filter((delivery) => delivery.channel === Channel.WHATSAPP);
+    if (whatsapp.length) {
+      const windows = await this.windows.windowsOf(
+        whatsapp.map((delivery) => ({ tenantId: delivery.tenantId, phone: delivery.recipient })),
+      );
+      for (const delivery of whatsapp)
+        this.claimedWindows.set(delivery, windows.get(windowKey(delivery.tenantId, delivery.recipient)) ?? new Map());
+    }
+    return claimed;
+  }
+
+  /** The recipient's service windows, when a provider of the list holds WhatsApp to them. */
+  private async windowsFor(delivery: Delivery, recipient: string, providers: ChannelProvider[]): Promise<Windows> {
+    if (delivery.channel !== Channel.WHATSAPP || !providers.some(enforcesWindow)) return new Map();
+    const claimed = recipient === delivery.recipient ? this.claimedWindows.get(delivery) : undefined;
+    return claimed ?? this.windows.windowsFor(delivery.tenantId, recipient);
   }
 
   /**
@@ -223,19 +253,27 @@ export class DispatchService {
         lastErrorMessage: `No enabled ${delivery.channel} provider is configured`,
       });
     }
-    const message: OutboundMessage = {
+    const text: OutboundMessage = {
       deliveryId: delivery.id,
       to: recipient,
       subject: delivery.subject,
       body: delivery.body,
-      metaTemplate: delivery.metaTemplate,
+      metaTemplate: null,
       unsubscribeUrl: delivery.unsubscribeUrl,
     };
+    const template: OutboundMessage = { ...text, metaTemplate: delivery.metaTemplate };
+    const windows = await this.windowsFor(delivery, recipient, providers);
+    const now = this.clock.now();
+    /** Free text or the approved template through this provider, or nothing (outside the window, no template). */
+    const formFor = (provider: ChannelProvider) =>
+      delivery.channel === Channel.WHATSAPP
+        ? whatsappForm(provider, windows.get(provider.id), now, delivery.metaTemplate !== null)
+        : 'text';
     const tried: Tried[] = [];
     const skipped: Skipped[] = [];
 
     /** Sends through a provider whose slot it holds: the outcome to finish with, or undefined to go on. */
-    const through = async (provider: ChannelProvider): Promise<Outcome | undefined> => {
+    const through = async (provider: ChannelProvider, message: OutboundMessage = text): Promise<Outcome | undefined> => {
       let outcome: SendOutcome;
       let admission: 'open' | 'probe' | 'refused';
       try {
@@ -279,6 +317,12 @@ export class DispatchService {
         );
         return undefined;
       }
+      if (outcome.kind === 'window') {
+        // Meta says the window is closed (the product had not seen it so): the template, if any, goes now.
+        await this.bookkeeping(this.providers.recordSuccess(provider));
+        if (message !== template && delivery.metaTemplate && this.enter(provider)) return through(provider, template);
+        return undefined;
+      }
       if (outcome.kind === 'recipient') {
         // The provider answered, about this recipient only: it is healthy, and this message
         // alone waits (its Retry-After or backoff); its circuit and other messages are untouched.
@@ -303,13 +347,19 @@ export class DispatchService {
     // once; one that is full but answering is waited for, a moment, then the message waits
     // in the queue: a busy or paced primary keeps its traffic, a backup takes only what the
     // primary cannot carry.
+    // A Meta number outside the customer's window with no template cannot carry it at all.
     const slow: ChannelProvider[] = [];
+    const usable = (provider: ChannelProvider) => !this.circuitOpen(provider) && formFor(provider) !== 'none';
     for (const [index, provider] of providers.entries()) {
+      if (formFor(provider) === 'none') {
+        skipped.push({ provider, reason: 'outside window' });
+        continue;
+      }
       if (this.circuitOpen(provider)) {
         skipped.push({ provider, reason: 'circuit open' });
         continue;
       }
-      const hasAlternative = providers.slice(index + 1).some((next) => !this.circuitOpen(next));
+      const hasAlternative = providers.slice(index + 1).some(usable);
       const state = this.stateOf(provider, hasAlternative);
       if (state === 'slow') {
         slow.push(provider);
@@ -323,27 +373,53 @@ export class DispatchService {
         skipped.push({ provider, reason: 'busy' });
         break;
       }
-      const outcome = await through(provider);
+      const outcome = await through(provider, formFor(provider) === 'template' ? template : text);
       if (outcome) return outcome;
     }
     // No other provider could even be tried: a slow one is still better than none.
-    if (!tried.length && skipped.every((skip) => skip.reason === 'circuit open')) {
+    if (!tried.length && !skipped.some(passing)) {
       for (const provider of slow) {
         if (!this.enter(provider)) continue;
-        const outcome = await through(provider);
+        const outcome = await through(provider, formFor(provider) === 'template' ? template : text);
         if (outcome) return outcome;
       }
     }
     skipped.push(...slow.map((provider) => ({ provider, reason: 'slow' as const })));
+    if (this.windowBound(tried, skipped, providers)) {
+      return this.finish(
+        delivery,
+        'failed',
+        {
+          attempts: delivery.attempts + (tried.length ? 1 : 0),
+          lastErrorCode: OUTSIDE_SERVICE_WINDOW,
+          lastErrorMessage:
+            "Outside the customer's 24-hour WhatsApp service window, with no approved Meta template and no provider that sends free text",
+        },
+        history(tried, skipped, false),
+      );
+    }
     if (tried.some(({ outcome }) => outcome.kind !== 'throttled')) {
       const last = tried[tried.length - 1];
       return this.failedAttempt(delivery, tried, skipped, errorOf(last.outcome, last.provider));
     }
-    if (skipped.some((skip) => skip.reason !== 'circuit open')) {
+    if (skipped.some(passing)) {
       // Providers with no room (slow, hanging or full): back to the queue shortly, quietly (often, under load).
       return this.finish(delivery, 'deferred', { nextAttemptAt: this.later(busyRetryMs) }, []);
     }
     return this.deferUntilAvailable(delivery, providers, tried, skipped);
+  }
+
+  /**
+   * Whether only the service window stands in the way: every provider either cannot carry it
+   * (outside the window, no template) or told us so (131047), and none is merely paused.
+   */
+  private windowBound(tried: Tried[], skipped: Skipped[], providers: ChannelProvider[]): boolean {
+    const refused = new Set([
+      ...skipped.filter((skip) => skip.reason === 'outside window').map((skip) => skip.provider.id),
+      ...tried.filter(({ outcome }) => outcome.kind === 'window').map(({ provider }) => provider.id),
+    ]);
+    const triedElse = tried.some(({ outcome, provider }) => outcome.kind !== 'window' && !refused.has(provider.id));
+    return refused.size > 0 && !triedElse && providers.every((provider) => refused.has(provider.id));
   }
 
   /** A send that reached providers and failed: retry with backoff, or dead when no attempts are left. */

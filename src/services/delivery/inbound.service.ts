@@ -7,6 +7,7 @@ import { ChannelProvider } from '../../entities/channel-provider.entity';
 import { Contact } from '../../entities/contact.entity';
 import { type ChannelProviderService, inboundIdentityOf } from './channel-provider.service';
 import type { DeliveryService } from './delivery.service';
+import type { ServiceWindowService } from './service-window';
 import { isUuid } from '../platform/ids';
 import { toE164 } from '../platform/phone';
 import type { CompletionService } from '../completions/completion.service';
@@ -19,6 +20,7 @@ export class InboundService {
     private readonly dataSource: DataSource,
     private readonly deliveries: DeliveryService,
     private readonly providers: ChannelProviderService,
+    private readonly windows: ServiceWindowService,
     private readonly tickets: TicketService,
     private readonly completions: CompletionService,
     private readonly consent: ConsentService,
@@ -36,13 +38,15 @@ export class InboundService {
   /**
    * A customer's WhatsApp message: matched to the tenant by the receiving phone
    * number id, to a contact by phone (created when new), then added to their
-   * conversation so agents see it live.
+   * conversation so agents see it live. Whatever it says, it opens the customer's 24-hour
+   * service window on that number.
    */
   async metaMessage(message: MetaInboundMessage): Promise<boolean> {
     const provider = await this.providers.findByInboundIdentity(
       inboundIdentityOf(ProviderKind.META_WHATSAPP, { phoneNumberId: message.phoneNumberId }) ?? '',
     );
     if (!provider) return false;
+    await this.windows.noteInbound(provider, message.from, message.at);
     const contact = await this.contactFor(provider.tenantId, message.from, message.senderName, 'whatsapp');
     await this.customerSaid(contact, message.text, Channel.WHATSAPP, message.messageId);
     return true;

@@ -12,6 +12,8 @@ export enum ErrorCode {
   RateLimited = 'RATE_LIMITED',
   /** An idempotency key sent again with a different request. */
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
+  /** Free text to a WhatsApp customer whose 24-hour service window is closed, with nothing else to carry it. */
+  OutsideServiceWindow = 'OUTSIDE_SERVICE_WINDOW',
 }
 
 export class DomainError extends Error {

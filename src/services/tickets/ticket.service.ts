@@ -26,6 +26,8 @@ import { ACTIVE_STATUSES, assertTransition } from './ticket-workflow';
 import { returningRows } from '../platform/sql';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import type { DeliveryService } from '../delivery/delivery.service';
+import type { ServiceWindowService } from '../delivery/service-window';
+import { templateVariables } from '../delivery/template-rendering';
 import { automationActor } from '../directory/automation-user';
 import { isUuid } from '../platform/ids';
 
@@ -57,6 +59,11 @@ export interface AddMessageInput {
   externalId?: string | null;
   internal?: boolean | null;
   attachments?: Attachment[] | null;
+  /**
+   * A public reply on a WhatsApp conversation sent as this WhatsApp template (one mapped to an
+   * approved Meta template), for when the customer's 24-hour service window has closed.
+   */
+  whatsappTemplate?: string | null;
 }
 
 export interface TicketFilter {
@@ -163,6 +170,7 @@ export class TicketService {
     private readonly clock: Clock,
     private readonly sla: SlaService,
     private readonly deliveries: DeliveryService,
+    private readonly windows: ServiceWindowService,
   ) {
     this.pages = new TicketList(dataSource);
   }
@@ -588,6 +596,55 @@ export class TicketService {
   // ---- inside a transaction ----
 
   /** Whether the customer wrote on this ticket through WhatsApp (inbound messages carry the provider's id). */
+  /**
+   * How a reply goes back on WhatsApp: as free text, or as the chosen template (returned). Free
+   * text to a customer whose service window has closed, with no gateway to carry it, is
+   * refused (OUTSIDE_SERVICE_WINDOW) before anything is written; a template must be a WhatsApp
+   * template of the tenant mapped to a Meta template.
+   */
+  private async replyForm(
+    manager: EntityManager,
+    ticket: Ticket,
+    viaChannel: 'whatsapp' | null,
+    chosen: string | null,
+  ): Promise<string | null> {
+    if (chosen !== null) {
+      if (!viaChannel)
+        throw badInput('Only a public staff reply on a WhatsApp conversation goes as a WhatsApp template', 'whatsappTemplate');
+      const found = (await manager.query(
+        `SELECT body, subject FROM message_template
+          WHERE "tenantId" = $1 AND channel = 'whatsapp' AND "metaTemplateName" IS NOT NULL AND (name = $2 OR name LIKE $3)`,
+        [ticket.tenantId, chosen, `${chosen.replace(/[\\%_]/g, (c) => '\\' + c)}.%`],
+      )) as Array<{ body: string; subject: string | null }>;
+      if (!found.length)
+        throw badInput(`No WhatsApp template "${chosen}" mapped to an approved Meta template`, 'whatsappTemplate');
+      // A reply's template is filled from the ticket, its requester and the tenant: nothing else is known.
+      const unknown = found
+        .flatMap((template) => templateVariables(`${template.body} ${template.subject ?? ''}`))
+        .filter((name) => !/^(contact|ticket|tenant|event|recipient)(\.|$)/.test(name));
+      if (unknown.length)
+        throw badInput(
+          `The template "${chosen}" needs values a reply cannot give: ${[...new Set(unknown)].join(', ')}`,
+          'whatsappTemplate',
+        );
+      return chosen;
+    }
+    if (!viaChannel) return null;
+    const requester = await manager.findOneBy(Contact, { id: ticket.requesterId, tenantId: ticket.tenantId });
+    if (!requester?.phone || (await this.windows.allowsFreeText(ticket.tenantId, requester.phone))) return null;
+    const closesAt = (await this.windows.closingTimes(ticket.tenantId, [requester.phone])).get(requester.phone) ?? null;
+    throw new DomainError(
+      ErrorCode.OutsideServiceWindow,
+      `The customer's 24-hour WhatsApp window ${closesAt ? `closed at ${closesAt.toISOString()}` : 'is not open (they have not written on WhatsApp)'}: only an approved template can reach them now; choose one (whatsappTemplate) or write an internal note`,
+      { closedAt: closesAt?.toISOString() ?? null },
+    );
+  }
+
+  /** When each requester's WhatsApp service window closes (null: never opened), for the tickets' field. */
+  whatsappWindows(tenantId: string, phones: readonly string[]): Promise<Map<string, Date | null>> {
+    return this.windows.closingTimes(tenantId, phones);
+  }
+
   private async cameInOnWhatsApp(manager: EntityManager, ticketId: string): Promise<boolean> {
     const rows = (await manager.query(
       `SELECT 1 FROM ticket_message WHERE "ticketId" = $1 AND "authorKind" = 'customer' AND "externalId" IS NOT NULL LIMIT 1`,
@@ -738,6 +795,10 @@ export class TicketService {
     if (ticket.status === TicketStatus.CLOSED) {
       throw new DomainError(ErrorCode.InvalidTransition, 'A closed ticket takes no new messages', { status: ticket.status });
     }
+    // A public staff reply on a conversation that came in on WhatsApp goes back there (the built-in rule does it).
+    const viaChannel =
+      actor.kind === 'staff' && !internal && (await this.cameInOnWhatsApp(uow.manager, ticket.id)) ? 'whatsapp' : null;
+    const whatsappTemplate = await this.replyForm(uow.manager, ticket, viaChannel, input.whatsappTemplate ?? null);
     const now = this.clock.now();
     const message = uow.manager.create(TicketMessage, {
       tenantId: ticket.tenantId,
@@ -758,16 +819,20 @@ export class TicketService {
       createdAt: now,
     });
     await uow.manager.save(message);
-    // A public staff reply on a conversation that came in on WhatsApp goes back there (the built-in rule does it).
-    const viaChannel =
-      actor.kind === 'staff' && !internal && (await this.cameInOnWhatsApp(uow.manager, ticket.id)) ? 'whatsapp' : null;
     await uow.record({
       tenantId: ticket.tenantId,
       type: 'ticket.message_added',
       subjectType: 'ticket',
       subjectId: ticket.id,
       actorId: actorId(actor),
-      payload: { messageId: message.id, internal, authorKind: message.authorKind, body: message.body.slice(0, 4000), viaChannel },
+      payload: {
+        messageId: message.id,
+        internal,
+        authorKind: message.authorKind,
+        body: message.body.slice(0, 4000),
+        viaChannel,
+        ...(whatsappTemplate ? { whatsappTemplate } : {}),
+      },
     });
     const published = Object.assign(new TicketMessage(), message);
     uow.afterCommit(() => this.live.publish('ticketMessageAdded', ticket.id, published));

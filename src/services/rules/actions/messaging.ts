@@ -123,6 +123,10 @@ export async function sendMessage(
     const [first, ...fallbackChannels] = usable;
     if (!first) throw badInput(`${target.label} cannot be reached on ${channels.join(' or ')}`);
     const values = { ...templateValues(facts, params.variables), recipient: { name: target.label } };
+    const carried = carriedMessage(facts, target);
+    // An agent's reply the agent chose to send as a WhatsApp template (the customer's window had closed).
+    const replyTemplate = carried && first === Channel.WHATSAPP ? chosenReplyTemplate(facts) : null;
+    const templateName = replyTemplate ?? template ?? null;
     const queued = await run.services.deliveries.enqueue(
       rule.tenantId,
       {
@@ -130,13 +134,13 @@ export async function sendMessage(
         to: target.address ?? null,
         contactId: target.contact?.id ?? null,
         userId: target.user?.id ?? null,
-        templateName: template ?? null,
-        text: template ? null : textFor ? textFor(target) : renderTemplate(params.text ?? '', values),
+        templateName,
+        text: templateName ? null : textFor ? textFor(target) : renderTemplate(params.text ?? '', values),
         variables: values,
         notificationType: params.notificationType ?? (textFor ? 'report' : 'automation'),
         idempotencyKey: `rule:${execution.id}:${index}:${target.key}`,
         ticketId: (facts.ticket?.id as string) ?? null,
-        ticketMessageId: carriedMessage(facts, target),
+        ticketMessageId: carried,
         ruleExecutionId: execution.id,
         validForMinutes: params.validForMinutes ?? null,
         fallbackChannels,
@@ -152,6 +156,12 @@ export async function sendMessage(
  * The thread message a send carries: an agent's reply, relayed to the ticket's requester
  * from the `ticket.message_added` event this service recorded (never one sent in from outside).
  */
+/** The WhatsApp template an agent chose for the reply this event records, if any. */
+function chosenReplyTemplate(facts: Facts): string | null {
+  const chosen = (facts.event?.payload as Record<string, unknown> | null)?.whatsappTemplate;
+  return typeof chosen === 'string' && chosen ? chosen : null;
+}
+
 function carriedMessage(facts: Facts, target: Target): string | null {
   const event = facts.event;
   if (event?.type !== 'ticket.message_added' || event.source !== 'internal') return null;
