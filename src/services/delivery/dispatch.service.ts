@@ -16,8 +16,9 @@ import {
   type ServiceWindowService,
   type Windows,
   enforcesWindow,
+  parseWindows,
   whatsappForm,
-  windowKey,
+  windowsOfRecipient,
 } from './service-window';
 import { UnreadableSecretError } from '../platform/secret-box';
 import { hotRows, isConnectionLoss } from '../platform/sql';
@@ -176,18 +177,16 @@ export class DispatchService {
             SET status = 'sending', attempts = d.attempts + CASE WHEN d.status = 'sending' THEN 1 ELSE 0 END,
                 "leaseUntil" = $2, "updatedAt" = $1
           WHERE d.id = ANY(ARRAY(SELECT id FROM expired UNION ALL SELECT id FROM due))
-      RETURNING d.*`,
+      RETURNING d.*, ${windowsOfRecipient('d')} AS "serviceWindows"`,
       [now, new Date(now.getTime() + this.settings.leaseMs), limit],
     );
-    const claimed = rows.map((row) => this.dataSource.manager.create(Delivery, row as Partial<Delivery>));
-    const whatsapp = claimed.filter((delivery) => delivery.channel === Channel.WHATSAPP);
-    if (whatsapp.length) {
-      const windows = await this.windows.windowsOf(
-        whatsapp.map((delivery) => ({ tenantId: delivery.tenantId, phone: delivery.recipient })),
-      );
-      for (const delivery of whatsapp)
-        this.claimedWindows.set(delivery, windows.get(windowKey(delivery.tenantId, delivery.recipient)) ?? new Map());
-    }
+    const claimed = rows.map((row) => {
+      const { serviceWindows, ...columns } = row;
+      const delivery = this.dataSource.manager.create(Delivery, columns as Partial<Delivery>);
+      // Read with the claim, not in a statement of its own: the dispatcher's hot path.
+      if (delivery.channel === Channel.WHATSAPP) this.claimedWindows.set(delivery, parseWindows(serviceWindows));
+      return delivery;
+    });
     return claimed;
   }
 

@@ -50,6 +50,24 @@ export function whatsappForm(
 /** Window closing times of one tenant's customer number, by provider id. */
 export type Windows = ReadonlyMap<string, Date>;
 
+/**
+ * SQL for the windows of a delivery row's recipient (`alias`), for a statement that reads
+ * deliveries (the dispatcher's claim): a JSON object of provider id to the customer's last
+ * message, or null on other channels. Read it with parseWindows.
+ */
+export const windowsOfRecipient = (alias: string): string =>
+  `CASE WHEN ${alias}.channel = 'whatsapp' THEN (SELECT jsonb_object_agg(w."providerId", w."lastInboundAt") FROM service_window w
+          WHERE w."tenantId" = ${alias}."tenantId" AND w.phone = ${alias}.recipient) END`;
+
+export function parseWindows(value: unknown): Windows {
+  const windows = new Map<string, Date>();
+  if (value && typeof value === 'object') {
+    for (const [providerId, at] of Object.entries(value as Record<string, string>))
+      windows.set(providerId, windowClosesAt(new Date(at)));
+  }
+  return windows;
+}
+
 /** How windowsOf keys its answer. */
 export const windowKey = (tenantId: string, phone: string) => `${tenantId}:${phone}`;
 const key = windowKey;
