@@ -115,13 +115,21 @@ async function main(): Promise<void> {
     const everyone = (await services.audiences.estimate(actor, { filter: { path: 'contact.phone', op: 'exists' } }, 10)).count;
     const everyoneMs = performance.now() - everyoneStart;
 
-    // 2. Enqueue every contact.
+    // 2. Enqueue every contact. A marketing message to customers who have not written in
+    // goes as an approved Meta template (outside their 24-hour window free text is refused).
+    await services.messaging.saveTemplate(actor, {
+      channel: 'whatsapp' as never,
+      name: 'weekly_promo',
+      body: 'Hi {{contact.name}}, our {{contact.attributes.plan}} plan is 20% off this week: https://shop.example.com/promo',
+      metaTemplateName: 'weekly_promo',
+      metaLanguage: 'id',
+    });
     const campaign = async (name: string, audience: Record<string, unknown>) =>
       services.campaigns.create(actor, {
         name,
         category: 'marketing' as never,
         channels: ['whatsapp' as never],
-        text: 'Hi {{contact.name}}, our {{contact.attributes.plan}} plan is 20% off this week: https://shop.example.com/promo',
+        template: 'weekly_promo',
         audience,
       });
     const all = await campaign('Everyone', { filter: { path: 'contact.phone', op: 'exists' } });
