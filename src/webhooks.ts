@@ -48,9 +48,10 @@ export function createWebhookRouter(
       res.sendStatus(400);
       return;
     }
-    const { statuses, messages } = parseMetaWebhook(payload);
+    const { statuses, messages, templates } = parseMetaWebhook(payload);
     try {
       for (const status of statuses) await services.inbound.metaStatus(status);
+      for (const template of templates) await services.metaTemplates.applyStatusUpdate(template);
       for (const message of messages) {
         if (!(await services.inbound.metaMessage(message)))
           logger.warn('WhatsApp message for an unknown phone number id', { phoneNumberId: message.phoneNumberId });

@@ -28,6 +28,17 @@ export interface MetaInboundMessage {
   at: Date | null;
 }
 
+/** Meta's `message_template_status_update`: a template of a business account was approved, rejected, paused... */
+export interface MetaTemplateStatusUpdate {
+  businessAccountId: string;
+  metaId: string | null;
+  name: string;
+  language: string;
+  /** Meta's event, upper case (APPROVED, REJECTED, PAUSED, DISABLED, ...). */
+  status: string;
+  reason: string | null;
+}
+
 const STATUS: Record<string, MetaStatusUpdate['status']> = {
   sent: DeliveryStatus.SENT,
   delivered: DeliveryStatus.DELIVERED,
@@ -55,15 +66,42 @@ interface MetaChangeValue {
   }>;
 }
 
+interface MetaTemplateChange {
+  event?: string;
+  message_template_id?: number | string;
+  message_template_name?: string;
+  message_template_language?: string;
+  reason?: string;
+}
+
 const time = (seconds: string | undefined) => (seconds && /^\d+$/.test(seconds) ? new Date(Number(seconds) * 1000) : null);
 
 /** Reads the statuses and customer messages out of a WhatsApp Business Account webhook payload. */
-export function parseMetaWebhook(payload: unknown): { statuses: MetaStatusUpdate[]; messages: MetaInboundMessage[] } {
+export function parseMetaWebhook(payload: unknown): {
+  statuses: MetaStatusUpdate[];
+  messages: MetaInboundMessage[];
+  templates: MetaTemplateStatusUpdate[];
+} {
   const statuses: MetaStatusUpdate[] = [];
   const messages: MetaInboundMessage[] = [];
-  const entries = (payload as { entry?: Array<{ changes?: Array<{ field?: string; value?: MetaChangeValue }> }> })?.entry ?? [];
-  for (const change of entries.flatMap((entry) => entry.changes ?? [])) {
+  const templates: MetaTemplateStatusUpdate[] = [];
+  const entries =
+    (payload as { entry?: Array<{ id?: string; changes?: Array<{ field?: string; value?: MetaChangeValue }> }> })?.entry ?? [];
+  for (const { entry, change } of entries.flatMap((entry) => (entry.changes ?? []).map((change) => ({ entry, change })))) {
     const value = change.value;
+    if (change.field === 'message_template_status_update' && value) {
+      const update = value as MetaTemplateChange;
+      if (entry.id && update.event && update.message_template_name && update.message_template_language)
+        templates.push({
+          businessAccountId: String(entry.id),
+          metaId: update.message_template_id !== undefined ? String(update.message_template_id) : null,
+          name: String(update.message_template_name),
+          language: String(update.message_template_language),
+          status: String(update.event).toUpperCase(),
+          reason: update.reason && update.reason !== 'NONE' ? String(update.reason).slice(0, 300) : null,
+        });
+      continue;
+    }
     if (change.field !== 'messages' || !value) continue;
     for (const status of value.statuses ?? []) {
       const mapped = status.status ? STATUS[status.status] : undefined;
@@ -96,5 +134,5 @@ export function parseMetaWebhook(payload: unknown): { statuses: MetaStatusUpdate
       });
     }
   }
-  return { statuses, messages };
+  return { statuses, messages, templates };
 }

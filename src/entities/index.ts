@@ -28,6 +28,7 @@ import { ProviderPace } from './provider-pace.entity';
 import { StaffNotification } from './staff-notification.entity';
 import { IdempotentRequest } from './idempotent-request.entity';
 import { ServiceWindow } from './service-window.entity';
+import { MetaTemplate } from './meta-template.entity';
 
 export const ENTITIES = [
   Tenant,
@@ -60,6 +61,7 @@ export const ENTITIES = [
   ProviderPace,
   Review,
   ServiceWindow,
+  MetaTemplate,
   StaffNotification,
   IdempotentRequest,
 ];

@@ -29,6 +29,7 @@ import { CampaignRecipientAddressKey1795490000003 } from './1795490000003-Campai
 import { CompletionClosingNote1795490000004 } from './1795490000004-CompletionClosingNote';
 import { RuleExecutionAttempts1795490000005 } from './1795490000005-RuleExecutionAttempts';
 import { ServiceWindow1795490000006 } from './1795490000006-ServiceWindow';
+import { MetaTemplates1795490000007 } from './1795490000007-MetaTemplates';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -63,4 +64,5 @@ export const MIGRATIONS = [
   CompletionClosingNote1795490000004,
   RuleExecutionAttempts1795490000005,
   ServiceWindow1795490000006,
+  MetaTemplates1795490000007,
 ];

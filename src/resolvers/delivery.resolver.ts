@@ -7,6 +7,8 @@ import { Contact } from '../entities/contact.entity';
 import { DeliveryEvent } from '../entities/delivery-event.entity';
 import { Delivery } from '../entities/delivery.entity';
 import { MessageTemplate } from '../entities/message-template.entity';
+import { MetaTemplate } from '../entities/meta-template.entity';
+import { MetaTemplateSync, SubmitMetaTemplateInput } from '../schema/meta-template.types';
 import { Tenant } from '../entities/tenant.entity';
 import { Role, STAFF_ROLES } from '../entities/user.entity';
 import { PageArgs, pageInfo, splitPage } from '../schema/connection';
@@ -367,5 +369,45 @@ export class MessagingResolver {
     @Ctx() { principal, services }: AuthedContext,
   ): Promise<Contact> {
     return services.messaging.setOptOut(principal, contactId, channel, optedOut);
+  }
+}
+
+@Resolver(() => MetaTemplate)
+export class MetaTemplateResolver {
+  @Authorized(Role.ADMIN, Role.MANAGER)
+  @Query(() => [MetaTemplate], {
+    description: 'The WhatsApp Business Accounts’ message templates as Meta last reported them (syncMetaTemplates reads them).',
+  })
+  metaTemplates(
+    @Arg('providerId', () => ID, { nullable: true, description: 'Only this Meta provider’s account.' }) providerId: string | null,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<MetaTemplate[]> {
+    if (providerId != null && !isUuid(providerId)) throw badInput('must be a provider id', 'providerId');
+    return services.metaTemplates.list(principal, providerId);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => MetaTemplateSync, {
+    description:
+      'Reads every message template of the Meta provider’s WhatsApp Business Account (settings.businessAccountId) and stores name, language, category, status and components; admins are told of any that became paused, rejected or disabled. Meta’s refusal answers PROVIDER_REFUSED with its code.',
+  })
+  syncMetaTemplates(
+    @Arg('providerId', () => ID, { description: 'A Meta WhatsApp provider.' }) providerId: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<MetaTemplateSync> {
+    if (!isUuid(providerId)) throw badInput('must be a provider id', 'providerId');
+    return services.metaTemplates.sync(principal, providerId);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => MetaTemplate, {
+    description:
+      'Submits a WhatsApp message template to Meta for review (placeholders become {{1}}, {{2}}, ... with examples) and maps the template to it; it is used once Meta approves it.',
+  })
+  submitMetaTemplate(
+    @Arg('input', () => SubmitMetaTemplateInput, { description: 'What to submit.' }) input: SubmitMetaTemplateInput,
+    @Ctx() { principal, services }: AuthedContext,
+  ): Promise<MetaTemplate> {
+    return services.metaTemplates.submit(principal, input);
   }
 }

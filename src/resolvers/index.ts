@@ -1,6 +1,12 @@
 import { AuthResolver } from './auth.resolver';
 import { DashboardResolver } from './dashboard.resolver';
-import { ChannelProviderResolver, DeliveryResolver, EmergencyAlertResolver, MessagingResolver } from './delivery.resolver';
+import {
+  ChannelProviderResolver,
+  DeliveryResolver,
+  EmergencyAlertResolver,
+  MessagingResolver,
+  MetaTemplateResolver,
+} from './delivery.resolver';
 import { ContactResolver, TenantResolver, UserResolver } from './directory.resolver';
 import { EscalationResolver, SlaResolver } from './escalation.resolver';
 import { EventResolver } from './event.resolver';
@@ -25,6 +31,7 @@ export const RESOLVERS = [
   EmergencyAlertResolver,
   ChannelProviderResolver,
   MessagingResolver,
+  MetaTemplateResolver,
   SlaResolver,
   EscalationResolver,
   JobResolver,

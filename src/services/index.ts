@@ -36,6 +36,8 @@ import { InboundService } from './delivery/inbound.service';
 import { ServiceWindowService } from './delivery/service-window';
 import type { LiveEvents } from './platform/live-events';
 import { MessagingService } from './delivery/messaging.service';
+import { MetaTemplateService } from './delivery/meta-templates';
+import { MetaTemplateApi } from '../channels/meta-templates';
 import { SecretBox } from './platform/secret-box';
 import { SlaService } from './escalation/sla.service';
 import { TenantSetupService } from './directory/tenant-setup.service';
@@ -69,6 +71,8 @@ export interface Services {
   deliveries: DeliveryService;
   /** Meta's 24-hour customer-service windows: opened by customers' messages, read by the dispatcher and tickets. */
   serviceWindows: ServiceWindowService;
+  /** WhatsApp Business Accounts' message templates: synced with Meta, submitted to it, kept current by its webhook. */
+  metaTemplates: MetaTemplateService;
   dispatch: DispatchService;
   messaging: MessagingService;
   inbound: InboundService;
@@ -131,6 +135,16 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   eventConsumers.register(ruleRuns.consumer);
   const audiences = new AudienceService(dataSource, clock);
   const campaigns = new CampaignService(dataSource, transactor, audiences, deliveries, history, live, clock);
+  const messaging = new MessagingService(dataSource, transactor, deliveries, providers, adapters);
+  const metaTemplates = new MetaTemplateService(
+    dataSource,
+    transactor,
+    providers,
+    messaging,
+    new MetaTemplateApi({ sendTimeoutMs: delivery.sendTimeoutMs, guard }),
+    notifications,
+    clock,
+  );
   const consent = new ConsentService(dataSource, transactor, deliveries, history, clock);
   return {
     clock,
@@ -161,7 +175,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     pacer,
     deliveries,
     serviceWindows,
-    dispatch: new DispatchService(dataSource, history, providers, serviceWindows, adapters, pacer, clock, {
+    dispatch: new DispatchService(dataSource, history, providers, serviceWindows, metaTemplates, adapters, pacer, clock, {
       batchSize: delivery.batchSize,
       leaseMs: delivery.leaseMs,
       backoffBaseMs: delivery.backoffBaseMs,
@@ -171,7 +185,8 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
       throttlePauseMs: delivery.circuitCooldownMs,
       providerSlowMs: delivery.providerSlowMs,
     }),
-    messaging: new MessagingService(dataSource, transactor, deliveries, providers, adapters),
+    messaging,
+    metaTemplates,
     inbound: new InboundService(dataSource, deliveries, providers, serviceWindows, tickets, completions, consent),
     sla,
     escalations,

@@ -8,7 +8,20 @@ import type { AddressInfo, Socket } from 'node:net';
  * receives outbound webhooks. Each provider's behaviour is scripted per test:
  * answer normally, answer with the provider's own error, go down, or delay.
  */
-export type FakeProvider = 'meta' | 'fonnte' | 'wablas' | 'twilio' | 'webhook';
+/** `metaTemplates`: the WhatsApp Business Management API's message_templates of a business account. */
+export type FakeProvider = 'meta' | 'metaTemplates' | 'fonnte' | 'wablas' | 'twilio' | 'webhook';
+
+/** A template of a WhatsApp Business Account as the fake Meta keeps it. */
+export interface FakeMetaTemplate {
+  id: string;
+  businessAccountId: string;
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  components: unknown[];
+  rejected_reason?: string;
+}
 
 export interface ReceivedRequest {
   provider: FakeProvider;
@@ -76,6 +89,8 @@ export class ProviderFake {
    * with their body parameters.
    */
   private metaRules: { windows: Map<string, number>; templates: Map<string, { parameters: number; status: string }> } | undefined;
+  /** Business accounts' templates, served by GET and added by POST /{waba-id}/message_templates. */
+  readonly accountTemplates: FakeMetaTemplate[] = [];
   url = '';
 
   constructor(
@@ -145,8 +160,16 @@ export class ProviderFake {
     this.metaRules!.templates.set(`${name}:${language}`, { parameters, status });
   }
 
+  /** A template already in a business account (as if made in Meta's own tools). */
+  addAccountTemplate(template: Omit<FakeMetaTemplate, 'id'> & { id?: string }): FakeMetaTemplate {
+    const stored = { id: template.id ?? String(100000 + this.accountTemplates.length), ...template };
+    this.accountTemplates.push(stored);
+    return stored;
+  }
+
   reset(): void {
     this.metaRules = undefined;
+    this.accountTemplates.length = 0;
     this.metaNow = () => Date.now();
     this.requests.length = 0;
     this.scripts.clear();
@@ -210,7 +233,8 @@ export class ProviderFake {
       res.writeHead(behaviour.status, { 'content-type': 'application/json' });
       return void res.end(behaviour.body);
     }
-    if (!authorized) return this.unauthorized(provider, res);
+    if (!authorized) return this.unauthorized(provider === 'metaTemplates' ? 'meta' : provider, res);
+    if (provider === 'metaTemplates') return this.templates(req, res, body);
     const refusal = provider === 'meta' ? this.metaRefusal(body) : undefined;
     if (refusal?.kind === 'error') return this.json(res, refusal.status, refusal.body);
     return this.success(provider, res, body);
@@ -219,6 +243,8 @@ export class ProviderFake {
   private route(req: IncomingMessage): { provider: FakeProvider; authorized: boolean } | undefined {
     const url = req.url ?? '';
     const auth = req.headers.authorization ?? '';
+    if (/^\/v\d+\.\d+\/[^/]+\/message_templates(\?|$)/.test(url))
+      return { provider: 'metaTemplates', authorized: auth === `Bearer ${this.tokens.meta}` };
     if (/^\/v\d+\.\d+\/[^/]+\/messages$/.test(url))
       return { provider: 'meta', authorized: auth === `Bearer ${this.tokens.meta}` };
     if (url === '/send') return { provider: 'fonnte', authorized: auth === this.tokens.fonnte };
@@ -232,6 +258,61 @@ export class ProviderFake {
     return undefined;
   }
 
+  /** GET (paged by `after`, `limit`) or POST (a new template, PENDING) of /{waba-id}/message_templates, as Meta answers. */
+  private templates(req: IncomingMessage, res: ServerResponse, body: Record<string, any>): void {
+    const url = new URL(req.url ?? '', 'http://fake');
+    const businessAccountId = decodeURIComponent(url.pathname.split('/')[2]);
+    const mine = this.accountTemplates.filter((template) => template.businessAccountId === businessAccountId);
+    if (req.method === 'GET') {
+      const limit = Number(url.searchParams.get('limit') ?? 25);
+      const start = Number(Buffer.from(url.searchParams.get('after') ?? '', 'base64').toString() || 0);
+      const page = mine.slice(start, start + limit).map(({ businessAccountId: _, ...template }) => template);
+      const more = start + limit < mine.length;
+      const after = Buffer.from(String(start + limit)).toString('base64');
+      return this.json(res, 200, {
+        data: page,
+        paging: {
+          cursors: { before: Buffer.from(String(start)).toString('base64'), after },
+          ...(more ? { next: `https://graph.facebook.com/v21.0/${businessAccountId}/message_templates?after=${after}` } : {}),
+        },
+      });
+    }
+    const invalid = (message: string, subcode = 2388043) =>
+      this.json(res, 400, {
+        error: {
+          message: 'Invalid parameter',
+          type: 'OAuthException',
+          code: 100,
+          error_subcode: subcode,
+          error_user_title: 'Invalid parameter',
+          error_user_msg: message,
+          fbtrace_id: 'AbC123',
+        },
+      });
+    if (!/^[a-z0-9_]{1,512}$/.test(String(body.name ?? '')))
+      return invalid('Template name can only have lowercase letters, numbers and underscores.');
+    if (!['UTILITY', 'MARKETING', 'AUTHENTICATION'].includes(body.category)) return invalid('Invalid category.');
+    const text: string = body.components?.find((component: any) => component.type === 'BODY')?.text ?? '';
+    if (!text) return invalid('A template needs a BODY component.');
+    const numbers = [...text.matchAll(/\{\{(\d+)\}\}/g)].map((match) => Number(match[1]));
+    const examples = body.components.find((component: any) => component.type === 'BODY')?.example?.body_text?.[0] ?? [];
+    if (numbers.some((number, index) => number !== index + 1))
+      return invalid('Variable parameters must be numbered in order: {{1}}, {{2}}, ...');
+    if (numbers.length && examples.length !== numbers.length)
+      return invalid('Add a sample for each variable parameter in the body.', 2388044);
+    if (mine.some((template) => template.name === body.name && template.language === body.language))
+      return invalid(`There is already ${body.language} content for this template.`, 2388024);
+    const created = this.addAccountTemplate({
+      businessAccountId,
+      name: body.name,
+      language: body.language,
+      category: body.category,
+      status: 'PENDING',
+      components: body.components,
+    });
+    return this.json(res, 200, { id: created.id, status: 'PENDING', category: created.category });
+  }
+
   /** Meta's own answer to a message its rules refuse, in its documented error format. */
   private metaRefusal(body: Record<string, any>): Behaviour | undefined {
     const rules = this.metaRules;
@@ -243,7 +324,21 @@ export class ProviderFake {
       return undefined;
     }
     if (body.type === 'template') {
-      const template = rules.templates.get(`${body.template?.name}:${body.template?.language?.code}`);
+      const account = this.accountTemplates.find(
+        (candidate) => candidate.name === body.template?.name && candidate.language === body.template?.language?.code,
+      );
+      const template =
+        rules.templates.get(`${body.template?.name}:${body.template?.language?.code}`) ??
+        (account
+          ? {
+              status: account.status,
+              parameters: [
+                ...String((account.components as any[]).find((component) => component.type === 'BODY')?.text ?? '').matchAll(
+                  /\{\{\d+\}\}/g,
+                ),
+              ].length,
+            }
+          : undefined);
       if (!template || template.status !== 'APPROVED')
         return metaError(132001, 'Template name does not exist in the translation');
       const given = (body.template.components ?? [])

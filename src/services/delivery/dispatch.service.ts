@@ -20,6 +20,7 @@ import {
   whatsappForm,
   windowsOfRecipient,
 } from './service-window';
+import { type MetaTemplateService, parseStatuses, templateStatusesOf, templateUsable } from './meta-templates';
 import { UnreadableSecretError } from '../platform/secret-box';
 import { hotRows, isConnectionLoss } from '../platform/sql';
 
@@ -114,12 +115,15 @@ export class DispatchService {
   private readonly outcomes: OutcomeWriter;
   /** The service windows of a claim's WhatsApp recipients, read in one statement with the claim. */
   private readonly claimedWindows = new WeakMap<Delivery, Windows>();
+  /** What Meta last said of a claimed message's template, by provider, read with the claim. */
+  private readonly claimedTemplates = new WeakMap<Delivery, ReadonlyMap<string, string>>();
 
   constructor(
     private readonly dataSource: DataSource,
     history: DeliveryHistory,
     private readonly providers: ChannelProviderService,
     private readonly windows: ServiceWindowService,
+    private readonly metaTemplates: MetaTemplateService,
     private readonly adapters: AdapterRegistry,
     private readonly limiter: SendPacer,
     private readonly clock: Clock,
@@ -177,14 +181,15 @@ export class DispatchService {
             SET status = 'sending', attempts = d.attempts + CASE WHEN d.status = 'sending' THEN 1 ELSE 0 END,
                 "leaseUntil" = $2, "updatedAt" = $1
           WHERE d.id = ANY(ARRAY(SELECT id FROM expired UNION ALL SELECT id FROM due))
-      RETURNING d.*, ${windowsOfRecipient('d')} AS "serviceWindows"`,
+      RETURNING d.*, ${windowsOfRecipient('d')} AS "serviceWindows", ${templateStatusesOf('d')} AS "templateStatuses"`,
       [now, new Date(now.getTime() + this.settings.leaseMs), limit],
     );
     const claimed = rows.map((row) => {
-      const { serviceWindows, ...columns } = row;
+      const { serviceWindows, templateStatuses, ...columns } = row;
       const delivery = this.dataSource.manager.create(Delivery, columns as Partial<Delivery>);
-      // Read with the claim, not in a statement of its own: the dispatcher's hot path.
+      // Read with the claim, not in statements of their own: the dispatcher's hot path.
       if (delivery.channel === Channel.WHATSAPP) this.claimedWindows.set(delivery, parseWindows(serviceWindows));
+      if (delivery.metaTemplate) this.claimedTemplates.set(delivery, parseStatuses(templateStatuses));
       return delivery;
     });
     return claimed;
@@ -262,11 +267,23 @@ export class DispatchService {
     };
     const template: OutboundMessage = { ...text, metaTemplate: delivery.metaTemplate };
     const windows = await this.windowsFor(delivery, recipient, providers);
+    const templates = delivery.metaTemplate
+      ? (this.claimedTemplates.get(delivery) ??
+        (await this.metaTemplates.statusesOf(delivery.tenantId, delivery.metaTemplate.name, delivery.metaTemplate.language)))
+      : new Map<string, string>();
     const now = this.clock.now();
-    /** Free text or the approved template through this provider, or nothing (outside the window, no template). */
+    /**
+     * Free text or the approved template through this provider, or nothing (outside the
+     * window, no template Meta has not paused or rejected).
+     */
     const formFor = (provider: ChannelProvider) =>
       delivery.channel === Channel.WHATSAPP
-        ? whatsappForm(provider, windows.get(provider.id), now, delivery.metaTemplate !== null)
+        ? whatsappForm(
+            provider,
+            windows.get(provider.id),
+            now,
+            delivery.metaTemplate !== null && templateUsable(templates.get(provider.id)),
+          )
         : 'text';
     const tried: Tried[] = [];
     const skipped: Skipped[] = [];

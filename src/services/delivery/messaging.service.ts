@@ -12,7 +12,7 @@ import type { ChannelProviderService } from './channel-provider.service';
 import { type DeliveryService, type EnqueueInput, addressOf, assertAddress } from './delivery.service';
 import { badInput, conflict, notFound } from '../platform/errors';
 import type { Principal, StaffPrincipal } from '../directory/principal';
-import type { Transactor } from '../platform/unit-of-work';
+import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 
 /** An ad-hoc message: what enqueue takes, with the caller's own idempotency key optional. */
 export type SendMessageInput = Pick<
@@ -156,6 +156,20 @@ export class MessagingService {
       validForMinutes: input.validForMinutes ?? null,
     });
     return repository.save(template);
+  }
+
+  /** The tenant's WhatsApp template, for submitting it to Meta. */
+  whatsappTemplate(actor: Principal, id: string): Promise<MessageTemplate | null> {
+    return this.dataSource.getRepository(MessageTemplate).findOneBy({ id, tenantId: actor.tenantId, channel: Channel.WHATSAPP });
+  }
+
+  /** The template now sends through Meta as this approved (or submitted) Meta template, in the caller's transaction. */
+  async mapToMetaTemplate(uow: UnitOfWork, template: MessageTemplate, name: string, language: string): Promise<void> {
+    await uow.manager.update(
+      MessageTemplate,
+      { id: template.id, tenantId: template.tenantId },
+      { metaTemplateName: name, metaLanguage: language },
+    );
   }
 
   async deleteTemplate(actor: Principal, id: string): Promise<boolean> {

@@ -14,6 +14,8 @@ export enum ErrorCode {
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   /** Free text to a WhatsApp customer whose 24-hour service window is closed, with nothing else to carry it. */
   OutsideServiceWindow = 'OUTSIDE_SERVICE_WINDOW',
+  /** A provider's API refused the request or could not be reached (its code in `providerCode`). */
+  ProviderRefused = 'PROVIDER_REFUSED',
 }
 
 export class DomainError extends Error {
