@@ -9,7 +9,7 @@ import { Role } from '../src/entities/user.entity';
 import type { EnqueueInput } from '../src/services/delivery/delivery.service';
 import type { Principal } from '../src/services/directory/principal';
 import { installNotificationPack } from '../src/services/rules/notification-pack';
-import { ProviderFake } from './fakes/provider-fake';
+import { ProviderFake, metaError } from './fakes/provider-fake';
 import { PASSWORD, makeContact, makeTenant, makeUser, uniquePhoneNumberId } from './helpers/factories';
 import { postMetaInbound } from './helpers/meta-inbound';
 import { type TestApp, cancelOutstandingDeliveries, gql, gqlOk, relayAll, startTestApp } from './helpers/test-app';
@@ -178,6 +178,16 @@ describe("Meta's 24-hour customer-service window", () => {
     expect(fake.received('meta').map((request) => request.body.type)).toEqual(['text', 'template']);
     expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.SENT, attempts: 1, lastErrorCode: null });
     expect((await t.app.services.deliveries.events(delivery.id)).map((step) => step.providerCode)).toContain('131047');
+  });
+
+  it('retries, not fails, when the template that followed 131047 met a passing error', async () => {
+    const { tenant, contact, meta } = await tenantWith(ProviderKind.META_WHATSAPP);
+    await customerWrites(meta);
+    fake.script('meta', metaError(131047, 'Re-engagement message'), metaError(131000, 'Something went wrong', 500));
+    const delivery = await visit(tenant, contact.id);
+    await drain();
+    expect(fake.received('meta').map((request) => request.body.type)).toEqual(['text', 'template']);
+    expect(await reload(delivery)).toMatchObject({ status: DeliveryStatus.QUEUED, attempts: 1, lastErrorCode: '131000' });
   });
 
   it('fails a template whose parameters Meta does not accept, with Meta’s code', async () => {

@@ -434,7 +434,8 @@ export class DispatchService {
       ...skipped.filter((skip) => skip.reason === 'outside window').map((skip) => skip.provider.id),
       ...tried.filter(({ outcome }) => outcome.kind === 'window').map(({ provider }) => provider.id),
     ]);
-    const triedElse = tried.some(({ outcome, provider }) => outcome.kind !== 'window' && !refused.has(provider.id));
+    // Any other answer (a transient failure of the template itself, a gateway's error) is worth a retry.
+    const triedElse = tried.some(({ outcome }) => outcome.kind !== 'window');
     return refused.size > 0 && !triedElse && providers.every((provider) => refused.has(provider.id));
   }
 
