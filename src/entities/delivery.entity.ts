@@ -76,6 +76,7 @@ export class Delivery extends TenantOwned {
   notificationType!: string;
 
   @Field(() => ID, { nullable: true, description: 'Ticket it belongs to.' })
+  @Index('delivery_ticket_idx', { where: '"ticketId" IS NOT NULL' })
   @Column({ type: 'uuid', nullable: true })
   ticketId!: string | null;
 
@@ -104,6 +105,7 @@ export class Delivery extends TenantOwned {
   unsubscribeUrl!: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Completion request it belongs to.' })
+  @Index('delivery_completion_request_idx', { where: '"completionRequestId" IS NOT NULL' })
   @Column({ type: 'uuid', nullable: true })
   completionRequestId!: string | null;
 
@@ -159,6 +161,7 @@ export class Delivery extends TenantOwned {
     nullable: true,
     description: 'The delivery this one comes from: resent by an operator, or fallen back from on another channel.',
   })
+  @Index('delivery_parent_idx', { where: '"parentDeliveryId" IS NOT NULL' })
   @Column({ type: 'uuid', nullable: true })
   parentDeliveryId!: string | null;
 

@@ -30,6 +30,7 @@ import { CompletionClosingNote1795490000004 } from './1795490000004-CompletionCl
 import { RuleExecutionAttempts1795490000005 } from './1795490000005-RuleExecutionAttempts';
 import { ServiceWindow1795490000006 } from './1795490000006-ServiceWindow';
 import { MetaTemplates1795490000007 } from './1795490000007-MetaTemplates';
+import { DeliverySubjectIndexes1795490000008 } from './1795490000008-DeliverySubjectIndexes';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -65,4 +66,5 @@ export const MIGRATIONS = [
   RuleExecutionAttempts1795490000005,
   ServiceWindow1795490000006,
   MetaTemplates1795490000007,
+  DeliverySubjectIndexes1795490000008,
 ];

@@ -15,7 +15,8 @@ import { pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import { TICKET_WORKERS, requireStaff } from '../services/directory/principal';
 import { DomainError, ErrorCode, assertPeriod } from '../services/platform/errors';
-import { DeliveryConnection } from '../schema/delivery.types';
+import { CustomerNotification, DeliveryConnection } from '../schema/delivery.types';
+import type { CustomerNotice } from '../services/delivery/customer-notices';
 import { deliveryConnection } from './delivery.resolver';
 import { PageArgs } from '../schema/connection';
 
@@ -158,6 +159,14 @@ export class CompletionResolver {
     @Ctx() context: AuthedContext,
   ): Promise<DeliveryConnection> {
     return deliveryConnection(context, { completionRequestId: request.id }, args);
+  }
+
+  @FieldResolver(() => [CustomerNotification], {
+    description:
+      'The request and its reminders as the customer may see them: what was sent and how far it got, in words, newest first. A customer sees only their own.',
+  })
+  notifications(@Root() request: CompletionRequest, @Ctx() { loaders }: AuthedContext): Promise<CustomerNotice[]> {
+    return loaders.completionNotices.load(request.id);
   }
 
   @FieldResolver(() => Review, { nullable: true, description: 'The customer’s review, once confirmed and reviewed.' })

@@ -19,6 +19,8 @@ import { Contact } from '../entities/contact.entity';
 import { TicketMessage } from '../entities/ticket-message.entity';
 import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
 import { Role, User } from '../entities/user.entity';
+import { CustomerNotification } from '../schema/delivery.types';
+import type { CustomerNotice } from '../services/delivery/customer-notices';
 import { PageArgs, pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
 import {
@@ -244,6 +246,14 @@ export class TicketResolver {
   @FieldResolver(() => Contact, { description: 'The contact who asked for help.' })
   requester(@Root() ticket: Ticket, @Ctx() { loaders }: AuthedContext): Contact | Promise<Contact> {
     return ticket.requester ?? requesterOf(ticket, loaders);
+  }
+
+  @FieldResolver(() => [CustomerNotification], {
+    description:
+      'Notifications sent to the customer about this ticket (updates, reminders; not thread replies, whose status shows on their message), newest first, at most 50, in customer-safe words. A customer sees only their own.',
+  })
+  notifications(@Root() ticket: Ticket, @Ctx() { loaders }: AuthedContext): Promise<CustomerNotice[]> {
+    return loaders.ticketNotices.load(ticket.id);
   }
 
   @FieldResolver(() => Date, {

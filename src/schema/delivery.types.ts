@@ -5,6 +5,7 @@ import { Channel, DeliveryStatus, ProviderKind } from '../entities/channel';
 import { Delivery } from '../entities/delivery.entity';
 import { PageInfo, PageArgs } from './connection';
 import { MAX_VALIDITY_MINUTES } from '../services/delivery/validity';
+import { NoticeState } from '../services/delivery/customer-notices';
 
 export enum CircuitState {
   CLOSED = 'closed',
@@ -493,4 +494,33 @@ export class DeliveryStatusFilter {
 
   @Field(() => ID, { nullable: true, description: 'Only deliveries for this contact.' })
   contactId?: string | null;
+}
+
+@ObjectType({
+  description:
+    'A notification sent to the customer about a ticket or completion request, as the customer may see it: what was sent, on which channel, and how far it got, in words of their language. No provider, error or address.',
+})
+export class CustomerNotification {
+  @Field(() => ID, { description: 'The notification.' })
+  id!: string;
+
+  @Field(() => Channel, { description: 'Channel it went on.' })
+  channel!: Channel;
+
+  @Field({ description: 'What was sent.' })
+  text!: string;
+
+  @Field(() => NoticeState, { description: 'How far it got.' })
+  state!: NoticeState;
+
+  @Field({
+    description: "The state in words of the customer's language (their own, else the business's), e.g. 'Delivered by WhatsApp'.",
+  })
+  stateText!: string;
+
+  @Field({ description: 'When it was queued.' })
+  queuedAt!: Date;
+
+  @Field({ description: 'When its state last changed.' })
+  changedAt!: Date;
 }

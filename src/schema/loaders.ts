@@ -7,6 +7,7 @@ import type { Ticket } from '../entities/ticket.entity';
 import type { User } from '../entities/user.entity';
 import type { Principal } from '../services/directory/principal';
 import type { PageRequest } from '../services/platform/pagination';
+import type { CustomerNotice, NoticeSubject } from '../services/delivery/customer-notices';
 import type { ThreadPage } from '../services/tickets/ticket.service';
 import type { Services } from '../services';
 
@@ -25,6 +26,10 @@ export interface Loaders {
   messageDelivery: DataLoader<string, Delivery | undefined>;
   deliveryEvents: DataLoader<string, DeliveryEvent[]>;
   tenant: DataLoader<string, Tenant | undefined>;
+  /** What the customers of each ticket were sent, as they may know it. */
+  ticketNotices: DataLoader<string, CustomerNotice[]>;
+  /** What the customer of each completion request was sent, as they may know it. */
+  completionNotices: DataLoader<string, CustomerNotice[]>;
   /** When a customer number's WhatsApp service window closes (null: never opened), by phone. */
   whatsappWindow: DataLoader<string, Date | null>;
 }
@@ -32,6 +37,11 @@ export interface Loaders {
 export function createLoaders(services: Services, principal: Principal): Loaders {
   const options = { cache: false };
   const threadLoaders = new Map<string, DataLoader<string, ThreadPage>>();
+  const noticeLoader = (subject: NoticeSubject) =>
+    new DataLoader<string, CustomerNotice[]>(async (ids) => {
+      const notices = await services.deliveries.customerNotices(principal, subject, ids);
+      return ids.map((id) => notices.get(id) ?? []);
+    }, options);
   return {
     user: new DataLoader(async (ids) => {
       const users = new Map((await services.directory.usersByIds(principal, ids)).map((user) => [user.id, user]));
@@ -70,6 +80,8 @@ export function createLoaders(services: Services, principal: Principal): Loaders
       const deliveries = await services.tickets.messageDeliveries(principal, messageIds);
       return messageIds.map((id) => deliveries.get(id));
     }, options),
+    ticketNotices: noticeLoader('ticket'),
+    completionNotices: noticeLoader('completion_request'),
     whatsappWindow: new DataLoader(async (phones) => {
       const times = await services.tickets.whatsappWindows(principal.tenantId, phones);
       return phones.map((phone) => times.get(phone) ?? null);

@@ -12,7 +12,45 @@ export interface InboundText {
 }
 
 /** Posts a customer's text message to the Meta webhook, signed with the app secret as Meta signs it; the HTTP status. */
-export async function postMetaInbound(url: string, appSecret: string, message: InboundText): Promise<number> {
+export function postMetaInbound(url: string, appSecret: string, message: InboundText): Promise<number> {
+  return postMetaChange(url, appSecret, message.phoneNumberId, {
+    contacts: [{ profile: { name: message.name }, wa_id: message.from }],
+    messages: [
+      {
+        from: message.from,
+        id: message.id,
+        timestamp: String(message.timestamp ?? 1800000000),
+        type: 'text',
+        text: { body: message.text },
+      },
+    ],
+  });
+}
+
+/** Posts Meta's status report of a sent message (sent, delivered, read, failed) to the webhook; the HTTP status. */
+export function postMetaStatus(
+  url: string,
+  appSecret: string,
+  report: { phoneNumberId: string; wamid: string; status: string; recipient: string; timestamp: number },
+): Promise<number> {
+  return postMetaChange(url, appSecret, report.phoneNumberId, {
+    statuses: [
+      {
+        id: report.wamid,
+        status: report.status,
+        timestamp: String(report.timestamp),
+        recipient_id: report.recipient.replace(/^\+/, ''),
+      },
+    ],
+  });
+}
+
+async function postMetaChange(
+  url: string,
+  appSecret: string,
+  phoneNumberId: string,
+  value: Record<string, unknown>,
+): Promise<number> {
   const raw = JSON.stringify({
     object: 'whatsapp_business_account',
     entry: [
@@ -23,17 +61,8 @@ export async function postMetaInbound(url: string, appSecret: string, message: I
             field: 'messages',
             value: {
               messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '1555', phone_number_id: message.phoneNumberId },
-              contacts: [{ profile: { name: message.name }, wa_id: message.from }],
-              messages: [
-                {
-                  from: message.from,
-                  id: message.id,
-                  timestamp: String(message.timestamp ?? 1800000000),
-                  type: 'text',
-                  text: { body: message.text },
-                },
-              ],
+              metadata: { display_phone_number: '1555', phone_number_id: phoneNumberId },
+              ...value,
             },
           },
         ],

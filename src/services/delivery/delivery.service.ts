@@ -12,6 +12,7 @@ import type { Clock } from '../platform/clock';
 import { DomainError, ErrorCode, badInput, notFound } from '../platform/errors';
 import { DELIVERY_WAKE_CHANNEL, type DeliveryHistory } from './delivery-history';
 import { validUntil, validityMinutes } from './validity';
+import { type CustomerNotice, type NoticeSubject, customerNotice, noticeRows } from './customer-notices';
 import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
 import type { Principal } from '../directory/principal';
 import { renderTemplate, templateParameters, templateCandidates } from './template-rendering';
@@ -275,6 +276,24 @@ export class DeliveryService {
     if (!ids.length) return [];
     const rows = await this.dataSource.getRepository(Delivery).findBy({ tenantId, id: In([...ids]) });
     return ids.flatMap((id) => rows.find((row) => row.id === id) ?? []);
+  }
+
+  /**
+   * What the customers of each ticket or completion request were sent, as they may know it
+   * (newest first, at most NOTICES_PER_SUBJECT each); a customer sees only their own.
+   */
+  async customerNotices(
+    actor: Principal,
+    subject: NoticeSubject,
+    ids: readonly string[],
+  ): Promise<Map<string, CustomerNotice[]>> {
+    const contactId = actor.kind === 'customer' ? actor.contactId : null;
+    const notices = new Map<string, CustomerNotice[]>(ids.map((id) => [id, []]));
+    for (const row of await noticeRows(this.dataSource.manager, actor.tenantId, subject, ids, contactId)) {
+      const notice = customerNotice(row);
+      if (notice) notices.get(row.subjectId)?.push(notice);
+    }
+    return notices;
   }
 
   /** The histories of several deliveries (already visible to the caller), oldest event first. */
