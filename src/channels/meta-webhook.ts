@@ -61,8 +61,8 @@ interface MetaChangeValue {
     timestamp?: string;
     type?: string;
     text?: { body?: string };
-    button?: { text?: string };
-    interactive?: { button_reply?: { title?: string }; list_reply?: { title?: string } };
+    button?: { text?: string; payload?: string };
+    interactive?: { button_reply?: { id?: string; title?: string }; list_reply?: { id?: string; title?: string } };
   }>;
 }
 
@@ -117,11 +117,10 @@ export function parseMetaWebhook(payload: unknown): {
       });
     }
     for (const message of value.messages ?? []) {
-      const text =
-        message.text?.body ??
-        message.button?.text ??
-        message.interactive?.button_reply?.title ??
-        message.interactive?.list_reply?.title;
+      // A tapped reply button or list row answers with the option's id (the word it stands
+      // for, e.g. YA or 4); a template's quick-reply button with its payload (its text by default).
+      const reply = message.interactive?.button_reply ?? message.interactive?.list_reply;
+      const text = message.text?.body ?? reply?.id ?? reply?.title ?? message.button?.payload ?? message.button?.text;
       if (!message.id || !message.from || !value.metadata?.phone_number_id) continue;
       const sender = value.contacts?.find((contact) => contact.wa_id === message.from) ?? value.contacts?.[0];
       messages.push({

@@ -4,6 +4,7 @@ import {
   type ChannelAdapter,
   type OutboundMessage,
   type ProviderAccount,
+  type ReplyOptions,
   type SendFailure,
   type SendOutcome,
   credential,
@@ -49,6 +50,56 @@ interface MetaError {
   error?: { message?: string; code?: number; error_subcode?: number; error_data?: { details?: string } };
 }
 
+/** Meta's limits on an interactive message: body text, reply buttons and their titles, list rows and theirs. */
+export const INTERACTIVE_LIMITS = { body: 1024, buttons: 3, buttonTitle: 20, rows: 10, rowTitle: 24, listLabel: 20 };
+
+/** Whether Meta would take these options as reply buttons (or a list) with this body. */
+function interactiveFits(body: string, replies: ReplyOptions | null | undefined): replies is ReplyOptions {
+  if (!replies?.options.length || body.length > INTERACTIVE_LIMITS.body) return false;
+  const asButtons = replies.options.length <= INTERACTIVE_LIMITS.buttons;
+  return asButtons
+    ? replies.options.every((option) => option.title.length <= INTERACTIVE_LIMITS.buttonTitle)
+    : replies.options.length <= INTERACTIVE_LIMITS.rows &&
+        replies.listLabel.length <= INTERACTIVE_LIMITS.listLabel &&
+        replies.options.every((option) => option.title.length <= INTERACTIVE_LIMITS.rowTitle);
+}
+
+/**
+ * The Cloud API message: the template when one is chosen; otherwise free text, as reply
+ * buttons (up to three answers) or a list (up to ten) when the message offers answers and
+ * fits Meta's interactive limits, else plain text (the body says how to answer in words).
+ */
+export function metaMessagePayload(message: OutboundMessage): Record<string, unknown> {
+  const envelope = { messaging_product: 'whatsapp', recipient_type: 'individual', to: message.to.replace(/^\+/, '') };
+  if (message.metaTemplate)
+    return {
+      ...envelope,
+      type: 'template',
+      template: {
+        name: message.metaTemplate.name,
+        language: { code: message.metaTemplate.language },
+        components: message.metaTemplate.parameters.length
+          ? [{ type: 'body', parameters: message.metaTemplate.parameters.map((text) => ({ type: 'text', text })) }]
+          : [],
+      },
+    };
+  const replies = message.replyOptions;
+  if (!interactiveFits(message.body, replies))
+    return { ...envelope, type: 'text', text: { preview_url: false, body: message.body } };
+  const action =
+    replies.options.length <= INTERACTIVE_LIMITS.buttons
+      ? { buttons: replies.options.map((option) => ({ type: 'reply', reply: { id: option.id, title: option.title } })) }
+      : {
+          button: replies.listLabel,
+          sections: [{ rows: replies.options.map((option) => ({ id: option.id, title: option.title })) }],
+        };
+  return {
+    ...envelope,
+    type: 'interactive',
+    interactive: { type: 'buttons' in action ? 'button' : 'list', body: { text: message.body }, action },
+  };
+}
+
 /** Meta WhatsApp Cloud API: POST /{version}/{phone-number-id}/messages with a bearer token. */
 export class MetaWhatsAppAdapter implements ChannelAdapter {
   readonly kind = ProviderKind.META_WHATSAPP;
@@ -62,28 +113,7 @@ export class MetaWhatsAppAdapter implements ChannelAdapter {
     try {
       const base = account.baseUrl ?? 'https://graph.facebook.com';
       const url = `${base}/${META_API_VERSION}/${setting(account, 'phoneNumberId')}/messages`;
-      const to = message.to.replace(/^\+/, '');
-      const payload = message.metaTemplate
-        ? {
-            messaging_product: 'whatsapp',
-            recipient_type: 'individual',
-            to,
-            type: 'template',
-            template: {
-              name: message.metaTemplate.name,
-              language: { code: message.metaTemplate.language },
-              components: message.metaTemplate.parameters.length
-                ? [{ type: 'body', parameters: message.metaTemplate.parameters.map((text) => ({ type: 'text', text })) }]
-                : [],
-            },
-          }
-        : {
-            messaging_product: 'whatsapp',
-            recipient_type: 'individual',
-            to,
-            type: 'text',
-            text: { preview_url: false, body: message.body },
-          };
+      const payload = metaMessagePayload(message);
       const response = await this.http.post(url, payload, {
         headers: { Authorization: `Bearer ${credential(account, 'accessToken')}` },
       });

@@ -1,6 +1,19 @@
 import type { ProviderKind } from '../entities/channel';
 import type { MetaTemplateMessage } from '../entities/delivery.entity';
 
+/** An answer the customer can tap instead of typing; its id comes back as their reply. */
+export interface ReplyOption {
+  id: string;
+  title: string;
+}
+
+/** Answers offered with a message, where the channel has buttons (WhatsApp on Meta). */
+export interface ReplyOptions {
+  /** Label of the button that opens the list, when there are more options than buttons (at most 20 characters). */
+  listLabel: string;
+  options: ReplyOption[];
+}
+
 /** What a provider is asked to send. */
 export interface OutboundMessage {
   deliveryId: string;
@@ -8,6 +21,8 @@ export interface OutboundMessage {
   subject: string | null;
   body: string;
   metaTemplate: MetaTemplateMessage | null;
+  /** Answers to offer as buttons, where the provider has them; the body still says how to answer in words. */
+  replyOptions?: ReplyOptions | null;
   /** One-click unsubscribe URL (RFC 8058) for marketing e-mail. */
   unsubscribeUrl?: string | null;
 }

@@ -235,7 +235,7 @@ export class ProviderFake {
     }
     if (!authorized) return this.unauthorized(provider === 'metaTemplates' ? 'meta' : provider, res);
     if (provider === 'metaTemplates') return this.templates(req, res, body);
-    const refusal = provider === 'meta' ? this.metaRefusal(body) : undefined;
+    const refusal = provider === 'meta' ? (this.interactiveRefusal(body) ?? this.metaRefusal(body)) : undefined;
     if (refusal?.kind === 'error') return this.json(res, refusal.status, refusal.body);
     return this.success(provider, res, body);
   }
@@ -313,11 +313,46 @@ export class ProviderFake {
     return this.json(res, 200, { id: created.id, status: 'PENDING', category: created.category });
   }
 
+  /**
+   * Meta's format rules for an interactive message, enforced always as the Cloud API does:
+   * body at most 1,024 characters; 1-3 reply buttons with unique ids and titles of at most
+   * 20 characters; or a list of at most 10 rows (titles at most 24) behind a label of at
+   * most 20. Anything else is 131009 (parameter value is not valid).
+   */
+  private interactiveRefusal(body: Record<string, any>): Behaviour | undefined {
+    if (body.type !== 'interactive') return undefined;
+    const invalid = (details: string) => metaError(131009, `(#131009) Parameter value is not valid: ${details}`);
+    const interactive = body.interactive ?? {};
+    const text = interactive.body?.text;
+    if (typeof text !== 'string' || !text || text.length > 1024) return invalid('body text must be 1-1024 characters');
+    if (interactive.type === 'button') {
+      const buttons: any[] = interactive.action?.buttons ?? [];
+      if (buttons.length < 1 || buttons.length > 3) return invalid('1-3 buttons');
+      const ids = buttons.map((button) => button.reply?.id);
+      if (new Set(ids).size !== ids.length || buttons.some((button) => button.type !== 'reply' || !button.reply?.id))
+        return invalid('buttons need unique reply ids');
+      if (buttons.some((button) => !button.reply?.title || String(button.reply.title).length > 20))
+        return invalid('button title at most 20 characters');
+      return undefined;
+    }
+    if (interactive.type === 'list') {
+      const rows: any[] = (interactive.action?.sections ?? []).flatMap((section: any) => section.rows ?? []);
+      const label = interactive.action?.button;
+      if (!label || String(label).length > 20) return invalid('list button label at most 20 characters');
+      if (rows.length < 1 || rows.length > 10) return invalid('1-10 rows');
+      if (rows.some((row) => !row.id || !row.title || String(row.title).length > 24))
+        return invalid('row title at most 24 characters');
+      return undefined;
+    }
+    return invalid(`unsupported interactive type ${interactive.type}`);
+  }
+
   /** Meta's own answer to a message its rules refuse, in its documented error format. */
   private metaRefusal(body: Record<string, any>): Behaviour | undefined {
     const rules = this.metaRules;
     if (!rules) return undefined;
-    if (body.type === 'text') {
+    // Free-form messages (text, reply buttons, lists) only inside the customer's window.
+    if (body.type === 'text' || body.type === 'interactive') {
       const wrote = rules.windows.get(String(body.to));
       if (wrote === undefined || this.metaNow() - wrote >= 24 * 60 * 60 * 1000)
         return metaError(131047, 'Re-engagement message', 400);

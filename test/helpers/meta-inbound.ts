@@ -45,7 +45,8 @@ export function postMetaStatus(
   });
 }
 
-async function postMetaChange(
+/** Posts one change of the `messages` field (messages, statuses) for a phone number id, signed as Meta signs it; the HTTP status. */
+export async function postMetaChange(
   url: string,
   appSecret: string,
   phoneNumberId: string,

@@ -21,6 +21,7 @@ import {
   windowsOfRecipient,
 } from './service-window';
 import { type MetaTemplateService, parseStatuses, templateStatusesOf, templateUsable } from './meta-templates';
+import { replyOptionsFor } from './reply-options';
 import { UnreadableSecretError } from '../platform/secret-box';
 import { hotRows, isConnectionLoss } from '../platform/sql';
 
@@ -263,6 +264,7 @@ export class DispatchService {
       subject: delivery.subject,
       body: delivery.body,
       metaTemplate: null,
+      replyOptions: replyOptionsFor(delivery.notificationType),
       unsubscribeUrl: delivery.unsubscribeUrl,
     };
     const template: OutboundMessage = { ...text, metaTemplate: delivery.metaTemplate };
