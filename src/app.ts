@@ -1,9 +1,10 @@
 import { startMetricsServer } from './metrics';
 import { countPerTenant } from './services/platform/metrics';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { LocalFileStore, S3FileStore } from './services/files/file-store';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { openDataSource, provideDatabase, type DatabaseServer } from './database';
@@ -119,6 +120,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
                 everyMs: 3_600_000,
                 run: () => services.requests.prune(config.events.idempotencyRetentionHours * 3_600_000),
               },
+              { name: 'abandoned uploads', everyMs: 3_600_000, run: () => services.files.sweepAbandoned() },
               {
                 name: 'skipped rule executions pruning',
                 everyMs: 3_600_000,
@@ -193,10 +195,11 @@ export async function servicesFor(
   overrides: Pick<ServiceSettings, 'logger' | 'pacer'> & { live?: LiveEvents } = {},
 ): Promise<Services> {
   const { live = createLiveEvents(), ...settings } = overrides;
+  const jwtSecret =
+    config.jwtSecret ?? (await localSecret(config.dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url')));
   return createServices(dataSource, live, clock, {
     auth: {
-      jwtSecret:
-        config.jwtSecret ?? (await localSecret(config.dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'))),
+      jwtSecret,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       customerTokenTtlSeconds: config.customerTokenTtlSeconds,
     },
@@ -212,6 +215,12 @@ export async function servicesFor(
     events: config.events,
     completions: config.completions,
     campaigns: config.campaigns,
+    files: {
+      store: config.files.s3 ? new S3FileStore(config.files.s3) : new LocalFileStore(path.resolve(config.dataDir, 'files')),
+      linkSecret: createHmac('sha256', jwtSecret).update('file links').digest('base64url'),
+      maxBytes: config.files.maxBytes,
+      linkTtlSeconds: config.files.linkTtlSeconds,
+    },
     ...settings,
   });
 }

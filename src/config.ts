@@ -12,6 +12,25 @@ import { parseValidity } from './services/delivery/validity';
 export type NodeEnv = 'development' | 'production' | 'test';
 export type ProcessRole = 'api' | 'worker' | 'all';
 
+/** Where uploaded and received files are kept, and their limits. */
+export interface FileSettings {
+  /** Largest file accepted, in bytes. */
+  maxBytes: number;
+  /** How long a download link works. */
+  linkTtlSeconds: number;
+  /** An S3-compatible bucket; undefined keeps files under DATA_DIR/files. */
+  s3:
+    | {
+        endpoint: string | undefined;
+        bucket: string;
+        region: string;
+        accessKeyId: string | undefined;
+        secretAccessKey: string | undefined;
+        forcePathStyle: boolean;
+      }
+    | undefined;
+}
+
 export interface Config {
   nodeEnv: NodeEnv;
   role: ProcessRole;
@@ -56,6 +75,7 @@ export interface Config {
   redisUrl: string | undefined;
   /** Bearer token /metrics asks for; open when unset. */
   metricsToken: string | undefined;
+  files: FileSettings;
   /** Operations and deliveries counted per tenant (a `tenant` label). */
   metricsPerTenant: boolean;
   /** A worker's own /metrics port (0: none). */
@@ -188,6 +208,14 @@ export const VARIABLES: Record<string, VariableSpec> = {
     default: '',
     secret: true,
   },
+  MAX_UPLOAD_BYTES: { description: 'largest file accepted for upload or from a provider, in bytes', default: '16777216' },
+  FILE_LINK_TTL_SECONDS: { description: 'how long a signed file download link works', default: '300' },
+  S3_BUCKET: { description: 'keep files in this S3-compatible bucket instead of DATA_DIR/files', default: '' },
+  S3_ENDPOINT: { description: 'S3-compatible endpoint (MinIO, R2...); empty for AWS S3', default: '' },
+  S3_REGION: { description: 'region of the bucket', default: 'us-east-1' },
+  S3_ACCESS_KEY_ID: { description: 'access key of the bucket; empty uses the AWS default credential chain', default: '' },
+  S3_SECRET_ACCESS_KEY: { description: 'secret key of the bucket', default: '', secret: true },
+  S3_FORCE_PATH_STYLE: { description: 'address the bucket as endpoint/bucket (MinIO)', default: 'true when S3_ENDPOINT is set' },
   META_VERIFY_TOKEN: { description: 'token Meta echoes in the webhook verification handshake', default: '', secret: true },
   DELIVERY_RETRIES: { description: 'retries after the first attempt before a delivery is dead', default: '3' },
   DELIVERY_BACKOFF_BASE_MS: { description: 'first retry delay, doubling each time (5 s, 10 s, 20 s)', default: '5000' },
@@ -365,6 +393,28 @@ function cron(env: Env, name: string, fallback: string, timezone: string): strin
   return value;
 }
 
+function fileSettings(env: Env): FileSettings {
+  const bucket = read(env, 'S3_BUCKET');
+  const endpoint = read(env, 'S3_ENDPOINT');
+  if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
+    throw new ConfigError('S3_ENDPOINT', 'must be an http(s) URL such as https://minio.example.com');
+  if (endpoint !== undefined && bucket === undefined) throw new ConfigError('S3_BUCKET', 'is required with S3_ENDPOINT');
+  return {
+    maxBytes: integer(env, 'MAX_UPLOAD_BYTES', 16 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
+    linkTtlSeconds: integer(env, 'FILE_LINK_TTL_SECONDS', 300, 10, 7 * 24 * 3600),
+    s3: bucket
+      ? {
+          endpoint,
+          bucket,
+          region: read(env, 'S3_REGION') ?? 'us-east-1',
+          accessKeyId: read(env, 'S3_ACCESS_KEY_ID'),
+          secretAccessKey: read(env, 'S3_SECRET_ACCESS_KEY'),
+          forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
+        }
+      : undefined,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = nodeEnv === 'production';
@@ -467,6 +517,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redisUrl,
     metricsToken: read(env, 'METRICS_TOKEN') || undefined,
+    files: fileSettings(env),
     metricsPerTenant: boolean(env, 'METRICS_PER_TENANT', false),
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
     statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),

@@ -37,6 +37,7 @@ import { createWebhookRouter } from './webhooks';
 import { createIngestionRouter } from './ingestion';
 import { createCampaignLinkRouter } from './campaign-links';
 import { createCompletionPageRouter } from './completion-page';
+import { createFileRouter } from './file-routes';
 import { QUERY_LIMITS, QUERY_LIMIT_RULES } from './schema/query-limits';
 
 export interface ApiServer {
@@ -227,6 +228,7 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   app.use('/webhooks', createWebhookRouter(services, { ...config, publicUrl: config.completions.publicUrl }, logger));
   app.use('/v1', createIngestionRouter(services, logger));
   app.use('/c', createCompletionPageRouter(services, logger));
+  app.use('/files', createFileRouter(services, logger));
   app.use(createCampaignLinkRouter(services, logger));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/metrics', metricsRoute(dataSource, logger, config.metricsToken));

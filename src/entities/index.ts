@@ -28,6 +28,7 @@ import { ProviderPace } from './provider-pace.entity';
 import { StaffNotification } from './staff-notification.entity';
 import { IdempotentRequest } from './idempotent-request.entity';
 import { ServiceWindow } from './service-window.entity';
+import { StoredFile } from './stored-file.entity';
 import { MetaTemplate } from './meta-template.entity';
 
 export const ENTITIES = [
@@ -61,6 +62,7 @@ export const ENTITIES = [
   ProviderPace,
   Review,
   ServiceWindow,
+  StoredFile,
   MetaTemplate,
   StaffNotification,
   IdempotentRequest,

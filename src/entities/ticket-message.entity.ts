@@ -20,9 +20,13 @@ registerEnumType(MessageAuthorKind, {
   },
 });
 
-@ObjectType({ description: 'A file attached to a ticket message (stored elsewhere; this is its metadata).' })
+@ObjectType({ description: 'A file attached to a ticket message or completion request.' })
 export class Attachment {
-  @Field({ description: 'Where the file can be downloaded.' })
+  /** The stored file (uploaded, or received from the customer); null for a link to a file kept elsewhere. */
+  @Field(() => ID, { nullable: true, description: 'The stored file; null for a file kept elsewhere (given by its URL).' })
+  fileId?: string | null;
+
+  /** Stored files get a signed link per reader (see AttachmentResolver); others keep their URL. */
   url!: string;
 
   @Field({ description: 'Original file name.' })

@@ -31,6 +31,7 @@ import { RuleExecutionAttempts1795490000005 } from './1795490000005-RuleExecutio
 import { ServiceWindow1795490000006 } from './1795490000006-ServiceWindow';
 import { MetaTemplates1795490000007 } from './1795490000007-MetaTemplates';
 import { DeliverySubjectIndexes1795490000008 } from './1795490000008-DeliverySubjectIndexes';
+import { StoredFiles1795490000009 } from './1795490000009-StoredFiles';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -67,4 +68,5 @@ export const MIGRATIONS = [
   ServiceWindow1795490000006,
   MetaTemplates1795490000007,
   DeliverySubjectIndexes1795490000008,
+  StoredFiles1795490000009,
 ];

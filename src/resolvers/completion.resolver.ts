@@ -16,6 +16,7 @@ import type { AuthedContext, Context } from '../schema/context';
 import { TICKET_WORKERS, requireStaff } from '../services/directory/principal';
 import { DomainError, ErrorCode, assertPeriod } from '../services/platform/errors';
 import { CustomerNotification, DeliveryConnection } from '../schema/delivery.types';
+import { Attachment } from '../entities/ticket-message.entity';
 import type { CustomerNotice } from '../services/delivery/customer-notices';
 import { deliveryConnection } from './delivery.resolver';
 import { PageArgs } from '../schema/connection';
@@ -34,10 +35,15 @@ export class CompletionResolver {
     @Ctx() { principal, services }: AuthedContext,
     @Arg('note', () => String, { nullable: true, description: 'What was done.' }) note?: string,
     @Arg('photos', () => [String], { nullable: true, description: 'Photo URLs of the work (at most 10).' }) photos?: string[],
+    @Arg('photoFileIds', () => [ID], {
+      nullable: true,
+      description: 'Photos of the work the technician uploaded (createUpload), at most 10; shown as photoFiles.',
+    })
+    photoFileIds?: string[],
     @Arg('deadlineHours', () => Int, { nullable: true, description: 'Hours the customer has to answer (default 48).' })
     deadlineHours?: number,
   ): Promise<CompletionRequest> {
-    return services.completions.request(requireStaff(principal), { jobId, note, photos, deadlineHours });
+    return services.completions.request(requireStaff(principal), { jobId, note, photos, photoFileIds, deadlineHours });
   }
 
   @Authorized(Role.CUSTOMER)
@@ -167,6 +173,11 @@ export class CompletionResolver {
   })
   notifications(@Root() request: CompletionRequest, @Ctx() { loaders }: AuthedContext): Promise<CustomerNotice[]> {
     return loaders.completionNotices.load(request.id);
+  }
+
+  @FieldResolver(() => [Attachment], { description: 'Photos of the work uploaded with the request (photoFileIds).' })
+  async photoFiles(@Root() request: CompletionRequest, @Ctx() { services }: AuthedContext): Promise<Attachment[]> {
+    return (await services.files.filesOf(request.tenantId, [request.id])).get(request.id) ?? [];
   }
 
   @FieldResolver(() => Review, { nullable: true, description: 'The customer’s review, once confirmed and reviewed.' })

@@ -19,6 +19,7 @@ import { ReportResolver } from './report.resolver';
 import { AutomationRuleResolver, RuleExecutionResolver } from './rule.resolver';
 import { BusinessRecordResolver, ContactRecordsResolver, UserRecordsResolver } from './record.resolver';
 import { TicketMessageResolver, TicketResolver } from './ticket.resolver';
+import { FileResolver } from './file.resolver';
 
 export const RESOLVERS = [
   AuthResolver,
@@ -26,6 +27,7 @@ export const RESOLVERS = [
   ContactResolver,
   TicketResolver,
   TicketMessageResolver,
+  FileResolver,
   DashboardResolver,
   DeliveryResolver,
   EmergencyAlertResolver,

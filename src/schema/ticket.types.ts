@@ -125,6 +125,16 @@ export class AddTicketMessageInput {
   @ValidateNested({ each: true })
   attachments?: AttachmentInput[] | null;
 
+  @Field(() => [ID], {
+    nullable: true,
+    description:
+      'Files the author uploaded (createUpload, then a PUT of the bytes), at most 10; each attaches to one message only. Another caller’s file answers NOT_FOUND.',
+  })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  @IsUUID('all', { each: true, message: 'must be file ids' })
+  fileIds?: string[] | null;
+
   @Field(() => String, {
     nullable: true,
     description:

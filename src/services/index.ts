@@ -43,6 +43,7 @@ import { SlaService } from './escalation/sla.service';
 import { TenantSetupService } from './directory/tenant-setup.service';
 import { TicketService } from './tickets/ticket.service';
 import { Transactor } from './platform/unit-of-work';
+import { FileService, type FileServiceSettings } from './files/file.service';
 
 /** Every domain service, wired once per process and handed to resolvers through the context. */
 export interface Services {
@@ -86,6 +87,8 @@ export interface Services {
   ingestion: EventIngestionService;
   /** Requests made with an idempotency key: once each, answered the same on a retry. */
   requests: IdempotentRequests;
+  /** Uploaded and received files, their checks, attachment and signed links. */
+  files: FileService;
 }
 
 export interface ServiceSettings {
@@ -97,6 +100,7 @@ export interface ServiceSettings {
   events: EventSettings;
   completions: CompletionSettings;
   campaigns: { batchSize: number };
+  files: Omit<FileServiceSettings, 'publicUrl'>;
   logger?: Logger;
   /** Provider pacing shared by the workers; PostgreSQL's by default (app.ts passes Redis's with REDIS_URL). */
   pacer?: SharedRateLimiter;
@@ -122,9 +126,19 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   });
   const adapters = createAdapters({ sendTimeoutMs: delivery.sendTimeoutMs, guard });
   const sla = new SlaService(dataSource, transactor, deliveries, clock, settings.slaWarningCooldownMinutes);
-  const tickets = new TicketService(dataSource, transactor, live, clock, sla, deliveries, serviceWindows);
+  const files = new FileService(dataSource, clock, { ...settings.files, publicUrl: settings.completions.publicUrl });
+  const tickets = new TicketService(dataSource, transactor, live, clock, sla, deliveries, serviceWindows, files);
   const records = new RecordService(dataSource, transactor, clock);
-  const completions = new CompletionService(dataSource, transactor, deliveries, tickets, live, clock, settings.completions);
+  const completions = new CompletionService(
+    dataSource,
+    transactor,
+    deliveries,
+    tickets,
+    live,
+    clock,
+    settings.completions,
+    files,
+  );
   const escalations = new EscalationService(dataSource, transactor, deliveries, clock);
   const notifications = new StaffNotificationService(dataSource, live, clock);
   const reports = new ReportService(dataSource, deliveries, clock);
@@ -158,6 +172,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     ruleDryRuns,
     reports,
     completions,
+    files,
     audiences,
     campaigns,
     campaignSender: new CampaignSender(dataSource, transactor, history, campaigns, audiences, clock, {

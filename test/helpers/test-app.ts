@@ -1,6 +1,9 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { In } from 'typeorm';
 import { startApp, type App } from '../../src/app';
@@ -26,6 +29,8 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const databaseUrl = database.url;
+  // Files (uploads, received media) of this app only, removed with it.
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'notify-desk-test-'));
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
@@ -38,6 +43,7 @@ export async function startTestApp(
     ROLE: 'api',
     // Provider fakes listen on loopback, which outbound requests may not reach by default.
     OUTBOUND_ALLOWED_ADDRESSES: '127.0.0.1,::1',
+    DATA_DIR: dataDir,
     ...env,
   });
   const app = await startApp(config, logger, clock);
@@ -50,6 +56,7 @@ export async function startTestApp(
     stop: async () => {
       await app.stop();
       await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

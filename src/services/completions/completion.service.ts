@@ -22,6 +22,8 @@ import { isUuid } from '../platform/ids';
 import { type Page, type PageRequest, newestFirstPage } from '../platform/pagination';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import type { LiveEvents } from '../platform/live-events';
+import type { FileService } from '../files/file.service';
+import { FileSubject } from '../../entities/stored-file.entity';
 import type { TicketService } from '../tickets/ticket.service';
 
 export interface CompletionSettings {
@@ -75,11 +77,19 @@ export class CompletionService {
     private readonly live: LiveEvents,
     private readonly clock: Clock,
     private readonly settings: CompletionSettings,
+    private readonly files: FileService,
   ) {}
 
   async request(
     actor: StaffPrincipal,
-    input: { jobId: string; note?: string | null; photos?: string[] | null; deadlineHours?: number | null },
+    input: {
+      jobId: string;
+      note?: string | null;
+      photos?: string[] | null;
+      /** Photos the technician uploaded (createUpload), attached to the request. */
+      photoFileIds?: readonly string[] | null;
+      deadlineHours?: number | null;
+    },
   ): Promise<CompletionRequest> {
     const photos = input.photos ?? [];
     if (photos.length > 10 || photos.some((url) => !/^https?:\/\/\S{1,490}$/.test(url))) {
@@ -127,6 +137,13 @@ export class CompletionService {
       )) as Array<{ id: string }>;
       if (!inserted.length) throw conflict('A completion request for this job is already waiting for the customer');
       const request = await manager.findOneByOrFail(CompletionRequest, { id: inserted[0].id });
+      await this.files.attach(
+        manager,
+        actor,
+        input.photoFileIds ?? [],
+        { type: FileSubject.COMPLETION_REQUEST, id: request.id },
+        'photoFileIds',
+      );
       const contact = await manager.findOneByOrFail(Contact, { id: job.contactId });
       const technician = await manager.findOneByOrFail(User, { id: technicianId });
       await this.message(uow, request, 'request', this.requestText(contact, technician, job, request, token));

@@ -1,4 +1,5 @@
 import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { randomUUID } from 'node:crypto';
 import { Channel } from '../../entities/channel';
 import { Contact } from '../../entities/contact.entity';
 import { Delivery } from '../../entities/delivery.entity';
@@ -27,6 +28,8 @@ import { returningRows } from '../platform/sql';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { ServiceWindowService } from '../delivery/service-window';
+import type { FileService } from '../files/file.service';
+import { FileSubject } from '../../entities/stored-file.entity';
 import { templateVariables } from '../delivery/template-rendering';
 import { automationActor } from '../directory/automation-user';
 import { isUuid } from '../platform/ids';
@@ -59,6 +62,8 @@ export interface AddMessageInput {
   externalId?: string | null;
   internal?: boolean | null;
   attachments?: Attachment[] | null;
+  /** Files the author uploaded (createUpload), attached to this message. */
+  fileIds?: readonly string[] | null;
   /**
    * A public reply on a WhatsApp conversation sent as this WhatsApp template (one mapped to an
    * approved Meta template), for when the customer's 24-hour service window has closed.
@@ -171,6 +176,7 @@ export class TicketService {
     private readonly sla: SlaService,
     private readonly deliveries: DeliveryService,
     private readonly windows: ServiceWindowService,
+    private readonly files: FileService,
   ) {
     this.pages = new TicketList(dataSource);
   }
@@ -800,7 +806,13 @@ export class TicketService {
       actor.kind === 'staff' && !internal && (await this.cameInOnWhatsApp(uow.manager, ticket.id)) ? 'whatsapp' : null;
     const whatsappTemplate = await this.replyForm(uow.manager, ticket, viaChannel, input.whatsappTemplate ?? null);
     const now = this.clock.now();
+    const messageId = randomUUID();
+    const files = await this.files.attach(uow.manager, actor, input.fileIds ?? [], {
+      type: FileSubject.TICKET_MESSAGE,
+      id: messageId,
+    });
     const message = uow.manager.create(TicketMessage, {
+      id: messageId,
       tenantId: ticket.tenantId,
       ticketId: ticket.id,
       authorKind: actor.kind === 'staff' ? MessageAuthorKind.STAFF : MessageAuthorKind.CUSTOMER,
@@ -810,12 +822,15 @@ export class TicketService {
       body: input.body,
       externalId: input.externalId ?? null,
       internal,
-      attachments: (input.attachments ?? []).map((a) => ({
-        url: a.url,
-        filename: a.filename,
-        contentType: a.contentType,
-        size: a.size,
-      })),
+      attachments: [
+        ...(input.attachments ?? []).map((a) => ({
+          url: a.url,
+          filename: a.filename,
+          contentType: a.contentType,
+          size: a.size,
+        })),
+        ...files,
+      ],
       createdAt: now,
     });
     await uow.manager.save(message);
