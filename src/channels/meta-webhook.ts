@@ -26,6 +26,15 @@ export interface MetaInboundMessage {
   senderName: string | null;
   text: string;
   at: Date | null;
+  /** A photo, document, voice note, video or sticker the customer sent, to fetch from Meta's media endpoint. */
+  media: InboundMedia | null;
+}
+
+export interface InboundMedia {
+  id: string;
+  kind: 'image' | 'document' | 'audio' | 'video' | 'sticker';
+  mimeType: string;
+  fileName: string;
 }
 
 /** Meta's `message_template_status_update`: a template of a business account was approved, rejected, paused... */
@@ -63,7 +72,67 @@ interface MetaChangeValue {
     text?: { body?: string };
     button?: { text?: string; payload?: string };
     interactive?: { button_reply?: { id?: string; title?: string }; list_reply?: { id?: string; title?: string } };
+    image?: MetaMediaField;
+    document?: MetaMediaField;
+    audio?: MetaMediaField;
+    video?: MetaMediaField;
+    sticker?: MetaMediaField;
+    location?: { latitude?: number; longitude?: number; name?: string; address?: string };
   }>;
+}
+
+interface MetaMediaField {
+  id?: string;
+  mime_type?: string;
+  filename?: string;
+  caption?: string;
+  voice?: boolean;
+}
+
+const MEDIA_KINDS = ['image', 'document', 'audio', 'video', 'sticker'] as const;
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'audio/ogg': 'ogg',
+  'audio/mpeg': 'mp3',
+  'audio/mp4': 'm4a',
+  'audio/amr': 'amr',
+  'audio/aac': 'aac',
+  'video/mp4': 'mp4',
+  'video/3gpp': '3gp',
+  'application/pdf': 'pdf',
+};
+
+/** The media of a message, if it carries one: Meta's id, its kind, type and a file name (the customer's for documents). */
+export function mediaOf(message: NonNullable<MetaChangeValue['messages']>[number]): InboundMedia | null {
+  for (const kind of MEDIA_KINDS) {
+    const field = message[kind];
+    if (!field?.id) continue;
+    const mimeType = (field.mime_type ?? 'application/octet-stream').split(';')[0].trim();
+    const fileName =
+      field.filename ?? `${kind === 'audio' && field.voice ? 'voice-note' : kind}.${EXTENSIONS[mimeType] ?? 'bin'}`;
+    return { id: field.id, kind, mimeType, fileName };
+  }
+  return null;
+}
+
+/** The words a message stands for in the thread: its text, tapped answer, caption, place, or what kind it is. */
+function textOf(message: NonNullable<MetaChangeValue['messages']>[number]): string {
+  // A tapped reply button or list row answers with the option's id (the word it stands
+  // for, e.g. YA or 4); a template's quick-reply button with its payload (its text by default).
+  const reply = message.interactive?.button_reply ?? message.interactive?.list_reply;
+  const text = message.text?.body ?? reply?.id ?? reply?.title ?? message.button?.payload ?? message.button?.text;
+  if (text !== undefined) return text;
+  const media = MEDIA_KINDS.map((kind) => ({ kind, field: message[kind] })).find(({ field }) => field?.id);
+  if (media) return media.field?.caption ?? `[${media.kind === 'audio' && media.field?.voice ? 'voice note' : media.kind}]`;
+  const place = message.location;
+  if (place && typeof place.latitude === 'number' && typeof place.longitude === 'number') {
+    const where = [place.name, place.address].filter(Boolean).join(', ');
+    const at = `${place.latitude},${place.longitude}`;
+    return `[location] ${where ? `${where} ` : ''}(${at}) https://maps.google.com/?q=${at}`;
+  }
+  return `[${message.type ?? 'unsupported'} message]`;
 }
 
 interface MetaTemplateChange {
@@ -117,10 +186,6 @@ export function parseMetaWebhook(payload: unknown): {
       });
     }
     for (const message of value.messages ?? []) {
-      // A tapped reply button or list row answers with the option's id (the word it stands
-      // for, e.g. YA or 4); a template's quick-reply button with its payload (its text by default).
-      const reply = message.interactive?.button_reply ?? message.interactive?.list_reply;
-      const text = message.text?.body ?? reply?.id ?? reply?.title ?? message.button?.payload ?? message.button?.text;
       if (!message.id || !message.from || !value.metadata?.phone_number_id) continue;
       const sender = value.contacts?.find((contact) => contact.wa_id === message.from) ?? value.contacts?.[0];
       messages.push({
@@ -128,8 +193,9 @@ export function parseMetaWebhook(payload: unknown): {
         messageId: message.id,
         from: `+${message.from.replace(/^\+/, '')}`,
         senderName: sender?.profile?.name ?? null,
-        text: text ?? `[${message.type ?? 'unsupported'} message]`,
+        text: textOf(message),
         at: time(message.timestamp),
+        media: mediaOf(message),
       });
     }
   }

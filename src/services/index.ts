@@ -38,6 +38,7 @@ import type { LiveEvents } from './platform/live-events';
 import { MessagingService } from './delivery/messaging.service';
 import { MetaTemplateService } from './delivery/meta-templates';
 import { MetaTemplateApi } from '../channels/meta-templates';
+import { MetaMediaApi } from '../channels/meta-media';
 import { SecretBox } from './platform/secret-box';
 import { SlaService } from './escalation/sla.service';
 import { TenantSetupService } from './directory/tenant-setup.service';
@@ -202,7 +203,17 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     }),
     messaging,
     metaTemplates,
-    inbound: new InboundService(dataSource, deliveries, providers, serviceWindows, tickets, completions, consent),
+    inbound: new InboundService(
+      dataSource,
+      deliveries,
+      providers,
+      serviceWindows,
+      tickets,
+      completions,
+      consent,
+      new MetaMediaApi({ sendTimeoutMs: delivery.sendTimeoutMs, guard }),
+      settings.files.maxBytes,
+    ),
     sla,
     escalations,
     eventConsumers,

@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
  * answer normally, answer with the provider's own error, go down, or delay.
  */
 /** `metaTemplates`: the WhatsApp Business Management API's message_templates of a business account. */
-export type FakeProvider = 'meta' | 'metaTemplates' | 'fonnte' | 'wablas' | 'twilio' | 'webhook';
+export type FakeProvider = 'meta' | 'metaTemplates' | 'metaMedia' | 'fonnte' | 'wablas' | 'twilio' | 'webhook';
 
 /** A template of a WhatsApp Business Account as the fake Meta keeps it. */
 export interface FakeMetaTemplate {
@@ -89,6 +89,8 @@ export class ProviderFake {
    * with their body parameters.
    */
   private metaRules: { windows: Map<string, number>; templates: Map<string, { parameters: number; status: string }> } | undefined;
+  /** Customers' media as Meta keeps them: GET /{media-id} answers the URL, GET of the URL the bytes (both with the token). */
+  private readonly media = new Map<string, { bytes: Buffer; mimeType: string; declaredSize?: number }>();
   /** Business accounts' templates, served by GET and added by POST /{waba-id}/message_templates. */
   readonly accountTemplates: FakeMetaTemplate[] = [];
   url = '';
@@ -235,6 +237,7 @@ export class ProviderFake {
     }
     if (!authorized) return this.unauthorized(provider === 'metaTemplates' ? 'meta' : provider, res);
     if (provider === 'metaTemplates') return this.templates(req, res, body);
+    if (provider === 'metaMedia') return this.mediaAnswer(req, res);
     const refusal = provider === 'meta' ? (this.interactiveRefusal(body) ?? this.metaRefusal(body)) : undefined;
     if (refusal?.kind === 'error') return this.json(res, refusal.status, refusal.body);
     return this.success(provider, res, body);
@@ -245,6 +248,8 @@ export class ProviderFake {
     const auth = req.headers.authorization ?? '';
     if (/^\/v\d+\.\d+\/[^/]+\/message_templates(\?|$)/.test(url))
       return { provider: 'metaTemplates', authorized: auth === `Bearer ${this.tokens.meta}` };
+    if (/^\/v\d+\.\d+\/media-[\w.-]+$/.test(url) || url.startsWith('/whatsapp_business/attachments/'))
+      return { provider: 'metaMedia', authorized: auth === `Bearer ${this.tokens.meta}` };
     if (/^\/v\d+\.\d+\/[^/]+\/messages$/.test(url))
       return { provider: 'meta', authorized: auth === `Bearer ${this.tokens.meta}` };
     if (url === '/send') return { provider: 'fonnte', authorized: auth === this.tokens.fonnte };
@@ -256,6 +261,35 @@ export class ProviderFake {
     }
     if (url.startsWith('/hooks/')) return { provider: 'webhook', authorized: true };
     return undefined;
+  }
+
+  /** A customer's photo, document or voice note Meta holds for a webhook's media id (ids start with `media-`). */
+  addMedia(id: string, bytes: Buffer, mimeType: string, declaredSize?: number): void {
+    this.media.set(id, { bytes, mimeType, declaredSize });
+  }
+
+  /** GET /{version}/{media-id}: the media's URL, type and size; GET of that URL: the bytes (Meta's lookaside host). */
+  private mediaAnswer(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '';
+    const lookaside = /^\/whatsapp_business\/attachments\/\?mid=([\w.-]+)$/.exec(url);
+    const id = lookaside ? lookaside[1] : url.split('/').pop()!;
+    const media = this.media.get(id);
+    if (!media) {
+      const refusal = metaError(100, 'Unsupported get request. Object does not exist', 400);
+      return this.json(res, 400, refusal.kind === 'error' ? refusal.body : {});
+    }
+    if (lookaside) {
+      res.writeHead(200, { 'content-type': media.mimeType, 'content-length': media.bytes.length });
+      return void res.end(media.bytes);
+    }
+    return this.json(res, 200, {
+      messaging_product: 'whatsapp',
+      url: `${this.url}/whatsapp_business/attachments/?mid=${id}`,
+      mime_type: media.mimeType,
+      sha256: 'fake',
+      file_size: media.declaredSize ?? media.bytes.length,
+      id,
+    });
   }
 
   /** GET (paged by `after`, `limit`) or POST (a new template, PENDING) of /{waba-id}/message_templates, as Meta answers. */

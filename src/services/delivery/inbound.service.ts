@@ -13,6 +13,10 @@ import { toE164 } from '../platform/phone';
 import type { CompletionService } from '../completions/completion.service';
 import type { TicketService } from '../tickets/ticket.service';
 import type { ConsentService } from '../campaigns/consent.service';
+import { type MetaMediaApi } from '../../channels/meta-media';
+import { MetaApiError } from '../../channels/meta-templates';
+import type { ReceivedFile } from '../files/file.service';
+import { acceptedType, bytesMatchType, normalType } from '../files/file-types';
 
 /** What providers tell us: status updates of our messages, and messages customers send. */
 export class InboundService {
@@ -24,6 +28,8 @@ export class InboundService {
     private readonly tickets: TicketService,
     private readonly completions: CompletionService,
     private readonly consent: ConsentService,
+    private readonly media: MetaMediaApi,
+    private readonly maxFileBytes: number,
   ) {}
 
   async metaStatus(update: MetaStatusUpdate): Promise<void> {
@@ -48,8 +54,37 @@ export class InboundService {
     if (!provider) return false;
     await this.windows.noteInbound(provider, message.from, message.at);
     const contact = await this.contactFor(provider.tenantId, message.from, message.senderName, 'whatsapp');
-    await this.customerSaid(contact, message.text, Channel.WHATSAPP, message.messageId);
+    const { text, received } = await this.withMedia(provider, message);
+    await this.customerSaid(contact, text, Channel.WHATSAPP, message.messageId, received);
     return true;
+  }
+
+  /**
+   * A photo, document, voice note or video is fetched from Meta (size-capped) and kept with
+   * the message; when it cannot be (too large, a type not kept, Meta failing), the message
+   * still lands, saying so, for an agent to ask again.
+   */
+  private async withMedia(
+    provider: ChannelProvider,
+    message: MetaInboundMessage,
+  ): Promise<{ text: string; received: ReceivedFile[] }> {
+    if (!message.media) return { text: message.text, received: [] };
+    const failed = (why: string) => ({
+      text: `${message.text}\n(The ${message.media!.kind} could not be received: ${why}.)`,
+      received: [],
+    });
+    if (!acceptedType(message.media.mimeType)) return failed(`files of type ${message.media.mimeType} are not kept`);
+    try {
+      const media = await this.media.download(this.providers.account(provider), message.media.id, this.maxFileBytes);
+      const contentType = normalType(media.contentType || message.media.mimeType);
+      if (!acceptedType(contentType) || !bytesMatchType(contentType, media.bytes))
+        return failed(`it is not the ${contentType} it claims to be`);
+      return { text: message.text, received: [{ bytes: media.bytes, fileName: message.media.fileName, contentType }] };
+    } catch (error) {
+      if (error instanceof MetaApiError)
+        return failed(error.code === 'MEDIA_TOO_LARGE' ? 'it is too large' : `Meta answered ${error.code}`);
+      throw error;
+    }
   }
 
   /**
@@ -104,12 +139,18 @@ export class InboundService {
    * What a customer wrote on a channel: STOP / START change their consent on it; YA /
    * TIDAK answer a waiting completion request; anything else joins the conversation.
    */
-  private async customerSaid(contact: Contact, text: string, channel: Channel, messageId: string): Promise<void> {
+  private async customerSaid(
+    contact: Contact,
+    text: string,
+    channel: Channel,
+    messageId: string,
+    received: ReceivedFile[] = [],
+  ): Promise<void> {
     // A stop or start keyword is a consent change, not a reply to a campaign.
     if (await this.consent.handleKeyword(contact, text, channel, messageId)) return;
     await this.consent.noteReply(contact);
-    if (!(await this.completions.handleReply(contact, text, messageId))) {
-      await this.tickets.receiveInbound(contact, text, messageId);
+    if (received.length || !(await this.completions.handleReply(contact, text, messageId))) {
+      await this.tickets.receiveInbound(contact, text, messageId, received);
     }
   }
 

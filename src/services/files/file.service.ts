@@ -42,6 +42,13 @@ export class UploadRefused extends Error {
   }
 }
 
+/** A file that came with an inbound message, as the provider served it. */
+export interface ReceivedFile {
+  bytes: Buffer;
+  fileName: string;
+  contentType: string;
+}
+
 /** At most this many files per message or completion request. */
 export const MAX_FILES_PER_SUBJECT = 10;
 

@@ -28,7 +28,7 @@ import { returningRows } from '../platform/sql';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { ServiceWindowService } from '../delivery/service-window';
-import type { FileService } from '../files/file.service';
+import type { FileService, ReceivedFile } from '../files/file.service';
 import { FileSubject } from '../../entities/stored-file.entity';
 import { templateVariables } from '../delivery/template-rendering';
 import { automationActor } from '../directory/automation-user';
@@ -64,6 +64,8 @@ export interface AddMessageInput {
   attachments?: Attachment[] | null;
   /** Files the author uploaded (createUpload), attached to this message. */
   fileIds?: readonly string[] | null;
+  /** Files that came with an inbound message (a customer's WhatsApp photo), kept with it. */
+  received?: readonly ReceivedFile[] | null;
   /**
    * A public reply on a WhatsApp conversation sent as this WhatsApp template (one mapped to an
    * approved Meta template), for when the customer's 24-hour service window has closed.
@@ -514,6 +516,7 @@ export class TicketService {
     ticketId?: string | null,
     externalId?: string,
     choice: { category?: TicketCategory | null; priority?: TicketPriority | null } = {},
+    received: readonly ReceivedFile[] = [],
   ): Promise<{ ticket: Ticket; message: TicketMessage }> {
     const customer = requireCustomer(actor);
     if (ticketId && (choice.category || choice.priority)) {
@@ -528,7 +531,7 @@ export class TicketService {
         if (ticket.status === TicketStatus.CLOSED) {
           throw conflict('This conversation is closed; start a new one without ticketId');
         }
-        return { ticket, message: await this.addMessageWithin(uow, customer, ticket, { body: message, externalId }) };
+        return { ticket, message: await this.addMessageWithin(uow, customer, ticket, { body: message, externalId, received }) };
       }
       const allowed = await uow.manager.findOneByOrFail(Tenant, { id: customer.tenantId });
       const category = allowedChoice(choice.category, allowed.customerCategories, TicketCategory.OTHER, 'category');
@@ -539,7 +542,7 @@ export class TicketService {
         { subject: summarize(message), description: message, category, priority, requesterId: customer.contactId },
         null,
       );
-      const posted = await this.addMessageWithin(uow, customer, ticket, { body: message, externalId });
+      const posted = await this.addMessageWithin(uow, customer, ticket, { body: message, externalId, received });
       const agentId = await this.leastLoadedAgent(uow.manager, customer.tenantId);
       if (agentId) await this.assignWithin(uow, customer, ticket, agentId);
       return { ticket, message: posted };
@@ -551,7 +554,12 @@ export class TicketService {
    * contact's latest ticket that is not closed, or opens a new, auto-assigned one.
    * Redelivered with the same external id, it changes nothing.
    */
-  async receiveInbound(contact: Contact, text: string, externalId: string): Promise<TicketMessage> {
+  async receiveInbound(
+    contact: Contact,
+    text: string,
+    externalId: string,
+    received: readonly ReceivedFile[] = [],
+  ): Promise<TicketMessage> {
     const existing = await this.dataSource.getRepository(TicketMessage).findOneBy({ tenantId: contact.tenantId, externalId });
     if (existing) return existing;
     const customer: Principal = {
@@ -569,7 +577,7 @@ export class TicketService {
     if (score && open && open.status === TicketStatus.RESOLVED && open.rating === null && (await this.surveySent(open.id))) {
       return this.rateByReply(customer, open.id, Number(score[1]), text, externalId);
     }
-    return (await this.startSupportConversation(customer, text, open?.id, externalId)).message;
+    return (await this.startSupportConversation(customer, text, open?.id, externalId, {}, received)).message;
   }
 
   /** Whether the satisfaction survey went out for this ticket (the built-in rule sends it on resolution). */
@@ -811,6 +819,15 @@ export class TicketService {
       type: FileSubject.TICKET_MESSAGE,
       id: messageId,
     });
+    for (const file of input.received ?? []) {
+      const kept = await this.files.keep(
+        uow.manager,
+        ticket.tenantId,
+        { ...file, contactId: actor.kind === 'customer' ? actor.contactId : null },
+        { type: FileSubject.TICKET_MESSAGE, id: messageId },
+      );
+      if (kept) files.push(kept);
+    }
     const message = uow.manager.create(TicketMessage, {
       id: messageId,
       tenantId: ticket.tenantId,
