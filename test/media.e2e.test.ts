@@ -1,8 +1,9 @@
 import { Role } from '../src/entities/user.entity';
 import { ProviderFake } from './fakes/provider-fake';
-import { PASSWORD, addMetaProvider, makeTenant, makeUser } from './helpers/factories';
+import { PASSWORD, addMetaProvider, makeContact, makeTenant, makeUser } from './helpers/factories';
 import { postMetaChange } from './helpers/meta-inbound';
-import { type TestApp, gqlOk, startTestApp } from './helpers/test-app';
+import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
+import { ProviderKind } from '../src/entities/channel';
 
 const APP_SECRET = 'meta-app-secret';
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('a photo of the AC unit')]);
@@ -11,8 +12,8 @@ const OGG = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(40, 1)]);
 const EXE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(40, 0x90)]);
 const THREAD = `query ($id: ID!) { ticket(id: $id) { messages { edges { node { body attachments { fileId url filename contentType size } } } } } }`;
 
-/** Issue 23.4: what customers send on WhatsApp besides text lands in the thread as files. */
-describe('WhatsApp media from customers', () => {
+/** Issue 23.4: what customers send on WhatsApp besides text lands in the thread as files; messages carry files out. */
+describe('WhatsApp media in and out', () => {
   let t: TestApp;
   let fake: ProviderFake;
 
@@ -93,5 +94,120 @@ describe('WhatsApp media from customers', () => {
     const mediaRequests = fake.received('metaMedia');
     expect(mediaRequests.every((request) => request.headers.authorization === 'Bearer meta-token')).toBe(true);
     expect(mediaRequests.map((request) => request.path)).not.toContain('/v21.0/media-missing');
+  });
+
+  it('sends a document or photo with a message: as Meta media by a link that opens only that file, as a link on a gateway', async () => {
+    const ds = t.app.dataSource;
+    const tenant = await makeTenant(ds);
+    const agent = await makeUser(ds, tenant, { role: Role.AGENT });
+    const technician = await makeUser(ds, tenant, { role: Role.TECHNICIAN, externalId: 'TECH-M' });
+    const contact = await makeContact(ds, tenant, { name: 'Sari', phone: '+6281298760802' });
+    await addMetaProvider(t.app.services, tenant, fake.url);
+    const token = (await t.app.services.auth.login(agent.email, PASSWORD)).token;
+    const technicianToken = (await t.app.services.auth.login(technician.email, PASSWORD)).token;
+    const upload = async (who: string, fileName: string, contentType: string, bytes: Buffer) => {
+      const { createUpload } = await gqlOk(
+        t.url,
+        `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { fileId uploadUrl } }`,
+        { input: { fileName, contentType, size: bytes.length } },
+        who,
+      );
+      expect((await fetch(local(createUpload.uploadUrl), { method: 'PUT', body: bytes })).status).toBe(201);
+      return createUpload.fileId as string;
+    };
+    const drain = async () => {
+      while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
+    };
+    const SEND = `mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id attachment { fileId filename contentType } } }`;
+    fake.reset();
+
+    const invoice = await upload(token, 'INV-42.pdf', 'application/pdf', PDF);
+    const { sendMessage } = await gqlOk(
+      t.url,
+      SEND,
+      { input: { channel: 'WHATSAPP', contactId: contact.id, text: 'Your invoice', fileId: invoice } },
+      token,
+    );
+    expect(sendMessage.attachment).toEqual({ fileId: invoice, filename: 'INV-42.pdf', contentType: 'application/pdf' });
+    await drain();
+    const [sent] = fake.received('meta');
+    expect(sent.body).toMatchObject({
+      type: 'document',
+      document: { filename: 'INV-42.pdf', caption: 'Your invoice', link: expect.stringContaining(`/files/${invoice}?`) },
+    });
+    // Meta fetches the file by the link: the bytes; the same link with another file's id opens nothing.
+    const fetched = await fetch(local(sent.body.document.link));
+    expect(Buffer.from(await fetched.arrayBuffer()).equals(PDF)).toBe(true);
+    const photo = await upload(technicianToken, 'after.png', 'image/png', PNG);
+    const other = new URL(sent.body.document.link);
+    other.pathname = `/files/${photo}`;
+    expect((await fetch(local(other.toString()))).status).toBe(404);
+
+    // A completion request shows its first photo above the YA / TIDAK buttons.
+    const report = await t.app.services.records.upsert(
+      tenant.id,
+      [
+        {
+          kind: 'service_job',
+          externalId: 'JOB-M',
+          status: 'done',
+          title: 'AC',
+          subject: { type: 'contact', id: contact.id },
+          owner: { externalId: 'TECH-M' },
+        },
+      ],
+      null,
+    );
+    await gqlOk(
+      t.url,
+      `mutation ($jobId: ID!, $photos: [ID!]) { requestCompletion(jobId: $jobId, photoFileIds: $photos) { id } }`,
+      { jobId: report.records[0].id, photos: [photo] },
+      technicianToken,
+    );
+    await drain();
+    const question = fake.received('meta').find((request) => request.body.type === 'interactive')!;
+    expect(question.body.interactive).toMatchObject({
+      type: 'button',
+      header: { type: 'image', image: { link: expect.stringContaining(`/files/${photo}?`) } },
+      action: { buttons: [{ reply: { id: 'YA' } }, { reply: { id: 'TIDAK' } }] },
+    });
+
+    // A business on a gateway (no media): the file's name and link follow the text.
+    const gatewayTenant = await makeTenant(ds);
+    const gatewayAgent = await makeUser(ds, gatewayTenant, { role: Role.AGENT });
+    const gatewayContact = await makeContact(ds, gatewayTenant, { phone: '+6281298760804' });
+    await t.app.services.providers.create(
+      { kind: 'staff', tenantId: gatewayTenant.id, userId: gatewayAgent.id, role: Role.ADMIN, name: 'Admin' },
+      { kind: ProviderKind.FONNTE, name: 'Fonnte', baseUrl: fake.url, settings: {}, credentials: { token: 'fonnte-token' } },
+    );
+    const gatewayToken = (await t.app.services.auth.login(gatewayAgent.email, PASSWORD)).token;
+    const gatewayInvoice = await upload(gatewayToken, 'INV-43.pdf', 'application/pdf', PDF);
+    await gqlOk(
+      t.url,
+      SEND,
+      { input: { channel: 'WHATSAPP', contactId: gatewayContact.id, text: 'Invoice', fileId: gatewayInvoice } },
+      gatewayToken,
+    );
+    await drain();
+    const [gateway] = fake.received('fonnte');
+    expect(gateway.body.message).toMatch(new RegExp(`^Invoice\\n\\nINV-43\\.pdf: http://localhost:0/files/${gatewayInvoice}\\?`));
+    const tapped = await fetch(local(/http\S+/.exec(gateway.body.message)![0]));
+    expect(Buffer.from(await tapped.arrayBuffer()).equals(PDF)).toBe(true);
+
+    // Another tenant's agent cannot send this tenant's file.
+    const attackerTenant = await makeTenant(ds);
+    const attacker = await makeUser(ds, attackerTenant, { role: Role.AGENT });
+    const attackerContact = await makeContact(ds, attackerTenant, { phone: '+6281298760803' });
+    const attackerToken = (await t.app.services.auth.login(attacker.email, PASSWORD)).token;
+    const stolen = await gql(
+      t.url,
+      SEND,
+      { input: { channel: 'WHATSAPP', contactId: attackerContact.id, text: 'x', fileId: invoice } },
+      attackerToken,
+    );
+    expect(errorCode(stolen)).toBe('NOT_FOUND');
+    expect(await ds.query(`SELECT count(*)::int AS n FROM delivery WHERE "tenantId" = $1`, [attackerTenant.id])).toEqual([
+      { n: 0 },
+    ]);
   });
 });

@@ -104,4 +104,38 @@ describe('reply options on Meta', () => {
     expect(inbound({ type: 'button', button: { payload: 'YA', text: 'Ya, sudah' } })).toBe('YA');
     expect(inbound({ type: 'image' })).toBe('[image message]');
   });
+
+  it('sends a file as Meta media by link: a document with its name, a photo, a template media header, a header above buttons', () => {
+    const pdf = {
+      link: 'https://desk.test/files/f1?s=x',
+      contentType: 'application/pdf',
+      fileName: 'INV-42.pdf',
+      kind: 'document' as const,
+    };
+    const photo = {
+      link: 'https://desk.test/files/f2?s=y',
+      contentType: 'image/png',
+      fileName: 'after.png',
+      kind: 'image' as const,
+    };
+    expect(metaMessagePayload(message({ media: pdf, replyOptions: null }))).toMatchObject({
+      type: 'document',
+      document: { link: pdf.link, filename: 'INV-42.pdf', caption: 'Is the job done? Reply YA or TIDAK.' },
+    });
+    const long = metaMessagePayload(message({ media: photo, replyOptions: null, body: 'y'.repeat(2000) }));
+    expect([long.type, (long.image as any).caption.length, (long.image as any).filename]).toEqual(['image', 1024, undefined]);
+    expect(metaMessagePayload(message({ media: photo })).interactive).toMatchObject({
+      type: 'button',
+      header: { type: 'image', image: { link: photo.link } },
+    });
+    expect(
+      (
+        metaMessagePayload(message({ media: pdf, metaTemplate: { name: 'invoice', language: 'id', parameters: ['Sari'] } }))
+          .template as any
+      ).components,
+    ).toEqual([
+      { type: 'header', parameters: [{ type: 'document', document: { link: pdf.link, filename: 'INV-42.pdf' } }] },
+      { type: 'body', parameters: [{ type: 'text', text: 'Sari' }] },
+    ]);
+  });
 });

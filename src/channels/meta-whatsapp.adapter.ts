@@ -2,6 +2,7 @@ import { ProviderKind } from '../entities/channel';
 import { type ChannelSettings, createHttp, retryAfterMs, statusFailure, transportFailure } from './http';
 import {
   type ChannelAdapter,
+  type OutboundMedia,
   type OutboundMessage,
   type ProviderAccount,
   type ReplyOptions,
@@ -71,21 +72,29 @@ function interactiveFits(body: string, replies: ReplyOptions | null | undefined)
  */
 export function metaMessagePayload(message: OutboundMessage): Record<string, unknown> {
   const envelope = { messaging_product: 'whatsapp', recipient_type: 'individual', to: message.to.replace(/^\+/, '') };
-  if (message.metaTemplate)
+  const media = message.media ? mediaObject(message.media) : null;
+  if (message.metaTemplate) {
+    const components: unknown[] = [];
+    // The template's media header (an invoice PDF, a photo): the template must have one.
+    if (media) components.push({ type: 'header', parameters: [{ type: media.type, [media.type]: media.object }] });
+    if (message.metaTemplate.parameters.length)
+      components.push({ type: 'body', parameters: message.metaTemplate.parameters.map((text) => ({ type: 'text', text })) });
     return {
       ...envelope,
       type: 'template',
-      template: {
-        name: message.metaTemplate.name,
-        language: { code: message.metaTemplate.language },
-        components: message.metaTemplate.parameters.length
-          ? [{ type: 'body', parameters: message.metaTemplate.parameters.map((text) => ({ type: 'text', text })) }]
-          : [],
-      },
+      template: { name: message.metaTemplate.name, language: { code: message.metaTemplate.language }, components },
     };
+  }
   const replies = message.replyOptions;
-  if (!interactiveFits(message.body, replies))
+  if (!interactiveFits(message.body, replies)) {
+    if (media)
+      return {
+        ...envelope,
+        type: media.type,
+        [media.type]: { ...media.object, caption: caption(message.body) },
+      };
     return { ...envelope, type: 'text', text: { preview_url: false, body: message.body } };
+  }
   const action =
     replies.options.length <= INTERACTIVE_LIMITS.buttons
       ? { buttons: replies.options.map((option) => ({ type: 'reply', reply: { id: option.id, title: option.title } })) }
@@ -93,11 +102,31 @@ export function metaMessagePayload(message: OutboundMessage): Record<string, unk
           button: replies.listLabel,
           sections: [{ rows: replies.options.map((option) => ({ id: option.id, title: option.title })) }],
         };
+  const asButtons = 'buttons' in action;
   return {
     ...envelope,
     type: 'interactive',
-    interactive: { type: 'buttons' in action ? 'button' : 'list', body: { text: message.body }, action },
+    interactive: {
+      type: asButtons ? 'button' : 'list',
+      // Reply buttons may carry the file as their header (lists take text headers only).
+      ...(media && asButtons ? { header: { type: media.type, [media.type]: media.object } } : {}),
+      body: { text: message.body },
+      action,
+    },
   };
+}
+
+/** Meta's media object: by link, with the file name for a document. */
+function mediaObject(media: OutboundMedia): { type: OutboundMedia['kind']; object: Record<string, string> } {
+  return {
+    type: media.kind,
+    object: media.kind === 'document' ? { link: media.link, filename: media.fileName } : { link: media.link },
+  };
+}
+
+/** A media caption is at most 1,024 characters. */
+function caption(body: string): string {
+  return body.length <= INTERACTIVE_LIMITS.body ? body : `${body.slice(0, INTERACTIVE_LIMITS.body - 1)}…`;
 }
 
 /** Meta WhatsApp Cloud API: POST /{version}/{phone-number-id}/messages with a bearer token. */

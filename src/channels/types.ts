@@ -14,6 +14,15 @@ export interface ReplyOptions {
   options: ReplyOption[];
 }
 
+/** A stored file sent with a message, by a link the provider (or the recipient) fetches it from. */
+export interface OutboundMedia {
+  link: string;
+  contentType: string;
+  fileName: string;
+  /** How WhatsApp shows it: photos (JPEG, PNG) and MP4 videos inline, anything else as a document. */
+  kind: 'image' | 'video' | 'document';
+}
+
 /** What a provider is asked to send. */
 export interface OutboundMessage {
   deliveryId: string;
@@ -23,6 +32,8 @@ export interface OutboundMessage {
   metaTemplate: MetaTemplateMessage | null;
   /** Answers to offer as buttons, where the provider has them; the body still says how to answer in words. */
   replyOptions?: ReplyOptions | null;
+  /** A file it carries: Meta sends it as media; providers without media get the link in the text. */
+  media?: OutboundMedia | null;
   /** One-click unsubscribe URL (RFC 8058) for marketing e-mail. */
   unsubscribeUrl?: string | null;
 }

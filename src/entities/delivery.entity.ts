@@ -4,6 +4,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { Channel, DeliveryStatus } from './channel';
 import { ChannelProvider } from './channel-provider.entity';
 import { TenantOwned } from './tenant-owned';
+import { Attachment } from './ticket-message.entity';
 
 /** A Meta template message: name, language and the body parameters in order. */
 export interface MetaTemplateMessage {
@@ -171,6 +172,14 @@ export class Delivery extends TenantOwned {
   })
   @Column({ type: 'timestamptz' })
   validUntil!: Date;
+
+  @Field(() => Attachment, {
+    nullable: true,
+    description:
+      'A stored file it carries (an invoice PDF, a photo): as a WhatsApp image or document, or as a link on other channels.',
+  })
+  @Column({ type: 'jsonb', nullable: true })
+  attachment!: Attachment | null;
 
   /** Rendered for the next channels, in order: a delivery that dies on its channel goes again on the next, once. */
   @Column({ type: 'jsonb', default: () => `'[]'` })

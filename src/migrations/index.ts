@@ -32,6 +32,7 @@ import { ServiceWindow1795490000006 } from './1795490000006-ServiceWindow';
 import { MetaTemplates1795490000007 } from './1795490000007-MetaTemplates';
 import { DeliverySubjectIndexes1795490000008 } from './1795490000008-DeliverySubjectIndexes';
 import { StoredFiles1795490000009 } from './1795490000009-StoredFiles';
+import { DeliveryAttachment1795490000010 } from './1795490000010-DeliveryAttachment';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -69,4 +70,5 @@ export const MIGRATIONS = [
   MetaTemplates1795490000007,
   DeliverySubjectIndexes1795490000008,
   StoredFiles1795490000009,
+  DeliveryAttachment1795490000010,
 ];

@@ -251,6 +251,15 @@ export class SendMessageInput {
   @IsUUID('all', { message: 'must be a ticket id' })
   ticketId?: string | null;
 
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'A stored file of the tenant to send with it (createUpload, or a thread attachment): on WhatsApp (Meta) a photo, video or document with the text as caption; elsewhere its link after the text.',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a file id' })
+  fileId?: string | null;
+
   @Field(() => String, {
     nullable: true,
     description:

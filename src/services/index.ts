@@ -150,7 +150,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   eventConsumers.register(ruleRuns.consumer);
   const audiences = new AudienceService(dataSource, clock);
   const campaigns = new CampaignService(dataSource, transactor, audiences, deliveries, history, live, clock);
-  const messaging = new MessagingService(dataSource, transactor, deliveries, providers, adapters);
+  const messaging = new MessagingService(dataSource, transactor, deliveries, providers, adapters, files);
   const metaTemplates = new MetaTemplateService(
     dataSource,
     transactor,
@@ -191,16 +191,27 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
     pacer,
     deliveries,
     serviceWindows,
-    dispatch: new DispatchService(dataSource, history, providers, serviceWindows, metaTemplates, adapters, pacer, clock, {
-      batchSize: delivery.batchSize,
-      leaseMs: delivery.leaseMs,
-      backoffBaseMs: delivery.backoffBaseMs,
-      concurrency: delivery.concurrency,
-      providerMaxInFlight: delivery.providerMaxInFlight,
-      busyRetryMs: 1000,
-      throttlePauseMs: delivery.circuitCooldownMs,
-      providerSlowMs: delivery.providerSlowMs,
-    }),
+    dispatch: new DispatchService(
+      dataSource,
+      history,
+      providers,
+      serviceWindows,
+      metaTemplates,
+      adapters,
+      pacer,
+      clock,
+      {
+        batchSize: delivery.batchSize,
+        leaseMs: delivery.leaseMs,
+        backoffBaseMs: delivery.backoffBaseMs,
+        concurrency: delivery.concurrency,
+        providerMaxInFlight: delivery.providerMaxInFlight,
+        busyRetryMs: 1000,
+        throttlePauseMs: delivery.circuitCooldownMs,
+        providerSlowMs: delivery.providerSlowMs,
+      },
+      files,
+    ),
     messaging,
     metaTemplates,
     inbound: new InboundService(

@@ -354,8 +354,15 @@ export class ProviderFake {
    * most 20. Anything else is 131009 (parameter value is not valid).
    */
   private interactiveRefusal(body: Record<string, any>): Behaviour | undefined {
-    if (body.type !== 'interactive') return undefined;
     const invalid = (details: string) => metaError(131009, `(#131009) Parameter value is not valid: ${details}`);
+    if (['image', 'video', 'document', 'audio'].includes(body.type)) {
+      const media = body[body.type];
+      if (!/^https?:\/\//.test(String(media?.link ?? '')) && !media?.id) return invalid(`${body.type} needs a link or an id`);
+      if (media.caption !== undefined && (body.type === 'audio' || String(media.caption).length > 1024))
+        return invalid('caption at most 1024 characters, none on audio');
+      return undefined;
+    }
+    if (body.type !== 'interactive') return undefined;
     const interactive = body.interactive ?? {};
     const text = interactive.body?.text;
     if (typeof text !== 'string' || !text || text.length > 1024) return invalid('body text must be 1-1024 characters');
@@ -385,8 +392,8 @@ export class ProviderFake {
   private metaRefusal(body: Record<string, any>): Behaviour | undefined {
     const rules = this.metaRules;
     if (!rules) return undefined;
-    // Free-form messages (text, reply buttons, lists) only inside the customer's window.
-    if (body.type === 'text' || body.type === 'interactive') {
+    // Free-form messages (text, reply buttons, lists, media) only inside the customer's window.
+    if (['text', 'interactive', 'image', 'video', 'document', 'audio'].includes(body.type)) {
       const wrote = rules.windows.get(String(body.to));
       if (wrote === undefined || this.metaNow() - wrote >= 24 * 60 * 60 * 1000)
         return metaError(131047, 'Re-engagement message', 400);
@@ -410,6 +417,15 @@ export class ProviderFake {
           : undefined);
       if (!template || template.status !== 'APPROVED')
         return metaError(132001, 'Template name does not exist in the translation');
+      // A media header parameter must match the template's header format, and one is needed when it has one.
+      const headerFormat = String(
+        ((account?.components ?? []) as any[]).find((component) => component.type === 'HEADER')?.format ?? 'NONE',
+      ).toLowerCase();
+      const header = (body.template.components ?? []).find((component: any) => component.type === 'header');
+      const headerType = header?.parameters?.[0]?.type ?? 'none';
+      if (['image', 'document', 'video'].includes(headerFormat) || headerType !== 'none')
+        if (headerType !== headerFormat || !header.parameters[0][headerType]?.link)
+          return metaError(132012, 'Parameter format does not match format in the created template');
       const given = (body.template.components ?? [])
         .filter((component: any) => component.type === 'body')
         .flatMap((component: any) => component.parameters ?? []);

@@ -23,6 +23,7 @@ import { type Page, type PageRequest, newestFirstPage } from '../platform/pagina
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 import type { LiveEvents } from '../platform/live-events';
 import type { FileService } from '../files/file.service';
+import type { Attachment } from '../../entities/ticket-message.entity';
 import { FileSubject } from '../../entities/stored-file.entity';
 import type { TicketService } from '../tickets/ticket.service';
 
@@ -137,7 +138,7 @@ export class CompletionService {
       )) as Array<{ id: string }>;
       if (!inserted.length) throw conflict('A completion request for this job is already waiting for the customer');
       const request = await manager.findOneByOrFail(CompletionRequest, { id: inserted[0].id });
-      await this.files.attach(
+      const [photo] = await this.files.attach(
         manager,
         actor,
         input.photoFileIds ?? [],
@@ -146,7 +147,8 @@ export class CompletionService {
       );
       const contact = await manager.findOneByOrFail(Contact, { id: job.contactId });
       const technician = await manager.findOneByOrFail(User, { id: technicianId });
-      await this.message(uow, request, 'request', this.requestText(contact, technician, job, request, token));
+      // The first photo of the work goes with the question (above the YA / TIDAK buttons on WhatsApp).
+      await this.message(uow, request, 'request', this.requestText(contact, technician, job, request, token), photo ?? null);
       await this.record(uow, request, 'completion.requested', actor.userId, { deadlineAt: request.deadlineAt.toISOString() });
       return request;
     });
@@ -582,7 +584,13 @@ export class CompletionService {
       .join('\n');
   }
 
-  private async message(uow: UnitOfWork, request: CompletionRequest, kind: string, text: string): Promise<void> {
+  private async message(
+    uow: UnitOfWork,
+    request: CompletionRequest,
+    kind: string,
+    text: string,
+    attachment: Attachment | null = null,
+  ): Promise<void> {
     await this.deliveries.enqueue(
       request.tenantId,
       {
@@ -593,6 +601,7 @@ export class CompletionService {
         idempotencyKey: `completion:${request.id}:${kind}`,
         ticketId: request.ticketId,
         completionRequestId: request.id,
+        attachment,
       },
       uow,
     );

@@ -6,6 +6,7 @@ import { DeliveryEvent, DeliveryEventType } from '../../entities/delivery-event.
 import { Delivery, type FallbackMessage, type MetaTemplateMessage } from '../../entities/delivery.entity';
 import { MessageTemplate } from '../../entities/message-template.entity';
 import { Tenant } from '../../entities/tenant.entity';
+import type { Attachment } from '../../entities/ticket-message.entity';
 import { Ticket } from '../../entities/ticket.entity';
 import { User } from '../../entities/user.entity';
 import type { Clock } from '../platform/clock';
@@ -40,6 +41,8 @@ export interface EnqueueInput {
   campaignId?: string | null;
   completionRequestId?: string | null;
   parentDeliveryId?: string | null;
+  /** A stored file it carries (FileService.describe or a thread message's attachment). */
+  attachment?: Attachment | null;
   /** How long it is worth sending, in minutes; otherwise its template's, its notification type's or the default. */
   validForMinutes?: number | null;
   /**
@@ -177,6 +180,7 @@ export class DeliveryService {
       campaignId: input.campaignId ?? null,
       completionRequestId: input.completionRequestId ?? null,
       parentDeliveryId: input.parentDeliveryId ?? null,
+      attachment: input.attachment?.fileId ? input.attachment : null,
       status: optedOut ? DeliveryStatus.CANCELLED : DeliveryStatus.QUEUED,
       lastErrorCode: optedOut ? 'OPTED_OUT' : null,
       lastErrorMessage: optedOut ? `The contact opted out of ${input.channel}` : null,

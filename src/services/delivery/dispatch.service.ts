@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { AdapterRegistry } from '../../channels';
 import type { SendPacer } from '../../channels/shared-rate-limiter';
 import { type OutboundMessage, type SendFailure, type SendOutcome, providerFault } from '../../channels/types';
-import { Channel, DeliveryStatus } from '../../entities/channel';
+import { Channel, DeliveryStatus, ProviderKind } from '../../entities/channel';
 import type { ChannelProvider } from '../../entities/channel-provider.entity';
 import { DeliveryEventType } from '../../entities/delivery-event.entity';
 import { Delivery } from '../../entities/delivery.entity';
@@ -22,6 +22,8 @@ import {
 } from './service-window';
 import { type MetaTemplateService, parseStatuses, templateStatusesOf, templateUsable } from './meta-templates';
 import { replyOptionsFor } from './reply-options';
+import { MEDIA_LINK_TTL_SECONDS, outboundMedia, withLinkInText } from './outbound-media';
+import type { FileService } from '../files/file.service';
 import { UnreadableSecretError } from '../platform/secret-box';
 import { hotRows, isConnectionLoss } from '../platform/sql';
 
@@ -129,6 +131,7 @@ export class DispatchService {
     private readonly limiter: SendPacer,
     private readonly clock: Clock,
     private readonly settings: DispatchSettings,
+    private readonly files: FileService,
   ) {
     this.outcomes = new OutcomeWriter(history);
   }
@@ -265,6 +268,12 @@ export class DispatchService {
       body: delivery.body,
       metaTemplate: null,
       replyOptions: replyOptionsFor(delivery.notificationType),
+      media: delivery.attachment?.fileId
+        ? outboundMedia(
+            delivery.attachment,
+            this.files.providerLink(delivery.id, delivery.attachment.fileId, MEDIA_LINK_TTL_SECONDS),
+          )
+        : null,
       unsubscribeUrl: delivery.unsubscribeUrl,
     };
     const template: OutboundMessage = { ...text, metaTemplate: delivery.metaTemplate };
@@ -572,7 +581,8 @@ export class DispatchService {
       this.requests.set(provider.id, traffic);
       started = performance.now();
       traffic.started.push(started);
-      return await this.adapters[provider.kind].send(this.providers.account(provider), message);
+      const sent = provider.kind === ProviderKind.META_WHATSAPP ? message : withLinkInText(message);
+      return await this.adapters[provider.kind].send(this.providers.account(provider), sent);
     } catch (error) {
       // Credentials this key cannot read belong to the provider: the next one may have readable ones.
       if (error instanceof UnreadableSecretError) return providerFault('CREDENTIALS_UNREADABLE', error.message);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import type { FileService } from '../files/file.service';
 import type { AdapterRegistry } from '../../channels';
 import type { SendOutcome } from '../../channels/types';
 import { Channel } from '../../entities/channel';
@@ -20,6 +21,8 @@ export type SendMessageInput = Pick<
   'channel' | 'to' | 'contactId' | 'userId' | 'templateName' | 'variables' | 'text' | 'subject' | 'ticketId' | 'validForMinutes'
 > & {
   idempotencyKey?: string | null;
+  /** A stored file of the tenant to send with it (createUpload, or one attached to a message). */
+  fileId?: string | null;
   /** The kind it is counted under in deliveryStats, e.g. payment_reminder; ad_hoc when omitted. */
   notificationType?: string | null;
 };
@@ -54,13 +57,15 @@ export class MessagingService {
     private readonly deliveries: DeliveryService,
     private readonly providers: ChannelProviderService,
     private readonly adapters: AdapterRegistry,
+    private readonly files: FileService,
   ) {}
 
   /** An ad-hoc message from staff. Without an idempotency key every call queues a new one. */
-  sendMessage(actor: StaffPrincipal, input: SendMessageInput): Promise<Delivery> {
-    const { idempotencyKey, notificationType, ...rest } = input;
+  async sendMessage(actor: StaffPrincipal, input: SendMessageInput): Promise<Delivery> {
+    const { idempotencyKey, notificationType, fileId, ...rest } = input;
     const enqueue: EnqueueInput = {
       ...rest,
+      attachment: fileId ? await this.files.describe(actor, fileId) : null,
       notificationType: notificationType ?? 'ad_hoc',
       idempotencyKey: `send:${idempotencyKey ?? randomUUID()}`,
     };

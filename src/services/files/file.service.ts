@@ -280,10 +280,36 @@ export class FileService {
     return byId;
   }
 
+  /** A file of the caller's tenant, uploaded and checked, as an attachment to send (NOT_FOUND otherwise). */
+  async describe(actor: Principal, fileId: string, field = 'fileId'): Promise<Attachment> {
+    if (!isUuid(fileId)) throw badInput('Not a file id', field);
+    const file = await this.dataSource
+      .getRepository(StoredFile)
+      .findOneBy({ id: fileId, tenantId: actor.tenantId, status: StoredFileStatus.READY });
+    if (!file) throw new DomainError(ErrorCode.NotFound, `File ${fileId} was not found`, { id: fileId, field });
+    return attachmentOf(file);
+  }
+
+  /**
+   * A link for a provider to fetch the file a delivery carries (Meta downloads media by
+   * link; other channels send the link): it opens only that file, only while the delivery
+   * carries it, for `ttlSeconds`.
+   */
+  providerLink(deliveryId: string, fileId: string, ttlSeconds: number): string {
+    return this.signedLink(fileId, `d${deliveryId}`, ttlSeconds);
+  }
+
   /** A download link of a file for this caller, working for FILE_LINK_TTL_SECONDS (the caller may see its subject). */
   link(actor: Principal, fileId: string): string {
-    const who = actor.kind === 'staff' ? `u${actor.userId}` : `c${actor.contactId}`;
-    const expiry = Math.floor(this.clock.now().getTime() / 1000) + this.settings.linkTtlSeconds;
+    return this.signedLink(
+      fileId,
+      actor.kind === 'staff' ? `u${actor.userId}` : `c${actor.contactId}`,
+      this.settings.linkTtlSeconds,
+    );
+  }
+
+  private signedLink(fileId: string, who: string, ttlSeconds: number): string {
+    const expiry = Math.floor(this.clock.now().getTime() / 1000) + ttlSeconds;
     const signature = hmac(this.settings.linkSecret, `down.${fileId}.${who}.${expiry}`);
     return `${this.settings.publicUrl}/files/${fileId}?w=${who}&e=${expiry}&s=${signature}`;
   }
@@ -298,11 +324,12 @@ export class FileService {
     query: { w?: unknown; e?: unknown; s?: unknown },
   ): Promise<{ file: StoredFile; body: Readable } | null> {
     const [who, expiry, signature] = [query.w, query.e, query.s].map((value) => (typeof value === 'string' ? value : ''));
-    if (!isUuid(fileId) || !/^[uc][0-9a-f-]{36}$/.test(who) || !/^\d+$/.test(expiry)) return null;
+    if (!isUuid(fileId) || !/^[ucd][0-9a-f-]{36}$/.test(who) || !/^\d+$/.test(expiry)) return null;
     if (!same(signature, hmac(this.settings.linkSecret, `down.${fileId}.${who}.${expiry}`))) return null;
     if (Number(expiry) * 1000 < this.clock.now().getTime()) return null;
     const file = await this.dataSource.getRepository(StoredFile).findOneBy({ id: fileId, status: StoredFileStatus.READY });
-    if (!file || !(await this.mayRead(file, who[0] === 'u' ? 'staff' : 'customer', who.slice(1)))) return null;
+    const reader = ({ u: 'staff', c: 'customer', d: 'delivery' } as const)[who[0] as 'u' | 'c' | 'd'];
+    if (!file || !(await this.mayRead(file, reader, who.slice(1)))) return null;
     return { file, body: await this.settings.store.read(file.storageKey) };
   }
 
@@ -321,7 +348,14 @@ export class FileService {
     return rows.length;
   }
 
-  private async mayRead(file: StoredFile, kind: 'staff' | 'customer', id: string): Promise<boolean> {
+  private async mayRead(file: StoredFile, kind: 'staff' | 'customer' | 'delivery', id: string): Promise<boolean> {
+    if (kind === 'delivery') {
+      const rows = await this.dataSource.query(
+        `SELECT 1 FROM delivery WHERE id = $1 AND "tenantId" = $2 AND attachment ->> 'fileId' = $3`,
+        [id, file.tenantId, file.id],
+      );
+      return rows.length > 0;
+    }
     if (kind === 'staff') {
       const rows = await this.dataSource.query(`SELECT 1 FROM "user" WHERE id = $1 AND "tenantId" = $2 AND active`, [
         id,

@@ -864,6 +864,16 @@ export class TicketService {
         body: message.body.slice(0, 4000),
         viaChannel,
         ...(whatsappTemplate ? { whatsappTemplate } : {}),
+        ...(files.length
+          ? {
+              files: files.map((file) => ({
+                fileId: file.fileId,
+                filename: file.filename,
+                contentType: file.contentType,
+                size: file.size,
+              })),
+            }
+          : {}),
       },
     });
     const published = Object.assign(new TicketMessage(), message);

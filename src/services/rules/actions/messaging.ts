@@ -1,3 +1,4 @@
+import type { Attachment } from '../../../entities/ticket-message.entity';
 import { z } from 'zod';
 import { Channel } from '../../../entities/channel';
 import { renderTemplate } from '../../delivery/template-rendering';
@@ -141,6 +142,7 @@ export async function sendMessage(
         idempotencyKey: `rule:${execution.id}:${index}:${target.key}`,
         ticketId: (facts.ticket?.id as string) ?? null,
         ticketMessageId: carried,
+        attachment: carried ? carriedFile(facts) : null,
         ruleExecutionId: execution.id,
         validForMinutes: params.validForMinutes ?? null,
         fallbackChannels,
@@ -160,6 +162,15 @@ export async function sendMessage(
 function chosenReplyTemplate(facts: Facts): string | null {
   const chosen = (facts.event?.payload as Record<string, unknown> | null)?.whatsappTemplate;
   return typeof chosen === 'string' && chosen ? chosen : null;
+}
+
+/** The first file of the carried reply, sent with it (Meta shows it; other channels get its link). */
+function carriedFile(facts: Facts): Attachment | null {
+  const files = (facts.event?.payload as Record<string, unknown> | null)?.files;
+  const first = Array.isArray(files) ? (files[0] as Partial<Attachment> | undefined) : undefined;
+  return first && typeof first.fileId === 'string' && typeof first.contentType === 'string' && typeof first.filename === 'string'
+    ? { fileId: first.fileId, url: '', filename: first.filename, contentType: first.contentType, size: Number(first.size ?? 0) }
+    : null;
 }
 
 function carriedMessage(facts: Facts, target: Target): string | null {
