@@ -1,8 +1,8 @@
 import { Role } from '../src/entities/user.entity';
 import { ProviderFake, metaError } from './fakes/provider-fake';
-import { PASSWORD, addMetaProvider, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { PASSWORD, addMetaProvider, makeContact, makeTenant, makeUser, makeServiceJob } from './helpers/factories';
 import { postMetaStatus } from './helpers/meta-inbound';
-import { type TestApp, cancelOutstandingDeliveries, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
+import { type TestApp, cancelOutstandingDeliveries, errorCode, gql, gqlOk, startTestApp, dispatchAll } from './helpers/test-app';
 
 const APP_SECRET = 'meta-app-secret';
 const SEND = `mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
@@ -23,10 +23,6 @@ describe('customer-safe delivery status', () => {
   });
   beforeEach(() => fake.reset());
   afterEach(() => cancelOutstandingDeliveries(t));
-
-  const drain = async () => {
-    while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
-  };
 
   async function world(locale: string) {
     const ds = t.app.dataSource;
@@ -96,7 +92,7 @@ describe('customer-safe delivery status', () => {
     expect((await gqlOk(t.url, NOTICES, { id: ticketId }, sariToken)).ticket.notifications).toEqual([
       { channel: 'WHATSAPP', text: 'Teknisi kami berangkat', state: 'SENDING', stateText: 'Sedang dikirim lewat WhatsApp' },
     ]);
-    await drain();
+    await dispatchAll(t);
     const report = (deliveryId: string, status: string, timestamp: number) =>
       wamidOf(deliveryId).then((wamid) =>
         postMetaStatus(t.url, APP_SECRET, {
@@ -117,7 +113,7 @@ describe('customer-safe delivery status', () => {
       ticketId,
       text: 'Jadwal kunjungan: Senin',
     });
-    await drain();
+    await dispatchAll(t);
     t.clock.advance(1000);
     const { retryDelivery } = await gqlOk(
       t.url,
@@ -125,13 +121,13 @@ describe('customer-safe delivery status', () => {
       { id: refused },
       w.adminToken,
     );
-    await drain();
+    await dispatchAll(t);
     expect(await report(retryDelivery.id, 'read', 1_800_000_200)).toBe(200);
 
     // Not the customer's: a staff message about the ticket, a message to another contact, another ticket's.
     await send(w.agentToken, { channel: 'WHATSAPP', userId: w.agent.id, ticketId, text: 'Internal: bring a ladder' });
     await send(w.agentToken, { channel: 'WHATSAPP', contactId: w.budi.id, ticketId: otherTicket, text: 'Untuk Budi' });
-    await drain();
+    await dispatchAll(t);
 
     const { ticket } = await gqlOk(t.url, NOTICES, { id: ticketId }, sariToken);
     expect(ticket.notifications).toEqual([
@@ -178,25 +174,12 @@ describe('customer-safe delivery status', () => {
 
   it('shows the customer the completion request as it went, in English for an English contact', async () => {
     const w = await world('en');
-    const report = await t.app.services.records.upsert(
-      w.tenant.id,
-      [
-        {
-          kind: 'service_job',
-          externalId: 'JOB-9',
-          status: 'done',
-          title: 'AC service',
-          subject: { type: 'contact', id: w.sari.id },
-          owner: { externalId: 'TECH-9' },
-        },
-      ],
-      null,
-    );
+    const jobId = await makeServiceJob(t.app.services, w.tenant, w.sari.id, 'TECH-9', 'JOB-9');
     const technicianToken = await w.login(w.technician.email);
     const { requestCompletion } = await gqlOk(
       t.url,
       `mutation ($jobId: ID!) { requestCompletion(jobId: $jobId) { id } }`,
-      { jobId: report.records[0].id },
+      { jobId },
       technicianToken,
     );
     const QUERY = `query ($id: ID!) { completionRequest(id: $id) { notifications { channel state stateText } } }`;
@@ -204,7 +187,7 @@ describe('customer-safe delivery status', () => {
     expect((await gqlOk(t.url, QUERY, { id: requestCompletion.id }, sariToken)).completionRequest.notifications).toEqual([
       { channel: 'WHATSAPP', state: 'SENDING', stateText: 'Being sent by WhatsApp' },
     ]);
-    await drain();
+    await dispatchAll(t);
     expect((await gqlOk(t.url, QUERY, { id: requestCompletion.id }, sariToken)).completionRequest.notifications).toEqual([
       { channel: 'WHATSAPP', state: 'SENT', stateText: 'Sent by WhatsApp' },
     ]);

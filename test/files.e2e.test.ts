@@ -1,6 +1,6 @@
 import { Role } from '../src/entities/user.entity';
 import { S3Fake } from './fakes/s3-fake';
-import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { PASSWORD, makeContact, makeTenant, makeUser, makeServiceJob } from './helpers/factories';
 import { type TestApp, errorCode, gql, gqlOk, problemPath, startTestApp } from './helpers/test-app';
 
 const CREATE_UPLOAD = `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { fileId uploadUrl method headers expiresAt } }`;
@@ -268,22 +268,8 @@ describe('stored files in S3', () => {
     await fetch(fake.uploadUrl, { method: 'PUT', headers: fake.headers, body: EXE });
     const never = await announce('never.png', 'image/png', PNG.length);
 
-    const report = await t.app.services.records.upsert(
-      tenant.id,
-      [
-        {
-          kind: 'service_job',
-          externalId: 'JOB-S3',
-          status: 'done',
-          title: 'AC',
-          subject: { type: 'contact', id: sari.id },
-          owner: { externalId: 'TECH-S3' },
-        },
-      ],
-      null,
-    );
+    const jobId = await makeServiceJob(t.app.services, tenant, sari.id, 'TECH-S3', 'JOB-S3');
     const REQUEST = `mutation ($jobId: ID!, $photos: [ID!]) { requestCompletion(jobId: $jobId, photoFileIds: $photos) { id photoFiles { fileId url filename } } }`;
-    const jobId = report.records[0].id;
     for (const [bad, code] of [
       [fake.fileId, 'BAD_USER_INPUT'],
       [never.fileId, 'BAD_USER_INPUT'],

@@ -1,8 +1,8 @@
 import { Role } from '../src/entities/user.entity';
 import { ProviderFake } from './fakes/provider-fake';
-import { PASSWORD, addMetaProvider, makeContact, makeTenant, makeUser } from './helpers/factories';
+import { PASSWORD, addMetaProvider, makeContact, makeTenant, makeUser, makeServiceJob } from './helpers/factories';
 import { postMetaChange } from './helpers/meta-inbound';
-import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
+import { type TestApp, errorCode, gql, gqlOk, startTestApp, dispatchAll } from './helpers/test-app';
 import { ProviderKind } from '../src/entities/channel';
 
 const APP_SECRET = 'meta-app-secret';
@@ -115,9 +115,6 @@ describe('WhatsApp media in and out', () => {
       expect((await fetch(local(createUpload.uploadUrl), { method: 'PUT', body: bytes })).status).toBe(201);
       return createUpload.fileId as string;
     };
-    const drain = async () => {
-      while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
-    };
     const SEND = `mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id attachment { fileId filename contentType } } }`;
     fake.reset();
 
@@ -129,7 +126,7 @@ describe('WhatsApp media in and out', () => {
       token,
     );
     expect(sendMessage.attachment).toEqual({ fileId: invoice, filename: 'INV-42.pdf', contentType: 'application/pdf' });
-    await drain();
+    await dispatchAll(t);
     const [sent] = fake.received('meta');
     expect(sent.body).toMatchObject({
       type: 'document',
@@ -144,27 +141,14 @@ describe('WhatsApp media in and out', () => {
     expect((await fetch(local(other.toString()))).status).toBe(404);
 
     // A completion request shows its first photo above the YA / TIDAK buttons.
-    const report = await t.app.services.records.upsert(
-      tenant.id,
-      [
-        {
-          kind: 'service_job',
-          externalId: 'JOB-M',
-          status: 'done',
-          title: 'AC',
-          subject: { type: 'contact', id: contact.id },
-          owner: { externalId: 'TECH-M' },
-        },
-      ],
-      null,
-    );
+    const jobId = await makeServiceJob(t.app.services, tenant, contact.id, 'TECH-M', 'JOB-M');
     await gqlOk(
       t.url,
       `mutation ($jobId: ID!, $photos: [ID!]) { requestCompletion(jobId: $jobId, photoFileIds: $photos) { id } }`,
-      { jobId: report.records[0].id, photos: [photo] },
+      { jobId, photos: [photo] },
       technicianToken,
     );
-    await drain();
+    await dispatchAll(t);
     const question = fake.received('meta').find((request) => request.body.type === 'interactive')!;
     expect(question.body.interactive).toMatchObject({
       type: 'button',
@@ -188,7 +172,7 @@ describe('WhatsApp media in and out', () => {
       { input: { channel: 'WHATSAPP', contactId: gatewayContact.id, text: 'Invoice', fileId: gatewayInvoice } },
       gatewayToken,
     );
-    await drain();
+    await dispatchAll(t);
     const [gateway] = fake.received('fonnte');
     expect(gateway.body.message).toMatch(new RegExp(`^Invoice\\n\\nINV-43\\.pdf: http://localhost:0/files/${gatewayInvoice}\\?`));
     const tapped = await fetch(local(/http\S+/.exec(gateway.body.message)![0]));

@@ -3,9 +3,9 @@ import { ProviderKind } from '../src/entities/channel';
 import { Role } from '../src/entities/user.entity';
 import type { StaffPrincipal } from '../src/services/directory/principal';
 import { ProviderFake } from './fakes/provider-fake';
-import { addMetaProvider, makeContact, makeUser } from './helpers/factories';
+import { addMetaProvider, makeContact, makeUser, makeServiceJob } from './helpers/factories';
 import { postMetaChange } from './helpers/meta-inbound';
-import { type TestApp, cancelOutstandingDeliveries, relayAll, startTestApp } from './helpers/test-app';
+import { type TestApp, cancelOutstandingDeliveries, relayAll, startTestApp, dispatchAll } from './helpers/test-app';
 
 const APP_SECRET = 'meta-app-secret';
 
@@ -24,10 +24,6 @@ describe('reply buttons on WhatsApp', () => {
   });
   beforeEach(() => fake.reset());
   afterEach(() => cancelOutstandingDeliveries(t));
-
-  const drain = async () => {
-    while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
-  };
 
   /** A tenant as set up by its first admin (with the notification pack), one Meta number, a technician and a customer. */
   async function world(phone: string) {
@@ -59,25 +55,12 @@ describe('reply buttons on WhatsApp', () => {
 
   it('asks for the completion with YA / TIDAK buttons, and a tapped TIDAK disputes the job like the typed word', async () => {
     const w = await world('+6281298760701');
-    const report = await t.app.services.records.upsert(
-      w.tenant.id,
-      [
-        {
-          kind: 'service_job',
-          externalId: 'JOB-7',
-          status: 'done',
-          title: 'AC service',
-          subject: { type: 'contact', id: w.customer.id },
-          owner: { externalId: 'TECH-7' },
-        },
-      ],
-      null,
-    );
+    const jobId = await makeServiceJob(t.app.services, w.tenant, w.customer.id, 'TECH-7', 'JOB-7');
     const request = await t.app.services.completions.request(
       { kind: 'staff', tenantId: w.tenant.id, userId: w.technician.id, role: Role.TECHNICIAN, name: 'Tono' },
-      { jobId: report.records[0].id as string },
+      { jobId },
     );
-    await drain();
+    await dispatchAll(t);
     const [sent] = fake.received('meta');
     expect(sent.body).toMatchObject({
       to: '6281298760701',
@@ -110,7 +93,7 @@ describe('reply buttons on WhatsApp', () => {
     await t.app.services.tickets.changeStatus(w.admin, first.ticketId, 'in_progress' as never);
     await t.app.services.tickets.changeStatus(w.admin, first.ticketId, 'resolved' as never);
     await relayAll(t);
-    await drain();
+    await dispatchAll(t);
     const survey = fake.received('meta').find((request) => request.body.type === 'interactive');
     expect(survey?.body.interactive).toMatchObject({
       type: 'list',
@@ -141,7 +124,7 @@ describe('reply buttons on WhatsApp', () => {
       notificationType: 'completion_request',
       idempotencyKey: 'gateway-buttons',
     });
-    await drain();
+    await dispatchAll(t);
     expect(fake.received('meta')).toEqual([]);
     expect(fake.received('fonnte').map((request) => request.body.message)).toEqual([
       'Please confirm the job: reply YA or TIDAK.',

@@ -80,3 +80,28 @@ export function addMetaProvider(
     ...input,
   });
 }
+
+/** A finished service job of a customer, owned by the technician with this external id (as a business's system reports it); its id. */
+export async function makeServiceJob(
+  services: Services,
+  tenant: Tenant,
+  contactId: string,
+  technicianExternalId: string,
+  externalId = `JOB-${randomBytes(4).toString('hex')}`,
+): Promise<string> {
+  const report = await services.records.upsert(
+    tenant.id,
+    [
+      {
+        kind: 'service_job',
+        externalId,
+        status: 'done',
+        title: 'AC service',
+        subject: { type: 'contact', id: contactId },
+        owner: { externalId: technicianExternalId },
+      },
+    ],
+    null,
+  );
+  return report.records[0].id as string;
+}

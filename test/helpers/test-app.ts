@@ -254,3 +254,8 @@ export async function relayAll(t: TestApp): Promise<void> {
     pass = await t.app.services.events.runOnce();
   }
 }
+
+/** Sends every due delivery, batch after batch, as the worker would (tests drive the dispatcher this way). */
+export async function dispatchAll(t: TestApp): Promise<void> {
+  while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);
+}
