@@ -1,5 +1,5 @@
 import { isAxiosError } from 'axios';
-import { MetaApiError } from './meta-templates';
+import { MetaApiError, metaUnreachable } from './meta-templates';
 import { META_API_VERSION } from './meta-whatsapp.adapter';
 import { type ChannelSettings, createHttp } from './http';
 import { type ProviderAccount, credential } from './types';
@@ -65,12 +65,7 @@ export class MetaMediaApi {
       if (error instanceof MetaApiError) throw error;
       if (isAxiosError(error) && error.message.includes('maxContentLength'))
         throw new MetaApiError('MEDIA_TOO_LARGE', `The file is larger than the ${maxBytes} bytes kept`, false);
-      const message = isAxiosError(error)
-        ? (error.code ?? error.message)
-        : error instanceof Error
-          ? error.message
-          : String(error);
-      throw new MetaApiError('META_UNREACHABLE', `Meta could not be reached: ${message}`, false);
+      throw metaUnreachable(error);
     }
   }
 }

@@ -34,6 +34,12 @@ export class MetaApiError extends Error {
   }
 }
 
+/** A request that never got Meta's answer (network, timeout, refused address), as a MetaApiError. */
+export function metaUnreachable(error: unknown): MetaApiError {
+  const message = isAxiosError(error) ? (error.code ?? error.message) : error instanceof Error ? error.message : String(error);
+  return new MetaApiError('META_UNREACHABLE', `Meta could not be reached: ${message}`, false);
+}
+
 /** Pages read at most per sync: 100 templates each (Meta allows 250 a business account by default). */
 const MAX_PAGES = 20;
 
@@ -113,12 +119,7 @@ export class MetaTemplateApi {
     } catch (error) {
       if (error instanceof MetaApiError) throw error;
       if (error instanceof MissingSettingError) throw new MetaApiError('PROVIDER_MISCONFIGURED', error.message, true);
-      const message = isAxiosError(error)
-        ? (error.code ?? error.message)
-        : error instanceof Error
-          ? error.message
-          : String(error);
-      throw new MetaApiError('META_UNREACHABLE', `Meta could not be reached: ${message}`, false);
+      throw metaUnreachable(error);
     }
   }
 }
