@@ -228,7 +228,12 @@ export async function startApiServer(options: ApiOptions): Promise<ApiServer> {
   app.use('/webhooks', createWebhookRouter(services, { ...config, publicUrl: config.completions.publicUrl }, logger));
   app.use('/v1', createIngestionRouter(services, logger));
   app.use('/c', createCompletionPageRouter(services, logger));
-  app.use('/files', createFileRouter(services, logger));
+  // Browsers PUT uploads and fetch files from the frontend's origin: the same CORS rules as /graphql.
+  app.use(
+    '/files',
+    cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins }),
+    createFileRouter(services, logger),
+  );
   app.use(createCampaignLinkRouter(services, logger));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/metrics', metricsRoute(dataSource, logger, config.metricsToken));

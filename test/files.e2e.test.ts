@@ -66,6 +66,19 @@ describe('stored files', () => {
     const w = await world();
     const ticketId = await w.ticket(w.sari.id);
     const sariToken = await w.customer(w.sari.id);
+    // A browser app on another origin may PUT the bytes (CORS preflight answered).
+    const preflight = await fetch(`${t.url}/files/upload/x`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example.test',
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    expect([preflight.status, preflight.headers.get('access-control-allow-methods')]).toEqual([
+      204,
+      expect.stringContaining('PUT'),
+    ]);
     const photo = await upload(sariToken, '../../etc/AC unit.png', 'image/png', PNG);
     expect(photo.status).toBe(201);
     expect(photo.upload).toMatchObject({
