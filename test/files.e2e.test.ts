@@ -232,6 +232,25 @@ describe('stored files', () => {
     const unsigned = new URL(link);
     unsigned.search = '';
     for (const attempt of [other, guessed, unsigned]) expect((await fetch(local(attempt.toString()))).status).toBe(404);
+    // A file on the ticket itself: its requester may open it, another customer's rewritten link not.
+    const photo = await upload(w.agentToken, 'site.png', 'image/png', PNG);
+    const { createTicket } = await gqlOk(
+      t.url,
+      `mutation ($input: CreateTicketInput!) { createTicket(input: $input) { id attachments { fileId url } } }`,
+      { input: { subject: 'Site visit', requesterId: w.sari.id, fileIds: [photo.upload.fileId] } },
+      w.agentToken,
+    );
+    expect(createTicket.attachments).toEqual([{ fileId: photo.upload.fileId, url: expect.any(String) }]);
+    const { ticket: own } = await gqlOk(
+      t.url,
+      `query ($id: ID!) { ticket(id: $id) { attachments { url } } }`,
+      { id: createTicket.id },
+      sariToken,
+    );
+    expect((await fetch(local(own.attachments[0].url))).status).toBe(200);
+    const rewritten = new URL(own.attachments[0].url);
+    rewritten.searchParams.set('w', `c${w.budi.id}`);
+    expect((await fetch(local(rewritten.toString()))).status).toBe(404);
     // The attacker tenant's agent cannot read Sari's ticket, so gets no link to the file at all.
     expect(errorCode(await gql(t.url, THREAD, { id: ticketId }, attacker.agentToken))).toBe('NOT_FOUND');
     expect((await fetch(local(link.toString()))).status).toBe(200);

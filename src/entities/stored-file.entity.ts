@@ -9,6 +9,7 @@ export enum StoredFileStatus {
 
 /** What a file is attached to. */
 export enum FileSubject {
+  TICKET = 'ticket',
   TICKET_MESSAGE = 'ticket_message',
   COMPLETION_REQUEST = 'completion_request',
 }

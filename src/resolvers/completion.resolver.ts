@@ -176,8 +176,8 @@ export class CompletionResolver {
   }
 
   @FieldResolver(() => [Attachment], { description: 'Photos of the work uploaded with the request (photoFileIds).' })
-  async photoFiles(@Root() request: CompletionRequest, @Ctx() { services }: AuthedContext): Promise<Attachment[]> {
-    return (await services.files.filesOf(request.tenantId, [request.id])).get(request.id) ?? [];
+  photoFiles(@Root() request: CompletionRequest, @Ctx() { loaders }: AuthedContext): Promise<Attachment[]> {
+    return loaders.subjectFiles.load(request.id);
   }
 
   @FieldResolver(() => Review, { nullable: true, description: 'The customer’s review, once confirmed and reviewed.' })

@@ -16,7 +16,7 @@ import {
   Subscription,
 } from 'type-graphql';
 import { Contact } from '../entities/contact.entity';
-import { TicketMessage } from '../entities/ticket-message.entity';
+import { Attachment, TicketMessage } from '../entities/ticket-message.entity';
 import { Ticket, TicketCategory, TicketPriority, TicketStatus } from '../entities/ticket.entity';
 import { Role, User } from '../entities/user.entity';
 import { CustomerNotification } from '../schema/delivery.types';
@@ -246,6 +246,13 @@ export class TicketResolver {
   @FieldResolver(() => Contact, { description: 'The contact who asked for help.' })
   requester(@Root() ticket: Ticket, @Ctx() { loaders }: AuthedContext): Contact | Promise<Contact> {
     return ticket.requester ?? requesterOf(ticket, loaders);
+  }
+
+  @FieldResolver(() => [Attachment], {
+    description: 'Files attached to the ticket itself (createTicket fileIds); messages carry their own.',
+  })
+  attachments(@Root() ticket: Ticket, @Ctx() { loaders }: AuthedContext): Promise<Attachment[]> {
+    return loaders.subjectFiles.load(ticket.id);
   }
 
   @FieldResolver(() => [CustomerNotification], {

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { Contact } from '../entities/contact.entity';
 import type { DeliveryEvent } from '../entities/delivery-event.entity';
 import type { Delivery } from '../entities/delivery.entity';
+import type { Attachment } from '../entities/ticket-message.entity';
 import type { Tenant } from '../entities/tenant.entity';
 import type { Ticket } from '../entities/ticket.entity';
 import type { User } from '../entities/user.entity';
@@ -30,6 +31,8 @@ export interface Loaders {
   ticketNotices: DataLoader<string, CustomerNotice[]>;
   /** What the customer of each completion request was sent, as they may know it. */
   completionNotices: DataLoader<string, CustomerNotice[]>;
+  /** The stored files attached to each ticket, message or completion request, by its id. */
+  subjectFiles: DataLoader<string, Attachment[]>;
   /** When a customer number's WhatsApp service window closes (null: never opened), by phone. */
   whatsappWindow: DataLoader<string, Date | null>;
 }
@@ -79,6 +82,10 @@ export function createLoaders(services: Services, principal: Principal): Loaders
     messageDelivery: new DataLoader(async (messageIds) => {
       const deliveries = await services.tickets.messageDeliveries(principal, messageIds);
       return messageIds.map((id) => deliveries.get(id));
+    }, options),
+    subjectFiles: new DataLoader(async (ids) => {
+      const files = await services.files.filesOf(principal.tenantId, ids);
+      return ids.map((id) => files.get(id) ?? []);
     }, options),
     ticketNotices: noticeLoader('ticket'),
     completionNotices: noticeLoader('completion_request'),

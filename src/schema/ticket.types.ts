@@ -65,6 +65,15 @@ export class CreateTicketInput {
   @IsOptional()
   @IsUUID('all', { message: 'must be a user id' })
   assigneeId?: string | null;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Files you uploaded (createUpload), at most 10, attached to the ticket itself (Ticket.attachments).',
+  })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  @IsUUID('all', { each: true, message: 'must be file ids' })
+  fileIds?: string[] | null;
 }
 
 @InputType({ description: 'Changes to a ticket; omitted fields stay as they are.' })

@@ -365,10 +365,12 @@ export class FileService {
     }
     if (!file.subjectId) return file.uploadedByContactId === id;
     const rows = await this.dataSource.query(
-      file.subjectType === FileSubject.TICKET_MESSAGE
-        ? `SELECT 1 FROM ticket_message m JOIN ticket t ON t.id = m."ticketId"
-            WHERE m.id = $1 AND m."tenantId" = $3 AND NOT m.internal AND t."requesterId" = $2`
-        : `SELECT 1 FROM completion_request c WHERE c.id = $1 AND c."tenantId" = $3 AND c."contactId" = $2`,
+      {
+        [FileSubject.TICKET]: `SELECT 1 FROM ticket t WHERE t.id = $1 AND t."tenantId" = $3 AND t."requesterId" = $2`,
+        [FileSubject.TICKET_MESSAGE]: `SELECT 1 FROM ticket_message m JOIN ticket t ON t.id = m."ticketId"
+            WHERE m.id = $1 AND m."tenantId" = $3 AND NOT m.internal AND t."requesterId" = $2`,
+        [FileSubject.COMPLETION_REQUEST]: `SELECT 1 FROM completion_request c WHERE c.id = $1 AND c."tenantId" = $3 AND c."contactId" = $2`,
+      }[file.subjectType ?? FileSubject.TICKET_MESSAGE],
       [file.subjectId, id, file.tenantId],
     );
     return rows.length > 0;

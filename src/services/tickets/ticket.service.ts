@@ -48,6 +48,8 @@ export interface CreateTicketInput {
   priority: TicketPriority;
   requesterId: string;
   assigneeId?: string | null;
+  /** Files the creator uploaded (createUpload), attached to the ticket itself. */
+  fileIds?: readonly string[] | null;
 }
 
 export interface UpdateTicketInput {
@@ -415,6 +417,7 @@ export class TicketService {
         },
         actor.userId,
       );
+      await this.files.attach(uow.manager, actor, input.fileIds ?? [], { type: FileSubject.TICKET, id: ticket.id });
       if (input.assigneeId) await this.assignWithin(uow, actor, ticket, input.assigneeId);
       return ticket;
     }, within);
