@@ -132,6 +132,7 @@ function caption(body: string): string {
 /** Meta WhatsApp Cloud API: POST /{version}/{phone-number-id}/messages with a bearer token. */
 export class MetaWhatsAppAdapter implements ChannelAdapter {
   readonly kind = ProviderKind.META_WHATSAPP;
+  readonly sendsMedia = true;
   private readonly http;
 
   constructor(settings: ChannelSettings) {

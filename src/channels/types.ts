@@ -79,6 +79,8 @@ export type SendOutcome = { ok: true; providerMessageId: string } | SendFailure;
 
 export interface ChannelAdapter {
   readonly kind: ProviderKind;
+  /** Sends OutboundMessage.media as media; adapters without it get the file's link in the text. */
+  readonly sendsMedia?: boolean;
   send(account: ProviderAccount, message: OutboundMessage): Promise<SendOutcome>;
 }
 

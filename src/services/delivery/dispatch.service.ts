@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { AdapterRegistry } from '../../channels';
 import type { SendPacer } from '../../channels/shared-rate-limiter';
 import { type OutboundMessage, type SendFailure, type SendOutcome, providerFault } from '../../channels/types';
-import { Channel, DeliveryStatus, ProviderKind } from '../../entities/channel';
+import { Channel, DeliveryStatus } from '../../entities/channel';
 import type { ChannelProvider } from '../../entities/channel-provider.entity';
 import { DeliveryEventType } from '../../entities/delivery-event.entity';
 import { Delivery } from '../../entities/delivery.entity';
@@ -581,8 +581,8 @@ export class DispatchService {
       this.requests.set(provider.id, traffic);
       started = performance.now();
       traffic.started.push(started);
-      const sent = provider.kind === ProviderKind.META_WHATSAPP ? message : withLinkInText(message);
-      return await this.adapters[provider.kind].send(this.providers.account(provider), sent);
+      const adapter = this.adapters[provider.kind];
+      return await adapter.send(this.providers.account(provider), adapter.sendsMedia ? message : withLinkInText(message));
     } catch (error) {
       // Credentials this key cannot read belong to the provider: the next one may have readable ones.
       if (error instanceof UnreadableSecretError) return providerFault('CREDENTIALS_UNREADABLE', error.message);

@@ -16,7 +16,7 @@ import type { ConsentService } from '../campaigns/consent.service';
 import { type MetaMediaApi } from '../../channels/meta-media';
 import { MetaApiError } from '../../channels/meta-templates';
 import type { ReceivedFile } from '../files/file.service';
-import { acceptedType, bytesMatchType, normalType } from '../files/file-types';
+import { keepRefusal, typeRefusal } from '../files/file-types';
 
 /** What providers tell us: status updates of our messages, and messages customers send. */
 export class InboundService {
@@ -68,17 +68,20 @@ export class InboundService {
     provider: ChannelProvider,
     message: MetaInboundMessage,
   ): Promise<{ text: string; received: ReceivedFile[] }> {
-    if (!message.media) return { text: message.text, received: [] };
+    // A webhook delivered again is the message already kept: its media is not fetched twice.
+    if (!message.media || (await this.tickets.inboundMessage(provider.tenantId, message.messageId)))
+      return { text: message.text, received: [] };
     const failed = (why: string) => ({
       text: `${message.text}\n(The ${message.media!.kind} could not be received: ${why}.)`,
       received: [],
     });
-    if (!acceptedType(message.media.mimeType)) return failed(`files of type ${message.media.mimeType} are not kept`);
+    const declared = typeRefusal(message.media.mimeType);
+    if (declared) return failed(declared);
     try {
       const media = await this.media.download(this.providers.account(provider), message.media.id, this.maxFileBytes);
-      const contentType = normalType(media.contentType || message.media.mimeType);
-      if (!acceptedType(contentType) || !bytesMatchType(contentType, media.bytes))
-        return failed(`it is not the ${contentType} it claims to be`);
+      const contentType = media.contentType || message.media.mimeType;
+      const refusal = keepRefusal(contentType, media.bytes, this.maxFileBytes);
+      if (refusal) return failed(refusal);
       return { text: message.text, received: [{ bytes: media.bytes, fileName: message.media.fileName, contentType }] };
     } catch (error) {
       if (error instanceof MetaApiError)

@@ -68,3 +68,21 @@ export function safeFileName(name: string): string {
   const cleaned = base.replace(/[\u0000-\u001f\u007f"]/g, '').trim();
   return (cleaned || 'file').slice(0, 200);
 }
+
+/** Why files of this declared type are not kept, or null (checked before anything is downloaded). */
+export function typeRefusal(contentType: string): string | null {
+  return acceptedType(contentType) ? null : `files of type ${normalType(contentType)} are not kept`;
+}
+
+/**
+ * Why a file received from a provider cannot be kept (in words for the thread), or null:
+ * a type not accepted, more than maxBytes, or bytes that are not the declared type.
+ */
+export function keepRefusal(contentType: string, bytes: Buffer, maxBytes: number): string | null {
+  const type = normalType(contentType);
+  const refused = typeRefusal(type);
+  if (refused) return refused;
+  if (bytes.length > maxBytes) return 'it is too large';
+  if (!bytesMatchType(type, bytes)) return `it is not the ${type} it claims to be`;
+  return null;
+}

@@ -8,7 +8,7 @@ import type { Clock } from '../platform/clock';
 import { DomainError, ErrorCode, badInput } from '../platform/errors';
 import { isUuid } from '../platform/ids';
 import type { FileStore } from './file-store';
-import { ACCEPTED_TYPES, SNIFF_BYTES, acceptedType, bytesMatchType, normalType, safeFileName } from './file-types';
+import { ACCEPTED_TYPES, SNIFF_BYTES, acceptedType, bytesMatchType, keepRefusal, normalType, safeFileName } from './file-types';
 
 export interface FileServiceSettings {
   store: FileStore;
@@ -88,25 +88,15 @@ export class FileService {
       );
     if (!Number.isInteger(input.size) || input.size < 1 || input.size > this.settings.maxBytes)
       throw badInput(`A file is 1 to ${this.settings.maxBytes} bytes`, 'size', 'TOO_LARGE');
-    const now = this.clock.now();
-    const expiresAt = new Date(now.getTime() + this.uploadTtlSeconds * 1000);
-    const id = randomUUID();
-    const file = await this.dataSource.getRepository(StoredFile).save({
-      id,
-      tenantId: actor.tenantId,
-      storageKey: `${actor.tenantId}/${id}`,
-      fileName: safeFileName(input.fileName),
-      contentType,
-      size: input.size,
-      sha256: null,
-      status: StoredFileStatus.PENDING,
-      uploadedByUserId: actor.kind === 'staff' ? actor.userId : null,
-      uploadedByContactId: actor.kind === 'customer' ? actor.contactId : null,
-      subjectType: null,
-      subjectId: null,
-      createdAt: now,
-      expiresAt,
-    });
+    const expiresAt = new Date(this.clock.now().getTime() + this.uploadTtlSeconds * 1000);
+    const file = await this.dataSource.getRepository(StoredFile).save(
+      this.newFile(actor.tenantId, input.fileName, contentType, input.size, {
+        uploadedByUserId: actor.kind === 'staff' ? actor.userId : null,
+        uploadedByContactId: actor.kind === 'customer' ? actor.contactId : null,
+        expiresAt,
+      }),
+    );
+    const id = file.id;
     const presigned = await this.settings.store.presignedUpload(file.storageKey, contentType, file.size, this.uploadTtlSeconds);
     const expiry = Math.floor(expiresAt.getTime() / 1000);
     return {
@@ -158,7 +148,7 @@ export class FileService {
       );
     } catch (error) {
       await this.settings.store.remove(file.storageKey);
-      throw error instanceof UploadRefused ? error : (meter.errored ?? error);
+      throw error;
     }
     const refusal =
       received !== limit
@@ -183,29 +173,16 @@ export class FileService {
     input: { bytes: Buffer; fileName: string; contentType: string; contactId: string | null },
     subject: { type: FileSubject; id: string },
   ): Promise<Attachment | null> {
-    const contentType = normalType(input.contentType);
-    if (!acceptedType(contentType) || input.bytes.length > this.settings.maxBytes || !bytesMatchType(contentType, input.bytes))
-      return null;
-    const id = randomUUID();
-    const storageKey = `${tenantId}/${id}`;
-    await this.settings.store.write(storageKey, input.bytes, contentType, input.bytes.length);
-    const file = await manager.getRepository(StoredFile).save({
-      id,
-      tenantId,
-      storageKey,
-      fileName: safeFileName(input.fileName),
-      contentType,
-      size: input.bytes.length,
+    if (keepRefusal(input.contentType, input.bytes, this.settings.maxBytes)) return null;
+    const file = this.newFile(tenantId, input.fileName, normalType(input.contentType), input.bytes.length, {
       sha256: createHash('sha256').update(input.bytes).digest('hex'),
       status: StoredFileStatus.READY,
-      uploadedByUserId: null,
       uploadedByContactId: input.contactId,
       subjectType: subject.type,
       subjectId: subject.id,
-      createdAt: this.clock.now(),
-      expiresAt: null,
     });
-    return attachmentOf(file);
+    await this.settings.store.write(file.storageKey, input.bytes, file.contentType, file.size);
+    return attachmentOf(await manager.getRepository(StoredFile).save(file));
   }
 
   /**
@@ -374,6 +351,34 @@ export class FileService {
       [file.subjectId, id, file.tenantId],
     );
     return rows.length > 0;
+  }
+
+  /** A new file row of the tenant (pending and unattached unless told otherwise), keyed `<tenant>/<id>` in the store. */
+  private newFile(
+    tenantId: string,
+    fileName: string,
+    contentType: string,
+    size: number,
+    fields: Partial<StoredFile>,
+  ): StoredFile {
+    const id = randomUUID();
+    return Object.assign(new StoredFile(), {
+      id,
+      tenantId,
+      storageKey: `${tenantId}/${id}`,
+      fileName: safeFileName(fileName),
+      contentType,
+      size,
+      sha256: null,
+      status: StoredFileStatus.PENDING,
+      uploadedByUserId: null,
+      uploadedByContactId: null,
+      subjectType: null,
+      subjectId: null,
+      createdAt: this.clock.now(),
+      expiresAt: null,
+      ...fields,
+    });
   }
 
   private async markReady(manager: EntityManager, file: StoredFile, sha256: string | null): Promise<StoredFile> {

@@ -563,7 +563,7 @@ export class TicketService {
     externalId: string,
     received: readonly ReceivedFile[] = [],
   ): Promise<TicketMessage> {
-    const existing = await this.dataSource.getRepository(TicketMessage).findOneBy({ tenantId: contact.tenantId, externalId });
+    const existing = await this.inboundMessage(contact.tenantId, externalId);
     if (existing) return existing;
     const customer: Principal = {
       kind: 'customer',
@@ -581,6 +581,11 @@ export class TicketService {
       return this.rateByReply(customer, open.id, Number(score[1]), text, externalId);
     }
     return (await this.startSupportConversation(customer, text, open?.id, externalId, {}, received)).message;
+  }
+
+  /** The thread message a provider's inbound message became, if it arrived before (providers deliver webhooks again). */
+  inboundMessage(tenantId: string, externalId: string): Promise<TicketMessage | null> {
+    return this.dataSource.getRepository(TicketMessage).findOneBy({ tenantId, externalId });
   }
 
   /** Whether the satisfaction survey went out for this ticket (the built-in rule sends it on resolution). */
