@@ -81,7 +81,7 @@ describe('delivery ledger', () => {
       return (new Date(sendMessage.validUntil).getTime() - new Date(sendMessage.createdAt).getTime()) / 60_000;
     };
     expect(await send({ text: 'Your code', validForMinutes: 10 })).toBe(10);
-    expect(await send({ text: 'SLA warning', notificationType: 'sla_warning' })).toBe(60);
+    expect(await send({ text: 'On the way', notificationType: 'technician_on_the_way' })).toBe(60);
     expect(await send({ text: 'Receipt', notificationType: 'payment_receipt' })).toBe(7 * 24 * 60);
     expect(await send({ text: 'Anything else' })).toBe(48 * 60);
     await gqlOk(

@@ -30,6 +30,7 @@ export interface FallbackMessage {
 @Index('delivery_lease_idx', ['leaseUntil'], { where: `"status" = 'sending'` })
 @Index('delivery_provider_message_idx', ['providerMessageId'], { where: '"providerMessageId" IS NOT NULL' })
 @Index('delivery_tenant_created_idx', ['tenantId', 'createdAt'])
+@Index('delivery_sent_by_idx', ['tenantId', 'sentById', 'createdAt'], { where: '"sentById" IS NOT NULL' })
 @Index('delivery_tenant_status_idx', ['tenantId', 'status'])
 @Index('delivery_campaign_idx', ['campaignId', 'status'], { where: '"campaignId" IS NOT NULL' })
 export class Delivery extends TenantOwned {
@@ -52,6 +53,13 @@ export class Delivery extends TenantOwned {
   @Field(() => ID, { nullable: true, description: 'Staff user it is for.' })
   @Column({ type: 'uuid', nullable: true })
   userId!: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The staff member who sent it by hand (sendMessage); null for what the product sends on its own.',
+  })
+  @Column({ type: 'uuid', nullable: true })
+  sentById!: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Template it was rendered from.' })
   @Column({ type: 'uuid', nullable: true })

@@ -33,6 +33,7 @@ import { MetaTemplates1795490000007 } from './1795490000007-MetaTemplates';
 import { DeliverySubjectIndexes1795490000008 } from './1795490000008-DeliverySubjectIndexes';
 import { StoredFiles1795490000009 } from './1795490000009-StoredFiles';
 import { DeliveryAttachment1795490000010 } from './1795490000010-DeliveryAttachment';
+import { DeliverySentBy1795490000011 } from './1795490000011-DeliverySentBy';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -71,4 +72,5 @@ export const MIGRATIONS = [
   DeliverySubjectIndexes1795490000008,
   StoredFiles1795490000009,
   DeliveryAttachment1795490000010,
+  DeliverySentBy1795490000011,
 ];

@@ -110,9 +110,10 @@ export class DeliveryResolver {
     return services.deliveries.get(principal, id, allTenants(principal, crossTenant));
   }
 
-  @Authorized(...READERS)
+  @Authorized(...READERS, Role.TECHNICIAN)
   @Query(() => DeliveryStats, {
-    description: 'Totals by status, channel, provider and notification type, with success, failover and failure rates.',
+    description:
+      "Totals by status, channel, provider and notification type, with success, failover and failure rates. A technician's are their own: what they sent and what went out for their completion requests.",
   })
   deliveryStats(
     @Arg('from', () => Date, { description: 'Start (inclusive).' }) from: Date,
@@ -128,7 +129,8 @@ export class DeliveryResolver {
     assertPeriod(from, to);
     if (tenantId != null && !isUuid(tenantId)) throw badInput('tenantId must be a tenant id', 'tenantId');
     const scope = allTenants(principal, crossTenant) ? (tenantId ?? null) : principal.tenantId;
-    return services.deliveries.stats(scope, from, to);
+    const own = principal.kind === 'staff' && principal.role === Role.TECHNICIAN ? principal.userId : null;
+    return services.deliveries.stats(scope, from, to, own);
   }
 
   @FieldResolver(() => Tenant, {

@@ -400,12 +400,12 @@ export class DeliveryHistory {
          children AS (
            INSERT INTO delivery (id, "tenantId", channel, recipient, "contactId", "userId", "templateId", subject, body,
                                  "metaTemplate", "notificationType", "ticketId", "ticketMessageId", "escalationId",
-                                 "ruleExecutionId", "campaignId", "completionRequestId", "parentDeliveryId", status,
+                                 "ruleExecutionId", "campaignId", "completionRequestId", "parentDeliveryId", "sentById", status,
                                  "maxAttempts", "nextAttemptAt", "validUntil", "idempotencyKey", fallbacks, attachment, "createdAt", "updatedAt")
            SELECT gen_random_uuid(), p."tenantId", (p.next ->> 'channel')::channel, p.next ->> 'recipient', p."contactId", p."userId",
                   (p.next ->> 'templateId')::uuid, p.next ->> 'subject', p.next ->> 'body', NULLIF(p.next -> 'metaTemplate', 'null'),
                   p."notificationType", p."ticketId", p."ticketMessageId", p."escalationId", p."ruleExecutionId", p."campaignId",
-                  p."completionRequestId", p.id, 'queued', p."maxAttempts", $2, p."validUntil",
+                  p."completionRequestId", p.id, p."sentById", 'queued', p."maxAttempts", $2, p."validUntil",
                   left(p."idempotencyKey", 270) || ':fallback:' || (p.next ->> 'channel'), p.fallbacks - 0, p.attachment, $2, $2
              FROM parents p
            ON CONFLICT ("tenantId", "idempotencyKey") DO NOTHING

@@ -41,6 +41,8 @@ export interface EnqueueInput {
   campaignId?: string | null;
   completionRequestId?: string | null;
   parentDeliveryId?: string | null;
+  /** The staff member who sent it by hand. */
+  sentById?: string | null;
   /** A stored file it carries (FileService.describe or a thread message's attachment). */
   attachment?: Attachment | null;
   /** How long it is worth sending, in minutes; otherwise its template's, its notification type's or the default. */
@@ -180,6 +182,7 @@ export class DeliveryService {
       campaignId: input.campaignId ?? null,
       completionRequestId: input.completionRequestId ?? null,
       parentDeliveryId: input.parentDeliveryId ?? null,
+      sentById: input.sentById ?? null,
       attachment: input.attachment?.fileId ? input.attachment : null,
       status: optedOut ? DeliveryStatus.CANCELLED : DeliveryStatus.QUEUED,
       lastErrorCode: optedOut ? 'OPTED_OUT' : null,
@@ -258,9 +261,13 @@ export class DeliveryService {
     }
   }
 
-  /** Figures over [from, to) for one tenant, or all tenants when tenantId is null. */
-  stats(tenantId: string | null, from: Date, to: Date): Promise<DeliveryStats> {
-    return deliveryStats(this.dataSource, tenantId, from, to);
+  /**
+   * Figures over [from, to) for one tenant, or all tenants when tenantId is null; with
+   * `staffId`, only that staff member's own: what they sent by hand and what went out
+   * for their completion requests (a technician's figures).
+   */
+  stats(tenantId: string | null, from: Date, to: Date, staffId: string | null = null): Promise<DeliveryStats> {
+    return deliveryStats(this.dataSource, tenantId, from, to, staffId);
   }
 
   async get(actor: Principal, id: string, crossTenant = false): Promise<Delivery> {
@@ -622,9 +629,18 @@ const rate = (part: number, whole: number) => (whole ? Math.round((part / whole)
  * when tenantId is null; rates are over finished deliveries. Also per business: totals,
  * success rate, failures by reason and retries.
  */
-async function deliveryStats(dataSource: DataSource, tenantId: string | null, from: Date, to: Date): Promise<DeliveryStats> {
-  const where = `d."createdAt" >= $1 AND d."createdAt" < $2 AND ($3::uuid IS NULL OR d."tenantId" = $3)`;
-  const params = [from, to, tenantId];
+async function deliveryStats(
+  dataSource: DataSource,
+  tenantId: string | null,
+  from: Date,
+  to: Date,
+  staffId: string | null,
+): Promise<DeliveryStats> {
+  const own = `d."sentById" = $4 OR d."completionRequestId" IN
+                 (SELECT r.id FROM completion_request r WHERE r."tenantId" = d."tenantId" AND r."technicianId" = $4)`;
+  const where = `d."createdAt" >= $1 AND d."createdAt" < $2 AND ($3::uuid IS NULL OR d."tenantId" = $3)
+                 AND ($4::uuid IS NULL OR ${own})`;
+  const params = [from, to, tenantId, staffId];
   const keyCounts = async (sql: string) =>
     ((await dataSource.query(sql, params)) as Array<{ key: string; count: number }>).map((row) => ({
       key: row.key,

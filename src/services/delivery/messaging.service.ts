@@ -11,7 +11,8 @@ import { Tenant } from '../../entities/tenant.entity';
 import { User } from '../../entities/user.entity';
 import type { ChannelProviderService } from './channel-provider.service';
 import { type DeliveryService, type EnqueueInput, addressOf, assertAddress } from './delivery.service';
-import { badInput, conflict, notFound } from '../platform/errors';
+import { badInput, conflict, forbidden, notFound } from '../platform/errors';
+import { notificationRefusal } from './notification-roles';
 import type { Principal, StaffPrincipal } from '../directory/principal';
 import type { Transactor, UnitOfWork } from '../platform/unit-of-work';
 
@@ -60,13 +61,20 @@ export class MessagingService {
     private readonly files: FileService,
   ) {}
 
-  /** An ad-hoc message from staff. Without an idempotency key every call queues a new one. */
+  /**
+   * An ad-hoc message from staff, of a notification type the sender's role may send
+   * (notification-roles.ts). Without an idempotency key every call queues a new one.
+   */
   async sendMessage(actor: StaffPrincipal, input: SendMessageInput): Promise<Delivery> {
-    const { idempotencyKey, notificationType, fileId, ...rest } = input;
+    const { idempotencyKey, fileId, ...rest } = input;
+    const notificationType = input.notificationType ?? 'ad_hoc';
+    const refusal = notificationRefusal(actor.role, notificationType);
+    if (refusal) throw forbidden(refusal);
     const enqueue: EnqueueInput = {
       ...rest,
       attachment: fileId ? await this.files.describe(actor, fileId) : null,
-      notificationType: notificationType ?? 'ad_hoc',
+      notificationType,
+      sentById: actor.userId,
       idempotencyKey: `send:${idempotencyKey ?? randomUUID()}`,
     };
     return this.deliveries.enqueue(actor.tenantId, enqueue);
@@ -81,6 +89,8 @@ export class MessagingService {
     message: string,
     channels: Channel[],
   ): Promise<{ alertId: string; queued: number; deliveryIds: string[] }> {
+    const refusal = notificationRefusal(actor.role, 'emergency');
+    if (refusal) throw forbidden(refusal);
     const alertId = randomUUID();
     const deliveries = await this.transactor.run(async (uow) => {
       const tenant = await uow.manager.findOneByOrFail(Tenant, { id: actor.tenantId });
