@@ -10,7 +10,6 @@ import type { Config } from './config';
 import { openDataSource, provideDatabase, type DatabaseServer } from './database';
 import { DeliveryDispatcher } from './jobs/delivery-dispatcher';
 import { EventRelay } from './jobs/event-relay';
-import { Timers } from './jobs/timers';
 import { jobSchedules } from './jobs/scheduled-job';
 import { Scheduler } from './jobs/scheduler';
 import type { Logger } from './logger';
@@ -65,7 +64,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     // Every role queues job runs (runJobNow); only workers run them.
     scheduler = await Scheduler.open({
       databaseUrl: database.url,
-      settings: config.scheduler,
+      config,
       services,
       logger,
       processing: config.role !== 'api',
@@ -93,50 +92,6 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const relay =
       config.role === 'api' ? undefined : new EventRelay(services.events, database.url, config.events.sweepMs, logger);
     await relay?.start();
-    const timers =
-      config.role === 'api'
-        ? undefined
-        : new Timers(
-            [
-              {
-                name: 'delayed rule executions',
-                everyMs: config.events.ruleDelayPollMs,
-                run: async () => {
-                  while ((await services.ruleRuns.runDue(100)) === 100);
-                },
-              },
-              { name: 'relative-date rules', everyMs: config.events.ruleDateScanMs, run: () => services.ruleRuns.scanDates() },
-              { name: 'schedule rules', everyMs: config.events.ruleDateScanMs, run: () => services.ruleRuns.scanSchedules() },
-              {
-                name: 'ticket auto-close',
-                everyMs: config.events.ruleDateScanMs,
-                run: async () => {
-                  while ((await services.tickets.autoCloseDue(100)) === 100);
-                },
-              },
-              { name: 'campaigns', everyMs: config.campaigns.pollMs, run: () => services.campaignSender.tick() },
-              {
-                name: 'idempotency keys pruning',
-                everyMs: 3_600_000,
-                run: () => services.requests.prune(config.events.idempotencyRetentionHours * 3_600_000),
-              },
-              { name: 'abandoned uploads', everyMs: 3_600_000, run: () => services.files.sweepAbandoned() },
-              {
-                name: 'skipped rule executions pruning',
-                everyMs: 3_600_000,
-                run: () => services.ruleRuns.pruneSkipped(config.events.ruleSkippedRetentionDays),
-              },
-              {
-                name: 'completion requests',
-                everyMs: config.events.ruleDateScanMs,
-                run: async () => {
-                  while ((await services.completions.runDue(100)) === 100);
-                },
-              },
-            ],
-            logger,
-          );
-    timers?.start();
     const metrics =
       config.role === 'worker' && config.metricsPort
         ? await startMetricsServer(config.metricsPort, config.host, dataSource, logger, config.metricsToken)
@@ -157,7 +112,6 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         await openedScheduler.stop(config.shutdownTimeoutMs);
         await dispatcher?.stop();
         await relay?.stop();
-        await timers?.stop();
         await new Promise((resolve) => (metrics ? metrics.server.close(resolve) : resolve(undefined)));
         await openedTransport.close();
         paceRedis?.disconnect();
@@ -207,7 +161,7 @@ export async function servicesFor(
       config.credentialsKey ?? (await localSecret(config.dataDir, 'credentials-key', () => randomBytes(32).toString('base64'))),
     delivery: config.delivery,
     jobs: {
-      schedules: jobSchedules(config.scheduler),
+      schedules: jobSchedules(config),
       failureLimit: config.scheduler.failureLimit,
       staleAfterMs: config.scheduler.lockLifetimeMs,
     },

@@ -69,7 +69,7 @@ describe('campaigns', () => {
   }
 
   const tick = async () => {
-    while ((await t.app.services.campaignSender.tick()) > 0);
+    while ((await t.app.services.campaignSender.tick()).batches > 0);
   };
   const dispatchAll = async () => {
     while ((await t.app.services.dispatch.dispatchBatch()).claimed > 0);

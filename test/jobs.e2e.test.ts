@@ -5,7 +5,7 @@ import { Client as PgClient } from 'pg';
 import { CronExpressionParser } from 'cron-parser';
 import { Delivery } from '../src/entities/delivery.entity';
 import { Role, type User } from '../src/entities/user.entity';
-import { PASSWORD, makeTenant, makeUser } from './helpers/factories';
+import { PASSWORD, makeContact, makeTenant, makeUser } from './helpers/factories';
 import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
 import { jobState, runJob } from './helpers/jobs';
 import { killAndWait, until } from './helpers/wait';
@@ -43,6 +43,7 @@ describe.each(backends)('scheduled jobs on $name', (backend) => {
       JOBS_TIMEZONE: 'Asia/Jakarta',
       SCHEDULER_PROCESS_EVERY_MS: '100',
       SCHEDULER_LOCK_LIFETIME_MS: '2000',
+      RULE_DATE_SCAN_MS: '1000',
     });
     const tenant = await makeTenant(t.app.dataSource);
     admin = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN, name: 'Ada Admin', phone: '+6281111111111' });
@@ -59,10 +60,22 @@ describe.each(backends)('scheduled jobs on $name', (backend) => {
 
   it('keeps each recurring job on its configured cron and timezone', async () => {
     const listed = await jobs();
-    expect(listed.map(({ name, schedule, timezone }) => ({ name, schedule, timezone }))).toEqual([
-      { name: 'sla-monitor', schedule: '*/5 * * * *', timezone: 'Asia/Jakarta' },
-      { name: 'escalations', schedule: '30 2 * * 1-5', timezone: 'Asia/Jakarta' },
+    expect(listed.map(({ name, schedule }) => ({ name, schedule }))).toEqual([
+      { name: 'sla-monitor', schedule: '*/5 * * * *' },
+      { name: 'escalations', schedule: '30 2 * * 1-5' },
+      { name: 'rule-delays', schedule: 'every 5 s' },
+      { name: 'relative-date-rules', schedule: 'every 1 s' },
+      { name: 'schedule-rules', schedule: 'every 1 s' },
+      { name: 'campaigns', schedule: 'every 1 s' },
+      { name: 'completion-requests', schedule: 'every 1 s' },
+      { name: 'ticket-auto-close', schedule: 'every 1 s' },
+      { name: 'rule-executions-pruning', schedule: 'every 1 h' },
+      { name: 'idempotency-keys-pruning', schedule: 'every 1 h' },
+      { name: 'abandoned-uploads', schedule: 'every 1 h' },
     ]);
+    expect(new Set(listed.map((job) => job.timezone))).toEqual(new Set(['Asia/Jakarta']));
+    // Every job has its next run planned.
+    expect(listed.filter((job) => !job.nextRunAt).map((job) => job.name)).toEqual([]);
     // 02:30 on weekdays in Jakarta (UTC+7) is 19:30 UTC the day before.
     const expected = CronExpressionParser.parse('30 2 * * 1-5', { tz: 'Asia/Jakarta', currentDate: new Date() }).next().toDate();
     expect(new Date(listed[1].nextRunAt).toISOString()).toBe(expected.toISOString());
@@ -160,6 +173,121 @@ describe.each(backends)('scheduled jobs on $name', (backend) => {
     expect(resumed).toEqual({ paused: false, consecutiveFailures: 0 });
   });
 
+  /** A business whose resolved tickets close after 3 quiet days, with its admin's token. */
+  async function business() {
+    const tenant = await makeTenant(t.app.dataSource, { ticketAutoCloseDays: 3 });
+    const owner = await makeUser(t.app.dataSource, tenant, { role: Role.ADMIN, phone: '+6281111111112' });
+    const contact = await makeContact(t.app.dataSource, tenant, { phone: null });
+    const agent = await makeUser(t.app.dataSource, tenant, { role: Role.AGENT });
+    const token = (await t.app.services.auth.login(owner.email, PASSWORD)).token;
+    const actor = { kind: 'staff' as const, tenantId: tenant.id, userId: owner.id, role: Role.ADMIN as const, name: owner.name };
+    /** A ticket resolved four days ago (by the API's clock): due to close. */
+    const resolvedTicket = async () => {
+      const ticket = await t.app.services.tickets.create(actor, {
+        subject: 'Done',
+        category: 'technical' as never,
+        priority: 'low' as never,
+        requesterId: contact.id,
+        assigneeId: agent.id,
+      });
+      await t.app.services.tickets.changeStatus(actor, ticket.id, 'in_progress' as never);
+      await t.app.services.tickets.changeStatus(actor, ticket.id, 'resolved' as never);
+      await t.app.dataSource.query(`UPDATE ticket SET "resolvedAt" = $2 WHERE id = $1`, [
+        ticket.id,
+        new Date(t.clock.now().getTime() - 4 * 86_400_000),
+      ]);
+      return ticket.id;
+    };
+    return { tenant, token, resolvedTicket };
+  }
+  const ticketStatus = async (id: string) =>
+    (await t.app.dataSource.query(`SELECT status FROM ticket WHERE id = $1`, [id]))[0].status as string;
+
+  it("runs the worker's periodic work as jobs of each tenant: paused for one, running for another, run now with its history", async () => {
+    const a = await business();
+    const b = await business();
+    // A's admin pauses the job; it stays running for B, and B's admin cannot reach A's.
+    await gqlOk(t.url, `mutation { pauseJob(name: "ticket-auto-close") { paused } }`, {}, a.token);
+    await gqlOk(t.url, `mutation { pauseJob(name: "ticket-auto-close") { paused } }`, {}, b.token);
+    await gqlOk(t.url, `mutation { resumeJob(name: "ticket-auto-close") { paused } }`, {}, b.token);
+    expect(await jobState(t, a.token, 'ticket-auto-close')).toMatchObject({
+      paused: true,
+      pausedReason: expect.stringContaining('Paused by'),
+    });
+    expect(await jobState(t, b.token, 'ticket-auto-close')).toMatchObject({ paused: false });
+
+    const heldTicket = await a.resolvedTicket();
+    const closedTicket = await b.resolvedTicket();
+    // The schedule (every second here) closes B's ticket; the run that did saw A's due too and left it.
+    const runs = (tenantId: string) =>
+      t.app.dataSource.query(
+        `SELECT trigger, status, summary FROM job_run WHERE "tenantId" = $1 AND "jobName" = 'ticket-auto-close' ORDER BY "startedAt"`,
+        [tenantId],
+      );
+    await until('the schedule to close B’s ticket and record its run', async () =>
+      (await runs(b.tenant.id)).some((run: any) => run.status === 'completed'),
+    );
+    expect(await ticketStatus(closedTicket)).toBe('closed');
+    expect(await ticketStatus(heldTicket)).toBe('resolved');
+    expect(await runs(b.tenant.id)).toEqual([{ trigger: 'schedule', status: 'completed', summary: { closed: 1 } }]);
+    expect(await runs(a.tenant.id)).toEqual([]);
+
+    // Run now works while paused, for the caller's tenant only, and is kept even when it finds nothing.
+    const finished = await runJob(t, a.token, 'ticket-auto-close');
+    expect(finished).toMatchObject({ paused: true, lastError: null });
+    expect(await ticketStatus(heldTicket)).toBe('closed');
+    await runJob(t, b.token, 'ticket-auto-close');
+    expect(await runs(a.tenant.id)).toEqual([{ trigger: 'manual', status: 'completed', summary: { closed: 1 } }]);
+    expect((await runs(b.tenant.id)).map((run: any) => [run.trigger, run.summary])).toEqual([
+      ['schedule', { closed: 1 }],
+      ['manual', { closed: 0 }],
+    ]);
+    const { jobStats } = await gqlOk(
+      t.url,
+      `query ($from: DateTimeISO!, $to: DateTimeISO!) { jobStats(from: $from, to: $to) { name completed failed } }`,
+      {
+        from: new Date(t.clock.now().getTime() - 86_400_000).toISOString(),
+        to: new Date(t.clock.now().getTime() + 60_000).toISOString(),
+      },
+      a.token,
+    );
+    expect(jobStats.find((row: any) => row.name === 'ticket-auto-close')).toEqual({
+      name: 'ticket-auto-close',
+      completed: 1,
+      failed: 0,
+    });
+  });
+
+  it('pauses a periodic job that keeps failing and tells the admins, as any job', async () => {
+    const c = await business();
+    await c.resolvedTicket();
+    // The auto-close cannot write while this trigger exists: each run fails on the database.
+    await t.app.dataSource.query(`
+      CREATE FUNCTION refuse_ticket_close() RETURNS trigger AS $$
+      BEGIN IF NEW.status = 'closed' THEN RAISE EXCEPTION 'tickets cannot close during the migration'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql;
+      CREATE TRIGGER refuse_ticket_close BEFORE UPDATE ON ticket FOR EACH ROW EXECUTE FUNCTION refuse_ticket_close();`);
+    try {
+      // The schedule (every second) fails three times in a row, then the job pauses itself for this tenant.
+      const paused = await until('the job to pause itself', async () => {
+        const state = await jobState(t, c.token, 'ticket-auto-close');
+        return state.paused ? state : undefined;
+      });
+      expect(paused).toMatchObject({
+        consecutiveFailures: 3,
+        lastError: expect.stringContaining('cannot close during the migration'),
+      });
+      const notices = await t.app.dataSource.query(
+        `SELECT body FROM delivery WHERE "tenantId" = $1 AND "notificationType" = 'job_paused'`,
+        [c.tenant.id],
+      );
+      expect(notices).toEqual([{ body: expect.stringContaining('ticket-auto-close job failed 3 times in a row') }]);
+      const failed = (await gqlOk(t.url, FAILED, { name: 'ticket-auto-close' }, c.token)).failedJobs;
+      expect(failed.totalCount).toBe(3);
+    } finally {
+      await t.app.dataSource.query(`DROP TRIGGER refuse_ticket_close ON ticket; DROP FUNCTION refuse_ticket_close();`);
+    }
+  });
+
   it('refuses unknown jobs and non-admins, changing nothing', async () => {
     expect(errorCode(await gql(t.url, RUN_NOW, { name: 'nope' }, adminToken))).toBe('BAD_USER_INPUT');
     expect(errorCode(await gql(t.url, RUN_NOW, { name: 'sla-monitor' }, agentToken))).toBe('FORBIDDEN');
@@ -213,7 +341,7 @@ describe('a worker stopped in the middle of a job', () => {
         'another worker to finish the run',
         async () => {
           const runs: Array<{ status: string; error: string | null }> = await t.app.dataSource.query(
-            `SELECT status, error FROM job_run WHERE "tenantId" = $1 ORDER BY "startedAt"`,
+            `SELECT status, error FROM job_run WHERE "tenantId" = $1 AND "jobName" = 'escalations' ORDER BY "startedAt"`,
             [tenant.id],
           );
           return runs.some((run) => run.status === 'completed') ? runs : undefined;

@@ -3,11 +3,12 @@ import { MongoBackend } from '@agendajs/mongo-backend';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import { MongoClient } from 'mongodb';
 import { Pool } from 'pg';
-import type { SchedulerSettings } from '../config';
+import type { Config, SchedulerSettings } from '../config';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import type { JobQueue, JobRequest, RecurringJobInfo } from '../services/scheduling/job.service';
-import { SCHEDULED_JOBS } from './scheduled-job';
+import { ruleDelaysJob } from './rules.jobs';
+import { SCHEDULED_JOBS, processEveryMs } from './scheduled-job';
 
 export const AGENDA_TABLE = 'agenda_jobs';
 export const AGENDA_COLLECTION = 'agendaJobs';
@@ -43,12 +44,13 @@ export class Scheduler implements JobQueue {
    */
   static async open(options: {
     databaseUrl: string;
-    settings: SchedulerSettings;
+    config: Config;
     services: Services;
     logger: Logger;
     processing: boolean;
   }): Promise<Scheduler> {
-    const { settings, services, logger } = options;
+    const { config, services, logger } = options;
+    const settings = config.scheduler;
     const opened = await openBackend(options.databaseUrl, settings, logger);
     const { backend } = opened;
     // A scheduler that only queues (the API) still tells the workers at once: its jobs' NOTIFY
@@ -61,7 +63,8 @@ export class Scheduler implements JobQueue {
     const agenda = new Agenda({
       backend,
       name: `notify-desk-${process.pid}`,
-      processEvery: settings.processEveryMs,
+      // Often enough for the shortest interval job (campaigns, every CAMPAIGN_POLL_MS).
+      processEvery: processEveryMs(config),
       defaultLockLifetime: settings.lockLifetimeMs,
       defaultConcurrency: 1,
     });
@@ -74,27 +77,39 @@ export class Scheduler implements JobQueue {
         return scheduler;
       }
       for (const job of SCHEDULED_JOBS) {
-        const handler = job.handler(services);
-        agenda.define(job.name, async (run: Job<JobRequest>) => {
-          scheduler.running.add(run);
-          try {
-            await services.jobs.execute(job.name, run.attrs.data ?? {}, handler, () => run.touch());
-          } finally {
-            scheduler.running.delete(run);
-          }
-        });
+        const handler = job.handler(services, config);
+        const runOptions = job.options?.(services) ?? {};
+        const cadence = job.cadence(config);
+        agenda.define(
+          job.name,
+          async (run: Job<JobRequest>) => {
+            scheduler.running.add(run);
+            try {
+              await services.jobs.execute(job.name, run.attrs.data ?? {}, handler, () => run.touch(), runOptions);
+            } finally {
+              scheduler.running.delete(run);
+            }
+          },
+          // A frequent job's lock outlives a lost worker only briefly (its work is claimed row by row anyway).
+          'everyMs' in cadence
+            ? { lockLifetime: Math.min(settings.lockLifetimeMs, Math.max(60_000, 10 * cadence.everyMs)) }
+            : undefined,
+        );
       }
-      // A delayed rule execution's one-off job: resume whatever is due (claimed with SKIP LOCKED).
+      // A delayed rule execution's one-off wake-up: a scheduled run of rule-delays (paused tenants skipped).
+      const delays = { handler: ruleDelaysJob.handler(services, config), options: ruleDelaysJob.options!(services) };
       agenda.define(
         RULE_DELAY_JOB,
-        async () => {
-          while ((await services.ruleRuns.runDue(100)) === 100);
-        },
+        (run: Job<JobRequest>) =>
+          services.jobs.execute(ruleDelaysJob.name, {}, delays.handler, () => run.touch(), delays.options),
         { removeOnComplete: true },
       );
       await agenda.start();
       for (const job of SCHEDULED_JOBS) {
-        await agenda.every(job.cron(settings), job.name, {}, { timezone: settings.timezone, skipImmediate: true });
+        const cadence = job.cadence(config);
+        if ('cron' in cadence)
+          await agenda.every(cadence.cron, job.name, {}, { timezone: settings.timezone, skipImmediate: true });
+        else await agenda.every(cadence.everyMs, job.name, {});
       }
       return scheduler;
     } catch (error) {

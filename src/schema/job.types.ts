@@ -5,13 +5,13 @@ import { PageArgs, PageInfo } from './connection';
 
 @ObjectType({ description: "A recurring job as it stands for the caller's tenant." })
 export class JobInfo {
-  @Field({ description: 'Job name, e.g. sla-monitor or escalations.' })
+  @Field({ description: 'Job name, e.g. sla-monitor, escalations or campaigns.' })
   name!: string;
 
   @Field({ description: 'What the job does.' })
   description!: string;
 
-  @Field({ description: 'Cron schedule (from configuration).' })
+  @Field({ description: 'Cron schedule, or an interval such as `every 5 s` (from configuration).' })
   schedule!: string;
 
   @Field({ description: 'Timezone the schedule is read in.' })

@@ -80,14 +80,33 @@ export class CampaignSender {
     this.linkBase = settings.publicUrl.replace(/\/$/, '');
   }
 
-  /** One tick: start due runs, enqueue what is waiting, complete what is done. Returns batches written. */
-  async tick(): Promise<number> {
-    await this.startDue();
+  /**
+   * One tick, of one tenant or of all: start due runs, enqueue what is waiting, complete
+   * what is done, mark conversions. Returns what it did.
+   */
+  async tick(tenantId: string | null = null): Promise<{ started: number; batches: number; finished: number; converted: number }> {
+    const started = await this.startDue(50, tenantId);
     let batches = 0;
-    while (await this.enqueueNext()) batches++;
-    await this.finishDone();
-    await this.scanConversions();
-    return batches;
+    while (await this.enqueueNext(tenantId)) batches++;
+    const finished = await this.finishDone(tenantId);
+    const converted = await this.scanConversions(tenantId);
+    return { started, batches, finished, converted };
+  }
+
+  /** Tenants with campaign work: a run due or enqueuing, messages to finish, or conversions to mark. */
+  async tenantsWithWork(): Promise<string[]> {
+    const rows: Array<{ tenantId: string }> = await this.dataSource.query(
+      `SELECT DISTINCT "tenantId" FROM campaign
+        WHERE (status = 'scheduled' AND "nextRunAt" <= $1) OR status = 'running'
+       UNION
+       SELECT DISTINCT "tenantId" FROM campaign_run WHERE "finishedAt" IS NULL
+       UNION
+       SELECT DISTINCT "tenantId" FROM campaign
+        WHERE "conversionEventType" IS NOT NULL AND status IN ('running', 'scheduled', 'paused', 'completed')
+          AND ("finishedAt" IS NULL OR "finishedAt" > $1::timestamptz - "conversionWindowHours" * interval '1 hour')`,
+      [this.clock.now()],
+    );
+    return rows.map((row) => row.tenantId);
   }
 
   /**
@@ -96,14 +115,15 @@ export class CampaignSender {
    * scan re-reads the last minute before the previous one, so an event committed late is
    * not missed; marking is idempotent.
    */
-  async scanConversions(): Promise<number> {
+  async scanConversions(tenantId: string | null = null): Promise<number> {
     const now = this.clock.now();
     const campaigns = (await this.dataSource.query(
       `SELECT id, "tenantId", "conversionEventType", "conversionWindowHours", COALESCE("conversionScannedAt", "createdAt") AS since
          FROM campaign
         WHERE "conversionEventType" IS NOT NULL AND status IN ('running', 'scheduled', 'paused', 'completed')
-          AND ("finishedAt" IS NULL OR "finishedAt" > $1::timestamptz - "conversionWindowHours" * interval '1 hour')`,
-      [now],
+          AND ("finishedAt" IS NULL OR "finishedAt" > $1::timestamptz - "conversionWindowHours" * interval '1 hour')
+          AND ($2::uuid IS NULL OR "tenantId" = $2)`,
+      [now, tenantId],
     )) as Array<{ id: string; tenantId: string; conversionEventType: string; conversionWindowHours: number; since: Date }>;
     let marked = 0;
     for (const campaign of campaigns) {
@@ -127,12 +147,14 @@ export class CampaignSender {
   }
 
   /** Scheduled campaigns whose time has come: a run each (recurring ones move to their next occurrence). */
-  async startDue(limit = 50): Promise<number> {
+  async startDue(limit = 50, tenantId: string | null = null): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      const due = await manager
+      const query = manager
         .getRepository(Campaign)
         .createQueryBuilder('c')
-        .where(`c.status = :status AND c."nextRunAt" <= :now`, { status: CampaignStatus.SCHEDULED, now: this.clock.now() })
+        .where(`c.status = :status AND c."nextRunAt" <= :now`, { status: CampaignStatus.SCHEDULED, now: this.clock.now() });
+      if (tenantId) query.andWhere('c."tenantId" = :tenantId', { tenantId });
+      const due = await query
         .orderBy('c."nextRunAt"')
         .limit(limit)
         .setLock('pessimistic_write')
@@ -164,13 +186,14 @@ export class CampaignSender {
    * (which lock it) waits for the batch and then holds or cancels its messages too, and a
    * batch that starts after them sees the campaign is no longer sending.
    */
-  async enqueueNext(): Promise<boolean> {
+  async enqueueNext(tenantId: string | null = null): Promise<boolean> {
     return this.transactor
       .run(async (uow): Promise<Campaign | null> => {
         const [run] = (await uow.manager.query(
           `SELECT r.id FROM campaign_run r JOIN campaign c ON c.id = r."campaignId"
-          WHERE r."enqueuedAt" IS NULL AND c.status IN ('running', 'scheduled')
+          WHERE r."enqueuedAt" IS NULL AND c.status IN ('running', 'scheduled') AND ($1::uuid IS NULL OR c."tenantId" = $1)
           ORDER BY r."startedAt" LIMIT 1 FOR UPDATE OF r SKIP LOCKED FOR SHARE OF c`,
+          [tenantId],
         )) as Array<{ id: string }>;
         if (!run) return null;
         return this.enqueueBatch(uow, run.id);
@@ -367,14 +390,15 @@ export class CampaignSender {
   }
 
   /** Runs fully enqueued whose campaign has nothing left in the queue; a one-off campaign then completes. */
-  async finishDone(): Promise<number> {
+  async finishDone(tenantId: string | null = null): Promise<number> {
     const now = this.clock.now();
     const finished = (await this.dataSource.query(
       `UPDATE campaign_run r SET "finishedAt" = $1
         WHERE r."enqueuedAt" IS NOT NULL AND r."finishedAt" IS NULL
+          AND ($2::uuid IS NULL OR r."tenantId" = $2)
           AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d."campaignId" = r."campaignId" AND d.status IN ('queued', 'sending'))
        RETURNING r."campaignId"`,
-      [now],
+      [now, tenantId],
     )) as [Array<{ campaignId: string }>, number];
     const ids = [...new Set(finished[0].map((row) => row.campaignId))];
     if (!ids.length) return 0;

@@ -352,19 +352,27 @@ export class CompletionService {
    * other; after autoCompleteDays with autoCompleteAttempts failed attempts, auto-completion.
    * Each request in its own transaction, claimed with SKIP LOCKED.
    */
-  async runDue(limit = 100): Promise<number> {
+  /** Tenants with pending requests due for a check (reminder, escalation, auto-completion). */
+  async tenantsWithDue(): Promise<string[]> {
+    const rows: Array<{ tenantId: string }> = await this.dataSource.query(
+      `SELECT DISTINCT "tenantId" FROM completion_request WHERE status = 'pending' AND "nextCheckAt" <= $1`,
+      [this.clock.now()],
+    );
+    return rows.map((row) => row.tenantId);
+  }
+
+  async runDue(limit = 100, tenantId: string | null = null): Promise<number> {
     let done = 0;
     while (done < limit) {
       const acted = await this.transactor.run(async (uow) => {
-        const [request] = await uow.manager
+        const query = uow.manager
           .getRepository(CompletionRequest)
           .createQueryBuilder('c')
           .setLock('pessimistic_write')
           .setOnLocked('skip_locked')
-          .where(`c.status = 'pending' AND c."nextCheckAt" <= :now`, { now: this.clock.now() })
-          .orderBy('c."nextCheckAt"', 'ASC')
-          .limit(1)
-          .getMany();
+          .where(`c.status = 'pending' AND c."nextCheckAt" <= :now`, { now: this.clock.now() });
+        if (tenantId) query.andWhere('c."tenantId" = :tenantId', { tenantId });
+        const [request] = await query.orderBy('c."nextCheckAt"', 'ASC').limit(1).getMany();
         if (!request) return false;
         await this.advance(uow, request);
         return true;

@@ -314,10 +314,11 @@ export class FileService {
    * Removes announced uploads that were never attached before their link expired (the object,
    * if the client uploaded one, then the row), a batch at a time; how many.
    */
-  async sweepAbandoned(limit = 500): Promise<number> {
+  async sweepAbandoned(tenantId: string | null = null, limit = 500): Promise<number> {
     const rows: Array<{ id: string; storageKey: string }> = await this.dataSource.query(
-      `SELECT id, "storageKey" FROM stored_file WHERE "subjectId" IS NULL AND "expiresAt" < $1 ORDER BY "expiresAt" LIMIT $2`,
-      [this.clock.now(), limit],
+      `SELECT id, "storageKey" FROM stored_file
+        WHERE "subjectId" IS NULL AND "expiresAt" < $1 AND ($3::uuid IS NULL OR "tenantId" = $3) ORDER BY "expiresAt" LIMIT $2`,
+      [this.clock.now(), limit, tenantId],
     );
     for (const row of rows) await this.settings.store.remove(row.storageKey);
     if (rows.length)

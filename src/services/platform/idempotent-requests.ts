@@ -90,10 +90,11 @@ export class IdempotentRequests {
   }
 
   /** Forgets keys older than `retentionMs`; returns how many. */
-  async prune(retentionMs: number): Promise<number> {
-    const [, count] = (await this.dataSource.query(`DELETE FROM idempotent_request WHERE "createdAt" < $1`, [
-      new Date(this.clock.now().getTime() - retentionMs),
-    ])) as [unknown, number];
+  async prune(retentionMs: number, tenantId: string | null = null): Promise<number> {
+    const [, count] = (await this.dataSource.query(
+      `DELETE FROM idempotent_request WHERE "createdAt" < $1 AND ($2::uuid IS NULL OR "tenantId" = $2)`,
+      [new Date(this.clock.now().getTime() - retentionMs), tenantId],
+    )) as [unknown, number];
     return count;
   }
 }

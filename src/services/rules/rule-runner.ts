@@ -151,19 +151,36 @@ export class RuleRunner {
   }
 
   /** Acts on delayed executions that came due, each in its own transaction; returns how many. */
-  async runDue(limit = 100): Promise<number> {
+  /** Tenants with delayed executions due now. */
+  async tenantsWithDueDelays(): Promise<string[]> {
+    const rows: Array<{ tenantId: string }> = await this.dataSource.query(
+      `SELECT DISTINCT "tenantId" FROM rule_execution WHERE status = 'delayed' AND "runAt" <= $1`,
+      [this.clock.now()],
+    );
+    return rows.map((row) => row.tenantId);
+  }
+
+  /** Tenants with active rules of a trigger type (those the date and schedule scans visit). */
+  async tenantsWithRules(triggerType: RuleTriggerType): Promise<string[]> {
+    const rows: Array<{ tenantId: string }> = await this.dataSource.query(
+      `SELECT DISTINCT "tenantId" FROM automation_rule WHERE active AND "triggerType" = $1`,
+      [triggerType],
+    );
+    return rows.map((row) => row.tenantId);
+  }
+
+  async runDue(limit = 100, tenantId: string | null = null): Promise<number> {
     let done = 0;
     while (done < limit) {
       const acted = await this.transactor.run(async (uow) => {
-        const [execution] = await uow.manager
+        const query = uow.manager
           .getRepository(RuleExecution)
           .createQueryBuilder('e')
           .setLock('pessimistic_write')
           .setOnLocked('skip_locked')
-          .where(`e.status = 'delayed' AND e."runAt" <= :now`, { now: this.clock.now() })
-          .orderBy('e."runAt"', 'ASC')
-          .limit(1)
-          .getMany();
+          .where(`e.status = 'delayed' AND e."runAt" <= :now`, { now: this.clock.now() });
+        if (tenantId) query.andWhere('e."tenantId" = :tenantId', { tenantId });
+        const [execution] = await query.orderBy('e."runAt"', 'ASC').limit(1).getMany();
         if (!execution) return false;
         const rule = execution.ruleId ? await uow.manager.findOneBy(AutomationRule, { id: execution.ruleId }) : null;
         await this.engine.resume(uow, execution, rule);
@@ -180,14 +197,15 @@ export class RuleRunner {
    * event it did not act on) finished more than `olderThanDays` ago, in batches. Acted-on
    * and waiting executions stay: per-subject limits and cooldowns count them.
    */
-  async pruneSkipped(olderThanDays: number, batch = 10_000): Promise<number> {
+  async pruneSkipped(olderThanDays: number, tenantId: string | null = null, batch = 10_000): Promise<number> {
     const before = new Date(this.clock.now().getTime() - olderThanDays * 86_400_000);
     let pruned = 0;
     for (;;) {
       const [, count] = (await this.dataSource.query(
         `DELETE FROM rule_execution WHERE id IN (
-           SELECT id FROM rule_execution WHERE status = 'skipped' AND "finishedAt" < $1 LIMIT $2)`,
-        [before, batch],
+           SELECT id FROM rule_execution WHERE status = 'skipped' AND "finishedAt" < $1 AND ($3::uuid IS NULL OR "tenantId" = $3)
+            LIMIT $2)`,
+        [before, batch, tenantId],
       )) as [unknown, number];
       pruned += count;
       if (count < batch) return pruned;
@@ -201,10 +219,10 @@ export class RuleRunner {
    * often this runs: a worker calls it every few minutes, and one that was down catches up
    * the same day. A record whose date moves gets reminders for its new date.
    */
-  async scanDates(): Promise<number> {
+  async scanDates(tenantId: string | null = null): Promise<number> {
     const rules = await this.dataSource
       .getRepository(AutomationRule)
-      .findBy({ active: true, triggerType: RuleTriggerType.RELATIVE_DATE });
+      .findBy({ active: true, triggerType: RuleTriggerType.RELATIVE_DATE, ...(tenantId ? { tenantId } : {}) });
     let acted = 0;
     for (const rule of rules) {
       const trigger = rule.dateTrigger as unknown as DateTrigger;
@@ -235,10 +253,10 @@ export class RuleRunner {
    * rule once, keyed by the occurrence; a worker that was down catches up on the latest
    * missed occurrence of the last day, not on every one.
    */
-  async scanSchedules(): Promise<number> {
+  async scanSchedules(tenantId: string | null = null): Promise<number> {
     const rules = await this.dataSource
       .getRepository(AutomationRule)
-      .findBy({ active: true, triggerType: RuleTriggerType.SCHEDULE });
+      .findBy({ active: true, triggerType: RuleTriggerType.SCHEDULE, ...(tenantId ? { tenantId } : {}) });
     const now = this.clock.now();
     let acted = 0;
     // The tenants' time zones, in one query for all schedule rules.

@@ -14,12 +14,23 @@ import { keysetPage, type Page, type PageRequest } from '../platform/pagination'
 import { activeStaff, notifyStaff } from '../escalation/staff-notices';
 import type { Transactor } from '../platform/unit-of-work';
 
-/** A recurring job as configured: cron expression and timezone. */
+/** A recurring job as configured: its cron expression or interval (`every 5 s`), and timezone. */
 export interface JobSchedule {
   name: string;
   description: string;
-  cron: string;
+  schedule: string;
   timezone: string;
+}
+
+/** How a job picks the tenants it visits on a scheduled run. */
+export interface JobRunOptions {
+  /**
+   * Only the tenants with something due (one cheap query); the others are not visited and
+   * get no run. Without it every tenant that has not paused the job.
+   */
+  dueTenants?: () => Promise<string[]>;
+  /** A scheduled run that found nothing to do is not kept in the history (frequent jobs); its state still moves. */
+  forgetQuietRuns?: boolean;
 }
 
 /** What a queued run asks for: every unpaused tenant (schedule), or one tenant. */
@@ -108,24 +119,40 @@ export class JobService {
    * Runs a job: for one tenant when the request names it (run now, retry), else for
    * every tenant that has not paused it. A failing tenant does not stop the others.
    */
-  async execute(name: string, request: JobRequest, handler: TenantJobHandler, keepAlive: () => Promise<unknown>): Promise<void> {
+  async execute(
+    name: string,
+    request: JobRequest,
+    handler: TenantJobHandler,
+    keepAlive: () => Promise<unknown>,
+    options: JobRunOptions = {},
+  ): Promise<void> {
+    const due = request.tenantId ? null : ((await options.dueTenants?.()) ?? null);
+    if (due && !due.length) return;
     const tenants: string[] = request.tenantId
       ? [request.tenantId]
       : (
           await this.dataSource.query(
             `SELECT t.id FROM tenant t
-              WHERE NOT EXISTS (SELECT 1 FROM job_state s WHERE s."tenantId" = t.id AND s."jobName" = $1 AND s.paused)
+              WHERE ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))
+                AND NOT EXISTS (SELECT 1 FROM job_state s WHERE s."tenantId" = t.id AND s."jobName" = $1 AND s.paused)
               ORDER BY t.id`,
-            [name],
+            [name, due],
           )
         ).map((row: { id: string }) => row.id);
+    const forgetQuiet = Boolean(options.forgetQuietRuns) && !request.tenantId;
     for (const tenantId of tenants) {
       await keepAlive();
-      await this.runForTenant(name, tenantId, request, handler);
+      await this.runForTenant(name, tenantId, request, handler, forgetQuiet);
     }
   }
 
-  private async runForTenant(name: string, tenantId: string, request: JobRequest, handler: TenantJobHandler): Promise<void> {
+  private async runForTenant(
+    name: string,
+    tenantId: string,
+    request: JobRequest,
+    handler: TenantJobHandler,
+    forgetQuiet: boolean,
+  ): Promise<void> {
     const startedAt = this.clock.now();
     const started = performance.now();
     await this.dataSource.query(
@@ -150,9 +177,17 @@ export class JobService {
     try {
       const summary = await handler(tenantId, run.id);
       const durationMs = Math.round(performance.now() - started);
+      const quiet = forgetQuiet && Object.values(summary).every((value) => value === 0);
       await this.transactor.run(async ({ manager }) => {
         const finishedAt = this.clock.now();
-        await manager.update(JobRun, run.id, { status: JobRunStatus.COMPLETED, finishedAt, durationMs, summary: { ...summary } });
+        if (quiet) await manager.delete(JobRun, run.id);
+        else
+          await manager.update(JobRun, run.id, {
+            status: JobRunStatus.COMPLETED,
+            finishedAt,
+            durationMs,
+            summary: { ...summary },
+          });
         jobRuns.inc({ job: name, outcome: 'completed' });
         await manager.query(
           `UPDATE job_state SET "consecutiveFailures" = 0, "lastFinishedAt" = $3, "lastError" = NULL, "runningSince" = NULL
@@ -257,7 +292,7 @@ export class JobService {
       return {
         name: schedule.name,
         description: schedule.description,
-        schedule: schedule.cron,
+        schedule: schedule.schedule,
         timezone: schedule.timezone,
         nextRunAt: paused ? null : (recurring.get(schedule.name)?.nextRunAt ?? null),
         lastRunAt: state?.lastRunAt ?? null,

@@ -256,16 +256,28 @@ export class TicketService {
    * ticketAutoCloseDays, telling them; a reply after that opens a new conversation.
    * One ticket per transaction, claimed with SKIP LOCKED; returns how many closed.
    */
-  async autoCloseDue(limit = 100): Promise<number> {
+  /** Tenants with resolved tickets due to close. */
+  async tenantsWithAutoCloseDue(): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT tn.id FROM tenant tn
+        WHERE tn."ticketAutoCloseDays" > 0
+          AND EXISTS (SELECT 1 FROM ticket t WHERE t."tenantId" = tn.id AND t.status = 'resolved'
+                         AND t."resolvedAt" <= $1::timestamptz - make_interval(days => tn."ticketAutoCloseDays"))`,
+      [this.clock.now()],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async autoCloseDue(limit = 100, tenantId: string | null = null): Promise<number> {
     let closed = 0;
     while (closed < limit) {
       const done = await this.transactor.run(async (uow) => {
         const [due] = (await uow.manager.query(
           `SELECT t.id, t."tenantId", tn."ticketAutoCloseDays" AS days FROM ticket t JOIN tenant tn ON tn.id = t."tenantId"
-            WHERE t.status = 'resolved' AND tn."ticketAutoCloseDays" > 0
+            WHERE t.status = 'resolved' AND tn."ticketAutoCloseDays" > 0 AND ($2::uuid IS NULL OR t."tenantId" = $2)
               AND t."resolvedAt" <= $1::timestamptz - make_interval(days => tn."ticketAutoCloseDays")
             ORDER BY t."resolvedAt" LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
-          [this.clock.now()],
+          [this.clock.now(), tenantId],
         )) as Array<{ id: string; tenantId: string; days: number }>;
         if (!due) return false;
         const actor = await automationActor(uow.manager, due.tenantId, 'Automation: auto-close');
