@@ -6,7 +6,7 @@ import { ManualClock } from '../src/services/platform/clock';
 import { ProviderFake } from './fakes/provider-fake';
 import { PASSWORD, addMetaProvider, makeContact, makeTenant, makeUser } from './helpers/factories';
 import { runJob } from './helpers/jobs';
-import { type TestApp, errorCode, gql, gqlOk, startTestApp } from './helpers/test-app';
+import { type TestApp, errorCode, gql, gqlOk, relayAll, startTestApp } from './helpers/test-app';
 import { until } from './helpers/wait';
 
 const T0 = new Date('2026-03-02T01:00:00Z');
@@ -221,6 +221,8 @@ describe('SLA monitoring and escalation up the hierarchy', () => {
         adminToken,
       );
     }
+    // Escalations listen to the ticket's status change on the relay (before any further run).
+    await relayAll(t);
     const closed = (await gqlOk(t.url, ESCALATIONS, { filter: { ticketId: b1.id } }, adminToken)).escalations;
     expect(closed.edges.map((edge: any) => edge.node.status)).toEqual(['RESOLVED']);
 
@@ -283,6 +285,7 @@ describe('SLA monitoring and escalation up the hierarchy', () => {
         );
       }
     }
+    await relayAll(t);
     const open = (await gqlOk(t.url, ESCALATIONS, { filter: { status: 'OPEN' } }, adminToken)).escalations;
     expect(open.totalCount).toBe(0);
   });

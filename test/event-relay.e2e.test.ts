@@ -131,6 +131,7 @@ describe('outbox relay', () => {
       (await gqlOk(t.url, '{ eventConsumers { consumer lag parked lastError } }', {}, stuck.token)).eventConsumers;
     expect(await status()).toEqual([
       { consumer: 'rules', lag: 0, parked: 0, lastError: null },
+      { consumer: 'escalations', lag: 0, parked: 0, lastError: null },
       { consumer: 'welcome', lag: 0, parked: 1, lastError: `consumer welcome cannot handle event ${first.id}` },
       { consumer: 'audit', lag: 0, parked: 0, lastError: null },
     ]);

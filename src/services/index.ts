@@ -148,6 +148,7 @@ export function createServices(dataSource: DataSource, live: LiveEvents, clock: 
   const ruleRuns = new RuleRunner(dataSource, transactor, rules, engine, clock);
   const ruleDryRuns = new RuleDryRun(dataSource, transactor, rules, engine, clock);
   eventConsumers.register(ruleRuns.consumer);
+  eventConsumers.register(escalations.consumer);
   const audiences = new AudienceService(dataSource, clock);
   const campaigns = new CampaignService(dataSource, transactor, audiences, deliveries, history, live, clock);
   const messaging = new MessagingService(dataSource, transactor, deliveries, providers, adapters, files);

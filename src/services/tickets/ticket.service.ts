@@ -21,7 +21,6 @@ import {
 } from '../platform/pagination';
 import { TicketList, type TicketListShape } from './ticket-list';
 import { type Principal, type StaffPrincipal, requireCustomer } from '../directory/principal';
-import { closeEscalationsOf } from '../escalation/escalation.service';
 import type { SlaService } from '../escalation/sla.service';
 import { ACTIVE_STATUSES, assertTransition } from './ticket-workflow';
 import { returningRows } from '../platform/sql';
@@ -805,7 +804,6 @@ export class TicketService {
     if (status === TicketStatus.CLOSED) ticket.closedAt = now;
     if (previousStatus === TicketStatus.RESOLVED && status === TicketStatus.IN_PROGRESS) ticket.resolvedAt = null;
     await uow.manager.save(ticket);
-    if (status === TicketStatus.RESOLVED || status === TicketStatus.CLOSED) await closeEscalationsOf(uow.manager, ticket.id, now);
     await uow.record({
       tenantId: ticket.tenantId,
       type: 'ticket.status_changed',
