@@ -459,11 +459,12 @@ describe('campaigns', () => {
     w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
     const { scheduleCampaign } = await gqlOk(
       t.url,
-      `mutation ($id: ID!) { scheduleCampaign(id: $id) { status } }`,
+      `mutation ($id: ID!) { scheduleCampaign(id: $id) { status nextRunAt } }`,
       { id: campaign.id },
       w.token,
     );
-    expect(scheduleCampaign.status).toBe('SCHEDULED');
+    // The next cron occurrence, read in the campaign's time zone: 1 December 08:00 in Jakarta.
+    expect(scheduleCampaign).toEqual({ status: 'SCHEDULED', nextRunAt: '2026-12-01T01:00:00.000Z' });
     await tick();
     expect((await gqlOk(t.url, STATS, { id: campaign.id }, w.token)).campaignStats.runs).toBe(0);
     // 1 December 08:00 in Jakarta is 01:00Z: the run starts; messages wait for 10:00 local.
@@ -471,6 +472,10 @@ describe('campaigns', () => {
     w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
     await tick();
     await tick();
+    // Once this run started, the next one is a month on.
+    const nextMonth = (await gqlOk(t.url, `query ($id: ID!) { campaign(id: $id) { nextRunAt } }`, { id: campaign.id }, w.token))
+      .campaign;
+    expect(nextMonth.nextRunAt).toBe('2027-01-01T01:00:00.000Z');
     const planned = await t.app.dataSource.query(
       `SELECT "contactId", "nextAttemptAt" FROM delivery WHERE "campaignId" = $1 ORDER BY "nextAttemptAt"`,
       [campaign.id],

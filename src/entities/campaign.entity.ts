@@ -167,6 +167,11 @@ export class Campaign extends TenantOwned {
   status!: CampaignStatus;
 
   /** When the next run starts (scheduled campaigns); the worker starts runs that are due. */
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      "When its next run starts: the send time of a scheduled one-off campaign, a recurring campaign's next cron occurrence; null otherwise.",
+  })
   @Column({ type: 'timestamptz', nullable: true })
   nextRunAt!: Date | null;
 
