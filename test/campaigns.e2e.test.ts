@@ -499,6 +499,33 @@ describe('campaigns', () => {
     await tick();
     expect((await gqlOk(t.url, STATS, { id: campaign.id }, w.token)).campaignStats).toMatchObject({ runs: 2, targeted: 4 });
     expect(await t.app.dataSource.getRepository(Delivery).countBy({ campaignId: campaign.id })).toBe(4);
+    // Over time: each run, and each day in the campaign's zone (Jakarta), by when its messages go out.
+    const overTime = (
+      await gqlOk(
+        t.url,
+        `query ($id: ID!) { campaignStats(id: $id) {
+           perRun { occurrence finishedAt targeted queued sent failed converted }
+           perDay { day targeted queued sent } } }`,
+        { id: campaign.id },
+        w.token,
+      )
+    ).campaignStats;
+    const waiting = { targeted: 2, queued: 2, sent: 0 };
+    expect(overTime.perRun).toEqual([
+      { occurrence: '2026-12-01T01:00:00.000Z', finishedAt: null, ...waiting, failed: 0, converted: 0 },
+      { occurrence: '2027-01-01T01:00:00.000Z', finishedAt: null, ...waiting, failed: 0, converted: 0 },
+    ]);
+    expect(overTime.perDay).toEqual([
+      { day: '2026-12-01', ...waiting },
+      { day: '2027-01-01', ...waiting },
+    ]);
+    // Another business's admin reads none of it.
+    const stranger = await world();
+    expect(
+      errorCode(
+        await gql(t.url, `query ($id: ID!) { campaignStats(id: $id) { perRun { runId } } }`, { id: campaign.id }, stranger.token),
+      ),
+    ).toBe('NOT_FOUND');
     await gqlOk(t.url, move('cancelCampaign'), { id: campaign.id }, w.token);
     t.clock.set(new Date());
   });

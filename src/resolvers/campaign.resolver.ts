@@ -1,5 +1,5 @@
 import { Repeater } from '@graphql-yoga/subscription';
-import { Arg, Args, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { Campaign } from '../entities/campaign.entity';
 import { Channel } from '../entities/channel';
 import { Delivery } from '../entities/delivery.entity';
@@ -12,6 +12,8 @@ import {
   CampaignInput,
   CampaignRecipientConnection,
   CampaignRecipientsArgs,
+  CampaignDayFigures,
+  CampaignRunFigures,
   CampaignStats,
   CampaignsArgs,
   SegmentConnection,
@@ -19,7 +21,13 @@ import {
 } from '../schema/campaign.types';
 import { PageArgs, pageInfo, splitPage } from '../schema/connection';
 import type { AuthedContext, Context } from '../schema/context';
-import type { CampaignStats as Stats } from '../services/campaigns/campaign.service';
+import {
+  type CampaignDayFigures as DayFigures,
+  type CampaignRunFigures as RunFigures,
+  type CampaignStats as Stats,
+  MAX_DAY_FIGURES,
+  MAX_RUN_FIGURES,
+} from '../services/campaigns/campaign.service';
 import { requireStaff } from '../services/directory/principal';
 import { DomainError, ErrorCode, forbidden } from '../services/platform/errors';
 
@@ -218,6 +226,23 @@ export class CampaignResolver {
   })
   campaignProgress(@Root() stats: Stats, @Arg('id', () => ID, { description: 'Campaign id.' }) _id: string): Stats {
     return stats;
+  }
+}
+
+@Resolver(() => CampaignStats)
+export class CampaignStatsResolver {
+  @FieldResolver(() => [CampaignRunFigures], {
+    description: `Each run's figures, oldest first (the latest ${MAX_RUN_FIGURES} runs).`,
+  })
+  perRun(@Root() stats: Stats, @Ctx() { principal, services }: AuthedContext): Promise<RunFigures[]> {
+    return services.campaigns.runFigures(requireStaff(principal), stats.campaignId);
+  }
+
+  @FieldResolver(() => [CampaignDayFigures], {
+    description: `Each day's figures, oldest first (the latest ${MAX_DAY_FIGURES} days with messages).`,
+  })
+  perDay(@Root() stats: Stats, @Ctx() { principal, services }: AuthedContext): Promise<DayFigures[]> {
+    return services.campaigns.dayFigures(requireStaff(principal), stats.campaignId);
   }
 }
 

@@ -13,7 +13,7 @@ import { EventResolver } from './event.resolver';
 import { IngestionResolver } from './ingestion.resolver';
 import { JobResolver } from './job.resolver';
 import { StaffNotificationResolver } from './notification.resolver';
-import { CampaignResolver, SegmentResolver } from './campaign.resolver';
+import { CampaignResolver, CampaignStatsResolver, SegmentResolver } from './campaign.resolver';
 import { CompletionResolver } from './completion.resolver';
 import { ReportResolver } from './report.resolver';
 import { AutomationRuleResolver, RuleExecutionResolver } from './rule.resolver';
@@ -48,6 +48,7 @@ export const RESOLVERS = [
   ReportResolver,
   CompletionResolver,
   CampaignResolver,
+  CampaignStatsResolver,
   SegmentResolver,
   StaffNotificationResolver,
 ] as const;

@@ -298,6 +298,60 @@ export class AudienceEstimate {
   sample!: Contact[];
 }
 
+@ObjectType({ description: 'What a slice of a campaign’s recipients (a run, a day) got, and what became of it.' })
+export class CampaignFigures {
+  @Field(() => Int, { description: 'Recipients selected.' })
+  targeted!: number;
+
+  @Field(() => Int, { description: 'Selected but not messaged (opted out, no address, duplicate).' })
+  skipped!: number;
+
+  @Field(() => Int, { description: 'Still waiting to go out.' })
+  queued!: number;
+
+  @Field(() => Int, { description: 'Sent (delivered and read included).' })
+  sent!: number;
+
+  @Field(() => Int, { description: 'Delivered (read included).' })
+  delivered!: number;
+
+  @Field(() => Int, { description: 'Read.' })
+  read!: number;
+
+  @Field(() => Int, { description: 'Failed for good.' })
+  failed!: number;
+
+  @Field(() => Int, { description: 'Recipients who wrote back.' })
+  replied!: number;
+
+  @Field(() => Int, { description: 'Recipients who clicked a tracked link.' })
+  clicked!: number;
+
+  @Field(() => Int, { description: 'Recipients whose conversion event came in.' })
+  converted!: number;
+}
+
+@ObjectType({ description: 'One run of a campaign and its figures.' })
+export class CampaignRunFigures extends CampaignFigures {
+  @Field(() => ID, { description: 'The run.' })
+  runId!: string;
+
+  @Field({ description: 'The occurrence it is for (the send time, or the cron occurrence of a recurring campaign).' })
+  occurrence!: Date;
+
+  @Field({ description: 'When it started.' })
+  startedAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'When all its messages had left the queue; null while sending.' })
+  finishedAt!: Date | null;
+}
+
+@ObjectType({ description: 'One day of a campaign: the messages sent (else planned) that day, and what became of them.' })
+export class CampaignDayFigures extends CampaignFigures {
+  @Field({ description: 'The day, YYYY-MM-DD, in the campaign’s time zone (else the business’s).' })
+  day!: string;
+}
+
 @ObjectType({ description: 'A campaign’s figures over all its runs.' })
 export class CampaignStats {
   @Field(() => ID, { description: 'The campaign.' })

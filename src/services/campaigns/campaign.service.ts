@@ -51,6 +51,47 @@ export interface CampaignFilter {
   search?: string | null;
 }
 
+/** The figures of a slice of a campaign's recipients (a run, a day). */
+export interface CampaignFigures {
+  targeted: number;
+  skipped: number;
+  queued: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  replied: number;
+  clicked: number;
+  converted: number;
+}
+
+export interface CampaignRunFigures extends CampaignFigures {
+  runId: string;
+  occurrence: Date;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface CampaignDayFigures extends CampaignFigures {
+  /** YYYY-MM-DD in the campaign's (else the business's) time zone. */
+  day: string;
+}
+
+/** Bounds of the figures over time: the latest runs and days. */
+export const MAX_RUN_FIGURES = 100;
+export const MAX_DAY_FIGURES = 366;
+
+const FIGURES_SQL = `count(r.id)::int AS targeted,
+  count(r."skipReason")::int AS skipped,
+  count(*) FILTER (WHERE d.status IN ('queued', 'sending'))::int AS queued,
+  count(*) FILTER (WHERE d.status IN ('sent', 'delivered', 'read'))::int AS sent,
+  count(*) FILTER (WHERE d.status IN ('delivered', 'read'))::int AS delivered,
+  count(*) FILTER (WHERE d.status = 'read')::int AS read,
+  count(*) FILTER (WHERE d.status IN ('failed', 'dead'))::int AS failed,
+  count(r."repliedAt")::int AS replied,
+  count(r."clickedAt")::int AS clicked,
+  count(r."convertedAt")::int AS converted`;
+
 export interface CampaignStats {
   campaignId: string;
   status: CampaignStatus;
@@ -314,6 +355,44 @@ export class CampaignService {
       [campaign.id],
     )) as Array<Omit<CampaignStats, 'campaignId' | 'status'>>;
     return { campaignId: campaign.id, status: campaign.status, ...row };
+  }
+
+  /** What each run did, oldest first (the latest MAX_RUN_FIGURES runs). */
+  async runFigures(actor: StaffPrincipal, id: string): Promise<CampaignRunFigures[]> {
+    const campaign = await this.get(actor, id);
+    return (await this.dataSource.query(
+      `SELECT * FROM (
+         SELECT run.id AS "runId", run.occurrence, run."startedAt", run."finishedAt", ${FIGURES_SQL}
+           FROM campaign_run run
+           LEFT JOIN campaign_recipient r ON r."runId" = run.id
+           LEFT JOIN delivery d ON d.id = r."deliveryId"
+          WHERE run."campaignId" = $1 AND run."tenantId" = $2
+          GROUP BY run.id ORDER BY run."startedAt" DESC, run.id DESC LIMIT ${MAX_RUN_FIGURES}) latest
+        ORDER BY "startedAt", "runId"`,
+      [campaign.id, campaign.tenantId],
+    )) as CampaignRunFigures[];
+  }
+
+  /**
+   * What went out each day, oldest first (the latest MAX_DAY_FIGURES days): messages by
+   * the day they were sent (else planned) in the campaign's time zone, else the business's,
+   * and what became of them.
+   */
+  async dayFigures(actor: StaffPrincipal, id: string): Promise<CampaignDayFigures[]> {
+    const campaign = await this.get(actor, id);
+    return (await this.dataSource.query(
+      `SELECT * FROM (
+         SELECT to_char((coalesce(d."sentAt", r."plannedAt", r."createdAt") AT TIME ZONE coalesce(c.timezone, tn.timezone))::date,
+                        'YYYY-MM-DD') AS day, ${FIGURES_SQL}
+           FROM campaign_recipient r
+           JOIN campaign c ON c.id = r."campaignId"
+           JOIN tenant tn ON tn.id = c."tenantId"
+           LEFT JOIN delivery d ON d.id = r."deliveryId"
+          WHERE r."campaignId" = $1 AND c."tenantId" = $2
+          GROUP BY 1 ORDER BY 1 DESC LIMIT ${MAX_DAY_FIGURES}) latest
+        ORDER BY day`,
+      [campaign.id, campaign.tenantId],
+    )) as CampaignDayFigures[];
   }
 
   /** Publishes the campaign's figures to campaignProgress subscribers. */
