@@ -526,7 +526,26 @@ describe('campaigns', () => {
         await gql(t.url, `query ($id: ID!) { campaignStats(id: $id) { perRun { runId } } }`, { id: campaign.id }, stranger.token),
       ),
     ).toBe('NOT_FOUND');
+    // A scheduled campaign cannot be deleted; once cancelled it can, and what it sent stays in the log.
+    const DELETE = `mutation ($id: ID!) { deleteCampaign(id: $id) }`;
+    const refused = await gql(t.url, DELETE, { id: campaign.id }, w.token);
+    expect([errorCode(refused), refused.errors?.[0].message]).toEqual([
+      'INVALID_TRANSITION',
+      'A SCHEDULED campaign cannot be deleted; only drafts and cancelled campaigns can',
+    ]);
     await gqlOk(t.url, move('cancelCampaign'), { id: campaign.id }, w.token);
+    expect(errorCode(await gql(t.url, DELETE, { id: campaign.id }, stranger.token))).toBe('NOT_FOUND');
+    expect((await gqlOk(t.url, DELETE, { id: campaign.id }, w.token)).deleteCampaign).toBe(campaign.id);
+    expect(errorCode(await gql(t.url, `query ($id: ID!) { campaign(id: $id) { id } }`, { id: campaign.id }, w.token))).toBe(
+      'NOT_FOUND',
+    );
+    const left = await t.app.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM campaign_run WHERE "campaignId" = $1) AS runs,
+              (SELECT count(*)::int FROM campaign_recipient WHERE "campaignId" = $1) AS recipients,
+              (SELECT count(*)::int FROM delivery WHERE "campaignId" = $1) AS deliveries`,
+      [campaign.id],
+    );
+    expect(left).toEqual([{ runs: 0, recipients: 0, deliveries: 4 }]);
     t.clock.set(new Date());
   });
 
@@ -628,6 +647,7 @@ describe('campaigns', () => {
       ...['sendCampaignNow', 'pauseCampaign', 'resumeCampaign', 'cancelCampaign', 'duplicateCampaign'].map(
         (name): [string, Record<string, unknown>] => [move(name), {}],
       ),
+      ['mutation ($id: ID!) { deleteCampaign(id: $id) }', {}],
       [
         'mutation ($id: ID!, $contact: ID!) { testCampaign(id: $id, contactId: $contact, to: "+6281299999999") { id } }',
         { contact: attacker.people.ana.id },

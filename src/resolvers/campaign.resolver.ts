@@ -190,6 +190,18 @@ export class CampaignResolver {
   }
 
   @Authorized(...WRITERS)
+  @Mutation(() => ID, {
+    description:
+      'Deletes a DRAFT or CANCELLED campaign with its runs and recipients; answers its id. Messages it sent stay in the delivery log.',
+  })
+  deleteCampaign(
+    @Arg('id', () => ID, { description: 'Campaign id.' }) id: string,
+    @Ctx() { principal, services }: AuthedContext,
+  ) {
+    return services.campaigns.delete(requireStaff(principal), id);
+  }
+
+  @Authorized(...WRITERS)
   @Mutation(() => Campaign, { description: 'Cancels what has not gone out (any state before COMPLETED).' })
   cancelCampaign(
     @Arg('id', () => ID, { description: 'Campaign id.' }) id: string,

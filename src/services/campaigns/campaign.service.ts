@@ -2,6 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { type DataSource, type EntityManager, In } from 'typeorm';
 import { Channel } from '../../entities/channel';
 import { CampaignRecipient } from '../../entities/campaign-recipient.entity';
+import { CampaignRun } from '../../entities/campaign-run.entity';
 import { Campaign, type CampaignAudience, CampaignCategory, CampaignStatus, CampaignType } from '../../entities/campaign.entity';
 import { Contact } from '../../entities/contact.entity';
 import { MessageTemplate } from '../../entities/message-template.entity';
@@ -262,6 +263,30 @@ export class CampaignService {
       const saved = await uow.manager.save(campaign);
       uow.afterCommit(() => this.changed(saved));
       return saved;
+    });
+  }
+
+  /**
+   * Deletes a draft, or a cancelled campaign with its runs and recipients (its tracked and
+   * unsubscribe links stop working). Messages it sent stay in the delivery log under its
+   * id. Scheduled, running, paused and completed campaigns are kept: cancel first.
+   */
+  async delete(actor: StaffPrincipal, id: string): Promise<string> {
+    return this.transactor.run(async (uow) => {
+      const campaign = await this.locked(uow.manager, actor, id);
+      if (campaign.status !== CampaignStatus.DRAFT && campaign.status !== CampaignStatus.CANCELLED) {
+        throw this.invalid(
+          campaign,
+          'deleteCampaign',
+          `A ${campaign.status.toUpperCase()} campaign cannot be deleted; only drafts and cancelled campaigns can`,
+        );
+      }
+      const where = { tenantId: campaign.tenantId, campaignId: campaign.id };
+      await uow.manager.delete(CampaignRecipient, where);
+      await uow.manager.delete(CampaignRun, where);
+      await uow.manager.delete(Campaign, { tenantId: campaign.tenantId, id: campaign.id });
+      uow.afterCommit(() => this.changed(campaign));
+      return campaign.id;
     });
   }
 
