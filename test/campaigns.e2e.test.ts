@@ -1,3 +1,4 @@
+import { Campaign } from '../src/entities/campaign.entity';
 import { Client } from 'pg';
 import { Delivery } from '../src/entities/delivery.entity';
 import { Role } from '../src/entities/user.entity';
@@ -546,6 +547,69 @@ describe('campaigns', () => {
       [campaign.id],
     );
     expect(left).toEqual([{ runs: 0, recipients: 0, deliveries: 4 }]);
+    t.clock.set(new Date());
+  });
+
+  it('ends a recurring campaign after its number of runs or at its end date, completing it after the last run', async () => {
+    t.clock.set('2026-11-20T00:00:00Z');
+    const w = await world();
+    const recurring = (extra: Record<string, unknown>) => ({
+      name: 'Monthly tips',
+      type: 'RECURRING',
+      category: 'OPERATIONAL',
+      channels: ['WHATSAPP'],
+      text: 'Tip of the month for {{contact.name}}',
+      cron: '0 8 1 * *',
+      timezone: 'Asia/Jakarta',
+      audience: { contactIds: [w.people.ana.id] },
+      ...extra,
+    });
+    // Refused, nothing created: a one-off with an end, a count out of bounds, an end in the past.
+    const before = await t.app.dataSource.getRepository(Campaign).countBy({ tenantId: w.tenant.id });
+    for (const [input, path] of [
+      [{ ...recurring({}), type: 'ONE_OFF', cron: null, maxRuns: 2 }, ['input', 'maxRuns']],
+      [recurring({ maxRuns: 0 }), ['input', 'maxRuns']],
+      [recurring({ endsAt: '2026-11-19T00:00:00Z' }), ['input', 'endsAt']],
+    ] as const) {
+      const refused = await gql(t.url, CREATE, { input }, w.token);
+      expect([errorCode(refused), problemPath(refused)]).toEqual(['BAD_USER_INPUT', path]);
+    }
+    expect(await t.app.dataSource.getRepository(Campaign).countBy({ tenantId: w.tenant.id })).toBe(before);
+
+    const FIELDS = `query ($id: ID!) { campaign(id: $id) { status nextRunAt maxRuns endsAt } }`;
+    const state = async (id: string) => (await gqlOk(t.url, FIELDS, { id }, w.token)).campaign;
+    const byCount = (await gqlOk(t.url, CREATE, { input: recurring({ maxRuns: 2 }) }, w.token)).createCampaign;
+    const byDate = (await gqlOk(t.url, CREATE, { input: recurring({ endsAt: '2026-12-15T00:00:00Z' }) }, w.token)).createCampaign;
+    for (const { id } of [byCount, byDate]) await gqlOk(t.url, move('scheduleCampaign'), { id }, w.token);
+
+    // 1 December 08:00 Jakarta: both run; the dated one has no occurrence left before its end.
+    t.clock.set('2026-12-01T01:00:05Z');
+    w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
+    await tick();
+    expect(await state(byCount.id)).toMatchObject({ status: 'SCHEDULED', nextRunAt: '2027-01-01T01:00:00.000Z', maxRuns: 2 });
+    expect(await state(byDate.id)).toMatchObject({ status: 'RUNNING', nextRunAt: null, endsAt: '2026-12-15T00:00:00.000Z' });
+    // 1 January: the counted one makes its second and last run.
+    t.clock.set('2027-01-01T01:00:05Z');
+    w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
+    await tick();
+    expect(await state(byCount.id)).toMatchObject({ status: 'RUNNING', nextRunAt: null });
+    // Once their messages have left the queue (here: sent), both complete; no run starts again.
+    await t.app.dataSource.query(`UPDATE delivery SET status = 'sent', "sentAt" = $2 WHERE "campaignId" = ANY($1)`, [
+      [byCount.id, byDate.id],
+      t.clock.now(),
+    ]);
+    await tick();
+    for (const [id, runs] of [
+      [byCount.id, 2],
+      [byDate.id, 1],
+    ] as const) {
+      expect((await state(id)).status).toBe('COMPLETED');
+      expect((await gqlOk(t.url, STATS, { id }, w.token)).campaignStats.runs).toBe(runs);
+    }
+    t.clock.set('2027-02-01T01:00:05Z');
+    w.token = (await t.app.services.auth.login(w.admin.email, PASSWORD)).token;
+    await tick();
+    expect((await gqlOk(t.url, STATS, { id: byCount.id }, w.token)).campaignStats.runs).toBe(2);
     t.clock.set(new Date());
   });
 

@@ -124,6 +124,14 @@ export class Campaign extends TenantOwned {
   @Column({ type: 'varchar', length: 64, nullable: true })
   timezone!: string | null;
 
+  @Field(() => Date, { nullable: true, description: 'Recurring: no run starts after this time; the last one then completes it.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  endsAt!: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Recurring: how many runs it makes in all; the last one then completes it.' })
+  @Column({ type: 'integer', nullable: true })
+  maxRuns!: number | null;
+
   @Field(() => String, {
     nullable: true,
     description: 'HH:MM: each recipient gets it at this time in their own time zone (on or after the run starts).',

@@ -34,6 +34,7 @@ import { DeliverySubjectIndexes1795490000008 } from './1795490000008-DeliverySub
 import { StoredFiles1795490000009 } from './1795490000009-StoredFiles';
 import { DeliveryAttachment1795490000010 } from './1795490000010-DeliveryAttachment';
 import { DeliverySentBy1795490000011 } from './1795490000011-DeliverySentBy';
+import { CampaignEnd1795490000012 } from './1795490000012-CampaignEnd';
 
 /** Every migration, in order. New migrations are generated with `npm run migration:generate` and added here. */
 export const MIGRATIONS = [
@@ -73,4 +74,5 @@ export const MIGRATIONS = [
   StoredFiles1795490000009,
   DeliveryAttachment1795490000010,
   DeliverySentBy1795490000011,
+  CampaignEnd1795490000012,
 ];

@@ -154,6 +154,14 @@ export class CampaignInput {
   @MaxLength(64)
   timezone?: string | null;
 
+  @Field(() => Date, { nullable: true, description: 'Recurring: no run starts after this time (in the future).' })
+  @IsOptional()
+  endsAt?: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Recurring: how many runs it makes in all (1-10000).' })
+  @IsOptional()
+  maxRuns?: number | null;
+
   @Field(() => String, { nullable: true, description: 'HH:MM in each recipient’s time zone.' })
   @IsOptional()
   @MaxLength(5)

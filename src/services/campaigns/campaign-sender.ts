@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
 import type { DataSource } from 'typeorm';
 import { Channel } from '../../entities/channel';
@@ -164,12 +163,9 @@ export class CampaignSender {
         await this.campaigns.startRun(manager, campaign, campaign.nextRunAt!);
         if (campaign.type === CampaignType.RECURRING) {
           const tenant = await manager.findOneByOrFail(Tenant, { id: campaign.tenantId });
-          campaign.nextRunAt = CronExpressionParser.parse(campaign.cron!, {
-            tz: campaign.timezone ?? tenant.timezone,
-            currentDate: this.clock.now(),
-          })
-            .next()
-            .toDate();
+          campaign.nextRunAt = await this.campaigns.nextRunAfter(manager, campaign, tenant.timezone);
+          // Its last run (endsAt, maxRuns): it completes once this run's messages have left the queue.
+          if (!campaign.nextRunAt) campaign.status = CampaignStatus.RUNNING;
         } else {
           campaign.status = CampaignStatus.RUNNING;
           campaign.nextRunAt = null;
@@ -404,7 +400,7 @@ export class CampaignSender {
     if (!ids.length) return 0;
     const completed = (await this.dataSource.query(
       `UPDATE campaign SET status = 'completed', "finishedAt" = $2, "updatedAt" = $2
-        WHERE id = ANY($1::uuid[]) AND status = 'running' AND type = 'one_off'
+        WHERE id = ANY($1::uuid[]) AND status = 'running' AND (type = 'one_off' OR "nextRunAt" IS NULL)
        RETURNING *`,
       [ids, now],
     )) as [Campaign[], number];

@@ -35,6 +35,10 @@ export interface CampaignInput {
   sendAt?: Date | null;
   cron?: string | null;
   timezone?: string | null;
+  /** Recurring: no run starts after it. */
+  endsAt?: Date | null;
+  /** Recurring: runs in all. */
+  maxRuns?: number | null;
   localSendTime?: string | null;
   quietFrom?: string | null;
   quietUntil?: string | null;
@@ -223,6 +227,8 @@ export class CampaignService {
       if (campaign.type === CampaignType.ONE_OFF && !campaign.sendAt) throw badInput('Give sendAt, or send it now', 'sendAt');
       if (campaign.type === CampaignType.ONE_OFF && campaign.sendAt! < this.clock.now()) throw pastSendAt();
       campaign.nextRunAt = this.firstRun(campaign);
+      if (campaign.endsAt && campaign.nextRunAt && campaign.nextRunAt > campaign.endsAt)
+        throw badInput('endsAt comes before its first run', 'endsAt');
     });
   }
 
@@ -230,10 +236,15 @@ export class CampaignService {
   async sendNow(actor: StaffPrincipal, id: string): Promise<Campaign> {
     return this.move(actor, id, 'sendCampaignNow', async (campaign, uow) => {
       if (campaign.type === CampaignType.RECURRING) {
-        // A recurring campaign stays SCHEDULED between runs; this run is extra.
+        // A recurring campaign stays SCHEDULED between runs; this run is extra, and counts toward maxRuns.
         await this.startRun(uow.manager, campaign, this.clock.now());
         campaign.status = CampaignStatus.SCHEDULED;
         campaign.nextRunAt ??= this.firstRun(campaign);
+        if (campaign.maxRuns != null && !(await this.nextRunAfter(uow.manager, campaign, 'UTC'))) {
+          // That was its last run: it completes once its messages have left the queue.
+          campaign.status = CampaignStatus.RUNNING;
+          campaign.nextRunAt = null;
+        }
         return;
       }
       campaign.nextRunAt = null;
@@ -436,6 +447,23 @@ export class CampaignService {
     );
   }
 
+  /**
+   * A recurring campaign's next run after one just started, in its time zone (else the
+   * business's): null when it has made `maxRuns` runs or the next occurrence is past `endsAt`.
+   */
+  async nextRunAfter(manager: EntityManager, campaign: Campaign, zone: string): Promise<Date | null> {
+    if (campaign.maxRuns != null) {
+      const [{ runs }] = await manager.query(`SELECT count(*)::int AS runs FROM campaign_run WHERE "campaignId" = $1`, [
+        campaign.id,
+      ]);
+      if (runs >= campaign.maxRuns) return null;
+    }
+    const next = CronExpressionParser.parse(campaign.cron!, { tz: campaign.timezone ?? zone, currentDate: this.clock.now() })
+      .next()
+      .toDate();
+    return campaign.endsAt && next > campaign.endsAt ? null : next;
+  }
+
   /** When a scheduled campaign's first (or next) run starts. */
   firstRun(campaign: Campaign, after: Date = this.clock.now()): Date | null {
     if (campaign.type === CampaignType.ONE_OFF) return campaign.sendAt ?? after;
@@ -539,7 +567,12 @@ export class CampaignService {
       } catch {
         throw badInput(`Not a cron expression (or time zone): ${input.cron}`, 'cron');
       }
+      if (input.maxRuns != null && !(Number.isInteger(input.maxRuns) && input.maxRuns >= 1 && input.maxRuns <= 10_000))
+        throw badInput('maxRuns must be 1-10000', 'maxRuns');
+      if (input.endsAt != null && input.endsAt <= this.clock.now()) throw badInput('endsAt must be in the future', 'endsAt');
     } else if (input.cron) throw badInput('Only recurring campaigns take a cron schedule', 'cron');
+    else if (input.endsAt != null || input.maxRuns != null)
+      throw badInput('Only recurring campaigns end by a date or a number of runs', input.endsAt != null ? 'endsAt' : 'maxRuns');
     if (input.timezone && !isZone(input.timezone)) throw badInput(`Unknown time zone ${input.timezone}`, 'timezone');
     for (const field of ['localSendTime', 'quietFrom', 'quietUntil'] as const) {
       const value = input[field];
@@ -579,6 +612,8 @@ export class CampaignService {
       sendAt: input.sendAt ?? null,
       cron: input.cron ?? null,
       timezone: input.timezone ?? null,
+      endsAt: input.endsAt ?? null,
+      maxRuns: input.maxRuns ?? null,
       localSendTime: input.localSendTime ?? null,
       quietFrom: input.quietFrom ?? null,
       quietUntil: input.quietUntil ?? null,
